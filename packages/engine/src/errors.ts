@@ -1,0 +1,161 @@
+/**
+ * One error base class for the whole engine, with a table of codes.
+ *
+ * Every error the engine throws on purpose is a {@link LociError} with a `code` from
+ * {@link ERROR_CODES}. Transports (the REST server) map codes to HTTP statuses at their edge;
+ * the HTTP client maps them back, so `err.code` means the same thing in-process and remote.
+ *
+ * @module
+ */
+
+/** The code table. Each entry documents when the code is used and the HTTP status it maps to. */
+export const ERROR_CODES = {
+  /** A parameter is missing, malformed or out of range (400). */
+  INVALID_ARGUMENT: { status: 400, description: "A parameter is missing, malformed or out of range." },
+  /** A metadata filter uses an unknown operator or a malformed operand (400). */
+  INVALID_FILTER: { status: 400, description: "A metadata filter is malformed or uses an unknown operator." },
+  /** A namespace name breaks the naming rules (400). */
+  INVALID_NAMESPACE: { status: 400, description: "A namespace name breaks the naming rules." },
+  /** A vector has the wrong dimension, or the embedder differs from the namespace's recorded one (400). */
+  EMBEDDING_MISMATCH: {
+    status: 400,
+    description: "A vector's dimension or the embedding model differs from what the namespace recorded.",
+  },
+  /** A request or batch is larger than allowed (413). */
+  PAYLOAD_TOO_LARGE: { status: 413, description: "The request or batch is larger than allowed." },
+  /** No namespace of that name (404). */
+  NAMESPACE_NOT_FOUND: { status: 404, description: "No namespace of that name exists." },
+  /** No memory with that id in the namespace (404). */
+  MEMORY_NOT_FOUND: { status: 404, description: "No memory with that id exists in the namespace." },
+  /** No session with that id in the namespace (404). */
+  SESSION_NOT_FOUND: { status: 404, description: "No session with that id exists in the namespace." },
+  /** A session was ended and takes no more memories (409). */
+  SESSION_ENDED: { status: 409, description: "The session has ended and accepts no more memories." },
+  /** The resource already exists (409). */
+  ALREADY_EXISTS: { status: 409, description: "A resource with that name or id already exists." },
+  /** A cursor is malformed or belongs to another query (400). */
+  INVALID_CURSOR: { status: 400, description: "The pagination cursor is malformed or belongs to another query." },
+  /** The client or engine was closed (409). */
+  CLOSED: { status: 409, description: "The engine has been closed." },
+  /** An embedding provider failed (502). */
+  EMBEDDER_FAILED: { status: 502, description: "The embedding provider failed." },
+  /** Stored data could not be read back (500). */
+  STORAGE_ERROR: { status: 500, description: "The storage layer failed." },
+  /** Anything unexpected (500). */
+  INTERNAL: { status: 500, description: "An unexpected internal error." },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+/** A code from {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BRAND = Symbol.for("loci.error");
+
+/** Options of {@link LociError}. */
+export interface LociErrorOptions {
+  code: ErrorCode;
+  message?: string;
+  cause?: unknown;
+  /** Extra machine-readable details (the offending field, the expected value…). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The base class of every error the engine throws on purpose.
+ *
+ * @example
+ * ```ts
+ * try { await client.memory.get({ namespace: "a", id: "x" }); }
+ * catch (err) { if (LociError.isInstance(err) && err.code === "MEMORY_NOT_FOUND") … }
+ * ```
+ */
+export class LociError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  readonly [BRAND] = true;
+
+  constructor(opts: LociErrorOptions) {
+    super(opts.message ?? ERROR_CODES[opts.code].description, { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = opts.code;
+    this.details = opts.details;
+  }
+
+  /** The HTTP status this error maps to. */
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  /** True for any LociError, even one from another copy of the package. */
+  static isInstance(err: unknown): err is LociError {
+    return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /** A plain JSON shape, as the REST server sends it. */
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+type SubclassOptions = Omit<LociErrorOptions, "code">;
+
+/** Bad input: thrown with `INVALID_ARGUMENT`, `INVALID_NAMESPACE`, `INVALID_CURSOR` or `PAYLOAD_TOO_LARGE`. */
+export class ValidationError extends LociError {
+  constructor(
+    opts: SubclassOptions & {
+      code?: "INVALID_ARGUMENT" | "INVALID_NAMESPACE" | "INVALID_CURSOR" | "PAYLOAD_TOO_LARGE";
+    },
+  ) {
+    super({ ...opts, code: opts.code ?? "INVALID_ARGUMENT" });
+  }
+}
+
+/** A malformed metadata filter (`INVALID_FILTER`). */
+export class FilterError extends LociError {
+  constructor(opts: SubclassOptions) {
+    super({ ...opts, code: "INVALID_FILTER" });
+  }
+}
+
+/** A missing resource (`NAMESPACE_NOT_FOUND`, `MEMORY_NOT_FOUND`, `SESSION_NOT_FOUND`). */
+export class NotFoundError extends LociError {
+  constructor(
+    opts: SubclassOptions & { code: "NAMESPACE_NOT_FOUND" | "MEMORY_NOT_FOUND" | "SESSION_NOT_FOUND" },
+  ) {
+    super(opts);
+  }
+}
+
+/** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`). */
+export class ConflictError extends LociError {
+  constructor(opts: SubclassOptions & { code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" }) {
+    super(opts);
+  }
+}
+
+/** A vector of the wrong dimension or a namespace written with another model (`EMBEDDING_MISMATCH`). */
+export class EmbeddingMismatchError extends LociError {
+  constructor(opts: SubclassOptions) {
+    super({ ...opts, code: "EMBEDDING_MISMATCH" });
+  }
+}
+
+/** An embedding provider failed (`EMBEDDER_FAILED`). */
+export class EmbedderError extends LociError {
+  constructor(opts: SubclassOptions) {
+    super({ ...opts, code: "EMBEDDER_FAILED" });
+  }
+}
+
+/** The storage layer failed (`STORAGE_ERROR`). */
+export class StorageError extends LociError {
+  constructor(opts: SubclassOptions) {
+    super({ ...opts, code: "STORAGE_ERROR" });
+  }
+}
+
+/** Normalises anything thrown into a LociError (unknown errors become `INTERNAL`, kept as `cause`). */
+export function toLociError(err: unknown): LociError {
+  if (LociError.isInstance(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new LociError({ code: "INTERNAL", message, cause: err });
+}

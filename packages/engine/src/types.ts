@@ -1,0 +1,193 @@
+/**
+ * Public record and option types, and the {@link MemoryClient} interface that both the in-process
+ * engine and the HTTP client (`@loci/client`) implement. Timestamps are ISO-8601 strings so that
+ * records look the same in-process and on the wire.
+ *
+ * @module
+ */
+import type { Filter } from "./filter/types.js";
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object: memory and namespace metadata. */
+export type Metadata = { [key: string]: JsonValue };
+
+/** How a namespace lowers old memories (SPEC §4). */
+export type DecayStrategy = "none" | "exponential" | "linear" | "logarithmic" | "step";
+
+/** Per-namespace configuration. */
+export interface NamespaceConfig {
+  /** @default "none" */
+  decayStrategy: DecayStrategy;
+  /** @default 168 */
+  decayHalfLifeHours: number;
+  /** Evict lowest-retention memories beyond this many. `null` = unlimited. @default null */
+  maxMemories: number | null;
+  /** Search hits refresh `lastAccessedAt` / `accessCount`. @default true */
+  reinforceOnAccess: boolean;
+  /** The embedding model and dimension, fixed at the first write. `null` until then. */
+  embedding: { model: string; dimensions: number } | null;
+}
+
+/** A namespace as returned by `namespace.get/list/create`. */
+export interface Namespace {
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  memoryCount: number;
+  config: NamespaceConfig;
+}
+
+/** A stored memory. */
+export interface Memory {
+  id: string;
+  namespace: string;
+  content: string;
+  metadata: Metadata;
+  sessionId: string | null;
+  agentId: string | null;
+  importance: number;
+  createdAt: string;
+  updatedAt: string;
+  lastAccessedAt: string;
+  accessCount: number;
+  expiresAt: string | null;
+}
+
+/** A point in time accepted on input: a `Date`, an ISO-8601 string or epoch milliseconds. */
+export type TimeInput = Date | string | number;
+
+/** Input of one memory (in `memory.add` and `memory.addMany`). */
+export interface MemoryInput {
+  content: string;
+  /** Server-generated (UUIDv7) unless given; adding an existing id is `ALREADY_EXISTS`. */
+  id?: string;
+  metadata?: Metadata;
+  sessionId?: string;
+  agentId?: string;
+  /** 0–1. @default 0.5 */
+  importance?: number;
+  /** For imports and replays. @default now */
+  createdAt?: TimeInput;
+  expiresAt?: TimeInput;
+  /** A precomputed embedding of the namespace's dimension (skips the embedder). */
+  embedding?: readonly number[] | Float32Array;
+}
+
+/** Search mode. */
+export type SearchMode = "hybrid" | "vector" | "keyword";
+
+/** Options of `memory.search`. Give `namespace` or `namespaces`. */
+export interface SearchOptions {
+  namespace?: string;
+  namespaces?: readonly string[];
+  query: string;
+  /** @default 10 (max 1000) */
+  limit?: number;
+  metadataFilter?: Filter;
+  sessionId?: string;
+  /** Blend of recency into the final score, in [0, 1]. @default 0 */
+  recencyWeight?: number;
+  /** @default "hybrid" */
+  mode?: SearchMode;
+  /** Drop results whose final score is below this. @default 0 */
+  minScore?: number;
+  /** A precomputed query embedding (skips the embedder for the vector side). */
+  queryEmbedding?: readonly number[] | Float32Array;
+}
+
+/** The score breakdown of a search hit; every component is in [0, 1]. */
+export interface ScoreBreakdown {
+  /** Cosine similarity clipped to [0, 1]; 0 when the vector side did not find the memory. */
+  vector: number;
+  /** BM25 normalised by the best BM25 of the query; 0 when the keyword side did not find it. */
+  keyword: number;
+  /** The fused relevance before retention and recency. */
+  relevance: number;
+  /** The decay curve applied to the memory's age (for `recencyWeight`). */
+  recency: number;
+  /** The namespace's decay retention (1 without decay). */
+  retention: number;
+}
+
+/** One search hit. */
+export interface SearchResult {
+  memory: Memory;
+  /** The namespace the hit came from (useful when searching several). */
+  namespace: string;
+  score: number;
+  scores: ScoreBreakdown;
+}
+
+/** Options of `memory.list`. */
+export interface ListMemoriesOptions {
+  namespace: string;
+  sessionId?: string;
+  filter?: Filter;
+  /** An opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  /** @default 50 (max 1000) */
+  limit?: number;
+}
+
+/** A page of results. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Fields of a memory that `memory.update` can change. */
+export interface MemoryPatch {
+  content?: string;
+  metadata?: Metadata;
+  importance?: number;
+  expiresAt?: TimeInput | null;
+  embedding?: readonly number[] | Float32Array;
+}
+
+/** Configuration accepted by `namespace.create` and `namespace.configure`. */
+export type NamespaceConfigInput = Partial<Omit<NamespaceConfig, "embedding">>;
+
+/** Namespace operations. */
+export interface NamespaceApi {
+  /** @throws {ConflictError} ALREADY_EXISTS */
+  create(opts: { name: string; description?: string; config?: NamespaceConfigInput }): Promise<Namespace>;
+  /** @throws {NotFoundError} NAMESPACE_NOT_FOUND */
+  get(opts: { namespace: string }): Promise<Namespace>;
+  list(opts?: { cursor?: string; limit?: number }): Promise<Page<Namespace>>;
+  configure(opts: { namespace: string; description?: string } & NamespaceConfigInput): Promise<Namespace>;
+  /** Deletes the namespace and everything in it. Returns false if it did not exist. */
+  delete(opts: { namespace: string }): Promise<boolean>;
+}
+
+/** Memory operations. */
+export interface MemoryApi {
+  /** Adds one memory; creates the namespace on first use. Resolves once the write is durable. */
+  add(opts: { namespace: string } & MemoryInput): Promise<Memory>;
+  /** Alias of {@link MemoryApi.add}. */
+  store(opts: { namespace: string } & MemoryInput): Promise<Memory>;
+  /** Adds several memories atomically (all or none). */
+  addMany(opts: { namespace: string; memories: readonly MemoryInput[] }): Promise<Memory[]>;
+  /** @throws {NotFoundError} MEMORY_NOT_FOUND */
+  get(opts: { namespace: string; id: string }): Promise<Memory>;
+  /** Re-embeds when `content` changes. @throws {NotFoundError} MEMORY_NOT_FOUND */
+  update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory>;
+  /** Returns false if there was no such memory. */
+  delete(opts: { namespace: string; id: string }): Promise<boolean>;
+  list(opts: ListMemoriesOptions): Promise<Page<Memory>>;
+  search(opts: SearchOptions): Promise<SearchResult[]>;
+  /** Alias of search with `topK` as the limit. */
+  recall(opts: Omit<SearchOptions, "limit"> & { topK?: number }): Promise<SearchResult[]>;
+}
+
+/**
+ * The client interface: implemented by the embedded engine (`Loci.open`) and by the HTTP client.
+ * Sessions, the knowledge graph and events join it as their own sections.
+ */
+export interface MemoryClient {
+  readonly namespace: NamespaceApi;
+  readonly memory: MemoryApi;
+  /** Flushes and releases everything. Further calls fail with `CLOSED`. */
+  close(): Promise<void>;
+}
