@@ -1,0 +1,110 @@
+/**
+ * Conversions between storage records and public shapes, and namespace-config validation.
+ *
+ * @module
+ */
+import { ValidationError } from "../errors.js";
+import type { MemoryRecord, NamespaceRecord } from "../storage/driver.js";
+import type { DecayStrategy, Memory, Namespace, NamespaceConfig, NamespaceConfigInput } from "../types.js";
+
+/** The configuration of a new namespace. */
+export const DEFAULT_NAMESPACE_CONFIG: NamespaceConfig = {
+  decayStrategy: "none",
+  decayHalfLifeHours: 168,
+  maxMemories: null,
+  reinforceOnAccess: true,
+  embedding: null,
+};
+
+const STRATEGIES: readonly DecayStrategy[] = ["none", "exponential", "linear", "logarithmic", "step"];
+const CONFIG_KEYS = new Set(["decayStrategy", "decayHalfLifeHours", "maxMemories", "reinforceOnAccess"]);
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A storage record as a public {@link Memory}. */
+export function toMemory(namespace: string, rec: MemoryRecord): Memory {
+  return {
+    id: rec.id,
+    namespace,
+    content: rec.content,
+    metadata: rec.metadata,
+    sessionId: rec.sessionId,
+    agentId: rec.agentId,
+    importance: rec.importance,
+    createdAt: iso(rec.createdAt),
+    updatedAt: iso(rec.updatedAt),
+    lastAccessedAt: iso(rec.lastAccessedAt),
+    accessCount: rec.accessCount,
+    expiresAt: rec.expiresAt === null ? null : iso(rec.expiresAt),
+  };
+}
+
+/** A catalog record as a public {@link Namespace}. */
+export function toNamespace(rec: NamespaceRecord, memoryCount: number): Namespace {
+  return {
+    name: rec.name,
+    description: rec.description,
+    createdAt: iso(rec.createdAt),
+    updatedAt: iso(rec.updatedAt),
+    memoryCount,
+    config: { ...rec.config },
+  };
+}
+
+/**
+ * Validates configuration input and merges it over `base`.
+ * @param extraKeys keys the caller's options object may hold besides configuration ones
+ */
+export function mergeConfig(
+  base: NamespaceConfig,
+  input: NamespaceConfigInput & Record<string, unknown>,
+  extraKeys: readonly string[] = [],
+): NamespaceConfig {
+  for (const key of Object.keys(input)) {
+    if (!CONFIG_KEYS.has(key) && !extraKeys.includes(key)) {
+      throw new ValidationError({ message: `unknown namespace option "${key}"`, details: { field: key } });
+    }
+  }
+  const next = { ...base };
+  if (input.decayStrategy !== undefined) {
+    if (!STRATEGIES.includes(input.decayStrategy)) {
+      throw new ValidationError({
+        message: `decayStrategy must be one of ${STRATEGIES.join(", ")}`,
+        details: { field: "decayStrategy" },
+      });
+    }
+    next.decayStrategy = input.decayStrategy;
+  }
+  if (input.decayHalfLifeHours !== undefined) {
+    const h = input.decayHalfLifeHours;
+    if (typeof h !== "number" || !Number.isFinite(h) || h <= 0 || h > 1_000_000) {
+      throw new ValidationError({
+        message: "decayHalfLifeHours must be a number greater than 0 and at most 1,000,000",
+        details: { field: "decayHalfLifeHours" },
+      });
+    }
+    next.decayHalfLifeHours = h;
+  }
+  if (input.maxMemories !== undefined) {
+    const m = input.maxMemories;
+    if (m !== null && (typeof m !== "number" || !Number.isInteger(m) || m < 1 || m > 1_000_000_000)) {
+      throw new ValidationError({
+        message: "maxMemories must be a positive integer or null (unlimited)",
+        details: { field: "maxMemories" },
+      });
+    }
+    next.maxMemories = m;
+  }
+  if (input.reinforceOnAccess !== undefined) {
+    if (typeof input.reinforceOnAccess !== "boolean") {
+      throw new ValidationError({
+        message: "reinforceOnAccess must be a boolean",
+        details: { field: "reinforceOnAccess" },
+      });
+    }
+    next.reinforceOnAccess = input.reinforceOnAccess;
+  }
+  return next;
+}

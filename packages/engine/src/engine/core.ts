@@ -1,0 +1,123 @@
+/**
+ * The engine core shared by the API sections: the storage driver, the embedder, the clock and the
+ * open namespace runtimes (opened lazily, once, even under concurrent first use).
+ *
+ * @module
+ */
+import type { Clock } from "../clock.js";
+import type { Embedder } from "../embed/embedder.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
+import { assertNamespaceName } from "../validation.js";
+import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
+import { NamespaceRuntime } from "./namespace-runtime.js";
+
+/** Options of {@link EngineCore}. */
+export interface EngineCoreOptions {
+  driver: StorageDriver;
+  embedder: Embedder;
+  clock: Clock;
+  autoCreateNamespaces: boolean;
+  snapshotEvery: number;
+  /** Close the embedder with the engine (true when the engine created it). */
+  closeEmbedder: boolean;
+}
+
+/** Shared state of one engine instance. */
+export class EngineCore {
+  readonly driver: StorageDriver;
+  readonly embedder: Embedder;
+  readonly clock: Clock;
+  readonly autoCreateNamespaces: boolean;
+  readonly #snapshotEvery: number;
+  readonly #closeEmbedder: boolean;
+  readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
+  #closed = false;
+
+  constructor(opts: EngineCoreOptions) {
+    this.driver = opts.driver;
+    this.embedder = opts.embedder;
+    this.clock = opts.clock;
+    this.autoCreateNamespaces = opts.autoCreateNamespaces;
+    this.#snapshotEvery = opts.snapshotEvery;
+    this.#closeEmbedder = opts.closeEmbedder;
+  }
+
+  /** Throws `CLOSED` once the engine is closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new ConflictError({ code: "CLOSED", message: "the Loci engine has been closed" });
+  }
+
+  /** The catalog record of a namespace. @throws {NotFoundError} NAMESPACE_NOT_FOUND */
+  async record(name: string): Promise<NamespaceRecord> {
+    this.assertOpen();
+    assertNamespaceName(name);
+    const rec = await this.driver.getNamespace(name);
+    if (!rec) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+    return rec;
+  }
+
+  /** The open runtime of a namespace, opening it on first use. */
+  async runtime(name: string, opts: { create?: boolean } = {}): Promise<NamespaceRuntime> {
+    this.assertOpen();
+    assertNamespaceName(name);
+    const open = this.#runtimes.get(name);
+    if (open) {
+      const rt = await open;
+      if (!rt.closed) return rt;
+    }
+    const opening = (async () => {
+      let record = await this.driver.getNamespace(name);
+      if (!record && opts.create && this.autoCreateNamespaces) {
+        const now = this.clock.now();
+        record = { name, description: "", config: { ...DEFAULT_NAMESPACE_CONFIG }, createdAt: now, updatedAt: now };
+        try {
+          await this.driver.createNamespace(record);
+        } catch (err) {
+          record = await this.driver.getNamespace(name);
+          if (!record) throw err;
+        }
+      }
+      if (!record) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+      const store = await this.driver.openNamespace(name);
+      return NamespaceRuntime.open({ store, record, snapshotEvery: this.#snapshotEvery });
+    })();
+    this.#runtimes.set(name, opening);
+    opening.catch(() => {
+      if (this.#runtimes.get(name) === opening) this.#runtimes.delete(name);
+    });
+    return opening;
+  }
+
+  /** The open runtime if there is one (without opening). */
+  async openRuntime(name: string): Promise<NamespaceRuntime | null> {
+    const open = this.#runtimes.get(name);
+    if (!open) return null;
+    try {
+      return await open;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forgets a runtime (after its namespace was deleted). */
+  forget(name: string): void {
+    this.#runtimes.delete(name);
+  }
+
+  /** Closes every runtime (writing ANN snapshots), the driver and the embedder. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const opening of this.#runtimes.values()) {
+      try {
+        await (await opening).close();
+      } catch {
+        // a runtime that failed to open has nothing to flush
+      }
+    }
+    this.#runtimes.clear();
+    await this.driver.close();
+    if (this.#closeEmbedder) await this.embedder.close?.();
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * `client.memory.*`: add, addMany, get, update, delete, list, search, recall.
+ *
+ * A write validates everything first, embeds outside the namespace's write lock, then commits under
+ * the lock (durably) and only then updates the in-memory indexes and resolves.
+ *
+ * @module
+ */
+import { EmbeddingMismatchError, NotFoundError, ValidationError } from "../errors.js";
+import { compileFilter } from "../filter/compile.js";
+import type { MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
+import type {
+  ListMemoriesOptions,
+  Memory,
+  MemoryApi,
+  MemoryInput,
+  MemoryPatch,
+  Page,
+  SearchOptions,
+  SearchResult,
+} from "../types.js";
+import { uuidv7 } from "../util/ids.js";
+import {
+  assertContent,
+  assertId,
+  assertImportance,
+  assertInteger,
+  LIMITS,
+  toEpochMs,
+  toVector,
+  validateMetadata,
+} from "../validation.js";
+import { toMemory } from "./convert.js";
+import type { EngineCore } from "./core.js";
+import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
+import type { NamespaceRuntime } from "./namespace-runtime.js";
+import { search } from "./search.js";
+
+interface PreparedMemory {
+  record: Omit<NewMemoryRecord, "embedding">;
+  embedding: Float32Array | null;
+}
+
+/** The memory section of the embedded client. */
+export class MemoryService implements MemoryApi {
+  readonly #core: EngineCore;
+
+  constructor(core: EngineCore) {
+    this.#core = core;
+  }
+
+  #prepare(input: MemoryInput, now: number, field: string, dims: number): PreparedMemory {
+    if (typeof input !== "object" || input === null) {
+      throw new ValidationError({ message: `${field} must be an object`, details: { field } });
+    }
+    const createdAt = input.createdAt === undefined ? now : toEpochMs(input.createdAt, `${field}.createdAt`);
+    return {
+      record: {
+        id: input.id === undefined ? uuidv7(now) : assertId(input.id, `${field}.id`),
+        content: assertContent(input.content, `${field}.content`),
+        metadata: validateMetadata(input.metadata, `${field}.metadata`),
+        sessionId: input.sessionId === undefined ? null : assertId(input.sessionId, `${field}.sessionId`),
+        agentId: input.agentId === undefined ? null : assertId(input.agentId, `${field}.agentId`),
+        importance: input.importance === undefined ? 0.5 : assertImportance(input.importance, `${field}.importance`),
+        createdAt,
+        updatedAt: createdAt,
+        lastAccessedAt: createdAt,
+        accessCount: 0,
+        expiresAt: input.expiresAt === undefined ? null : toEpochMs(input.expiresAt, `${field}.expiresAt`),
+      },
+      embedding: input.embedding === undefined ? null : toVector(input.embedding, dims, `${field}.embedding`),
+    };
+  }
+
+  /** The dimension writes to this namespace must have, checking the recorded model. */
+  #dimensions(rt: NamespaceRuntime, embedsText: boolean): number {
+    const recorded = rt.record.config.embedding;
+    const { embedder } = this.#core;
+    if (recorded && embedsText && recorded.model !== embedder.id) {
+      throw new EmbeddingMismatchError({
+        message: `namespace "${rt.name}" holds embeddings of "${recorded.model}" but this engine embeds with "${embedder.id}"`,
+        details: { expected: recorded.model, got: embedder.id },
+      });
+    }
+    return recorded?.dimensions ?? embedder.dimensions;
+  }
+
+  async #embedMissing(prepared: PreparedMemory[]): Promise<Float32Array[]> {
+    const missing = prepared.filter((p) => p.embedding === null);
+    const vectors = missing.length ? await this.#core.embedder.embed(missing.map((p) => p.record.content)) : [];
+    let i = 0;
+    return prepared.map((p) => p.embedding ?? vectors[i++]!);
+  }
+
+  /** Records the embedding model at the namespace's first write (inside the write lock). */
+  async #fixEmbedding(rt: NamespaceRuntime, dimensions: number): Promise<void> {
+    if (rt.record.config.embedding) return;
+    const next = {
+      ...rt.record,
+      config: { ...rt.record.config, embedding: { model: this.#core.embedder.id, dimensions } },
+      updatedAt: this.#core.clock.now(),
+    };
+    await this.#core.driver.updateNamespace(next);
+    rt.record = next;
+  }
+
+  async #insert(namespace: string, inputs: readonly MemoryInput[]): Promise<Memory[]> {
+    this.#core.assertOpen();
+    const now = this.#core.clock.now();
+    const rt = await this.#core.runtime(namespace, { create: true });
+    const dims = this.#dimensions(rt, inputs.some((m) => m?.embedding === undefined));
+    const prepared = inputs.map((m, i) => this.#prepare(m, now, inputs.length === 1 ? "memory" : `memories[${i}]`, dims));
+    const ids = new Set<string>();
+    for (const p of prepared) {
+      if (ids.has(p.record.id)) {
+        throw new ValidationError({ message: `duplicate id "${p.record.id}" in batch`, details: { field: "id" } });
+      }
+      ids.add(p.record.id);
+    }
+    const embeddings = await this.#embedMissing(prepared);
+    for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
+    return rt.write(async () => {
+      await this.#fixEmbedding(rt, dims);
+      const records = await rt.store.insert(prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })));
+      rt.applyUpserts(records, await rt.store.generation());
+      return records.map((r) => toMemory(namespace, r));
+    });
+  }
+
+  async add(opts: { namespace: string } & MemoryInput): Promise<Memory> {
+    const [memory] = await this.#insert(opts?.namespace, [opts]);
+    return memory!;
+  }
+
+  store(opts: { namespace: string } & MemoryInput): Promise<Memory> {
+    return this.add(opts);
+  }
+
+  async addMany(opts: { namespace: string; memories: readonly MemoryInput[] }): Promise<Memory[]> {
+    if (!Array.isArray(opts?.memories)) {
+      throw new ValidationError({ message: "memories must be an array", details: { field: "memories" } });
+    }
+    if (opts.memories.length > LIMITS.batchSize) {
+      throw new ValidationError({
+        code: "PAYLOAD_TOO_LARGE",
+        message: `a batch holds at most ${LIMITS.batchSize} memories (got ${opts.memories.length})`,
+        details: { field: "memories" },
+      });
+    }
+    if (opts.memories.length === 0) return [];
+    return this.#insert(opts.namespace, opts.memories);
+  }
+
+  #notFound(namespace: string, id: string): NotFoundError {
+    return new NotFoundError({ code: "MEMORY_NOT_FOUND", message: `memory "${id}" not found in "${namespace}"` });
+  }
+
+  async get(opts: { namespace: string; id: string }): Promise<Memory> {
+    const rt = await this.#core.runtime(opts?.namespace);
+    const id = assertId(opts.id, "id");
+    const seq = rt.seqById.get(id);
+    const doc = seq === undefined ? undefined : rt.docs.get(seq);
+    if (!doc || !rt.visible(doc, this.#core.clock.now())) throw this.#notFound(rt.name, id);
+    const [rec] = await rt.store.getBySeq([doc.seq]);
+    if (!rec) throw this.#notFound(rt.name, id);
+    return toMemory(rt.name, rec);
+  }
+
+  async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {
+    const rt = await this.#core.runtime(opts?.namespace);
+    const id = assertId(opts.id, "id");
+    const now = this.#core.clock.now();
+    const patch: MemoryRecordPatch = { updatedAt: now };
+    if (opts.content !== undefined) patch.content = assertContent(opts.content);
+    if (opts.metadata !== undefined) patch.metadata = validateMetadata(opts.metadata);
+    if (opts.importance !== undefined) patch.importance = assertImportance(opts.importance);
+    if (opts.expiresAt !== undefined) {
+      patch.expiresAt = opts.expiresAt === null ? null : toEpochMs(opts.expiresAt, "expiresAt");
+    }
+    const dims = this.#dimensions(rt, opts.content !== undefined && opts.embedding === undefined);
+    if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
+    else if (patch.content !== undefined) [patch.embedding] = await this.#core.embedder.embed([patch.content]);
+    return rt.write(async () => {
+      const seq = rt.seqById.get(id);
+      const doc = seq === undefined ? undefined : rt.docs.get(seq);
+      if (!doc || !rt.visible(doc, now)) throw this.#notFound(rt.name, id);
+      if (patch.embedding) await this.#fixEmbedding(rt, dims);
+      const rec = await rt.store.update(id, patch);
+      if (!rec) throw this.#notFound(rt.name, id);
+      rt.applyUpserts([{ ...rec, embedding: patch.embedding ?? null }], await rt.store.generation());
+      return toMemory(rt.name, rec);
+    });
+  }
+
+  async delete(opts: { namespace: string; id: string }): Promise<boolean> {
+    const rt = await this.#core.runtime(opts?.namespace);
+    const id = assertId(opts.id, "id");
+    return rt.write(async () => {
+      const deleted = await rt.store.delete([id], this.#core.clock.now());
+      rt.applyDeletes(deleted, await rt.store.generation());
+      return deleted.length > 0;
+    });
+  }
+
+  async list(opts: ListMemoriesOptions): Promise<Page<Memory>> {
+    const rt = await this.#core.runtime(opts?.namespace);
+    const limit = opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
+    const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
+    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter);
+    const tag = queryTag([rt.name, sessionId, opts.filter ?? null]);
+    const after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
+    const now = this.#core.clock.now();
+    const seqs: number[] = [];
+    let more = false;
+    for (const [seq, doc] of rt.docs) {
+      if (seq <= after || !rt.visible(doc, now)) continue;
+      if (sessionId !== null && doc.sessionId !== sessionId) continue;
+      if (predicate && !predicate(doc.metadata)) continue;
+      if (seqs.length === limit) {
+        more = true;
+        break;
+      }
+      seqs.push(seq);
+    }
+    const records = await rt.store.getBySeq(seqs);
+    return {
+      items: records.map((r) => toMemory(rt.name, r)),
+      nextCursor: more ? encodeCursor(seqs[seqs.length - 1]!, tag) : null,
+    };
+  }
+
+  search(opts: SearchOptions): Promise<SearchResult[]> {
+    return search(this.#core, opts);
+  }
+
+  recall(opts: Omit<SearchOptions, "limit"> & { topK?: number }): Promise<SearchResult[]> {
+    const { topK, ...rest } = opts ?? ({} as typeof opts);
+    return search(this.#core, { ...rest, ...(topK === undefined ? {} : { limit: topK }) });
+  }
+}

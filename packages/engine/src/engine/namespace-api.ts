@@ -1,0 +1,84 @@
+/**
+ * `client.namespace.*`: create, get, list, configure, delete.
+ *
+ * @module
+ */
+import type { Namespace, NamespaceApi, NamespaceConfigInput, Page } from "../types.js";
+import { assertDescription, assertInteger, assertNamespaceName, LIMITS } from "../validation.js";
+import { DEFAULT_NAMESPACE_CONFIG, mergeConfig, toNamespace } from "./convert.js";
+import type { EngineCore } from "./core.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+
+/** The namespace section of the embedded client. */
+export class NamespaceService implements NamespaceApi {
+  readonly #core: EngineCore;
+
+  constructor(core: EngineCore) {
+    this.#core = core;
+  }
+
+  async #toPublic(name: string): Promise<Namespace> {
+    const rec = await this.#core.record(name);
+    const store = await this.#core.driver.openNamespace(name);
+    return toNamespace(rec, await store.count());
+  }
+
+  async create(opts: { name: string; description?: string; config?: NamespaceConfigInput }): Promise<Namespace> {
+    this.#core.assertOpen();
+    const name = assertNamespaceName(opts?.name, "name");
+    const description = opts.description === undefined ? "" : assertDescription(opts.description);
+    const config = mergeConfig(DEFAULT_NAMESPACE_CONFIG, (opts.config ?? {}) as Record<string, unknown>);
+    const now = this.#core.clock.now();
+    await this.#core.driver.createNamespace({ name, description, config, createdAt: now, updatedAt: now });
+    return this.#toPublic(name);
+  }
+
+  async get(opts: { namespace: string }): Promise<Namespace> {
+    return this.#toPublic(assertNamespaceName(opts?.namespace));
+  }
+
+  async list(opts: { cursor?: string; limit?: number } = {}): Promise<Page<Namespace>> {
+    this.#core.assertOpen();
+    const limit = opts.limit === undefined ? 100 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
+    const after = opts.cursor === undefined ? null : decodeCursor(opts.cursor, "namespaces");
+    const all = await this.#core.driver.listNamespaces();
+    const rest = after === null ? all : all.filter((r) => r.name > String(after));
+    const page = rest.slice(0, limit);
+    const items: Namespace[] = [];
+    for (const rec of page) {
+      const store = await this.#core.driver.openNamespace(rec.name);
+      items.push(toNamespace(rec, await store.count()));
+    }
+    const nextCursor = rest.length > limit ? encodeCursor(page[page.length - 1]!.name, "namespaces") : null;
+    return { items, nextCursor };
+  }
+
+  async configure(opts: { namespace: string; description?: string } & NamespaceConfigInput): Promise<Namespace> {
+    const name = assertNamespaceName(opts?.namespace);
+    const rt = await this.#core.runtime(name);
+    await rt.write(async () => {
+      const rec = await this.#core.record(name);
+      const { namespace: _n, description, ...config } = opts;
+      const next = {
+        ...rec,
+        description: description === undefined ? rec.description : assertDescription(description),
+        config: mergeConfig(rec.config, config as Record<string, unknown>),
+        updatedAt: this.#core.clock.now(),
+      };
+      await this.#core.driver.updateNamespace(next);
+      rt.record = next;
+    });
+    return this.#toPublic(name);
+  }
+
+  async delete(opts: { namespace: string }): Promise<boolean> {
+    const name = assertNamespaceName(opts?.namespace);
+    this.#core.assertOpen();
+    const rt = await this.#core.openRuntime(name);
+    if (rt) {
+      await rt.close({ snapshot: false });
+      this.#core.forget(name);
+    }
+    return this.#core.driver.deleteNamespace(name);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The live state of one open namespace: its storage handle, an in-memory table of memory
+ * attributes (for filtering and pagination), its BM25 index, its ANN index and its write lock.
+ *
+ * Writes to one namespace go through {@link NamespaceRuntime.write} (one at a time, in order);
+ * reads never take the lock. Indexes are derived: on open, the keyword index is built from the
+ * database, and the ANN index is loaded from its snapshot, caught up from the change log, and
+ * reconciled with the database, or rebuilt when the snapshot is missing, stale or corrupt.
+ *
+ * @module
+ */
+import { Bm25Index } from "../index/bm25.js";
+import { HnswIndex } from "../index/hnsw.js";
+import type { KeywordIndex } from "../index/keyword-index.js";
+import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
+import { Mutex } from "../util/mutex.js";
+
+/** What the runtime keeps in memory per memory: everything but content and embedding. */
+export type DocInfo = Omit<MemoryRecord, "content" | "embedding">;
+
+const PAGE = 2_000;
+
+/** Options of {@link NamespaceRuntime.open}. */
+export interface RuntimeOptions {
+  store: NamespaceStore;
+  record: NamespaceRecord;
+  /** Write an ANN snapshot after this many changes (and on close). @default 10000 */
+  snapshotEvery?: number;
+}
+
+/** Live state of one namespace. */
+export class NamespaceRuntime {
+  readonly store: NamespaceStore;
+  record: NamespaceRecord;
+  /** Live memories by seq, in ascending seq order (Map keeps insertion order). */
+  readonly docs = new Map<number, DocInfo>();
+  readonly seqById = new Map<string, number>();
+  readonly keyword: KeywordIndex & Bm25Index = new Bm25Index();
+  vectors: HnswIndex | null = null;
+  /** Memories with an expiry time (so searches know whether expiry checks are needed). */
+  expiring = 0;
+  readonly #lock = new Mutex();
+  readonly #snapshotEvery: number;
+  #generation = 0;
+  #snapshotGeneration = 0;
+  #closed = false;
+
+  private constructor(opts: RuntimeOptions) {
+    this.store = opts.store;
+    this.record = opts.record;
+    this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
+  }
+
+  /** Opens a namespace: loads attributes and builds or loads its indexes. */
+  static async open(opts: RuntimeOptions): Promise<NamespaceRuntime> {
+    const rt = new NamespaceRuntime(opts);
+    await rt.#load();
+    return rt;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async #load(): Promise<void> {
+    this.#generation = await this.store.generation();
+    for (let after = 0; ; ) {
+      const page = await this.store.scan({ afterSeq: after, limit: PAGE });
+      for (const rec of page) this.#index(rec, null);
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.seq;
+    }
+    const dims = this.record.config.embedding?.dimensions;
+    if (dims) await this.#loadVectors(dims);
+  }
+
+  async #loadVectors(dimensions: number): Promise<void> {
+    const dir = this.store.snapshotDir;
+    const loaded = dir ? HnswIndex.load(dir, { dimensions, live: this.docs.keys() }) : null;
+    if (!loaded) {
+      if (dir) HnswIndex.drop(dir);
+      this.vectors = new HnswIndex({ dimensions, initialCapacity: Math.max(1024, this.docs.size) });
+      for (let after = 0; ; ) {
+        const page = await this.store.scan({ afterSeq: after, limit: PAGE, withEmbeddings: true });
+        for (const rec of page) this.vectors.upsert(rec.seq, rec.embedding!);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1]!.seq;
+      }
+      return;
+    }
+    this.vectors = loaded.index;
+    this.#snapshotGeneration = loaded.generation;
+    // Catch up: memories changed since the snapshot, and any live memory the snapshot lacks.
+    const stale = new Set<number>();
+    for (let g = loaded.generation; ; ) {
+      const changes = await this.store.changesSince(g, PAGE);
+      for (const c of changes) if (c.type !== "memory.deleted" && this.docs.has(c.memorySeq)) stale.add(c.memorySeq);
+      if (changes.length < PAGE) break;
+      g = changes[changes.length - 1]!.generation;
+    }
+    for (const seq of this.docs.keys()) if (!loaded.index.has(seq)) stale.add(seq);
+    const seqs = [...stale];
+    for (let i = 0; i < seqs.length; i += PAGE) {
+      const recs = await this.store.getBySeq(seqs.slice(i, i + PAGE), { withEmbeddings: true });
+      for (const rec of recs) loaded.index.upsert(rec.seq, rec.embedding!);
+    }
+  }
+
+  /** Runs a write exclusively (one write at a time per namespace, in call order). */
+  write<T>(task: () => Promise<T>): Promise<T> {
+    return this.#lock.run(task);
+  }
+
+  /** Creates the ANN index on the first write that fixes the dimension. */
+  ensureVectors(dimensions: number): HnswIndex {
+    this.vectors ??= new HnswIndex({ dimensions });
+    return this.vectors;
+  }
+
+  #index(rec: MemoryRecord, embedding: Float32Array | null): void {
+    const prev = this.docs.get(rec.seq);
+    if (prev?.expiresAt != null) this.expiring--;
+    const { content, embedding: _e, ...info } = rec;
+    this.docs.set(rec.seq, info);
+    this.seqById.set(rec.id, rec.seq);
+    if (info.expiresAt != null) this.expiring++;
+    this.keyword.upsert(rec.seq, content);
+    if (embedding) this.ensureVectors(embedding.length).upsert(rec.seq, embedding);
+  }
+
+  /**
+   * Applies committed inserts or updates to the in-memory state and indexes.
+   * `generation` is the store's generation after the write (the snapshot watermark).
+   */
+  applyUpserts(records: readonly MemoryRecord[], generation: number): void {
+    for (const rec of records) this.#index(rec, rec.embedding);
+    this.#changed(generation);
+  }
+
+  /** Applies committed deletes (see {@link NamespaceRuntime.applyUpserts} for `generation`). */
+  applyDeletes(records: readonly MemoryRecord[], generation: number): void {
+    for (const rec of records) {
+      const doc = this.docs.get(rec.seq);
+      if (!doc) continue;
+      if (doc.expiresAt != null) this.expiring--;
+      this.docs.delete(rec.seq);
+      this.seqById.delete(rec.id);
+      this.keyword.remove(rec.seq);
+      this.vectors?.remove(rec.seq);
+    }
+    this.#changed(generation);
+  }
+
+  /** Applies access statistics (search hits) to the in-memory table. */
+  applyTouch(seqs: readonly number[], at: number): void {
+    for (const seq of seqs) {
+      const doc = this.docs.get(seq);
+      if (!doc) continue;
+      doc.lastAccessedAt = Math.max(doc.lastAccessedAt, at);
+      doc.accessCount++;
+    }
+  }
+
+  #changed(generation: number): void {
+    this.#generation = generation;
+    if (this.#generation - this.#snapshotGeneration >= this.#snapshotEvery) this.snapshot();
+  }
+
+  /** Writes the ANN snapshot if it is behind the database. */
+  snapshot(): void {
+    const dir = this.store.snapshotDir;
+    if (!dir || !this.vectors || this.#generation === this.#snapshotGeneration) return;
+    this.vectors.save(dir, this.#generation);
+    this.#snapshotGeneration = this.#generation;
+  }
+
+  /** Whether a memory is visible at `now` (not expired). */
+  visible(doc: DocInfo, now: number): boolean {
+    return doc.expiresAt === null || doc.expiresAt > now;
+  }
+
+  /** Waits for pending writes, snapshots the ANN index and marks the runtime closed. */
+  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
+    await this.#lock.run(async () => {
+      if (this.#closed) return;
+      // The generation counter is re-read so the snapshot's watermark is exact.
+      this.#generation = await this.store.generation();
+      if (opts.snapshot !== false) this.snapshot();
+      this.#closed = true;
+    });
+  }
+}

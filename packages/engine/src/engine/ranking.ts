@@ -1,0 +1,120 @@
+/**
+ * Ranking inside one namespace: candidate generation (ANN + BM25, filtered before the top-k cut),
+ * fusion into one relevance, retention and recency.
+ *
+ * Score (every component in [0, 1], see the engine README):
+ * ```
+ * vector    = max(0, cosine(query, memory))
+ * keyword   = bm25(memory) / max bm25 over the query's candidates
+ * relevance = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; the side alone when the other has no hits)
+ * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
+ * ```
+ * Both sides are scored exactly for every candidate either side found, so a memory found by only
+ * one side still gets its true score from the other.
+ *
+ * @module
+ */
+import { recency, retention } from "../decay.js";
+import type { FilterPredicate } from "../filter/types.js";
+import type { ScoreBreakdown, SearchMode } from "../types.js";
+import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
+
+/** Below this many matching memories a filtered search is exact (brute force over the matches). */
+export const EXACT_SEARCH_THRESHOLD = 2_048;
+/** Weight of the vector side in hybrid relevance. */
+export const HYBRID_ALPHA = 0.5;
+
+/** Parameters of {@link rankNamespace}. */
+export interface RankParams {
+  query: string;
+  queryVector: Float32Array | null;
+  limit: number;
+  mode: SearchMode;
+  predicate: FilterPredicate | null;
+  sessionId: string | null;
+  recencyWeight: number;
+  minScore: number;
+  now: number;
+}
+
+/** A ranked hit (by seq) with its breakdown. */
+export interface RankedHit {
+  seq: number;
+  score: number;
+  scores: ScoreBreakdown;
+}
+
+function candidateFilter(rt: NamespaceRuntime, p: RankParams) {
+  const matches = (doc: DocInfo | undefined): doc is DocInfo =>
+    doc !== undefined &&
+    rt.visible(doc, p.now) &&
+    (p.sessionId === null || doc.sessionId === p.sessionId) &&
+    (p.predicate === null || p.predicate(doc.metadata));
+  if (p.predicate === null && p.sessionId === null) {
+    return { among: null, check: rt.expiring > 0 ? (seq: number) => matches(rt.docs.get(seq)) : undefined };
+  }
+  // Selective filters: find every match first, then search exactly among them when few.
+  const set = new Set<number>();
+  for (const [seq, doc] of rt.docs) if (matches(doc)) set.add(seq);
+  if (set.size <= EXACT_SEARCH_THRESHOLD) return { among: set, check: undefined };
+  return { among: null, check: (seq: number) => set.has(seq) };
+}
+
+/** Ranks the memories of one namespace for a query. */
+export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] {
+  const { among, check } = candidateFilter(rt, p);
+  if (among?.size === 0) return [];
+  const k = Math.max(p.limit * 4, 40);
+  const useVector = p.mode !== "keyword" && p.queryVector !== null && rt.vectors !== null;
+  const useKeyword = p.mode !== "vector";
+
+  const candidates = new Set<number>();
+  if (useVector) {
+    const hits = among
+      ? rt.vectors!.searchAmong(p.queryVector!, k, among)
+      : rt.vectors!.search(p.queryVector!, k, check);
+    for (const h of hits) candidates.add(h.label);
+  }
+  let keywordHits = 0;
+  if (useKeyword) {
+    const hits = among ? rt.keyword.searchAmong(p.query, k, among) : rt.keyword.search(p.query, k, check);
+    keywordHits = hits.length;
+    for (const h of hits) candidates.add(h.label);
+  }
+  if (candidates.size === 0) return [];
+
+  const vec = useVector ? rt.vectors!.similarities(p.queryVector!, candidates) : new Map<number, number>();
+  const kw = rt.keyword.score(p.query, candidates);
+  let maxKw = 0;
+  for (const s of kw.values()) if (s > maxKw) maxKw = s;
+
+  const { decayStrategy, decayHalfLifeHours } = rt.record.config;
+  const hits: RankedHit[] = [];
+  for (const seq of candidates) {
+    const doc = rt.docs.get(seq)!;
+    const vector = Math.max(0, Math.min(1, vec.get(seq) ?? 0));
+    const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
+    let relevance: number;
+    if (p.mode === "vector" || (useVector && keywordHits === 0)) relevance = vector;
+    else if (p.mode === "keyword" || !useVector) relevance = keyword;
+    else relevance = HYBRID_ALPHA * vector + (1 - HYBRID_ALPHA) * keyword;
+    const ret = retention({
+      strategy: decayStrategy,
+      halfLifeHours: decayHalfLifeHours,
+      importance: doc.importance,
+      reinforcedAt: Math.max(doc.createdAt, doc.updatedAt, doc.lastAccessedAt),
+      now: p.now,
+    });
+    const rec = recency({
+      strategy: decayStrategy,
+      halfLifeHours: decayHalfLifeHours,
+      createdAt: doc.createdAt,
+      now: p.now,
+    });
+    const score = (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
+    if (score < p.minScore) continue;
+    hits.push({ seq, score, scores: { vector, keyword, relevance, recency: rec, retention: ret } });
+  }
+  hits.sort((a, b) => b.score - a.score || b.seq - a.seq);
+  return hits.length > p.limit ? hits.slice(0, p.limit) : hits;
+}

@@ -1,0 +1,119 @@
+/**
+ * `memory.search`: validates the query, embeds it once, ranks every requested namespace
+ * ({@link rankNamespace}), merges the hits by score and loads the winning memories.
+ *
+ * @module
+ */
+import { EmbeddingMismatchError, ValidationError } from "../errors.js";
+import { compileFilter } from "../filter/compile.js";
+import type { MemoryRecord } from "../storage/driver.js";
+import type { SearchOptions, SearchResult } from "../types.js";
+import {
+  assertId,
+  assertInteger,
+  assertMode,
+  assertNamespaceName,
+  assertNumberInRange,
+  LIMITS,
+  toVector,
+} from "../validation.js";
+import { toMemory } from "./convert.js";
+import type { EngineCore } from "./core.js";
+import type { NamespaceRuntime } from "./namespace-runtime.js";
+import { type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
+
+const MAX_NAMESPACES = 64;
+
+function namespacesOf(opts: SearchOptions): string[] {
+  if (opts.namespaces !== undefined) {
+    if (!Array.isArray(opts.namespaces) || opts.namespaces.length === 0 || opts.namespaces.length > MAX_NAMESPACES) {
+      throw new ValidationError({
+        message: `namespaces must be an array of 1-${MAX_NAMESPACES} namespace names`,
+        details: { field: "namespaces" },
+      });
+    }
+  }
+  const names = [...(opts.namespace === undefined ? [] : [opts.namespace]), ...(opts.namespaces ?? [])];
+  if (names.length === 0) {
+    throw new ValidationError({ message: "give namespace or namespaces", details: { field: "namespace" } });
+  }
+  return [...new Set(names.map((n) => assertNamespaceName(n)))];
+}
+
+/** Runs a search over one or several namespaces. */
+export async function search(core: EngineCore, opts: SearchOptions): Promise<SearchResult[]> {
+  core.assertOpen();
+  if (typeof opts !== "object" || opts === null) throw new ValidationError({ message: "search options are required" });
+  const names = namespacesOf(opts);
+  if (typeof opts.query !== "string" || opts.query.length > LIMITS.queryChars) {
+    throw new ValidationError({
+      message: `query must be a string of at most ${LIMITS.queryChars} characters`,
+      details: { field: "query" },
+    });
+  }
+  if (opts.query.trim() === "" && opts.queryEmbedding === undefined) {
+    throw new ValidationError({ message: "query must not be empty", details: { field: "query" } });
+  }
+  const mode = opts.mode === undefined ? "hybrid" : assertMode(opts.mode);
+  const params: Omit<RankParams, "queryVector"> = {
+    query: opts.query,
+    limit: opts.limit === undefined ? 10 : assertInteger(opts.limit, "limit", 1, LIMITS.searchLimit),
+    mode,
+    predicate: opts.metadataFilter === undefined ? null : compileFilter(opts.metadataFilter),
+    sessionId: opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId"),
+    recencyWeight: opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),
+    minScore: opts.minScore === undefined ? 0 : assertNumberInRange(opts.minScore, "minScore", 0, 1),
+    now: core.clock.now(),
+  };
+  const runtimes = await Promise.all(names.map((n) => core.runtime(n)));
+
+  let embedded: Promise<Float32Array> | null = null;
+  const queryVector = async (rt: NamespaceRuntime): Promise<Float32Array | null> => {
+    const recorded = rt.record.config.embedding;
+    if (mode === "keyword" || !recorded) return null;
+    if (opts.queryEmbedding !== undefined) return toVector(opts.queryEmbedding, recorded.dimensions, "queryEmbedding");
+    if (recorded.model !== core.embedder.id) {
+      throw new EmbeddingMismatchError({
+        message: `namespace "${rt.name}" holds embeddings of "${recorded.model}" but this engine embeds with "${core.embedder.id}"; pass queryEmbedding or use mode "keyword"`,
+        details: { expected: recorded.model, got: core.embedder.id },
+      });
+    }
+    embedded ??= core.embedder.embed([opts.query]).then((v) => v[0]!);
+    return embedded;
+  };
+
+  const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number }[] = [];
+  for (const [order, rt] of runtimes.entries()) {
+    const hits = rankNamespace(rt, { ...params, queryVector: await queryVector(rt) });
+    for (const hit of hits) ranked.push({ rt, hit, order });
+  }
+  ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || b.hit.seq - a.hit.seq);
+  const top = ranked.slice(0, params.limit);
+
+  const loaded = new Map<NamespaceRuntime, Map<number, MemoryRecord>>();
+  for (const rt of runtimes) {
+    const seqs = top.filter((t) => t.rt === rt).map((t) => t.hit.seq);
+    if (seqs.length === 0) continue;
+    const records = await rt.store.getBySeq(seqs);
+    loaded.set(rt, new Map(records.map((r) => [r.seq, r])));
+    if (rt.record.config.reinforceOnAccess) reinforce(rt, seqs, params.now);
+  }
+  const results: SearchResult[] = [];
+  for (const { rt, hit } of top) {
+    const rec = loaded.get(rt)?.get(hit.seq);
+    if (rec) results.push({ memory: toMemory(rt.name, rec), namespace: rt.name, score: hit.score, scores: hit.scores });
+  }
+  return results;
+}
+
+/** Records the access of search hits after the search returns, serialized with the namespace's writes. */
+function reinforce(rt: NamespaceRuntime, seqs: number[], at: number): void {
+  if (seqs.length === 0) return;
+  void rt
+    .write(async () => {
+      if (rt.closed) return;
+      await rt.store.touch(seqs, at);
+      rt.applyTouch(seqs, at);
+    })
+    .catch(() => undefined);
+}

@@ -1,0 +1,58 @@
+/**
+ * `@loci/engine`: the embedded Loci memory engine.
+ *
+ * @example
+ * ```ts
+ * import { Loci } from "@loci/engine";
+ * const loci = await Loci.open({ dataDir: "./loci-data" });
+ * await loci.memory.add({ namespace: "triage", content: "Customer cust_42 reports double billing" });
+ * const results = await loci.memory.search({ namespace: "triage", query: "billing problems" });
+ * ```
+ * @module
+ */
+
+// The engine and its client interface
+export { Loci, type LociOptions } from "./loci.js";
+export type * from "./types.js";
+
+// Errors
+export {
+  ConflictError,
+  EmbedderError,
+  EmbeddingMismatchError,
+  ERROR_CODES,
+  type ErrorCode,
+  FilterError,
+  LociError,
+  type LociErrorOptions,
+  NotFoundError,
+  StorageError,
+  toLociError,
+  ValidationError,
+} from "./errors.js";
+
+// Embedders
+export { type Embedder, normalize } from "./embed/embedder.js";
+export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function.js";
+export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
+export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
+export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
+
+// Filters
+export { compileFilter, matchesFilter } from "./filter/compile.js";
+export type { Filter, FilterPredicate } from "./filter/types.js";
+
+// Storage
+export type {
+  ChangeRecord,
+  MemoryRecord,
+  NamespaceRecord,
+  NamespaceStore,
+  StorageDriver,
+} from "./storage/driver.js";
+export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
+
+// Time, decay and limits
+export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { decayCurve, effectiveHalfLife, recency, retention } from "./decay.js";
+export { LIMITS } from "./validation.js";

@@ -1,0 +1,197 @@
+/**
+ * {@link VectorIndex} on hnswlib-node (cosine space), with our own label bookkeeping:
+ * labels are the storage `seq` numbers, deletes use `markDelete`, deleted slots are reused, and the
+ * index doubles its capacity when full. Snapshots are written to a temp file and renamed into place,
+ * with a checksum so a torn or corrupt snapshot is detected and rebuilt instead of loaded.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import hnswlib from "hnswlib-node";
+import type { VectorHit, VectorIndex } from "./vector-index.js";
+
+const { HierarchicalNSW } = hnswlib;
+type Hnsw = InstanceType<typeof HierarchicalNSW>;
+
+/** Options of {@link HnswIndex}. */
+export interface HnswIndexOptions {
+  dimensions: number;
+  /** Graph degree. @default 16 */
+  m?: number;
+  /** Build-time candidate list size. @default 100 */
+  efConstruction?: number;
+  /** Minimum search-time candidate list size (raised to `k` when needed). @default 64 */
+  efSearch?: number;
+  /** Initial capacity. @default 1024 */
+  initialCapacity?: number;
+}
+
+/** What a snapshot's sidecar file records. */
+export interface HnswSnapshotMeta {
+  /** Storage generation the snapshot includes. */
+  generation: number;
+  dimensions: number;
+  /** SHA-256 of the index file. */
+  sha256: string;
+}
+
+const INDEX_FILE = "vectors.hnsw";
+const META_FILE = "vectors.json";
+
+function dot(a: Float32Array | number[], b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < b.length; i++) s += (a[i] as number) * b[i]!;
+  return s;
+}
+
+function unit(v: Float32Array): Float32Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+  if (n === 0 || Math.abs(n - 1) < 1e-6) return v;
+  const inv = 1 / Math.sqrt(n);
+  return v.map((x) => x * inv);
+}
+
+/** hnswlib-backed {@link VectorIndex}. */
+export class HnswIndex implements VectorIndex {
+  readonly dimensions: number;
+  readonly #index: Hnsw;
+  readonly #live = new Set<number>();
+  readonly #efSearch: number;
+  #ef = 0;
+
+  constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
+    this.dimensions = opts.dimensions;
+    this.#efSearch = opts.efSearch ?? 64;
+    if (loaded) {
+      this.#index = loaded;
+    } else {
+      this.#index = new HierarchicalNSW("cosine", opts.dimensions);
+      this.#index.initIndex({
+        maxElements: opts.initialCapacity ?? 1024,
+        m: opts.m ?? 16,
+        efConstruction: opts.efConstruction ?? 100,
+        randomSeed: 100,
+        allowReplaceDeleted: true,
+      });
+    }
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  has(label: number): boolean {
+    return this.#live.has(label);
+  }
+
+  labels(): IterableIterator<number> {
+    return this.#live.values();
+  }
+
+  upsert(label: number, vector: Float32Array): void {
+    const point = Array.from(vector);
+    if (this.#live.has(label)) {
+      // Updating in place: never with replaceDeleted, which could move the label to another slot.
+      this.#index.addPoint(point, label, false);
+      return;
+    }
+    const deleted = this.#index.getCurrentCount() - this.#live.size;
+    if (deleted === 0 && this.#index.getCurrentCount() >= this.#index.getMaxElements()) {
+      this.#index.resizeIndex(Math.max(1024, this.#index.getMaxElements() * 2));
+    }
+    this.#index.addPoint(point, label, deleted > 0);
+    this.#live.add(label);
+  }
+
+  remove(label: number): void {
+    if (!this.#live.delete(label)) return;
+    this.#index.markDelete(label);
+  }
+
+  search(query: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {
+    const n = Math.min(k, this.#live.size);
+    if (n <= 0) return [];
+    const ef = Math.max(this.#efSearch, n);
+    if (ef !== this.#ef) {
+      this.#index.setEf(ef);
+      this.#ef = ef;
+    }
+    const res = this.#index.searchKnn(Array.from(query), n, filter);
+    return res.neighbors.map((label, i) => ({ label, similarity: 1 - res.distances[i]! }));
+  }
+
+  searchAmong(query: Float32Array, k: number, labels: Iterable<number>): VectorHit[] {
+    const hits: VectorHit[] = [];
+    for (const [label, similarity] of this.similarities(query, labels)) hits.push({ label, similarity });
+    hits.sort((a, b) => b.similarity - a.similarity || a.label - b.label);
+    return hits.length > k ? hits.slice(0, k) : hits;
+  }
+
+  similarities(query: Float32Array, labels: Iterable<number>): Map<number, number> {
+    const q = unit(query);
+    const out = new Map<number, number>();
+    for (const label of labels) {
+      if (!this.#live.has(label)) continue;
+      out.set(label, dot(this.#index.getPoint(label), q));
+    }
+    return out;
+  }
+
+  /** Writes a snapshot (temp file + fsync + rename) recording the storage generation it includes. */
+  save(dir: string, generation: number): void {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `${INDEX_FILE}.tmp`);
+    this.#index.writeIndexSync(tmp);
+    const sha256 = createHash("sha256").update(readFileSync(tmp)).digest("hex");
+    renameSync(tmp, join(dir, INDEX_FILE));
+    const meta: HnswSnapshotMeta = { generation, dimensions: this.dimensions, sha256 };
+    writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
+    renameSync(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
+  }
+
+  /**
+   * Loads a snapshot if it exists, matches the dimension and its checksum; `null` otherwise.
+   * `live` is the set of labels the storage holds: labels outside it are treated as deleted.
+   */
+  static load(
+    dir: string,
+    opts: HnswIndexOptions & { live: Iterable<number> },
+  ): { index: HnswIndex; generation: number } | null {
+    const metaFile = join(dir, META_FILE);
+    const indexFile = join(dir, INDEX_FILE);
+    if (!existsSync(metaFile) || !existsSync(indexFile)) return null;
+    try {
+      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
+      if (meta.dimensions !== opts.dimensions) return null;
+      const sha = createHash("sha256").update(readFileSync(indexFile)).digest("hex");
+      if (sha !== meta.sha256) return null;
+      const raw = new HierarchicalNSW("cosine", opts.dimensions);
+      raw.readIndexSync(indexFile, true);
+      const index = new HnswIndex(opts, raw);
+      const inIndex = new Set(raw.getIdsList());
+      const wanted = new Set(opts.live);
+      for (const label of inIndex) {
+        if (wanted.has(label)) index.#live.add(label);
+        else {
+          try {
+            raw.markDelete(label);
+          } catch {
+            // already marked deleted in the snapshot
+          }
+        }
+      }
+      return { index, generation: meta.generation };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Removes a snapshot (used when it is found unusable). */
+  static drop(dir: string): void {
+    rmSync(join(dir, INDEX_FILE), { force: true });
+    rmSync(join(dir, META_FILE), { force: true });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `Loci.open`: the embedded engine, a {@link MemoryClient} backed by SQLite files under `dataDir`.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Clock, systemClock } from "./clock.js";
+import type { Embedder } from "./embed/embedder.js";
+import { UseLiteEmbedder } from "./embed/use-lite.js";
+import { EngineCore } from "./engine/core.js";
+import { MemoryService } from "./engine/memory-api.js";
+import { NamespaceService } from "./engine/namespace-api.js";
+import { ValidationError } from "./errors.js";
+import type { StorageDriver } from "./storage/driver.js";
+import { SqliteDriver } from "./storage/sqlite.js";
+import type { MemoryApi, MemoryClient, NamespaceApi } from "./types.js";
+import { lockDirectory } from "./util/dir-lock.js";
+
+/** Options of {@link Loci.open}. */
+export interface LociOptions {
+  /** Directory for all data; namespaces live under `<dataDir>/tenants/default/`. */
+  dataDir: string;
+  /** Turns text into vectors. @default new UseLiteEmbedder() (offline Universal Sentence Encoder Lite, 512-d) */
+  embedder?: Embedder;
+  /** The engine's clock (inject a `ManualClock` in tests). @default the system clock */
+  clock?: Clock;
+  /** Replaces the default SQLite storage (e.g. a PostgreSQL driver). `dataDir` is then only locked. */
+  storage?: StorageDriver;
+  /** `memory.add` creates a missing namespace instead of failing with NAMESPACE_NOT_FOUND. @default true */
+  autoCreateNamespaces?: boolean;
+  /** SQLite `synchronous` (see the README's durability section). @default "FULL" */
+  synchronous?: "FULL" | "NORMAL";
+  /** Write an ANN snapshot every this many changes per namespace (and on close). @default 10000 */
+  snapshotEvery?: number;
+}
+
+/**
+ * The embedded Loci engine.
+ *
+ * @example
+ * ```ts
+ * const loci = await Loci.open({ dataDir: "./loci-data" });
+ * await loci.memory.add({ namespace: "researcher", content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } });
+ * const hits = await loci.memory.search({ namespace: "researcher", query: "when does Acme renew?" });
+ * await loci.close();
+ * ```
+ */
+export class Loci implements MemoryClient {
+  readonly namespace: NamespaceApi;
+  readonly memory: MemoryApi;
+  readonly #core: EngineCore;
+  readonly #unlock: () => void;
+
+  private constructor(core: EngineCore, unlock: () => void) {
+    this.#core = core;
+    this.#unlock = unlock;
+    this.namespace = new NamespaceService(core);
+    this.memory = new MemoryService(core);
+  }
+
+  /** Opens (creating if needed) the data directory. */
+  static async open(opts: LociOptions): Promise<Loci> {
+    if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
+      throw new ValidationError({ message: "dataDir must be a non-empty path", details: { field: "dataDir" } });
+    }
+    const tenantDir = join(opts.dataDir, "tenants", "default");
+    const lockDir = opts.storage ? opts.dataDir : tenantDir;
+    mkdirSync(lockDir, { recursive: true });
+    const unlock = lockDirectory(lockDir);
+    let driver: StorageDriver;
+    try {
+      driver = opts.storage ?? new SqliteDriver({ dir: tenantDir, synchronous: opts.synchronous ?? "FULL" });
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+    const core = new EngineCore({
+      driver,
+      embedder: opts.embedder ?? new UseLiteEmbedder(),
+      clock: opts.clock ?? systemClock,
+      autoCreateNamespaces: opts.autoCreateNamespaces ?? true,
+      snapshotEvery: opts.snapshotEvery ?? 10_000,
+      closeEmbedder: opts.embedder === undefined,
+    });
+    return new Loci(core, unlock);
+  }
+
+  /** The embedder in use. */
+  get embedder(): Embedder {
+    return this.#core.embedder;
+  }
+
+  /** Waits for pending writes, writes index snapshots and closes every database. */
+  async close(): Promise<void> {
+    try {
+      await this.#core.close();
+    } finally {
+      this.#unlock();
+    }
+  }
+}

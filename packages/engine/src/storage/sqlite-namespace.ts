@@ -1,0 +1,290 @@
+/**
+ * The SQLite storage of one namespace: one database file in WAL mode with `synchronous=FULL`, so a
+ * write's promise resolves only after its transaction is committed and synced.
+ *
+ * @module
+ */
+import type BetterSqlite3 from "better-sqlite3-multiple-ciphers";
+import { ConflictError } from "../errors.js";
+import type {
+  ChangeRecord,
+  ChangeType,
+  MemoryRecord,
+  MemoryRecordPatch,
+  NamespaceStore,
+  NewMemoryRecord,
+  ScanOptions,
+} from "./driver.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS memories (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  content TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  session_id TEXT,
+  agent_id TEXT,
+  importance REAL NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_accessed_at INTEGER NOT NULL,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER,
+  embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memories_session ON memories(session_id, seq);
+CREATE TABLE IF NOT EXISTS changes (
+  generation INTEGER PRIMARY KEY AUTOINCREMENT,
+  type TEXT NOT NULL,
+  memory_id TEXT NOT NULL,
+  memory_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+const COLUMNS =
+  "seq, id, content, metadata, session_id, agent_id, importance, created_at, updated_at, last_accessed_at, access_count, expires_at";
+
+interface Row {
+  seq: number;
+  id: string;
+  content: string;
+  metadata: string;
+  session_id: string | null;
+  agent_id: string | null;
+  importance: number;
+  created_at: number;
+  updated_at: number;
+  last_accessed_at: number;
+  access_count: number;
+  expires_at: number | null;
+  embedding?: Buffer;
+}
+
+/** Float32Array → BLOB (no copy). */
+export function vectorToBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** BLOB → Float32Array (copied, so it is aligned and owned). */
+export function blobToVector(b: Buffer): Float32Array {
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+function toRecord(row: Row): MemoryRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    content: row.content,
+    metadata: JSON.parse(row.metadata),
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+    importance: row.importance,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastAccessedAt: row.last_accessed_at,
+    accessCount: row.access_count,
+    expiresAt: row.expires_at,
+    embedding: row.embedding ? blobToVector(row.embedding) : null,
+  };
+}
+
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** {@link NamespaceStore} on one SQLite file. */
+export class SqliteNamespaceStore implements NamespaceStore {
+  readonly #db: BetterSqlite3.Database;
+  readonly #logChange: BetterSqlite3.Statement;
+  readonly #insert: BetterSqlite3.Statement;
+
+  constructor(
+    readonly name: string,
+    db: BetterSqlite3.Database,
+    readonly snapshotDir: string | null,
+  ) {
+    this.#db = db;
+    db.exec(SCHEMA);
+    this.#logChange = db.prepare("INSERT INTO changes (type, memory_id, memory_seq, at) VALUES (?, ?, ?, ?)");
+    this.#insert = db.prepare(
+      `INSERT INTO memories (id, content, metadata, session_id, agent_id, importance, created_at, updated_at,
+        last_accessed_at, access_count, expires_at, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+  }
+
+  /** The underlying connection (for the driver's own maintenance). */
+  get database(): BetterSqlite3.Database {
+    return this.#db;
+  }
+
+  #log(type: ChangeType, id: string, seq: number, at: number): void {
+    this.#logChange.run(type, id, seq, at);
+  }
+
+  async generation(): Promise<number> {
+    const row = this.#db.prepare("SELECT MAX(generation) AS g FROM changes").get() as { g: number | null };
+    return row.g ?? 0;
+  }
+
+  async count(): Promise<number> {
+    return (this.#db.prepare("SELECT COUNT(*) AS n FROM memories").get() as { n: number }).n;
+  }
+
+  async insert(records: readonly NewMemoryRecord[]): Promise<MemoryRecord[]> {
+    const exists = this.#db.prepare("SELECT 1 FROM memories WHERE id = ?").pluck();
+    const tx = this.#db.transaction((recs: readonly NewMemoryRecord[]) => {
+      const out: MemoryRecord[] = [];
+      for (const r of recs) {
+        if (exists.get(r.id)) {
+          throw new ConflictError({ code: "ALREADY_EXISTS", message: `memory "${r.id}" already exists` });
+        }
+        const info = this.#insert.run(
+          r.id,
+          r.content,
+          JSON.stringify(r.metadata),
+          r.sessionId,
+          r.agentId,
+          r.importance,
+          r.createdAt,
+          r.updatedAt,
+          r.lastAccessedAt,
+          r.accessCount,
+          r.expiresAt,
+          vectorToBlob(r.embedding),
+        );
+        const seq = Number(info.lastInsertRowid);
+        this.#log("memory.added", r.id, seq, r.updatedAt);
+        out.push({ ...r, seq });
+      }
+      return out;
+    });
+    return tx.immediate(records);
+  }
+
+  async update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null> {
+    const tx = this.#db.transaction(() => {
+      const row = this.#db.prepare(`SELECT ${COLUMNS}, embedding FROM memories WHERE id = ?`).get(id) as
+        | Row
+        | undefined;
+      if (!row) return null;
+      const next = toRecord(row);
+      if (patch.content !== undefined) next.content = patch.content;
+      if (patch.metadata !== undefined) next.metadata = patch.metadata;
+      if (patch.importance !== undefined) next.importance = patch.importance;
+      if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
+      if (patch.embedding !== undefined) next.embedding = patch.embedding;
+      next.updatedAt = patch.updatedAt;
+      this.#db
+        .prepare(
+          `UPDATE memories SET content = ?, metadata = ?, importance = ?, expires_at = ?, embedding = ?,
+           updated_at = ? WHERE seq = ?`,
+        )
+        .run(
+          next.content,
+          JSON.stringify(next.metadata),
+          next.importance,
+          next.expiresAt,
+          vectorToBlob(next.embedding!),
+          next.updatedAt,
+          next.seq,
+        );
+      this.#log("memory.updated", id, next.seq, patch.updatedAt);
+      return next;
+    });
+    return tx.immediate();
+  }
+
+  async delete(ids: readonly string[], at: number): Promise<MemoryRecord[]> {
+    const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
+    const del = this.#db.prepare("DELETE FROM memories WHERE seq = ?");
+    const tx = this.#db.transaction(() => {
+      const out: MemoryRecord[] = [];
+      for (const id of ids) {
+        const row = select.get(id) as Row | undefined;
+        if (!row) continue;
+        del.run(row.seq);
+        this.#log("memory.deleted", id, row.seq, at);
+        out.push(toRecord(row));
+      }
+      return out;
+    });
+    return tx.immediate();
+  }
+
+  async get(ids: readonly string[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]> {
+    return this.#fetch("id", ids, opts?.withEmbeddings ?? false);
+  }
+
+  async getBySeq(seqs: readonly number[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]> {
+    return this.#fetch("seq", seqs, opts?.withEmbeddings ?? false);
+  }
+
+  #fetch<K extends string | number>(column: "id" | "seq", keys: readonly K[], withEmbeddings: boolean) {
+    const cols = withEmbeddings ? `${COLUMNS}, embedding` : COLUMNS;
+    const byKey = new Map<K, MemoryRecord>();
+    for (const part of chunks(keys)) {
+      const sql = `SELECT ${cols} FROM memories WHERE ${column} IN (${part.map(() => "?").join(",")})`;
+      for (const row of this.#db.prepare(sql).all(...part) as Row[]) {
+        byKey.set((column === "id" ? row.id : row.seq) as K, toRecord(row));
+      }
+    }
+    const out: MemoryRecord[] = [];
+    for (const k of keys) {
+      const rec = byKey.get(k);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  async scan(opts: ScanOptions): Promise<MemoryRecord[]> {
+    const cols = opts.withEmbeddings ? `${COLUMNS}, embedding` : COLUMNS;
+    const rows = this.#db
+      .prepare(`SELECT ${cols} FROM memories WHERE seq > ? ORDER BY seq LIMIT ?`)
+      .all(opts.afterSeq ?? 0, opts.limit) as Row[];
+    return rows.map(toRecord);
+  }
+
+  async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {
+    const rows = this.#db
+      .prepare(
+        "SELECT generation, type, memory_id, memory_seq, at FROM changes WHERE generation > ? ORDER BY generation LIMIT ?",
+      )
+      .all(generation, limit) as {
+      generation: number;
+      type: ChangeType;
+      memory_id: string;
+      memory_seq: number;
+      at: number;
+    }[];
+    return rows.map((r) => ({
+      generation: r.generation,
+      type: r.type,
+      memoryId: r.memory_id,
+      memorySeq: r.memory_seq,
+      at: r.at,
+    }));
+  }
+
+  async touch(seqs: readonly number[], at: number): Promise<void> {
+    if (seqs.length === 0) return;
+    const stmt = this.#db.prepare(
+      "UPDATE memories SET last_accessed_at = MAX(last_accessed_at, ?), access_count = access_count + 1 WHERE seq = ?",
+    );
+    this.#db.transaction(() => {
+      for (const seq of seqs) stmt.run(at, seq);
+    })();
+  }
+
+  /** Closes the connection (checkpointing the WAL). */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

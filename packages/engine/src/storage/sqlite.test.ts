@@ -1,0 +1,51 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
+import { runStorageDriverSuite } from "./driver.case.js";
+import { SqliteDriver } from "./sqlite.js";
+
+describe("SqliteDriver", () => {
+  runStorageDriverSuite({
+    setup: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+      return {
+        open: () => new SqliteDriver({ dir }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  });
+
+  it("runs in WAL mode with synchronous=FULL and names files by id, not by namespace name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    const driver = new SqliteDriver({ dir });
+    await driver.createNamespace({
+      name: "team-shared",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const store = (await driver.openNamespace("team-shared")) as unknown as {
+      database: { pragma: (s: string, o: object) => unknown };
+    };
+    expect(store.database.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.database.pragma("synchronous", { simple: true })).toBe(2);
+    const files = readdirSync(join(dir, "namespaces"));
+    expect(files.some((f) => f.includes("team-shared"))).toBe(false);
+    expect(files.some((f) => /^[0-9a-f-]{36}\.db$/.test(f))).toBe(true);
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("removes files orphaned by a crash during namespace deletion", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    new SqliteDriver({ dir }).close();
+    writeFileSync(join(dir, "namespaces", "00000000-0000-0000-0000-000000000000.db"), "orphan");
+    const driver = new SqliteDriver({ dir });
+    expect(existsSync(join(dir, "namespaces", "00000000-0000-0000-0000-000000000000.db"))).toBe(false);
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

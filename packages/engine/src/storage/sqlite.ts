@@ -1,0 +1,175 @@
+/**
+ * The SQLite storage driver (better-sqlite3-multiple-ciphers).
+ *
+ * Layout under the tenant directory:
+ * ```
+ * catalog.db                   namespaces: name → file id, description, config
+ * namespaces/<file-id>.db      one WAL-mode database per namespace (its own write-ahead log)
+ * indexes/<file-id>/           derived index snapshots (safe to delete: rebuilt from the database)
+ * ```
+ * Namespace names never become paths: files are named by a random id recorded in the catalog.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3-multiple-ciphers";
+import { ConflictError, NotFoundError, StorageError } from "../errors.js";
+import type { NamespaceConfig } from "../types.js";
+import type { NamespaceRecord, NamespaceStore, StorageDriver } from "./driver.js";
+import { SqliteNamespaceStore } from "./sqlite-namespace.js";
+
+/** Options of {@link SqliteDriver}. */
+export interface SqliteDriverOptions {
+  /** The tenant directory (created if missing). */
+  dir: string;
+  /**
+   * SQLite `synchronous` setting. `"FULL"` syncs the WAL on every commit, so an acknowledged write
+   * survives power loss; `"NORMAL"` survives a process crash but may lose the last commits on power loss.
+   * @default "FULL"
+   */
+  synchronous?: "FULL" | "NORMAL";
+}
+
+interface CatalogRow {
+  name: string;
+  file_id: string;
+  description: string;
+  config: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function openDatabase(file: string, synchronous: "FULL" | "NORMAL"): Database.Database {
+  try {
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    const mode = db.pragma("journal_mode", { simple: true });
+    if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+    return db;
+  } catch (err) {
+    throw new StorageError({ message: `cannot open database ${file}: ${(err as Error).message}`, cause: err });
+  }
+}
+
+/** A {@link StorageDriver} keeping one SQLite file per namespace. */
+export class SqliteDriver implements StorageDriver {
+  readonly kind = "sqlite";
+  readonly #dir: string;
+  readonly #sync: "FULL" | "NORMAL";
+  readonly #catalog: Database.Database;
+  readonly #open = new Map<string, SqliteNamespaceStore>();
+
+  constructor(opts: SqliteDriverOptions) {
+    this.#dir = opts.dir;
+    this.#sync = opts.synchronous ?? "FULL";
+    mkdirSync(join(this.#dir, "namespaces"), { recursive: true });
+    mkdirSync(join(this.#dir, "indexes"), { recursive: true });
+    this.#catalog = openDatabase(join(this.#dir, "catalog.db"), this.#sync);
+    this.#catalog.exec(`CREATE TABLE IF NOT EXISTS namespaces (
+      name TEXT PRIMARY KEY, file_id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+      config TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.#removeOrphans();
+  }
+
+  /** Deletes namespace files left behind by a crash between a catalog delete and the file removal. */
+  #removeOrphans(): void {
+    const known = new Set(
+      (this.#catalog.prepare("SELECT file_id FROM namespaces").pluck().all() as string[]).map(String),
+    );
+    for (const sub of ["namespaces", "indexes"]) {
+      for (const entry of readdirSync(join(this.#dir, sub))) {
+        const fileId = entry.replace(/\.db(-wal|-shm)?$/, "");
+        if (!known.has(fileId)) rmSync(join(this.#dir, sub, entry), { recursive: true, force: true });
+      }
+    }
+  }
+
+  #row(name: string): CatalogRow | undefined {
+    return this.#catalog.prepare("SELECT * FROM namespaces WHERE name = ?").get(name) as CatalogRow | undefined;
+  }
+
+  async createNamespace(record: NamespaceRecord): Promise<void> {
+    const info = this.#catalog
+      .prepare(
+        `INSERT INTO namespaces (name, file_id, description, config, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING`,
+      )
+      .run(
+        record.name,
+        randomUUID(),
+        record.description,
+        JSON.stringify(record.config),
+        record.createdAt,
+        record.updatedAt,
+      );
+    if (info.changes === 0) {
+      throw new ConflictError({ code: "ALREADY_EXISTS", message: `namespace "${record.name}" already exists` });
+    }
+  }
+
+  async getNamespace(name: string): Promise<NamespaceRecord | null> {
+    const row = this.#row(name);
+    return row ? toNamespaceRecord(row) : null;
+  }
+
+  async listNamespaces(): Promise<NamespaceRecord[]> {
+    const rows = this.#catalog.prepare("SELECT * FROM namespaces ORDER BY name").all() as CatalogRow[];
+    return rows.map(toNamespaceRecord);
+  }
+
+  async updateNamespace(record: NamespaceRecord): Promise<void> {
+    const info = this.#catalog
+      .prepare("UPDATE namespaces SET description = ?, config = ?, updated_at = ? WHERE name = ?")
+      .run(record.description, JSON.stringify(record.config), record.updatedAt, record.name);
+    if (info.changes === 0) {
+      throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${record.name}" not found` });
+    }
+  }
+
+  async deleteNamespace(name: string): Promise<boolean> {
+    const row = this.#row(name);
+    if (!row) return false;
+    this.#open.get(name)?.close();
+    this.#open.delete(name);
+    // The catalog row goes first (durably); files left by a crash after this are removed at next start.
+    this.#catalog.prepare("DELETE FROM namespaces WHERE name = ?").run(name);
+    for (const suffix of [".db", ".db-wal", ".db-shm"]) {
+      rmSync(join(this.#dir, "namespaces", `${row.file_id}${suffix}`), { force: true });
+    }
+    rmSync(join(this.#dir, "indexes", row.file_id), { recursive: true, force: true });
+    return true;
+  }
+
+  async openNamespace(name: string): Promise<NamespaceStore> {
+    const open = this.#open.get(name);
+    if (open) return open;
+    const row = this.#row(name);
+    if (!row) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+    const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#sync);
+    const snapshotDir = join(this.#dir, "indexes", row.file_id);
+    const store = new SqliteNamespaceStore(name, db, snapshotDir);
+    this.#open.set(name, store);
+    return store;
+  }
+
+  async close(): Promise<void> {
+    for (const store of this.#open.values()) store.close();
+    this.#open.clear();
+    if (this.#catalog.open) this.#catalog.close();
+  }
+}
+
+function toNamespaceRecord(row: CatalogRow): NamespaceRecord {
+  return {
+    name: row.name,
+    description: row.description,
+    config: JSON.parse(row.config) as NamespaceConfig,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

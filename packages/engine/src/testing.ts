@@ -1,0 +1,7 @@
+/**
+ * `@loci/engine/testing`: shared conformance suites for out-of-tree implementations.
+ *
+ * @module
+ */
+export { runStorageDriverSuite, type StorageDriverSuiteOptions } from "./storage/driver.case.js";
+export { runEmbedderSuite } from "./embed/embedder.case.js";
