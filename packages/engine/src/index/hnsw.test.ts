@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { HnswIndex } from "./hnsw.js";
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+function vectors(n: number, dims: number, seed = 1): Float32Array[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Float32Array.from({ length: dims }, r));
+}
+
+function exactTop(query: Float32Array, all: Map<number, Float32Array>, k: number): number[] {
+  const cos = (a: Float32Array, b: Float32Array) => {
+    let d = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += a[i]! * b[i]!;
+      na += a[i]! ** 2;
+      nb += b[i]! ** 2;
+    }
+    return d / Math.sqrt(na * nb);
+  };
+  return [...all]
+    .map(([l, v]) => [l, cos(query, v)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([l]) => l);
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("HnswIndex", () => {
+  it("finds the nearest neighbours, grows past its capacity, and reports cosine similarity", () => {
+    const idx = new HnswIndex({ dimensions: 16, initialCapacity: 8 });
+    const all = new Map<number, Float32Array>();
+    vectors(300, 16).forEach((v, i) => {
+      idx.upsert(i + 10, v);
+      all.set(i + 10, v);
+    });
+    expect(idx.size).toBe(300);
+    const q = vectors(1, 16, 99)[0]!;
+    const hits = idx.search(q, 10);
+    expect(hits.map((h) => h.label)).toEqual(exactTop(q, all, 10));
+    const self = idx.search(all.get(42)!, 1)[0]!;
+    expect(self.label).toBe(42);
+    expect(self.similarity).toBeCloseTo(1, 5);
+  });
+
+  it("deletes, reuses deleted slots, updates in place and filters", () => {
+    const idx = new HnswIndex({ dimensions: 8, initialCapacity: 4 });
+    const vs = vectors(6, 8, 3);
+    vs.slice(0, 4).forEach((v, i) => idx.upsert(i + 1, v));
+    idx.remove(2);
+    idx.remove(2);
+    expect(idx.has(2)).toBe(false);
+    idx.upsert(5, vs[4]!); // reuses the deleted slot, no resize needed
+    expect(idx.search(vs[1]!, 4).map((h) => h.label)).not.toContain(2);
+    idx.upsert(1, vs[5]!); // update in place
+    expect(idx.search(vs[5]!, 1)[0]!.label).toBe(1);
+    expect(idx.size).toBe(4);
+    expect(idx.search(vs[5]!, 4, (l) => l !== 1).map((h) => h.label)).not.toContain(1);
+    expect(idx.searchAmong(vs[4]!, 2, [3, 5, 2]).map((h) => h.label)).toEqual([5, 3]);
+  });
+
+  it("saves and loads a snapshot, treating labels the storage no longer holds as deleted", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir);
+    const idx = new HnswIndex({ dimensions: 8 });
+    const vs = vectors(20, 8, 5);
+    vs.forEach((v, i) => idx.upsert(i + 1, v));
+    idx.save(dir, 77);
+    const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(19).keys()].map((i) => i + 1) });
+    expect(loaded?.generation).toBe(77);
+    expect(loaded!.index.size).toBe(19);
+    expect(loaded!.index.search(vs[19]!, 20).map((h) => h.label)).not.toContain(20);
+    expect(loaded!.index.search(vs[3]!, 1)[0]!.label).toBe(4);
+  });
+
+  it("refuses a corrupt or mismatched snapshot instead of loading it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir);
+    const idx = new HnswIndex({ dimensions: 8 });
+    vectors(5, 8).forEach((v, i) => idx.upsert(i, v));
+    idx.save(dir, 1);
+    expect(HnswIndex.load(dir, { dimensions: 16, live: [] })).toBeNull();
+    writeFileSync(join(dir, "vectors.hnsw"), "garbage");
+    expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
+    HnswIndex.drop(dir);
+    expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
+  });
+});
