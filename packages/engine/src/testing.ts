@@ -5,3 +5,4 @@
  */
 export { runStorageDriverSuite, type StorageDriverSuiteOptions } from "./storage/driver.case.js";
 export { runEmbedderSuite } from "./embed/embedder.case.js";
+export { openTempEngine, type TempEngine } from "./testing/temp-engine.js";

@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LociError } from "../errors.js";
+import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
+
+let env: TempEngine;
+beforeEach(async () => {
+  env = await openTempEngine();
+});
+afterEach(async () => env.cleanup());
+
+const code = (p: Promise<unknown>) => p.then(() => "ok", (e) => (LociError.isInstance(e) ? e.code : String(e)));
+
+describe("namespace API", () => {
+  it("creates with defaults, gets, lists with a cursor and deletes", async () => {
+    const ns = await env.loci.namespace.create({ name: "team-shared", description: "finalized outputs" });
+    expect(ns).toMatchObject({
+      name: "team-shared",
+      description: "finalized outputs",
+      memoryCount: 0,
+      config: { decayStrategy: "none", decayHalfLifeHours: 168, maxMemories: null, reinforceOnAccess: true, embedding: null },
+    });
+    expect(await code(env.loci.namespace.create({ name: "team-shared" }))).toBe("ALREADY_EXISTS");
+    for (const n of ["b", "a", "c"]) await env.loci.namespace.create({ name: n });
+    const first = await env.loci.namespace.list({ limit: 2 });
+    expect(first.items.map((n) => n.name)).toEqual(["a", "b"]);
+    const second = await env.loci.namespace.list({ limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((n) => n.name)).toEqual(["c", "team-shared"]);
+    expect(second.nextCursor).toBeNull();
+    await env.loci.memory.add({ namespace: "a", content: "gone soon" });
+    expect(await env.loci.namespace.delete({ namespace: "a" })).toBe(true);
+    expect(await env.loci.namespace.delete({ namespace: "a" })).toBe(false);
+    expect(await code(env.loci.namespace.get({ namespace: "a" }))).toBe("NAMESPACE_NOT_FOUND");
+    expect(await code(env.loci.memory.list({ namespace: "a" }))).toBe("NAMESPACE_NOT_FOUND");
+  });
+
+  it("configures, validates and persists configuration", async () => {
+    await env.loci.namespace.create({ name: "scratch", config: { decayStrategy: "exponential" } });
+    const ns = await env.loci.namespace.configure({
+      namespace: "scratch",
+      decayHalfLifeHours: 24,
+      maxMemories: 10_000,
+      reinforceOnAccess: false,
+    });
+    expect(ns.config).toMatchObject({ decayStrategy: "exponential", decayHalfLifeHours: 24, maxMemories: 10_000, reinforceOnAccess: false });
+    await env.reopen();
+    expect((await env.loci.namespace.get({ namespace: "scratch" })).config.decayHalfLifeHours).toBe(24);
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decayStrategy: "cubic" as never }))).toBe("INVALID_ARGUMENT");
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decayHalfLifeHours: 0 }))).toBe("INVALID_ARGUMENT");
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", maxMemories: 1.5 }))).toBe("INVALID_ARGUMENT");
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decay_strategy: "none" } as never))).toBe("INVALID_ARGUMENT");
+    expect(await code(env.loci.namespace.create({ name: "bad/name" }))).toBe("INVALID_NAMESPACE");
+  });
+
+  it("re-creating a deleted namespace starts empty", async () => {
+    await env.loci.memory.add({ namespace: "x", content: "old data" });
+    await env.loci.namespace.delete({ namespace: "x" });
+    await env.loci.memory.add({ namespace: "x", content: "new data" });
+    const hits = await env.loci.memory.search({ namespace: "x", query: "data" });
+    expect(hits.map((h) => h.memory.content)).toEqual(["new data"]);
+  });
+});
