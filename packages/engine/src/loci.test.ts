@@ -4,12 +4,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "./embed/hash.js";
 import { LociError } from "./errors.js";
 import { Loci } from "./loci.js";
+import type { MemoryInput } from "./types.js";
 import { openTempEngine, type TempEngine } from "./testing/temp-engine.js";
 
 let env: TempEngine;
 afterEach(async () => env?.cleanup());
 
-const FACTS = [
+const FACTS: MemoryInput[] = [
   { content: "Acme Corp renews its contract in Q2 and is considering the enterprise plan", metadata: { customer_id: "cust_42" } },
   { content: "The billing system double charged customer cust_7 in March", metadata: { customer_id: "cust_7" } },
   { content: "Password reset emails are delayed by about ten minutes", metadata: { area: "auth" } },

@@ -95,8 +95,8 @@ describe("hybrid search", () => {
     await env.loci.memory.addMany({
       namespace: "h",
       memories: [
-        { content: "vehicle policy vehicle policy" },
-        { content: "car insurance car" },
+        { content: "vehicle policy vehicle" },
+        { content: "automobile" },
         { content: "claim filed for the kitten" },
         { content: "storm weather claim" },
       ],
