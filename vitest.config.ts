@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -14,7 +14,10 @@ function sourceAliases(): { find: string | RegExp; replacement: string }[] {
     for (const dir of readdirSync(root)) {
       const pkgFile = join(root, dir, "package.json");
       if (!existsSync(pkgFile)) continue;
-      const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { name: string; exports?: Record<string, unknown> };
+      const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as {
+        name: string;
+        exports?: Record<string, unknown>;
+      };
       for (const key of Object.keys(pkg.exports ?? {})) {
         if (key === "./package.json") continue;
         const sub = key === "." ? "" : key.slice(1);

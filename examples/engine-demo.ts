@@ -15,21 +15,44 @@ if (!existing || existing.items.length === 0) {
   await loci.memory.addMany({
     namespace: "triage",
     memories: [
-      { content: "Ticket #881: customer cust_42 says they were charged twice for March", metadata: { customer_id: "cust_42", severity: "high" }, agentId: "triage" },
-      { content: "Ticket #882: password reset email never arrived", metadata: { customer_id: "cust_7", severity: "low" }, agentId: "triage" },
+      {
+        content: "Ticket #881: customer cust_42 says they were charged twice for March",
+        metadata: { customer_id: "cust_42", severity: "high" },
+        agentId: "triage",
+      },
+      {
+        content: "Ticket #882: password reset email never arrived",
+        metadata: { customer_id: "cust_7", severity: "low" },
+        agentId: "triage",
+      },
     ],
   });
   await loci.memory.addMany({
     namespace: "team-shared",
     memories: [
-      { content: "Confirmed: invoice INV-2291 for cust_42 was issued twice due to a retry bug; refund approved", metadata: { customer_id: "cust_42", source_agent: "billing" }, agentId: "billing", importance: 0.9 },
-      { content: "Auth emails are delayed by about ten minutes after the provider switch", metadata: { customer_id: "cust_7", source_agent: "technical" }, agentId: "technical" },
+      {
+        content:
+          "Confirmed: invoice INV-2291 for cust_42 was issued twice due to a retry bug; refund approved",
+        metadata: { customer_id: "cust_42", source_agent: "billing" },
+        agentId: "billing",
+        importance: 0.9,
+      },
+      {
+        content: "Auth emails are delayed by about ten minutes after the provider switch",
+        metadata: { customer_id: "cust_7", source_agent: "technical" },
+        agentId: "technical",
+      },
     ],
   });
 }
 
 const query = "was the customer billed two times?";
-const results = await loci.memory.search({ namespaces: ["triage", "team-shared"], query, limit: 3, metadataFilter: { customer_id: "cust_42" } });
+const results = await loci.memory.search({
+  namespaces: ["triage", "team-shared"],
+  query,
+  limit: 3,
+  metadataFilter: { customer_id: "cust_42" },
+});
 console.log(`\nsearch: "${query}" (customer_id = cust_42, triage + team-shared)`);
 for (const r of results) {
   const s = r.scores;

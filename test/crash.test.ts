@@ -17,7 +17,13 @@ function runAndKill(dataDir: string, killAfterAcks: number): Promise<Map<string,
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--conditions=loci-source", "--import", tsx, join(import.meta.dirname, "fixtures", "crash-writer.ts"), dataDir],
+      [
+        "--conditions=loci-source",
+        "--import",
+        tsx,
+        join(import.meta.dirname, "fixtures", "crash-writer.ts"),
+        dataDir,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const acked = new Map<string, string[]>();

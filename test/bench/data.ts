@@ -44,7 +44,10 @@ export function makeCorpus(opts: { n: number; dims: number; queries: number; see
   // Zipf: P(rank k) ∝ 1/k — sample by inverting the cumulative harmonic sum.
   const cumulative: number[] = [];
   let h = 0;
-  for (let k = 1; k <= vocab.length; k++) cumulative.push((h += 1 / k));
+  for (let k = 1; k <= vocab.length; k++) {
+    h += 1 / k;
+    cumulative.push(h);
+  }
   const word = () => {
     const x = r() * h;
     let lo = 0;

@@ -81,7 +81,10 @@ for (const size of SIZES) {
 
   const raw = new hnswlib.HierarchicalNSW("cosine", DIMS);
   raw.initIndex({ maxElements: size, m: 16, efConstruction: 100, randomSeed: 100 });
-  const fx = new Index({ tokenize: "strict", encoder: new Encoder({ normalize: false, dedupe: false, numeric: false, split: " " }) });
+  const fx = new Index({
+    tokenize: "strict",
+    encoder: new Encoder({ normalize: false, dedupe: false, numeric: false, split: " " }),
+  });
   const rawAdd = timeSync(() => {
     for (let i = 0; i < size; i++) {
       raw.addPoint(Array.from(corpus.vectors[i]!), i);
@@ -101,12 +104,24 @@ for (const size of SIZES) {
   const singles = await latencies(200, (i) =>
     loci.memory.add({ namespace: "bench-single", content: corpus.texts[i]!, embedding: corpus.vectors[i]! }),
   );
-  rows.push({ size, op: "single add p50 (durable)", loci: ms(percentile(singles, 50)), floor: "–", ratio: "–" });
+  rows.push({
+    size,
+    op: "single add p50 (durable)",
+    loci: ms(percentile(singles, 50)),
+    floor: "–",
+    ratio: "–",
+  });
 
   // --- search latency
   const q = corpus.queries;
   const vecLoci = await latencies(q.length, (i) =>
-    loci.memory.search({ namespace: "bench", query: q[i]!.text, queryEmbedding: q[i]!.vector, mode: "vector", limit: 10 }),
+    loci.memory.search({
+      namespace: "bench",
+      query: q[i]!.text,
+      queryEmbedding: q[i]!.vector,
+      mode: "vector",
+      limit: 10,
+    }),
   );
   const vecRaw = await latencies(q.length, (i) => raw.searchKnn(Array.from(q[i]!.vector), 10));
   addLatencyRows(size, "vector search top-10", vecLoci, vecRaw);
@@ -135,7 +150,9 @@ for (const size of SIZES) {
       metadataFilter: { group: i % 100 },
     }),
   );
-  const fRaw = await latencies(q.length, (i) => raw.searchKnn(Array.from(q[i]!.vector), 10, (l: number) => l % 100 === i % 100));
+  const fRaw = await latencies(q.length, (i) =>
+    raw.searchKnn(Array.from(q[i]!.vector), 10, (l: number) => l % 100 === i % 100),
+  );
   addLatencyRows(size, "hybrid + 1% filter top-10", fLoci, fRaw);
 
   // --- cold start: reopen from snapshot
@@ -143,7 +160,13 @@ for (const size of SIZES) {
   const tOpen = performance.now();
   const reopened = await Loci.open({ dataDir, embedder });
   await reopened.memory.search({ namespace: "bench", query: "w1", mode: "keyword" });
-  rows.push({ size, op: "reopen + first search", loci: ms(performance.now() - tOpen), floor: "–", ratio: "–" });
+  rows.push({
+    size,
+    op: "reopen + first search",
+    loci: ms(performance.now() - tOpen),
+    floor: "–",
+    ratio: "–",
+  });
   await reopened.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
@@ -155,4 +178,6 @@ const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).j
 console.log(line(header));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const r of table.slice(1)) console.log(line(r));
-console.log(`\n${DIMS}-d vectors, ${QUERIES} queries per row, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `\n${DIMS}-d vectors, ${QUERIES} queries per row, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+);

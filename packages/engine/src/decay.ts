@@ -61,7 +61,12 @@ export function retention(input: DecayInput): number {
  * Recency in [0, 1] for `recencyWeight`: the namespace's curve over the memory's age since creation,
  * with the namespace half-life (exponential with 168 h when the namespace has no decay).
  */
-export function recency(opts: { strategy: DecayStrategy; halfLifeHours: number; createdAt: number; now: number }) {
+export function recency(opts: {
+  strategy: DecayStrategy;
+  halfLifeHours: number;
+  createdAt: number;
+  now: number;
+}) {
   const strategy = opts.strategy === "none" ? "exponential" : opts.strategy;
   const halfLife = opts.strategy === "none" ? 168 : opts.halfLifeHours;
   return decayCurve(strategy, (opts.now - opts.createdAt) / HOUR, halfLife);

@@ -34,7 +34,10 @@ export const ERROR_CODES = {
   /** The resource already exists (409). */
   ALREADY_EXISTS: { status: 409, description: "A resource with that name or id already exists." },
   /** A cursor is malformed or belongs to another query (400). */
-  INVALID_CURSOR: { status: 400, description: "The pagination cursor is malformed or belongs to another query." },
+  INVALID_CURSOR: {
+    status: 400,
+    description: "The pagination cursor is malformed or belongs to another query.",
+  },
   /** Another live engine holds the data directory (409). */
   DATA_DIR_LOCKED: { status: 409, description: "Another running engine holds this data directory." },
   /** The client or engine was closed (409). */
@@ -129,7 +132,9 @@ export class NotFoundError extends LociError {
 
 /** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`). */
 export class ConflictError extends LociError {
-  constructor(opts: SubclassOptions & { code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" | "DATA_DIR_LOCKED" }) {
+  constructor(
+    opts: SubclassOptions & { code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" | "DATA_DIR_LOCKED" },
+  ) {
     super(opts);
   }
 }

@@ -11,10 +11,15 @@
  * @module
  */
 
-// The engine and its client interface
-export { Loci, type LociOptions } from "./loci.js";
-export type * from "./types.js";
-
+// Time, decay and limits
+export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { decayCurve, effectiveHalfLife, recency, retention } from "./decay.js";
+// Embedders
+export { type Embedder, normalize } from "./embed/embedder.js";
+export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function.js";
+export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
+export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
+export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
 // Errors
 export {
   ConflictError,
@@ -31,17 +36,11 @@ export {
   ValidationError,
 } from "./errors.js";
 
-// Embedders
-export { type Embedder, normalize } from "./embed/embedder.js";
-export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function.js";
-export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
-export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
-export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
-
 // Filters
 export { compileFilter, matchesFilter } from "./filter/compile.js";
 export type { Filter, FilterPredicate } from "./filter/types.js";
-
+// The engine and its client interface
+export { Loci, type LociOptions } from "./loci.js";
 // Storage
 export type {
   ChangeRecord,
@@ -51,8 +50,5 @@ export type {
   StorageDriver,
 } from "./storage/driver.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
-
-// Time, decay and limits
-export { type Clock, ManualClock, systemClock } from "./clock.js";
-export { decayCurve, effectiveHalfLife, recency, retention } from "./decay.js";
+export type * from "./types.js";
 export { LIMITS } from "./validation.js";

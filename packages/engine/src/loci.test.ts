@@ -4,15 +4,21 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "./embed/hash.js";
 import { LociError } from "./errors.js";
 import { Loci } from "./loci.js";
-import type { MemoryInput } from "./types.js";
 import { openTempEngine, type TempEngine } from "./testing/temp-engine.js";
+import type { MemoryInput } from "./types.js";
 
 let env: TempEngine;
 afterEach(async () => env?.cleanup());
 
 const FACTS: MemoryInput[] = [
-  { content: "Acme Corp renews its contract in Q2 and is considering the enterprise plan", metadata: { customer_id: "cust_42" } },
-  { content: "The billing system double charged customer cust_7 in March", metadata: { customer_id: "cust_7" } },
+  {
+    content: "Acme Corp renews its contract in Q2 and is considering the enterprise plan",
+    metadata: { customer_id: "cust_42" },
+  },
+  {
+    content: "The billing system double charged customer cust_7 in March",
+    metadata: { customer_id: "cust_7" },
+  },
   { content: "Password reset emails are delayed by about ten minutes", metadata: { area: "auth" } },
 ];
 
@@ -30,7 +36,10 @@ describe("Loci.open", () => {
     env = await openTempEngine();
     const added = await seed(env.loci);
     expect(added.map((m) => m.content)).toEqual(FACTS.map((f) => f.content));
-    const results = await env.loci.memory.search({ namespace: "support", query: "enterprise plan renewal for Acme" });
+    const results = await env.loci.memory.search({
+      namespace: "support",
+      query: "enterprise plan renewal for Acme",
+    });
     expect(results[0]!.memory.id).toBe(added[0]!.id);
     expect(results[0]!.namespace).toBe("support");
     const s = results[0]!.scores;
@@ -65,14 +74,26 @@ describe("Loci.open", () => {
     env = await openTempEngine();
     const [a] = await seed(env.loci);
     await env.reopen(); // snapshot now covers the three memories
-    await env.loci.memory.update({ namespace: "support", id: a!.id, content: "Zebra migration patterns in Kenya" });
-    const added = await env.loci.memory.add({ namespace: "support", content: "Quarterly zebra census results" });
+    await env.loci.memory.update({
+      namespace: "support",
+      id: a!.id,
+      content: "Zebra migration patterns in Kenya",
+    });
+    const added = await env.loci.memory.add({
+      namespace: "support",
+      content: "Quarterly zebra census results",
+    });
     await env.loci.close();
     // Put the older snapshot back in place by corrupting the current one: a torn write.
     const hnsw = snapshotFiles(env.dataDir).find((f) => f.endsWith("vectors.hnsw"))!;
     writeFileSync(hnsw, "torn");
     env.loci = await Loci.open({ dataDir: env.dataDir, embedder: new HashEmbedder({ dimensions: 256 }) });
-    const hits = await env.loci.memory.search({ namespace: "support", query: "zebra", mode: "vector", limit: 2 });
+    const hits = await env.loci.memory.search({
+      namespace: "support",
+      query: "zebra",
+      mode: "vector",
+      limit: 2,
+    });
     expect(hits.map((h) => h.memory.id).sort()).toEqual([a!.id, added.id].sort());
   });
 

@@ -62,7 +62,10 @@ export class Loci implements MemoryClient {
   /** Opens (creating if needed) the data directory. */
   static async open(opts: LociOptions): Promise<Loci> {
     if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
-      throw new ValidationError({ message: "dataDir must be a non-empty path", details: { field: "dataDir" } });
+      throw new ValidationError({
+        message: "dataDir must be a non-empty path",
+        details: { field: "dataDir" },
+      });
     }
     const tenantDir = join(opts.dataDir, "tenants", "default");
     const lockDir = opts.storage ? opts.dataDir : tenantDir;

@@ -3,6 +3,7 @@
  *
  * @module
  */
-export { runStorageDriverSuite, type StorageDriverSuiteOptions } from "./storage/driver.case.js";
+
 export { runEmbedderSuite } from "./embed/embedder.case.js";
+export { runStorageDriverSuite, type StorageDriverSuiteOptions } from "./storage/driver.case.js";
 export { openTempEngine, type TempEngine } from "./testing/temp-engine.js";

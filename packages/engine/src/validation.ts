@@ -80,7 +80,8 @@ export function assertDescription(value: unknown): string {
 }
 
 function cloneJson(value: unknown, path: string, depth: number): JsonValue {
-  if (depth > LIMITS.metadataDepth) fail(`${path} is nested deeper than ${LIMITS.metadataDepth} levels`, path);
+  if (depth > LIMITS.metadataDepth)
+    fail(`${path} is nested deeper than ${LIMITS.metadataDepth} levels`, path);
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number") {
     if (!Number.isFinite(value)) fail(`${path} must be a finite number`, path);

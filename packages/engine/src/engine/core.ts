@@ -53,7 +53,8 @@ export class EngineCore {
     this.assertOpen();
     assertNamespaceName(name);
     const rec = await this.driver.getNamespace(name);
-    if (!rec) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+    if (!rec)
+      throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
     return rec;
   }
 
@@ -70,7 +71,13 @@ export class EngineCore {
       let record = await this.driver.getNamespace(name);
       if (!record && opts.create && this.autoCreateNamespaces) {
         const now = this.clock.now();
-        record = { name, description: "", config: { ...DEFAULT_NAMESPACE_CONFIG }, createdAt: now, updatedAt: now };
+        record = {
+          name,
+          description: "",
+          config: { ...DEFAULT_NAMESPACE_CONFIG },
+          createdAt: now,
+          updatedAt: now,
+        };
         try {
           await this.driver.createNamespace(record);
         } catch (err) {
@@ -78,7 +85,8 @@ export class EngineCore {
           if (!record) throw err;
         }
       }
-      if (!record) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+      if (!record)
+        throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
       const store = await this.driver.openNamespace(name);
       return NamespaceRuntime.open({ store, record, snapshotEvery: this.#snapshotEvery });
     })();

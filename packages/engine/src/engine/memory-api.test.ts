@@ -25,7 +25,7 @@ describe("memory CRUD", () => {
     const m = await env.loci.memory.add({
       namespace: "a",
       content: "hello",
-      metadata: { nested: { list: [1, { x: null }] }, "__proto__": "data" } as never,
+      metadata: { nested: { list: [1, { x: null }] }, __proto__: "data" } as never,
       sessionId: "s1",
       agentId: "researcher",
       importance: 0.9,
@@ -61,7 +61,12 @@ describe("memory CRUD", () => {
     });
     expect(u).toMatchObject({ content: "submarine voyage", metadata: { v: 2 }, importance: 0.1 });
     expect(Date.parse(u.updatedAt) - Date.parse(u.createdAt)).toBe(3_600_000);
-    const hits = await env.loci.memory.search({ namespace: "a", query: "submarine voyage", mode: "vector", limit: 1 });
+    const hits = await env.loci.memory.search({
+      namespace: "a",
+      query: "submarine voyage",
+      mode: "vector",
+      limit: 1,
+    });
     expect(hits[0]!.memory.id).toBe(m.id);
     expect(hits[0]!.scores.vector).toBeGreaterThan(0.99);
     expect(await env.loci.memory.search({ namespace: "a", query: "apples", mode: "keyword" })).toEqual([]);
@@ -82,7 +87,10 @@ describe("memory CRUD", () => {
     ).toBe("INVALID_ARGUMENT");
     expect(
       await codeOf(
-        env.loci.memory.addMany({ namespace: "a", memories: [{ content: "ok" }, { content: "x", id: "taken" }] }),
+        env.loci.memory.addMany({
+          namespace: "a",
+          memories: [{ content: "ok" }, { content: "x", id: "taken" }],
+        }),
       ),
     ).toBe("ALREADY_EXISTS");
     expect((await env.loci.memory.list({ namespace: "a" })).items).toHaveLength(1);
@@ -150,7 +158,11 @@ describe("input validation", () => {
     ["bad createdAt", { namespace: "a", content: "x", createdAt: "yesterday" }, "INVALID_ARGUMENT"],
     ["id with control chars", { namespace: "a", content: "x", id: "a\u0000b" }, "INVALID_ARGUMENT"],
     ["wrong vector dimension", { namespace: "a", content: "x", embedding: [1, 2, 3] }, "EMBEDDING_MISMATCH"],
-    ["NaN in vector", { namespace: "a", content: "x", embedding: Array(256).fill(Number.NaN) }, "INVALID_ARGUMENT"],
+    [
+      "NaN in vector",
+      { namespace: "a", content: "x", embedding: Array(256).fill(Number.NaN) },
+      "INVALID_ARGUMENT",
+    ],
   ])("memory.add rejects %s", async (_name, input, code) => {
     expect(await codeOf(env.loci.memory.add(input as never))).toBe(code);
     expect(await env.loci.namespace.list()).toMatchObject({ items: expect.any(Array) });
@@ -168,7 +180,9 @@ describe("input validation", () => {
     ["unknown namespace", { namespace: "nope" }, "NAMESPACE_NOT_FOUND"],
   ])("memory.search rejects %s", async (_name, extra, code) => {
     await env.loci.memory.add({ namespace: "a", content: "something" });
-    expect(await codeOf(env.loci.memory.search({ namespace: "a", query: "x", ...extra } as never))).toBe(code);
+    expect(await codeOf(env.loci.memory.search({ namespace: "a", query: "x", ...extra } as never))).toBe(
+      code,
+    );
   });
 });
 

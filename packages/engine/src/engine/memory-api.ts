@@ -61,7 +61,8 @@ export class MemoryService implements MemoryApi {
         metadata: validateMetadata(input.metadata, `${field}.metadata`),
         sessionId: input.sessionId === undefined ? null : assertId(input.sessionId, `${field}.sessionId`),
         agentId: input.agentId === undefined ? null : assertId(input.agentId, `${field}.agentId`),
-        importance: input.importance === undefined ? 0.5 : assertImportance(input.importance, `${field}.importance`),
+        importance:
+          input.importance === undefined ? 0.5 : assertImportance(input.importance, `${field}.importance`),
         createdAt,
         updatedAt: createdAt,
         lastAccessedAt: createdAt,
@@ -87,7 +88,9 @@ export class MemoryService implements MemoryApi {
 
   async #embedMissing(prepared: PreparedMemory[]): Promise<Float32Array[]> {
     const missing = prepared.filter((p) => p.embedding === null);
-    const vectors = missing.length ? await this.#core.embedder.embed(missing.map((p) => p.record.content)) : [];
+    const vectors = missing.length
+      ? await this.#core.embedder.embed(missing.map((p) => p.record.content))
+      : [];
     let i = 0;
     return prepared.map((p) => p.embedding ?? vectors[i++]!);
   }
@@ -108,12 +111,20 @@ export class MemoryService implements MemoryApi {
     this.#core.assertOpen();
     const now = this.#core.clock.now();
     const rt = await this.#core.runtime(namespace, { create: true });
-    const dims = this.#dimensions(rt, inputs.some((m) => m?.embedding === undefined));
-    const prepared = inputs.map((m, i) => this.#prepare(m, now, inputs.length === 1 ? "memory" : `memories[${i}]`, dims));
+    const dims = this.#dimensions(
+      rt,
+      inputs.some((m) => m?.embedding === undefined),
+    );
+    const prepared = inputs.map((m, i) =>
+      this.#prepare(m, now, inputs.length === 1 ? "memory" : `memories[${i}]`, dims),
+    );
     const ids = new Set<string>();
     for (const p of prepared) {
       if (ids.has(p.record.id)) {
-        throw new ValidationError({ message: `duplicate id "${p.record.id}" in batch`, details: { field: "id" } });
+        throw new ValidationError({
+          message: `duplicate id "${p.record.id}" in batch`,
+          details: { field: "id" },
+        });
       }
       ids.add(p.record.id);
     }
@@ -121,7 +132,9 @@ export class MemoryService implements MemoryApi {
     for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
     return rt.write(async () => {
       await this.#fixEmbedding(rt, dims);
-      const records = await rt.store.insert(prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })));
+      const records = await rt.store.insert(
+        prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })),
+      );
       rt.applyUpserts(records, await rt.store.generation());
       return records.map((r) => toMemory(namespace, r));
     });
@@ -152,7 +165,10 @@ export class MemoryService implements MemoryApi {
   }
 
   #notFound(namespace: string, id: string): NotFoundError {
-    return new NotFoundError({ code: "MEMORY_NOT_FOUND", message: `memory "${id}" not found in "${namespace}"` });
+    return new NotFoundError({
+      code: "MEMORY_NOT_FOUND",
+      message: `memory "${id}" not found in "${namespace}"`,
+    });
   }
 
   async get(opts: { namespace: string; id: string }): Promise<Memory> {
@@ -179,7 +195,8 @@ export class MemoryService implements MemoryApi {
     }
     const dims = this.#dimensions(rt, opts.content !== undefined && opts.embedding === undefined);
     if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
-    else if (patch.content !== undefined) [patch.embedding] = await this.#core.embedder.embed([patch.content]);
+    else if (patch.content !== undefined)
+      [patch.embedding] = await this.#core.embedder.embed([patch.content]);
     return rt.write(async () => {
       const seq = rt.seqById.get(id);
       const doc = seq === undefined ? undefined : rt.docs.get(seq);

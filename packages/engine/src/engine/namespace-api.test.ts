@@ -8,7 +8,11 @@ beforeEach(async () => {
 });
 afterEach(async () => env.cleanup());
 
-const code = (p: Promise<unknown>) => p.then(() => "ok", (e) => (LociError.isInstance(e) ? e.code : String(e)));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e) => (LociError.isInstance(e) ? e.code : String(e)),
+  );
 
 describe("namespace API", () => {
   it("creates with defaults, gets, lists with a cursor and deletes", async () => {
@@ -17,7 +21,13 @@ describe("namespace API", () => {
       name: "team-shared",
       description: "finalized outputs",
       memoryCount: 0,
-      config: { decayStrategy: "none", decayHalfLifeHours: 168, maxMemories: null, reinforceOnAccess: true, embedding: null },
+      config: {
+        decayStrategy: "none",
+        decayHalfLifeHours: 168,
+        maxMemories: null,
+        reinforceOnAccess: true,
+        embedding: null,
+      },
     });
     expect(await code(env.loci.namespace.create({ name: "team-shared" }))).toBe("ALREADY_EXISTS");
     for (const n of ["b", "a", "c"]) await env.loci.namespace.create({ name: n });
@@ -41,13 +51,26 @@ describe("namespace API", () => {
       maxMemories: 10_000,
       reinforceOnAccess: false,
     });
-    expect(ns.config).toMatchObject({ decayStrategy: "exponential", decayHalfLifeHours: 24, maxMemories: 10_000, reinforceOnAccess: false });
+    expect(ns.config).toMatchObject({
+      decayStrategy: "exponential",
+      decayHalfLifeHours: 24,
+      maxMemories: 10_000,
+      reinforceOnAccess: false,
+    });
     await env.reopen();
     expect((await env.loci.namespace.get({ namespace: "scratch" })).config.decayHalfLifeHours).toBe(24);
-    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decayStrategy: "cubic" as never }))).toBe("INVALID_ARGUMENT");
-    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decayHalfLifeHours: 0 }))).toBe("INVALID_ARGUMENT");
-    expect(await code(env.loci.namespace.configure({ namespace: "scratch", maxMemories: 1.5 }))).toBe("INVALID_ARGUMENT");
-    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decay_strategy: "none" } as never))).toBe("INVALID_ARGUMENT");
+    expect(
+      await code(env.loci.namespace.configure({ namespace: "scratch", decayStrategy: "cubic" as never })),
+    ).toBe("INVALID_ARGUMENT");
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", decayHalfLifeHours: 0 }))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect(await code(env.loci.namespace.configure({ namespace: "scratch", maxMemories: 1.5 }))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect(
+      await code(env.loci.namespace.configure({ namespace: "scratch", decay_strategy: "none" } as never)),
+    ).toBe("INVALID_ARGUMENT");
     expect(await code(env.loci.namespace.create({ name: "bad/name" }))).toBe("INVALID_NAMESPACE");
   });
 

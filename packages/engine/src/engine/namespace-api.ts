@@ -23,7 +23,11 @@ export class NamespaceService implements NamespaceApi {
     return toNamespace(rec, await store.count());
   }
 
-  async create(opts: { name: string; description?: string; config?: NamespaceConfigInput }): Promise<Namespace> {
+  async create(opts: {
+    name: string;
+    description?: string;
+    config?: NamespaceConfigInput;
+  }): Promise<Namespace> {
     this.#core.assertOpen();
     const name = assertNamespaceName(opts?.name, "name");
     const description = opts.description === undefined ? "" : assertDescription(opts.description);
@@ -53,7 +57,9 @@ export class NamespaceService implements NamespaceApi {
     return { items, nextCursor };
   }
 
-  async configure(opts: { namespace: string; description?: string } & NamespaceConfigInput): Promise<Namespace> {
+  async configure(
+    opts: { namespace: string; description?: string } & NamespaceConfigInput,
+  ): Promise<Namespace> {
     const name = assertNamespaceName(opts?.namespace);
     const rt = await this.#core.runtime(name);
     await rt.write(async () => {

@@ -98,7 +98,8 @@ export class NamespaceRuntime {
     const stale = new Set<number>();
     for (let g = loaded.generation; ; ) {
       const changes = await this.store.changesSince(g, PAGE);
-      for (const c of changes) if (c.type !== "memory.deleted" && this.docs.has(c.memorySeq)) stale.add(c.memorySeq);
+      for (const c of changes)
+        if (c.type !== "memory.deleted" && this.docs.has(c.memorySeq)) stale.add(c.memorySeq);
       if (changes.length < PAGE) break;
       g = changes[changes.length - 1]!.generation;
     }

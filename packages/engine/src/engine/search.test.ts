@@ -13,7 +13,10 @@ describe("metadata filters are applied before the top-k cut", () => {
     const query = "customer reports a double charge on the March invoice";
     await env.loci.memory.addMany({
       namespace: "support",
-      memories: Array.from({ length: 1000 }, (_, i) => ({ content: query, metadata: { customer_id: `cust_${i + 100}` } })),
+      memories: Array.from({ length: 1000 }, (_, i) => ({
+        content: query,
+        metadata: { customer_id: `cust_${i + 100}` },
+      })),
     });
     const mine = await env.loci.memory.addMany({
       namespace: "support",
@@ -32,7 +35,8 @@ describe("metadata filters are applied before the top-k cut", () => {
         metadataFilter: { customer_id: "cust_42" },
       });
       expect(hits.every((h) => h.memory.metadata.customer_id === "cust_42")).toBe(true);
-      if (mode !== "keyword") expect(hits.map((h) => h.memory.id).sort()).toEqual(mine.map((m) => m.id).sort());
+      if (mode !== "keyword")
+        expect(hits.map((h) => h.memory.id).sort()).toEqual(mine.map((m) => m.id).sort());
     }
   });
 
@@ -40,7 +44,10 @@ describe("metadata filters are applied before the top-k cut", () => {
     env = await openTempEngine();
     const n = EXACT_SEARCH_THRESHOLD + 300;
     const batch = (offset: number, count: number, meta: (i: number) => Record<string, string>) =>
-      Array.from({ length: count }, (_, i) => ({ content: `ticket ${offset + i} about billing`, metadata: meta(i) }));
+      Array.from({ length: count }, (_, i) => ({
+        content: `ticket ${offset + i} about billing`,
+        metadata: meta(i),
+      }));
     for (let i = 0; i < n; i += 1000) {
       await env.loci.memory.addMany({
         namespace: "big",
@@ -49,7 +56,10 @@ describe("metadata filters are applied before the top-k cut", () => {
     }
     await env.loci.memory.addMany({
       namespace: "big",
-      memories: batch(0, 500, () => ({ tier: "free" })).map((m) => ({ ...m, content: "ticket about billing" })),
+      memories: batch(0, 500, () => ({ tier: "free" })).map((m) => ({
+        ...m,
+        content: "ticket about billing",
+      })),
     });
     const hits = await env.loci.memory.search({
       namespace: "big",
@@ -65,10 +75,17 @@ describe("metadata filters are applied before the top-k cut", () => {
     env = await openTempEngine();
     await env.loci.memory.addMany({
       namespace: "s",
-      memories: Array.from({ length: 50 }, () => ({ content: "deploy failed on step 3", sessionId: "run-1" })),
+      memories: Array.from({ length: 50 }, () => ({
+        content: "deploy failed on step 3",
+        sessionId: "run-1",
+      })),
     });
     const other = await env.loci.memory.add({ namespace: "s", content: "deploy notes", sessionId: "run-2" });
-    const hits = await env.loci.memory.search({ namespace: "s", query: "deploy failed on step 3", sessionId: "run-2" });
+    const hits = await env.loci.memory.search({
+      namespace: "s",
+      query: "deploy failed on step 3",
+      sessionId: "run-2",
+    });
     expect(hits.map((h) => h.memory.id)).toEqual([other.id]);
   });
 });
@@ -76,7 +93,18 @@ describe("metadata filters are applied before the top-k cut", () => {
 describe("hybrid search", () => {
   // A tiny concept embedder: words map to concept axes, so synonyms meet in vector space
   // while sharing no keyword; codes such as "INV-7731" have no concept at all.
-  const CONCEPTS: Record<string, number> = { car: 0, automobile: 0, vehicle: 0, insurance: 1, policy: 1, coverage: 1, cat: 2, kitten: 2, weather: 3, storm: 3 };
+  const CONCEPTS: Record<string, number> = {
+    car: 0,
+    automobile: 0,
+    vehicle: 0,
+    insurance: 1,
+    policy: 1,
+    coverage: 1,
+    cat: 2,
+    kitten: 2,
+    weather: 3,
+    storm: 3,
+  };
   const embedder = new FunctionEmbedder({
     id: "concepts-v1",
     dimensions: 5,
@@ -91,7 +119,10 @@ describe("hybrid search", () => {
   it("finds what keyword-only and vector-only each miss", async () => {
     env = await openTempEngine({ embedder });
     const semantic = await env.loci.memory.add({ namespace: "h", content: "automobile coverage details" });
-    const exact = await env.loci.memory.add({ namespace: "h", content: "claim INV-7731 was filed yesterday" });
+    const exact = await env.loci.memory.add({
+      namespace: "h",
+      content: "claim INV-7731 was filed yesterday",
+    });
     await env.loci.memory.addMany({
       namespace: "h",
       memories: [
@@ -117,10 +148,20 @@ describe("hybrid search", () => {
 describe("ranking details", () => {
   it("searches several namespaces at once and says where each hit came from", async () => {
     env = await openTempEngine();
-    await env.loci.memory.add({ namespace: "researcher", content: "private note: the API rate limit is 100/min" });
-    await env.loci.memory.add({ namespace: "team-shared", content: "final: rate limit confirmed at 100 requests per minute" });
+    await env.loci.memory.add({
+      namespace: "researcher",
+      content: "private note: the API rate limit is 100/min",
+    });
+    await env.loci.memory.add({
+      namespace: "team-shared",
+      content: "final: rate limit confirmed at 100 requests per minute",
+    });
     await env.loci.memory.add({ namespace: "writer", content: "draft about rate limits" });
-    const hits = await env.loci.memory.search({ namespaces: ["researcher", "team-shared"], query: "rate limit", limit: 5 });
+    const hits = await env.loci.memory.search({
+      namespaces: ["researcher", "team-shared"],
+      query: "rate limit",
+      limit: 5,
+    });
     expect(hits.map((h) => h.namespace).sort()).toEqual(["researcher", "team-shared"]);
     expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
   });
@@ -130,8 +171,15 @@ describe("ranking details", () => {
     env = await openTempEngine({ clock });
     const old = await env.loci.memory.add({ namespace: "e", content: "severity high: database outage" });
     clock.advance({ hours: 48 });
-    const fresh = await env.loci.memory.add({ namespace: "e", content: "severity high: cache outage noticed" });
-    const byAge = await env.loci.memory.search({ namespace: "e", query: "database outage", recencyWeight: 1 });
+    const fresh = await env.loci.memory.add({
+      namespace: "e",
+      content: "severity high: cache outage noticed",
+    });
+    const byAge = await env.loci.memory.search({
+      namespace: "e",
+      query: "database outage",
+      recencyWeight: 1,
+    });
     expect(byAge.map((h) => h.memory.id)).toEqual([fresh.id, old.id]);
     expect(byAge[1]!.scores.recency).toBeCloseTo(2 ** (-48 / 168), 10);
     const byRelevance = await env.loci.memory.search({ namespace: "e", query: "database outage" });
@@ -143,7 +191,10 @@ describe("ranking details", () => {
 
   it("recall is search with topK", async () => {
     env = await openTempEngine();
-    await env.loci.memory.addMany({ namespace: "r", memories: [{ content: "one fish" }, { content: "two fish" }] });
+    await env.loci.memory.addMany({
+      namespace: "r",
+      memories: [{ content: "one fish" }, { content: "two fish" }],
+    });
     expect(await env.loci.memory.recall({ namespace: "r", query: "fish", topK: 1 })).toHaveLength(1);
   });
 });

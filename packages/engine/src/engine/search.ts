@@ -26,7 +26,11 @@ const MAX_NAMESPACES = 64;
 
 function namespacesOf(opts: SearchOptions): string[] {
   if (opts.namespaces !== undefined) {
-    if (!Array.isArray(opts.namespaces) || opts.namespaces.length === 0 || opts.namespaces.length > MAX_NAMESPACES) {
+    if (
+      !Array.isArray(opts.namespaces) ||
+      opts.namespaces.length === 0 ||
+      opts.namespaces.length > MAX_NAMESPACES
+    ) {
       throw new ValidationError({
         message: `namespaces must be an array of 1-${MAX_NAMESPACES} namespace names`,
         details: { field: "namespaces" },
@@ -43,7 +47,8 @@ function namespacesOf(opts: SearchOptions): string[] {
 /** Runs a search over one or several namespaces. */
 export async function search(core: EngineCore, opts: SearchOptions): Promise<SearchResult[]> {
   core.assertOpen();
-  if (typeof opts !== "object" || opts === null) throw new ValidationError({ message: "search options are required" });
+  if (typeof opts !== "object" || opts === null)
+    throw new ValidationError({ message: "search options are required" });
   const names = namespacesOf(opts);
   if (typeof opts.query !== "string" || opts.query.length > LIMITS.queryChars) {
     throw new ValidationError({
@@ -61,7 +66,8 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     mode,
     predicate: opts.metadataFilter === undefined ? null : compileFilter(opts.metadataFilter),
     sessionId: opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId"),
-    recencyWeight: opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),
+    recencyWeight:
+      opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),
     minScore: opts.minScore === undefined ? 0 : assertNumberInRange(opts.minScore, "minScore", 0, 1),
     now: core.clock.now(),
   };
@@ -71,7 +77,8 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   const queryVector = async (rt: NamespaceRuntime): Promise<Float32Array | null> => {
     const recorded = rt.record.config.embedding;
     if (mode === "keyword" || !recorded) return null;
-    if (opts.queryEmbedding !== undefined) return toVector(opts.queryEmbedding, recorded.dimensions, "queryEmbedding");
+    if (opts.queryEmbedding !== undefined)
+      return toVector(opts.queryEmbedding, recorded.dimensions, "queryEmbedding");
     if (recorded.model !== core.embedder.id) {
       throw new EmbeddingMismatchError({
         message: `namespace "${rt.name}" holds embeddings of "${recorded.model}" but this engine embeds with "${core.embedder.id}"; pass queryEmbedding or use mode "keyword"`,
@@ -101,7 +108,13 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   const results: SearchResult[] = [];
   for (const { rt, hit } of top) {
     const rec = loaded.get(rt)?.get(hit.seq);
-    if (rec) results.push({ memory: toMemory(rt.name, rec), namespace: rt.name, score: hit.score, scores: hit.scores });
+    if (rec)
+      results.push({
+        memory: toMemory(rt.name, rec),
+        namespace: rt.name,
+        score: hit.score,
+        scores: hit.scores,
+      });
   }
   return results;
 }

@@ -29,7 +29,9 @@ describe("Bm25Index", () => {
 
   function build(): Bm25Index {
     const idx = new Bm25Index();
-    docs.forEach((d, i) => idx.upsert(i + 1, d));
+    docs.forEach((d, i) => {
+      idx.upsert(i + 1, d);
+    });
     return idx;
   }
 
@@ -69,7 +71,12 @@ describe("Bm25Index", () => {
 
   it("searchAmong scores exactly over an explicit set", () => {
     const idx = build();
-    expect(idx.searchAmong("invoice charge", 10, [2, 5]).map((h) => h.label).sort()).toEqual([2, 5]);
+    expect(
+      idx
+        .searchAmong("invoice charge", 10, [2, 5])
+        .map((h) => h.label)
+        .sort(),
+    ).toEqual([2, 5]);
     expect(idx.searchAmong("invoice", 10, [3, 4])).toEqual([]);
   });
 });

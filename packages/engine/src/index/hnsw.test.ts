@@ -61,7 +61,9 @@ describe("HnswIndex", () => {
   it("deletes, reuses deleted slots, updates in place and filters", () => {
     const idx = new HnswIndex({ dimensions: 8, initialCapacity: 4 });
     const vs = vectors(6, 8, 3);
-    vs.slice(0, 4).forEach((v, i) => idx.upsert(i + 1, v));
+    vs.slice(0, 4).forEach((v, i) => {
+      idx.upsert(i + 1, v);
+    });
     idx.remove(2);
     idx.remove(2);
     expect(idx.has(2)).toBe(false);
@@ -79,7 +81,9 @@ describe("HnswIndex", () => {
     dirs.push(dir);
     const idx = new HnswIndex({ dimensions: 8 });
     const vs = vectors(20, 8, 5);
-    vs.forEach((v, i) => idx.upsert(i + 1, v));
+    vs.forEach((v, i) => {
+      idx.upsert(i + 1, v);
+    });
     idx.save(dir, 77);
     const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(19).keys()].map((i) => i + 1) });
     expect(loaded?.generation).toBe(77);
@@ -92,7 +96,9 @@ describe("HnswIndex", () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
     dirs.push(dir);
     const idx = new HnswIndex({ dimensions: 8 });
-    vectors(5, 8).forEach((v, i) => idx.upsert(i, v));
+    vectors(5, 8).forEach((v, i) => {
+      idx.upsert(i, v);
+    });
     idx.save(dir, 1);
     expect(HnswIndex.load(dir, { dimensions: 16, live: [] })).toBeNull();
     writeFileSync(join(dir, "vectors.hnsw"), "garbage");

@@ -99,7 +99,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
       const input = mem({
-        metadata: JSON.parse('{"__proto__": {"x": 1}, "constructor": "c", "emoji": "😀", "deep": {"a": [{"b": 2}]}}'),
+        metadata: JSON.parse(
+          '{"__proto__": {"x": 1}, "constructor": "c", "emoji": "😀", "deep": {"a": [{"b": 2}]}}',
+        ),
         sessionId: "s-1",
         agentId: "agent-7",
         importance: 0.9,
@@ -133,7 +135,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         "memory.added",
         "memory.updated",
       ]);
-      expect(changes.map((c) => c.generation)).toEqual([...changes.map((c) => c.generation)].sort((a, b) => a - b));
+      expect(changes.map((c) => c.generation)).toEqual(
+        [...changes.map((c) => c.generation)].sort((a, b) => a - b),
+      );
       expect(await store.generation()).toBe(changes[changes.length - 1]!.generation);
       expect((await store.changesSince(changes[2]!.generation)).map((c) => c.memorySeq)).toEqual([
         third!.seq,
@@ -166,7 +170,12 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         embedding,
         updatedAt: 7_000,
       });
-      expect(next).toMatchObject({ content: "new content", metadata: { v: 2 }, importance: 1, expiresAt: 123 });
+      expect(next).toMatchObject({
+        content: "new content",
+        metadata: { v: 2 },
+        importance: 1,
+        expiresAt: 123,
+      });
       const [back] = await store.get([rec!.id], { withEmbeddings: true });
       expect(back!.embedding).toEqual(embedding);
       expect(back!.updatedAt).toBe(7_000);

@@ -52,7 +52,10 @@ function openDatabase(file: string, synchronous: "FULL" | "NORMAL"): Database.Da
     if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
     return db;
   } catch (err) {
-    throw new StorageError({ message: `cannot open database ${file}: ${(err as Error).message}`, cause: err });
+    throw new StorageError({
+      message: `cannot open database ${file}: ${(err as Error).message}`,
+      cause: err,
+    });
   }
 }
 
@@ -90,7 +93,9 @@ export class SqliteDriver implements StorageDriver {
   }
 
   #row(name: string): CatalogRow | undefined {
-    return this.#catalog.prepare("SELECT * FROM namespaces WHERE name = ?").get(name) as CatalogRow | undefined;
+    return this.#catalog.prepare("SELECT * FROM namespaces WHERE name = ?").get(name) as
+      | CatalogRow
+      | undefined;
   }
 
   async createNamespace(record: NamespaceRecord): Promise<void> {
@@ -108,7 +113,10 @@ export class SqliteDriver implements StorageDriver {
         record.updatedAt,
       );
     if (info.changes === 0) {
-      throw new ConflictError({ code: "ALREADY_EXISTS", message: `namespace "${record.name}" already exists` });
+      throw new ConflictError({
+        code: "ALREADY_EXISTS",
+        message: `namespace "${record.name}" already exists`,
+      });
     }
   }
 
@@ -127,7 +135,10 @@ export class SqliteDriver implements StorageDriver {
       .prepare("UPDATE namespaces SET description = ?, config = ?, updated_at = ? WHERE name = ?")
       .run(record.description, JSON.stringify(record.config), record.updatedAt, record.name);
     if (info.changes === 0) {
-      throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${record.name}" not found` });
+      throw new NotFoundError({
+        code: "NAMESPACE_NOT_FOUND",
+        message: `namespace "${record.name}" not found`,
+      });
     }
   }
 
@@ -149,7 +160,8 @@ export class SqliteDriver implements StorageDriver {
     const open = this.#open.get(name);
     if (open) return open;
     const row = this.#row(name);
-    if (!row) throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
+    if (!row)
+      throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
     const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#sync);
     const snapshotDir = join(this.#dir, "indexes", row.file_id);
     const store = new SqliteNamespaceStore(name, db, snapshotDir);
