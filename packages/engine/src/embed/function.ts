@@ -98,7 +98,9 @@ export class FunctionEmbedder implements Embedder {
 
   #validate(output: unknown, expected: number): Float32Array[] {
     if (!Array.isArray(output)) {
-      throw this.#invalid(`returned ${output === null ? "null" : typeof output}, expected an array of vectors`);
+      throw this.#invalid(
+        `returned ${output === null ? "null" : typeof output}, expected an array of vectors`,
+      );
     }
     if (output.length !== expected) {
       throw this.#invalid(`returned ${output.length} vectors for ${expected} texts`);

@@ -144,7 +144,8 @@ export class HashEmbedder implements Embedder {
       if (!SURROGATE.test(padded)) {
         // Fast path: one UTF-16 unit per character.
         for (const n of this.#ngrams) {
-          for (let i = 0; i + n <= padded.length; i++) this.#add(vector, padded.slice(i, i + n), NGRAM_WEIGHT);
+          for (let i = 0; i + n <= padded.length; i++)
+            this.#add(vector, padded.slice(i, i + n), NGRAM_WEIGHT);
         }
       } else {
         const chars = Array.from(padded);

@@ -42,13 +42,15 @@ const EMPTY_PLACEHOLDER = " ";
 class RetryableError extends Error {
   constructor(
     message: string,
-    readonly retryAfterMs?: number,
-    readonly status?: number,
-    override readonly cause?: unknown,
+    readonly extra: { retryAfterMs?: number; status?: number; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, { cause: extra.cause });
   }
 }
+
+/** The validated options. */
+type Config = Required<Omit<OpenAICompatibleEmbedderOptions, "baseUrl" | "dimensions" | "apiKey" | "fetch">> &
+  Pick<OpenAICompatibleEmbedderOptions, "apiKey" | "fetch"> & { url: string; safeUrl: string };
 
 /**
  * Embeds through an OpenAI-compatible HTTP API, in batches, with retries on 429/5xx/network errors
@@ -67,17 +69,7 @@ export class OpenAICompatibleEmbedder implements Embedder {
   readonly id: string;
   /** The expected vector length. */
   readonly dimensions: number;
-  readonly #url: string;
-  readonly #safeUrl: string;
-  readonly #model: string;
-  readonly #apiKey: string | undefined;
-  readonly #sendDimensions: boolean;
-  readonly #batchSize: number;
-  readonly #timeoutMs: number;
-  readonly #maxRetries: number;
-  readonly #retryDelayMs: number;
-  readonly #fetch: typeof fetch | undefined;
-  readonly #headers: Record<string, string>;
+  readonly #cfg: Config;
 
   /** @throws {ValidationError} when an option is missing or out of range. */
   constructor(options: OpenAICompatibleEmbedderOptions) {
@@ -89,28 +81,25 @@ export class OpenAICompatibleEmbedder implements Embedder {
     } catch {
       throw invalid("baseUrl", "must be an http(s) URL such as https://api.openai.com/v1");
     }
-    if (typeof o.model !== "string" || o.model.trim() === "") throw invalid("model", "must be a non-empty string");
-    if (o.apiKey !== undefined && typeof o.apiKey !== "string") throw invalid("apiKey", "must be a string");
-    if (o.fetch !== undefined && typeof o.fetch !== "function") throw invalid("fetch", "must be a function");
-    if (o.headers !== undefined && (typeof o.headers !== "object" || o.headers === null)) {
-      throw invalid("headers", "must be an object of strings");
-    }
+    if (typeof o.model !== "string" || o.model.trim() === "")
+      throw invalid("model", "must be a non-empty string");
     this.dimensions = integer("dimensions", o.dimensions, 1);
-    this.#batchSize = integer("batchSize", o.batchSize ?? 64, 1);
-    this.#timeoutMs = integer("timeoutMs", o.timeoutMs ?? 30_000, 1);
-    this.#maxRetries = integer("maxRetries", o.maxRetries ?? 3, 0);
-    this.#retryDelayMs = integer("retryDelayMs", o.retryDelayMs ?? 500, 0);
-    this.#url = url.href;
-    url.username = "";
-    url.password = "";
-    url.search = "";
-    this.#safeUrl = url.href;
-    this.#model = o.model;
-    this.#apiKey = o.apiKey || undefined;
-    this.#sendDimensions = o.sendDimensions === true;
-    this.#fetch = o.fetch;
-    this.#headers = { ...o.headers };
     this.id = `openai:${o.model}@${this.dimensions}`;
+    const href = url.href;
+    url.username = url.password = url.search = "";
+    this.#cfg = {
+      url: href,
+      safeUrl: url.href,
+      model: o.model,
+      apiKey: typeof o.apiKey === "string" && o.apiKey !== "" ? o.apiKey : undefined,
+      sendDimensions: o.sendDimensions === true,
+      batchSize: integer("batchSize", o.batchSize ?? 64, 1),
+      timeoutMs: integer("timeoutMs", o.timeoutMs ?? 30_000, 1),
+      maxRetries: integer("maxRetries", o.maxRetries ?? 3, 0),
+      retryDelayMs: integer("retryDelayMs", o.retryDelayMs ?? 500, 0),
+      fetch: o.fetch,
+      headers: { ...o.headers },
+    };
   }
 
   /**
@@ -121,8 +110,10 @@ export class OpenAICompatibleEmbedder implements Embedder {
     const { signal } = options;
     signal?.throwIfAborted();
     const out: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += this.#batchSize) {
-      const batch = texts.slice(start, start + this.#batchSize).map((t) => (t === "" ? EMPTY_PLACEHOLDER : t));
+    for (let start = 0; start < texts.length; start += this.#cfg.batchSize) {
+      const batch = texts
+        .slice(start, start + this.#cfg.batchSize)
+        .map((t) => (t === "" ? EMPTY_PLACEHOLDER : t));
       out.push(...(await this.#embedBatch(batch, signal)));
     }
     return out;
@@ -135,46 +126,49 @@ export class OpenAICompatibleEmbedder implements Embedder {
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (!(err instanceof RetryableError)) throw err;
-        if (attempt >= this.#maxRetries) {
-          throw this.#error(`${err.message} (gave up after ${attempt + 1} attempts)`, err.cause, {
-            status: err.status,
-            attempts: attempt + 1,
-          });
+        if (attempt >= this.#cfg.maxRetries) {
+          const attempts = attempt + 1;
+          const details = { status: err.extra.status, attempts };
+          throw this.#error(`${err.message} (gave up after ${attempts} attempts)`, err.cause, details);
         }
-        const backoff = Math.min(MAX_RETRY_DELAY_MS, this.#retryDelayMs * 2 ** attempt);
+        const backoff = Math.min(MAX_RETRY_DELAY_MS, this.#cfg.retryDelayMs * 2 ** attempt);
         const jittered = backoff / 2 + Math.random() * (backoff / 2);
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, err.retryAfterMs ?? jittered), signal);
+        await sleep(Math.min(MAX_RETRY_DELAY_MS, err.extra.retryAfterMs ?? jittered), signal);
       }
     }
   }
 
   async #attempt(input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const timeout = AbortSignal.timeout(this.#cfg.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const body: Record<string, unknown> = { model: this.#model, input };
-    if (this.#sendDimensions) body.dimensions = this.dimensions;
-    const headers: Record<string, string> = {
-      ...this.#headers,
-      "content-type": "application/json",
-      accept: "application/json",
-    };
-    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    const body: Record<string, unknown> = { model: this.#cfg.model, input };
+    if (this.#cfg.sendDimensions) body.dimensions = this.dimensions;
+    const headers = new Headers({ "content-type": "application/json", accept: "application/json" });
+    for (const [name, value] of Object.entries(this.#cfg.headers)) headers.set(name, value);
+    if (this.#cfg.apiKey) headers.set("authorization", `Bearer ${this.#cfg.apiKey}`);
     let response: Response;
     let text: string;
     try {
-      const fetchFn = this.#fetch ?? globalThis.fetch;
-      response = await fetchFn(this.#url, { method: "POST", headers, body: JSON.stringify(body), signal: combined });
+      const fetchFn = this.#cfg.fetch ?? globalThis.fetch;
+      response = await fetchFn(this.#cfg.url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+        signal: combined,
+      });
       text = await response.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) throw new RetryableError(`request timed out after ${this.#timeoutMs} ms`, undefined, undefined, err);
-      throw new RetryableError(`network error: ${this.#redact(messageOf(err))}`, undefined, undefined, err);
+      if (timeout.aborted)
+        throw new RetryableError(`request timed out after ${this.#cfg.timeoutMs} ms`, { cause: err });
+      throw new RetryableError(`network error: ${this.#redact(messageOf(err))}`, { cause: err });
     }
     if (!response.ok) {
       const detail = this.#redact(errorDetail(text));
       const message = `HTTP ${response.status}${detail ? `: ${detail}` : ""}`;
       if (response.status === 429 || response.status >= 500) {
-        throw new RetryableError(message, parseRetryAfter(response.headers.get("retry-after")), response.status);
+        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        throw new RetryableError(message, { retryAfterMs, status: response.status });
       }
       throw this.#error(message, undefined, { status: response.status, attempts: 1 });
     }
@@ -190,7 +184,8 @@ export class OpenAICompatibleEmbedder implements Embedder {
     }
     const data = (json as { data?: unknown } | null)?.data;
     if (!Array.isArray(data)) throw this.#error('response has no "data" array');
-    if (data.length !== expected) throw this.#error(`response has ${data.length} embeddings for ${expected} inputs`);
+    if (data.length !== expected)
+      throw this.#error(`response has ${data.length} embeddings for ${expected} inputs`);
     const items = data.map((item: unknown, position) => {
       const { index, embedding } = (item ?? {}) as { index?: unknown; embedding?: unknown };
       return { index: typeof index === "number" ? index : position, embedding };
@@ -216,15 +211,17 @@ export class OpenAICompatibleEmbedder implements Embedder {
 
   #error(message: string, cause?: unknown, details: Record<string, unknown> = {}): EmbedderError {
     return new EmbedderError({
-      message: `Embedding request to ${this.#safeUrl} (model ${this.#model}) failed: ${this.#redact(message)}`,
+      message: `Embedding request to ${this.#cfg.safeUrl} (model ${this.#cfg.model}) failed: ${this.#redact(message)}`,
       cause,
-      details: { model: this.#model, ...details },
+      details: { model: this.#cfg.model, ...details },
     });
   }
 
   /** Removes the API key from text that came from elsewhere (a provider may echo it). */
   #redact(text: string): string {
-    return this.#apiKey && this.#apiKey.length >= 4 ? text.split(this.#apiKey).join("[redacted]") : text;
+    return this.#cfg.apiKey && this.#cfg.apiKey.length >= 4
+      ? text.split(this.#cfg.apiKey).join("[redacted]")
+      : text;
   }
 }
 
@@ -232,7 +229,8 @@ export class OpenAICompatibleEmbedder implements Embedder {
 function parseRetryAfter(value: string | null): number | undefined {
   if (value === null || value.trim() === "") return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_DELAY_MS) : undefined;
+  if (Number.isFinite(seconds))
+    return seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_DELAY_MS) : undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - Date.now()), MAX_RETRY_DELAY_MS);
 }
@@ -249,6 +247,7 @@ function errorDetail(text: string): string {
   return text.trim().slice(0, 200);
 }
 
+/** Waits `ms`, rejecting with the signal's reason if it aborts first. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -264,6 +263,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Checks an integer option. */
 function integer(field: string, value: unknown, min: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
     throw invalid(field, `must be an integer >= ${min}, got ${String(value)}`);
@@ -271,10 +271,17 @@ function integer(field: string, value: unknown, min: number): number {
   return value;
 }
 
+/** A ValidationError about one option. */
 function invalid(field: string, problem: string): ValidationError {
-  return new ValidationError({ message: `OpenAICompatibleEmbedder: ${field} ${problem}`, details: { field } });
+  return new ValidationError({
+    message: `OpenAICompatibleEmbedder: ${field} ${problem}`,
+    details: { field },
+  });
 }
 
+/** An error's message, with its cause's (undici's "fetch failed" hides the reason there). */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
 }

@@ -74,7 +74,10 @@ export class UseLiteEmbedder implements Embedder {
     this.#batchSize = positiveInteger("batchSize", options.batchSize ?? 32);
     this.#maxChars = positiveInteger("maxChars", options.maxChars ?? 2000);
     if (options.load !== undefined && typeof options.load !== "function") {
-      throw new ValidationError({ message: "UseLiteEmbedder: load must be a function", details: { field: "load" } });
+      throw new ValidationError({
+        message: "UseLiteEmbedder: load must be a function",
+        details: { field: "load" },
+      });
     }
     this.#load = options.load ?? loadPackagedModel;
   }
@@ -109,11 +112,14 @@ export class UseLiteEmbedder implements Embedder {
       }
       for (const row of raw) {
         if (row?.length !== DIMENSIONS) {
-          throw new EmbedderError({ message: `USE-lite returned a vector of length ${row?.length}, expected 512` });
+          throw new EmbedderError({
+            message: `USE-lite returned a vector of length ${row?.length}, expected 512`,
+          });
         }
         const vector = Float32Array.from(row);
         for (const x of vector) {
-          if (!Number.isFinite(x)) throw new EmbedderError({ message: "USE-lite returned a non-finite value" });
+          if (!Number.isFinite(x))
+            throw new EmbedderError({ message: "USE-lite returned a non-finite value" });
         }
         out.push(normalize(vector));
       }
@@ -142,7 +148,10 @@ export class UseLiteEmbedder implements Embedder {
         .then(() => this.#load())
         .catch((err: unknown) => {
           if (this.#model === loading) this.#model = undefined;
-          throw new EmbedderError({ message: `USE-lite model failed to load: ${messageOf(err)}`, cause: err });
+          throw new EmbedderError({
+            message: `USE-lite model failed to load: ${messageOf(err)}`,
+            cause: err,
+          });
         });
       this.#model = loading;
     }
