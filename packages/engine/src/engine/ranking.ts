@@ -6,7 +6,7 @@
  * ```
  * vector    = max(0, cosine(query, memory))
  * keyword   = bm25(memory) / max bm25 over the query's candidates
- * relevance = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; the side alone when the other has no hits)
+ * relevance = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
  * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
  * ```
  * Both sides are scored exactly for every candidate either side found, so a memory found by only
@@ -16,6 +16,7 @@
  */
 import { recency, retention } from "../decay.js";
 import type { FilterPredicate } from "../filter/types.js";
+import { tokenize } from "../index/tokenize.js";
 import type { ScoreBreakdown, SearchMode } from "../types.js";
 import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 
@@ -75,10 +76,8 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
       : rt.vectors!.search(p.queryVector!, k, check);
     for (const h of hits) candidates.add(h.label);
   }
-  let keywordHits = 0;
   if (useKeyword) {
     const hits = among ? rt.keyword.searchAmong(p.query, k, among) : rt.keyword.search(p.query, k, check);
-    keywordHits = hits.length;
     for (const h of hits) candidates.add(h.label);
   }
   if (candidates.size === 0) return [];
@@ -88,6 +87,7 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
   let maxKw = 0;
   for (const s of kw.values()) if (s > maxKw) maxKw = s;
 
+  const queryHasTerms = tokenize(p.query).length > 0;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
   const hits: RankedHit[] = [];
   for (const seq of candidates) {
@@ -95,7 +95,9 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
     const vector = Math.max(0, Math.min(1, vec.get(seq) ?? 0));
     const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
     let relevance: number;
-    if (p.mode === "vector" || (useVector && keywordHits === 0)) relevance = vector;
+    // A query without index terms (only stop words, or empty with a queryEmbedding) is vector-only;
+    // otherwise the blend is the same in every namespace, so merged results stay comparable.
+    if (p.mode === "vector" || (useVector && !queryHasTerms)) relevance = vector;
     else if (p.mode === "keyword" || !useVector) relevance = keyword;
     else relevance = HYBRID_ALPHA * vector + (1 - HYBRID_ALPHA) * keyword;
     const ret = retention({
