@@ -9,12 +9,15 @@ import { type Clock, systemClock } from "./clock.js";
 import type { Embedder } from "./embed/embedder.js";
 import { UseLiteEmbedder } from "./embed/use-lite.js";
 import { EngineCore } from "./engine/core.js";
+import { EventsService } from "./engine/events.js";
+import { sweepExpired } from "./engine/maintenance.js";
 import { MemoryService } from "./engine/memory-api.js";
 import { NamespaceService } from "./engine/namespace-api.js";
+import { SessionService } from "./engine/session-api.js";
 import { ValidationError } from "./errors.js";
 import type { StorageDriver } from "./storage/driver.js";
 import { SqliteDriver } from "./storage/sqlite.js";
-import type { MemoryApi, MemoryClient, NamespaceApi } from "./types.js";
+import type { EventsApi, MemoryApi, MemoryClient, NamespaceApi, SessionApi } from "./types.js";
 import { lockDirectory } from "./util/dir-lock.js";
 
 /** Options of {@link Loci.open}. */
@@ -33,6 +36,8 @@ export interface LociOptions {
   synchronous?: "FULL" | "NORMAL";
   /** Write an ANN snapshot every this many changes per namespace (and on close). @default 10000 */
   snapshotEvery?: number;
+  /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
+  sweepIntervalMs?: number;
 }
 
 /**
@@ -49,14 +54,23 @@ export interface LociOptions {
 export class Loci implements MemoryClient {
   readonly namespace: NamespaceApi;
   readonly memory: MemoryApi;
+  readonly session: SessionApi;
+  readonly events: EventsApi;
   readonly #core: EngineCore;
   readonly #unlock: () => void;
+  readonly #sweepTimer: NodeJS.Timeout | null;
 
-  private constructor(core: EngineCore, unlock: () => void) {
+  private constructor(core: EngineCore, unlock: () => void, sweepIntervalMs: number) {
     this.#core = core;
     this.#unlock = unlock;
     this.namespace = new NamespaceService(core);
     this.memory = new MemoryService(core);
+    this.session = new SessionService(core);
+    this.events = new EventsService(core);
+    this.#sweepTimer =
+      sweepIntervalMs > 0
+        ? setInterval(() => void sweepExpired(core).catch(() => undefined), sweepIntervalMs).unref()
+        : null;
   }
 
   /** Opens (creating if needed) the data directory. */
@@ -86,7 +100,7 @@ export class Loci implements MemoryClient {
       snapshotEvery: opts.snapshotEvery ?? 10_000,
       closeEmbedder: opts.embedder === undefined,
     });
-    return new Loci(core, unlock);
+    return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }
 
   /** The embedder in use. */
@@ -94,8 +108,18 @@ export class Loci implements MemoryClient {
     return this.#core.embedder;
   }
 
+  /**
+   * Purges expired memories now (the background sweep does this every `sweepIntervalMs` for open
+   * namespaces); `all` also opens and sweeps namespaces not used yet. Returns how many were purged.
+   */
+  sweepExpired(opts: { all?: boolean } = {}): Promise<number> {
+    this.#core.assertOpen();
+    return sweepExpired(this.#core, opts);
+  }
+
   /** Waits for pending writes, writes index snapshots and closes every database. */
   async close(): Promise<void> {
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     try {
       await this.#core.close();
     } finally {

@@ -181,13 +181,95 @@ export interface MemoryApi {
   recall(opts: Omit<SearchOptions, "limit"> & { topK?: number }): Promise<SearchResult[]>;
 }
 
+/** A session: one unit of work (a ticket, a pipeline run) inside a namespace. */
+export interface Session {
+  id: string;
+  namespace: string;
+  metadata: Metadata;
+  createdAt: string;
+  endedAt: string | null;
+  /** Memories currently stored with this session. */
+  memoryCount: number;
+}
+
+/** Options of `session.list`. */
+export interface ListSessionsOptions {
+  namespace: string;
+  /** @default "all" */
+  status?: "active" | "ended" | "all";
+  /** A metadata filter over the session's metadata. */
+  filter?: Filter;
+  cursor?: string;
+  /** @default 50 (max 1000) */
+  limit?: number;
+}
+
+/** Session operations. */
+export interface SessionApi {
+  /** Creates a session (the namespace too, on first use). `id` defaults to a UUIDv7. */
+  create(opts: { namespace: string; metadata?: Metadata; id?: string }): Promise<Session>;
+  /** @throws {NotFoundError} SESSION_NOT_FOUND */
+  get(opts: { namespace: string; id: string }): Promise<Session>;
+  list(opts: ListSessionsOptions): Promise<Page<Session>>;
+  /** Ends a session (idempotent); later adds to it fail with SESSION_ENDED. */
+  end(opts: { namespace: string; id: string }): Promise<Session>;
+}
+
+/** Types of events (the durable per-namespace change log). */
+export type LociEventType =
+  | "memory.added"
+  | "memory.updated"
+  | "memory.deleted"
+  | "memory.evicted"
+  | "memory.expired"
+  | "session.created"
+  | "session.ended";
+
+/** One event. `seq` is strictly increasing per namespace; pass the last one seen as `since` to resume. */
+export interface LociEvent {
+  seq: number;
+  namespace: string;
+  type: LociEventType;
+  /** The memory or session id. */
+  id: string;
+  at: string;
+  /** Provenance of memory events (`sessionId`, `agentId`) or a session's `metadata`. */
+  data: Metadata | null;
+}
+
+/** Options of `events.subscribe`. */
+export interface SubscribeOptions {
+  namespace: string;
+  /** Only these event types. */
+  types?: readonly LociEventType[];
+  /** Replay every event after this seq first (0 = from the beginning); omitted = only new events. */
+  since?: number;
+}
+
+/** A live subscription. */
+export interface Subscription {
+  /** Stops delivery. */
+  unsubscribe(): void;
+}
+
+/** Event operations. */
+export interface EventsApi {
+  /**
+   * Calls `handler` for every event of a namespace, in order, exactly once, after the write that
+   * produced it is durable. A handler that throws does not affect writers or other subscribers.
+   */
+  subscribe(opts: SubscribeOptions, handler: (event: LociEvent) => void | Promise<void>): Promise<Subscription>;
+}
+
 /**
  * The client interface: implemented by the embedded engine (`Loci.open`) and by the HTTP client.
- * Sessions, the knowledge graph and events join it as their own sections.
+ * The knowledge graph joins it as its own section.
  */
 export interface MemoryClient {
   readonly namespace: NamespaceApi;
   readonly memory: MemoryApi;
+  readonly session: SessionApi;
+  readonly events: EventsApi;
   /** Flushes and releases everything. Further calls fail with `CLOSED`. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from "../errors.js";
 import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
 import { assertNamespaceName } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
+import { EventHub } from "./events.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
 
 /** Options of {@link EngineCore}. */
@@ -29,6 +30,8 @@ export class EngineCore {
   readonly embedder: Embedder;
   readonly clock: Clock;
   readonly autoCreateNamespaces: boolean;
+  /** Event fan-out for every namespace of this engine. */
+  readonly events = new EventHub();
   readonly #snapshotEvery: number;
   readonly #closeEmbedder: boolean;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
@@ -88,7 +91,12 @@ export class EngineCore {
       if (!record)
         throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
       const store = await this.driver.openNamespace(name);
-      return NamespaceRuntime.open({ store, record, snapshotEvery: this.#snapshotEvery });
+      return NamespaceRuntime.open({
+        store,
+        record,
+        snapshotEvery: this.#snapshotEvery,
+        afterWrite: (rt) => this.events.publish(rt),
+      });
     })();
     this.#runtimes.set(name, opening);
     opening.catch(() => {
@@ -108,9 +116,20 @@ export class EngineCore {
     }
   }
 
-  /** Forgets a runtime (after its namespace was deleted). */
+  /** Forgets a runtime and its subscribers (after its namespace was deleted). */
   forget(name: string): void {
     this.#runtimes.delete(name);
+    this.events.drop(name);
+  }
+
+  /** The runtimes opened so far. */
+  async openRuntimes(): Promise<NamespaceRuntime[]> {
+    const out: NamespaceRuntime[] = [];
+    for (const name of this.#runtimes.keys()) {
+      const rt = await this.openRuntime(name);
+      if (rt && !rt.closed) out.push(rt);
+    }
+    return out;
   }
 
   /** Closes every runtime (writing ANN snapshots), the driver and the embedder. */

@@ -22,6 +22,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 describe("memory CRUD", () => {
   it("adds with defaults and explicit fields, and gets it back unchanged", async () => {
+    await env.loci.session.create({ namespace: "a", id: "s1" });
     const m = await env.loci.memory.add({
       namespace: "a",
       content: "hello",
@@ -112,6 +113,8 @@ describe("memory CRUD", () => {
 
 describe("memory.list", () => {
   it("pages with a cursor, filters by session and metadata, and rejects foreign cursors", async () => {
+    await env.loci.session.create({ namespace: "a", id: "odd" });
+    await env.loci.session.create({ namespace: "a", id: "even" });
     for (let i = 0; i < 7; i++) {
       await env.loci.memory.add({
         namespace: "a",

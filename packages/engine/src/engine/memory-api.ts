@@ -34,6 +34,7 @@ import { toMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
+import { pickEvictions } from "./eviction.js";
 import { search } from "./search.js";
 
 interface PreparedMemory {
@@ -132,11 +133,25 @@ export class MemoryService implements MemoryApi {
     for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
     return rt.write(async () => {
       await this.#fixEmbedding(rt, dims);
-      const records = await rt.store.insert(
-        prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })),
+      const fresh = prepared.map((p) => p.record);
+      const candidates = function* () {
+        yield* rt.docs.values();
+        yield* fresh;
+      };
+      const evict = pickEvictions(
+        candidates(),
+        rt.docs.size + fresh.length,
+        rt.record.config,
+        this.#core.clock.now(),
       );
-      rt.applyUpserts(records, await rt.store.generation());
-      return records.map((r) => toMemory(namespace, r));
+      const { inserted, evicted } = await rt.store.insert(
+        prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })),
+        { evict },
+      );
+      const generation = await rt.store.generation();
+      rt.applyUpserts(inserted, generation);
+      rt.applyDeletes(evicted, generation);
+      return inserted.map((r) => toMemory(namespace, r));
     });
   }
 

@@ -26,7 +26,12 @@ export interface RuntimeOptions {
   record: NamespaceRecord;
   /** Write an ANN snapshot after this many changes (and on close). @default 10000 */
   snapshotEvery?: number;
+  /** Runs after every write, still inside the write lock (event delivery). */
+  afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
 }
+
+/** How long search-hit access statistics are coalesced before one write persists them. */
+const TOUCH_FLUSH_MS = 50;
 
 /** Live state of one namespace. */
 export class NamespaceRuntime {
@@ -41,6 +46,11 @@ export class NamespaceRuntime {
   expiring = 0;
   readonly #lock = new Mutex();
   readonly #snapshotEvery: number;
+  readonly #afterWrite: ((rt: NamespaceRuntime) => Promise<void>) | undefined;
+  /** Search hits not yet persisted: seq → number of hits. */
+  readonly #pendingTouches = new Map<number, number>();
+  #touchAt = 0;
+  #touchTimer: NodeJS.Timeout | null = null;
   #generation = 0;
   #snapshotGeneration = 0;
   #closed = false;
@@ -49,6 +59,7 @@ export class NamespaceRuntime {
     this.store = opts.store;
     this.record = opts.record;
     this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
+    this.#afterWrite = opts.afterWrite;
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -98,8 +109,10 @@ export class NamespaceRuntime {
     const stale = new Set<number>();
     for (let g = loaded.generation; ; ) {
       const changes = await this.store.changesSince(g, PAGE);
-      for (const c of changes)
-        if (c.type !== "memory.deleted" && this.docs.has(c.memorySeq)) stale.add(c.memorySeq);
+      for (const c of changes) {
+        const write = c.type === "memory.added" || c.type === "memory.updated";
+        if (write && this.docs.has(c.subjectSeq)) stale.add(c.subjectSeq);
+      }
       if (changes.length < PAGE) break;
       g = changes[changes.length - 1]!.generation;
     }
@@ -111,9 +124,16 @@ export class NamespaceRuntime {
     }
   }
 
-  /** Runs a write exclusively (one write at a time per namespace, in call order). */
+  /**
+   * Runs a write exclusively (one write at a time per namespace, in call order), then the
+   * after-write hook (event delivery) before the lock is released.
+   */
   write<T>(task: () => Promise<T>): Promise<T> {
-    return this.#lock.run(task);
+    return this.#lock.run(async () => {
+      const result = await task();
+      if (this.#afterWrite && !this.#closed) await this.#afterWrite(this);
+      return result;
+    });
   }
 
   /** Creates the ANN index on the first write that fixes the dimension. */
@@ -156,14 +176,35 @@ export class NamespaceRuntime {
     this.#changed(generation);
   }
 
-  /** Applies access statistics (search hits) to the in-memory table. */
-  applyTouch(seqs: readonly number[], at: number): void {
+  /**
+   * Records search hits: applied to the in-memory table at once (so retention sees the
+   * reinforcement), persisted by one coalesced write shortly after, off the search path.
+   */
+  recordAccess(seqs: readonly number[], at: number): void {
     for (const seq of seqs) {
       const doc = this.docs.get(seq);
       if (!doc) continue;
       doc.lastAccessedAt = Math.max(doc.lastAccessedAt, at);
       doc.accessCount++;
+      this.#pendingTouches.set(seq, (this.#pendingTouches.get(seq) ?? 0) + 1);
     }
+    this.#touchAt = Math.max(this.#touchAt, at);
+    if (this.#pendingTouches.size > 0 && !this.#touchTimer) {
+      this.#touchTimer = setTimeout(() => {
+        void this.#lock.run(() => this.#flushTouches()).catch(() => undefined);
+      }, TOUCH_FLUSH_MS);
+      this.#touchTimer.unref();
+    }
+  }
+
+  async #flushTouches(): Promise<void> {
+    if (this.#touchTimer) clearTimeout(this.#touchTimer);
+    this.#touchTimer = null;
+    if (this.#closed || this.#pendingTouches.size === 0) return;
+    const seqs: number[] = [];
+    for (const [seq, n] of this.#pendingTouches) for (let i = 0; i < n; i++) seqs.push(seq);
+    this.#pendingTouches.clear();
+    await this.store.touch(seqs, this.#touchAt);
   }
 
   #changed(generation: number): void {
@@ -188,6 +229,7 @@ export class NamespaceRuntime {
   async close(opts: { snapshot?: boolean } = {}): Promise<void> {
     await this.#lock.run(async () => {
       if (this.#closed) return;
+      await this.#flushTouches();
       // The generation counter is re-read so the snapshot's watermark is exact.
       this.#generation = await this.store.generation();
       if (opts.snapshot !== false) this.snapshot();

@@ -73,6 +73,8 @@ describe("metadata filters are applied before the top-k cut", () => {
 
   it("filters by session before the cut", async () => {
     env = await openTempEngine();
+    await env.loci.session.create({ namespace: "s", id: "run-1" });
+    await env.loci.session.create({ namespace: "s", id: "run-2" });
     await env.loci.memory.addMany({
       namespace: "s",
       memories: Array.from({ length: 50 }, () => ({

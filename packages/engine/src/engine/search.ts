@@ -103,7 +103,7 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     if (seqs.length === 0) continue;
     const records = await rt.store.getBySeq(seqs);
     loaded.set(rt, new Map(records.map((r) => [r.seq, r])));
-    if (rt.record.config.reinforceOnAccess) reinforce(rt, seqs, params.now);
+    if (rt.record.config.reinforceOnAccess) rt.recordAccess(seqs, params.now);
   }
   const results: SearchResult[] = [];
   for (const { rt, hit } of top) {
@@ -119,14 +119,3 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   return results;
 }
 
-/** Records the access of search hits after the search returns, serialized with the namespace's writes. */
-function reinforce(rt: NamespaceRuntime, seqs: number[], at: number): void {
-  if (seqs.length === 0) return;
-  void rt
-    .write(async () => {
-      if (rt.closed) return;
-      await rt.store.touch(seqs, at);
-      rt.applyTouch(seqs, at);
-    })
-    .catch(() => undefined);
-}

@@ -98,6 +98,7 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     it("round-trips every field, including odd metadata keys and the embedding", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
+      await store.createSession({ id: "s-1", metadata: {}, createdAt: 1 });
       const input = mem({
         metadata: JSON.parse(
           '{"__proto__": {"x": 1}, "constructor": "c", "emoji": "😀", "deep": {"a": [{"b": 2}]}}',
@@ -108,7 +109,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         expiresAt: 99_999,
         content: "Ünïcödé content — 北京 — \u0000 nul inside",
       });
-      const [rec] = await store.insert([input]);
+      const {
+        inserted: [rec],
+      } = await store.insert([input]);
       const [back] = await store.get([input.id], { withEmbeddings: true });
       expect(back).toEqual({ ...input, seq: rec!.seq });
       expect(Object.getPrototypeOf(back!.metadata)).toBe(Object.prototype);
@@ -121,10 +124,12 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
       expect(await store.generation()).toBe(0);
-      const first = await store.insert([mem(), mem()]);
+      const { inserted: first } = await store.insert([mem(), mem()]);
       expect(first[1]!.seq).toBeGreaterThan(first[0]!.seq);
       await store.delete([first[1]!.id], 5_000);
-      const [third] = await store.insert([mem()]);
+      const {
+        inserted: [third],
+      } = await store.insert([mem()]);
       expect(third!.seq).toBeGreaterThan(first[1]!.seq);
       await store.update(third!.id, { content: "changed", updatedAt: 6_000 });
       const changes = await store.changesSince(0);
@@ -139,7 +144,7 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         [...changes.map((c) => c.generation)].sort((a, b) => a - b),
       );
       expect(await store.generation()).toBe(changes[changes.length - 1]!.generation);
-      expect((await store.changesSince(changes[2]!.generation)).map((c) => c.memorySeq)).toEqual([
+      expect((await store.changesSince(changes[2]!.generation)).map((c) => c.subjectSeq)).toEqual([
         third!.seq,
         third!.seq,
       ]);
@@ -160,7 +165,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     it("updates fields and reports a missing id as null", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
-      const [rec] = await store.insert([mem()]);
+      const {
+        inserted: [rec],
+      } = await store.insert([mem()]);
       const embedding = Float32Array.from([0, 0, 1, 0]);
       const next = await store.update(rec!.id, {
         content: "new content",
@@ -186,7 +193,7 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     it("fetches by id and seq in the order asked, scans in pages, and touches", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
-      const recs = await store.insert(Array.from({ length: 25 }, () => mem()));
+      const { inserted: recs } = await store.insert(Array.from({ length: 25 }, () => mem()));
       const ids = [recs[5]!.id, "missing", recs[1]!.id];
       expect((await store.get(ids)).map((r) => r.id)).toEqual([recs[5]!.id, recs[1]!.id]);
       expect((await store.getBySeq([recs[3]!.seq, recs[0]!.seq])).map((r) => r.id)).toEqual([
@@ -211,7 +218,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       await driver.createNamespace(ns("b"));
       const a = await driver.openNamespace("a");
       const b = await driver.openNamespace("b");
-      const [rec] = await a.insert([mem()]);
+      const {
+        inserted: [rec],
+      } = await a.insert([mem()]);
       expect(await b.get([rec!.id])).toEqual([]);
       expect(await b.count()).toBe(0);
       await b.insert([{ ...mem(), id: rec!.id }]);
@@ -219,11 +228,67 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     });
   });
 
+  describe("sessions", () => {
+    it("creates, gets, lists, ends sessions and logs both changes", async () => {
+      await driver.createNamespace(ns("a"));
+      const store = await driver.openNamespace("a");
+      const s1 = await store.createSession({ id: "s1", metadata: { ticket: 7 }, createdAt: 10 });
+      await store.createSession({ id: "s2", metadata: {}, createdAt: 11 });
+      expect(s1).toMatchObject({ id: "s1", metadata: { ticket: 7 }, createdAt: 10, endedAt: null, memoryCount: 0 });
+      await expectCode(store.createSession({ id: "s1", metadata: {}, createdAt: 12 }), "ALREADY_EXISTS");
+      expect((await store.listSessions({ limit: 10 })).map((s) => s.id)).toEqual(["s1", "s2"]);
+      expect((await store.listSessions({ afterSeq: s1.seq, limit: 10 })).map((s) => s.id)).toEqual(["s2"]);
+      expect(await store.endSession("s1", 20)).toMatchObject({ id: "s1", endedAt: 20 });
+      expect(await store.endSession("s1", 30)).toMatchObject({ endedAt: 20 });
+      expect(await store.endSession("nope", 30)).toBeNull();
+      expect(await store.getSession("nope")).toBeNull();
+      const types = (await store.changesSince(0)).map((c) => `${c.type}:${c.subjectId}`);
+      expect(types).toEqual(["session.created:s1", "session.created:s2", "session.ended:s1"]);
+    });
+
+    it("counts memories per session and refuses unknown or ended sessions atomically", async () => {
+      await driver.createNamespace(ns("a"));
+      const store = await driver.openNamespace("a");
+      await store.createSession({ id: "s1", metadata: {}, createdAt: 1 });
+      const { inserted } = await store.insert([mem({ sessionId: "s1" }), mem({ sessionId: "s1" }), mem()]);
+      expect((await store.getSession("s1"))!.memoryCount).toBe(2);
+      await store.delete([inserted[0]!.id], 5);
+      expect((await store.getSession("s1"))!.memoryCount).toBe(1);
+      await expectCode(store.insert([mem(), mem({ sessionId: "ghost" })]), "SESSION_NOT_FOUND");
+      await store.endSession("s1", 9);
+      await expectCode(store.insert([mem({ sessionId: "s1" })]), "SESSION_ENDED");
+      expect(await store.count()).toBe(2);
+    });
+  });
+
+  describe("eviction", () => {
+    it("evicts in the same transaction as the insert, including just-inserted ids", async () => {
+      await driver.createNamespace(ns("a"));
+      const store = await driver.openNamespace("a");
+      await store.createSession({ id: "s", metadata: {}, createdAt: 1 });
+      const { inserted: old } = await store.insert([mem({ sessionId: "s" }), mem()]);
+      const fresh = mem({ sessionId: "s" });
+      const result = await store.insert([fresh, mem()], { evict: [old[0]!.id, fresh.id, "unknown"] });
+      expect(result.inserted).toHaveLength(2);
+      expect(result.evicted.map((r) => r.id)).toEqual([old[0]!.id, fresh.id]);
+      expect(await store.count()).toBe(2);
+      expect((await store.getSession("s"))!.memoryCount).toBe(0);
+      const changes = await store.changesSince(0);
+      expect(changes.filter((c) => c.type === "memory.evicted").map((c) => c.subjectId)).toEqual([
+        old[0]!.id,
+        fresh.id,
+      ]);
+      expect(changes.find((c) => c.type === "memory.added")!.payload).toEqual({ sessionId: "s", agentId: null });
+      await store.delete([old[1]!.id], 3, "memory.expired");
+      expect((await store.changesSince(0)).at(-1)!.type).toBe("memory.expired");
+    });
+  });
+
   describe("durability", () => {
     it("keeps everything across close and reopen", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
-      const recs = await store.insert([mem(), mem(), mem()]);
+      const { inserted: recs } = await store.insert([mem(), mem(), mem()]);
       await store.delete([recs[1]!.id], 9_000);
       const generation = await store.generation();
       await driver.close();

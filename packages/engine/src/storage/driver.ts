@@ -58,17 +58,56 @@ export interface MemoryRecordPatch {
   updatedAt: number;
 }
 
-/** Kinds of change-log entries. */
-export type ChangeType = "memory.added" | "memory.updated" | "memory.deleted";
+/** Kinds of change-log entries (the durable per-namespace event log). */
+export type ChangeType =
+  | "memory.added"
+  | "memory.updated"
+  | "memory.deleted"
+  | "memory.evicted"
+  | "memory.expired"
+  | "session.created"
+  | "session.ended";
 
 /** One change-log entry. */
 export interface ChangeRecord {
-  /** The generation this change produced. */
+  /** The generation this change produced (strictly increasing, gap-free per namespace). */
   generation: number;
   type: ChangeType;
-  memoryId: string;
-  memorySeq: number;
+  /** The memory or session id. */
+  subjectId: string;
+  /** The memory's seq (0 for session changes). */
+  subjectSeq: number;
   at: number;
+  /** Extra data recorded with the change (e.g. `sessionId`, `agentId` of a memory). */
+  payload: Metadata | null;
+}
+
+/** A session row. Times are epoch milliseconds. */
+export interface SessionRecord {
+  /** Driver-assigned ordering key (creation order). */
+  seq: number;
+  id: string;
+  metadata: Metadata;
+  createdAt: number;
+  endedAt: number | null;
+  /** Memories currently stored with this session id (kept in the same transaction as memory writes). */
+  memoryCount: number;
+}
+
+/** Options of {@link NamespaceStore.insert}. */
+export interface InsertOptions {
+  /**
+   * Ids to evict in the same transaction, after the insert (retention pruning). They may include ids
+   * of the records being inserted. Each produces a `memory.evicted` change.
+   */
+  evict?: readonly string[];
+}
+
+/** What {@link NamespaceStore.insert} wrote. */
+export interface InsertResult {
+  inserted: MemoryRecord[];
+  /** Evicted memories (without embeddings). */
+  evicted: MemoryRecord[];
 }
 
 /** Options of {@link NamespaceStore.scan}. */
@@ -92,14 +131,20 @@ export interface NamespaceStore {
   /** Number of stored memories. */
   count(): Promise<number>;
   /**
-   * Inserts records atomically and appends `memory.added` changes.
-   * @throws {ConflictError} ALREADY_EXISTS when an id is taken (nothing is written).
+   * Inserts records atomically and appends `memory.added` changes; records with a `sessionId` count
+   * towards that session. Nothing is written when any check fails.
+   * @throws {ConflictError} ALREADY_EXISTS when an id is taken.
+   * @throws {NotFoundError} SESSION_NOT_FOUND when a record names an unknown session.
+   * @throws {ConflictError} SESSION_ENDED when a record names an ended session.
    */
-  insert(records: readonly NewMemoryRecord[]): Promise<MemoryRecord[]>;
+  insert(records: readonly NewMemoryRecord[], opts?: InsertOptions): Promise<InsertResult>;
   /** Updates one memory and appends `memory.updated`; `null` when the id does not exist. */
   update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null>;
-  /** Deletes memories and appends `memory.deleted` for each; returns the deleted ones (without embeddings). */
-  delete(ids: readonly string[], at: number): Promise<MemoryRecord[]>;
+  /**
+   * Deletes memories and appends a `reason` change for each (default `memory.deleted`); returns the
+   * deleted ones (without embeddings).
+   */
+  delete(ids: readonly string[], at: number, reason?: "memory.deleted" | "memory.expired"): Promise<MemoryRecord[]>;
   /** Memories by id (missing ids are skipped), in the order asked. */
   get(ids: readonly string[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]>;
   /** Memories by seq (missing seqs are skipped), in the order asked. */
@@ -110,6 +155,13 @@ export interface NamespaceStore {
   changesSince(generation: number, limit?: number): Promise<ChangeRecord[]>;
   /** Records an access (search hit) for each seq: sets `lastAccessedAt` and increments `accessCount`. */
   touch(seqs: readonly number[], at: number): Promise<void>;
+  /** Creates a session and appends `session.created`. @throws {ConflictError} ALREADY_EXISTS */
+  createSession(session: { id: string; metadata: Metadata; createdAt: number }): Promise<SessionRecord>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  /** Sessions in creation order after `afterSeq`, a page at a time. */
+  listSessions(opts: { afterSeq?: number; limit: number }): Promise<SessionRecord[]>;
+  /** Ends a session and appends `session.ended`; an ended session is returned unchanged; `null` if unknown. */
+  endSession(id: string, at: number): Promise<SessionRecord | null>;
 }
 
 /** A storage backend. */

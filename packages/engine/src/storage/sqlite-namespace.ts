@@ -6,15 +6,20 @@
  */
 import type BetterSqlite3 from "better-sqlite3-multiple-ciphers";
 import { ConflictError } from "../errors.js";
+import type { Metadata } from "../types.js";
 import type {
   ChangeRecord,
   ChangeType,
+  InsertOptions,
+  InsertResult,
   MemoryRecord,
   MemoryRecordPatch,
   NamespaceStore,
   NewMemoryRecord,
   ScanOptions,
+  SessionRecord,
 } from "./driver.js";
+import { SqliteSessions } from "./sqlite-sessions.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS memories (
@@ -36,9 +41,10 @@ CREATE INDEX IF NOT EXISTS memories_session ON memories(session_id, seq);
 CREATE TABLE IF NOT EXISTS changes (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
   type TEXT NOT NULL,
-  memory_id TEXT NOT NULL,
-  memory_seq INTEGER NOT NULL,
-  at INTEGER NOT NULL
+  subject_id TEXT NOT NULL,
+  subject_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  payload TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
@@ -105,6 +111,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #db: BetterSqlite3.Database;
   readonly #logChange: BetterSqlite3.Statement;
   readonly #insert: BetterSqlite3.Statement;
+  readonly #sessions: SqliteSessions;
 
   constructor(
     readonly name: string,
@@ -113,7 +120,10 @@ export class SqliteNamespaceStore implements NamespaceStore {
   ) {
     this.#db = db;
     db.exec(SCHEMA);
-    this.#logChange = db.prepare("INSERT INTO changes (type, memory_id, memory_seq, at) VALUES (?, ?, ?, ?)");
+    this.#sessions = new SqliteSessions(db);
+    this.#logChange = db.prepare(
+      "INSERT INTO changes (type, subject_id, subject_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
+    );
     this.#insert = db.prepare(
       `INSERT INTO memories (id, content, metadata, session_id, agent_id, importance, created_at, updated_at,
         last_accessed_at, access_count, expires_at, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -125,8 +135,22 @@ export class SqliteNamespaceStore implements NamespaceStore {
     return this.#db;
   }
 
-  #log(type: ChangeType, id: string, seq: number, at: number): void {
-    this.#logChange.run(type, id, seq, at);
+  #log(type: ChangeType, id: string, seq: number, at: number, payload: Metadata | null = null): void {
+    this.#logChange.run(type, id, seq, at, payload === null ? null : JSON.stringify(payload));
+  }
+
+  /** Logs a memory change with its provenance as payload. */
+  #logMemory(type: ChangeType, rec: { id: string; seq: number; sessionId: string | null; agentId: string | null }, at: number) {
+    this.#log(type, rec.id, rec.seq, at, { sessionId: rec.sessionId, agentId: rec.agentId });
+  }
+
+  /** Deletes one memory row inside a transaction, keeping its session's count right. */
+  #remove(row: Row, type: ChangeType, at: number): MemoryRecord {
+    this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(row.seq);
+    if (row.session_id !== null) this.#sessions.count(row.session_id, -1);
+    const rec = toRecord(row);
+    this.#logMemory(type, rec, at);
+    return rec;
   }
 
   async generation(): Promise<number> {
@@ -138,13 +162,18 @@ export class SqliteNamespaceStore implements NamespaceStore {
     return (this.#db.prepare("SELECT COUNT(*) AS n FROM memories").get() as { n: number }).n;
   }
 
-  async insert(records: readonly NewMemoryRecord[]): Promise<MemoryRecord[]> {
+  async insert(records: readonly NewMemoryRecord[], opts: InsertOptions = {}): Promise<InsertResult> {
     const exists = this.#db.prepare("SELECT 1 FROM memories WHERE id = ?").pluck();
+    const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
     const tx = this.#db.transaction((recs: readonly NewMemoryRecord[]) => {
-      const out: MemoryRecord[] = [];
+      const inserted: MemoryRecord[] = [];
       for (const r of recs) {
         if (exists.get(r.id)) {
           throw new ConflictError({ code: "ALREADY_EXISTS", message: `memory "${r.id}" already exists` });
+        }
+        if (r.sessionId !== null) {
+          this.#sessions.assertWritable(r.sessionId);
+          this.#sessions.count(r.sessionId, 1);
         }
         const info = this.#insert.run(
           r.id,
@@ -160,11 +189,17 @@ export class SqliteNamespaceStore implements NamespaceStore {
           r.expiresAt,
           vectorToBlob(r.embedding),
         );
-        const seq = Number(info.lastInsertRowid);
-        this.#log("memory.added", r.id, seq, r.updatedAt);
-        out.push({ ...r, seq });
+        const rec = { ...r, seq: Number(info.lastInsertRowid) };
+        this.#logMemory("memory.added", rec, r.updatedAt);
+        inserted.push(rec);
       }
-      return out;
+      const evicted: MemoryRecord[] = [];
+      const at = recs[0]?.updatedAt ?? 0;
+      for (const id of opts.evict ?? []) {
+        const row = select.get(id) as Row | undefined;
+        if (row) evicted.push(this.#remove(row, "memory.evicted", at));
+      }
+      return { inserted, evicted };
     });
     return tx.immediate(records);
   }
@@ -196,23 +231,23 @@ export class SqliteNamespaceStore implements NamespaceStore {
           next.updatedAt,
           next.seq,
         );
-      this.#log("memory.updated", id, next.seq, patch.updatedAt);
+      this.#logMemory("memory.updated", next, patch.updatedAt);
       return next;
     });
     return tx.immediate();
   }
 
-  async delete(ids: readonly string[], at: number): Promise<MemoryRecord[]> {
+  async delete(
+    ids: readonly string[],
+    at: number,
+    reason: "memory.deleted" | "memory.expired" = "memory.deleted",
+  ): Promise<MemoryRecord[]> {
     const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
-    const del = this.#db.prepare("DELETE FROM memories WHERE seq = ?");
     const tx = this.#db.transaction(() => {
       const out: MemoryRecord[] = [];
       for (const id of ids) {
         const row = select.get(id) as Row | undefined;
-        if (!row) continue;
-        del.run(row.seq);
-        this.#log("memory.deleted", id, row.seq, at);
-        out.push(toRecord(row));
+        if (row) out.push(this.#remove(row, reason, at));
       }
       return out;
     });
@@ -255,21 +290,23 @@ export class SqliteNamespaceStore implements NamespaceStore {
   async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {
     const rows = this.#db
       .prepare(
-        "SELECT generation, type, memory_id, memory_seq, at FROM changes WHERE generation > ? ORDER BY generation LIMIT ?",
+        "SELECT generation, type, subject_id, subject_seq, at, payload FROM changes WHERE generation > ? ORDER BY generation LIMIT ?",
       )
       .all(generation, limit) as {
       generation: number;
       type: ChangeType;
-      memory_id: string;
-      memory_seq: number;
+      subject_id: string;
+      subject_seq: number;
       at: number;
+      payload: string | null;
     }[];
     return rows.map((r) => ({
       generation: r.generation,
       type: r.type,
-      memoryId: r.memory_id,
-      memorySeq: r.memory_seq,
+      subjectId: r.subject_id,
+      subjectSeq: r.subject_seq,
       at: r.at,
+      payload: r.payload === null ? null : (JSON.parse(r.payload) as Metadata),
     }));
   }
 
@@ -281,6 +318,30 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.#db.transaction(() => {
       for (const seq of seqs) stmt.run(at, seq);
     })();
+  }
+
+  async createSession(session: { id: string; metadata: Metadata; createdAt: number }): Promise<SessionRecord> {
+    return this.#db.transaction(() => {
+      const rec = this.#sessions.create(session);
+      this.#log("session.created", rec.id, 0, rec.createdAt, { metadata: rec.metadata });
+      return rec;
+    }).immediate();
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    return this.#sessions.get(id);
+  }
+
+  async listSessions(opts: { afterSeq?: number; limit: number }): Promise<SessionRecord[]> {
+    return this.#sessions.list(opts.afterSeq ?? 0, opts.limit);
+  }
+
+  async endSession(id: string, at: number): Promise<SessionRecord | null> {
+    return this.#db.transaction(() => {
+      const result = this.#sessions.end(id, at);
+      if (result?.ended) this.#log("session.ended", id, 0, at, null);
+      return result?.session ?? null;
+    }).immediate();
   }
 
   /** Closes the connection (checkpointing the WAL). */
