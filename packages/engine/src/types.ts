@@ -258,7 +258,10 @@ export interface EventsApi {
    * Calls `handler` for every event of a namespace, in order, exactly once, after the write that
    * produced it is durable. A handler that throws does not affect writers or other subscribers.
    */
-  subscribe(opts: SubscribeOptions, handler: (event: LociEvent) => void | Promise<void>): Promise<Subscription>;
+  subscribe(
+    opts: SubscribeOptions,
+    handler: (event: LociEvent) => void | Promise<void>,
+  ): Promise<Subscription>;
 }
 
 /**

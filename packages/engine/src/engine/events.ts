@@ -35,7 +35,14 @@ interface Subscriber {
 }
 
 function toEvent(namespace: string, c: ChangeRecord): LociEvent {
-  return { seq: c.generation, namespace, type: c.type, id: c.subjectId, at: new Date(c.at).toISOString(), data: c.payload };
+  return {
+    seq: c.generation,
+    namespace,
+    type: c.type,
+    id: c.subjectId,
+    at: new Date(c.at).toISOString(),
+    data: c.payload,
+  };
 }
 
 /** Fans change-log entries out to subscribers. One per engine. */
@@ -59,7 +66,9 @@ export class EventHub {
           sub.cursor = change.generation;
           if (sub.types && !sub.types.has(change.type)) continue;
           const event = toEvent(rt.name, change);
-          sub.chain = sub.chain.then(() => (sub.active ? sub.handler(event) : undefined)).catch(() => undefined);
+          sub.chain = sub.chain
+            .then(() => (sub.active ? sub.handler(event) : undefined))
+            .catch(() => undefined);
         }
       }
       if (changes.length < PAGE) return;
@@ -112,7 +121,8 @@ export class EventsService implements EventsApi {
     if (typeof handler !== "function") {
       throw new ValidationError({ message: "handler must be a function", details: { field: "handler" } });
     }
-    const since = opts?.since === undefined ? null : assertInteger(opts.since, "since", 0, Number.MAX_SAFE_INTEGER);
+    const since =
+      opts?.since === undefined ? null : assertInteger(opts.since, "since", 0, Number.MAX_SAFE_INTEGER);
     let types: Set<LociEventType> | null = null;
     if (opts.types !== undefined) {
       if (!Array.isArray(opts.types) || opts.types.some((t) => !EVENT_TYPES.includes(t))) {

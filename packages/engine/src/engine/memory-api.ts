@@ -33,8 +33,8 @@ import {
 import { toMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
-import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { pickEvictions } from "./eviction.js";
+import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { search } from "./search.js";
 
 interface PreparedMemory {

@@ -118,4 +118,3 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   }
   return results;
 }
-

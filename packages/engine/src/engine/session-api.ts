@@ -55,7 +55,10 @@ export class SessionService implements SessionApi {
     const rt = await this.#core.runtime(opts?.namespace);
     const status = opts.status ?? "all";
     if (status !== "all" && status !== "active" && status !== "ended") {
-      throw new ValidationError({ message: 'status must be "active", "ended" or "all"', details: { field: "status" } });
+      throw new ValidationError({
+        message: 'status must be "active", "ended" or "all"',
+        details: { field: "status" },
+      });
     }
     const limit = opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
     const predicate = opts.filter === undefined ? null : compileFilter(opts.filter);

@@ -234,7 +234,13 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       const store = await driver.openNamespace("a");
       const s1 = await store.createSession({ id: "s1", metadata: { ticket: 7 }, createdAt: 10 });
       await store.createSession({ id: "s2", metadata: {}, createdAt: 11 });
-      expect(s1).toMatchObject({ id: "s1", metadata: { ticket: 7 }, createdAt: 10, endedAt: null, memoryCount: 0 });
+      expect(s1).toMatchObject({
+        id: "s1",
+        metadata: { ticket: 7 },
+        createdAt: 10,
+        endedAt: null,
+        memoryCount: 0,
+      });
       await expectCode(store.createSession({ id: "s1", metadata: {}, createdAt: 12 }), "ALREADY_EXISTS");
       expect((await store.listSessions({ limit: 10 })).map((s) => s.id)).toEqual(["s1", "s2"]);
       expect((await store.listSessions({ afterSeq: s1.seq, limit: 10 })).map((s) => s.id)).toEqual(["s2"]);
@@ -278,7 +284,10 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         old[0]!.id,
         fresh.id,
       ]);
-      expect(changes.find((c) => c.type === "memory.added")!.payload).toEqual({ sessionId: "s", agentId: null });
+      expect(changes.find((c) => c.type === "memory.added")!.payload).toEqual({
+        sessionId: "s",
+        agentId: null,
+      });
       await store.delete([old[1]!.id], 3, "memory.expired");
       expect((await store.changesSince(0)).at(-1)!.type).toBe("memory.expired");
     });

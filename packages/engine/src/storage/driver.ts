@@ -144,7 +144,11 @@ export interface NamespaceStore {
    * Deletes memories and appends a `reason` change for each (default `memory.deleted`); returns the
    * deleted ones (without embeddings).
    */
-  delete(ids: readonly string[], at: number, reason?: "memory.deleted" | "memory.expired"): Promise<MemoryRecord[]>;
+  delete(
+    ids: readonly string[],
+    at: number,
+    reason?: "memory.deleted" | "memory.expired",
+  ): Promise<MemoryRecord[]>;
   /** Memories by id (missing ids are skipped), in the order asked. */
   get(ids: readonly string[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]>;
   /** Memories by seq (missing seqs are skipped), in the order asked. */

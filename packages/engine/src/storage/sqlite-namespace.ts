@@ -140,7 +140,11 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   /** Logs a memory change with its provenance as payload. */
-  #logMemory(type: ChangeType, rec: { id: string; seq: number; sessionId: string | null; agentId: string | null }, at: number) {
+  #logMemory(
+    type: ChangeType,
+    rec: { id: string; seq: number; sessionId: string | null; agentId: string | null },
+    at: number,
+  ) {
     this.#log(type, rec.id, rec.seq, at, { sessionId: rec.sessionId, agentId: rec.agentId });
   }
 
@@ -320,12 +324,18 @@ export class SqliteNamespaceStore implements NamespaceStore {
     })();
   }
 
-  async createSession(session: { id: string; metadata: Metadata; createdAt: number }): Promise<SessionRecord> {
-    return this.#db.transaction(() => {
-      const rec = this.#sessions.create(session);
-      this.#log("session.created", rec.id, 0, rec.createdAt, { metadata: rec.metadata });
-      return rec;
-    }).immediate();
+  async createSession(session: {
+    id: string;
+    metadata: Metadata;
+    createdAt: number;
+  }): Promise<SessionRecord> {
+    return this.#db
+      .transaction(() => {
+        const rec = this.#sessions.create(session);
+        this.#log("session.created", rec.id, 0, rec.createdAt, { metadata: rec.metadata });
+        return rec;
+      })
+      .immediate();
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -337,11 +347,13 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   async endSession(id: string, at: number): Promise<SessionRecord | null> {
-    return this.#db.transaction(() => {
-      const result = this.#sessions.end(id, at);
-      if (result?.ended) this.#log("session.ended", id, 0, at, null);
-      return result?.session ?? null;
-    }).immediate();
+    return this.#db
+      .transaction(() => {
+        const result = this.#sessions.end(id, at);
+        if (result?.ended) this.#log("session.ended", id, 0, at, null);
+        return result?.session ?? null;
+      })
+      .immediate();
   }
 
   /** Closes the connection (checkpointing the WAL). */
