@@ -7,7 +7,7 @@ const H = 3_600_000;
 describe("decay curves (SPEC §4), against hand-computed values", () => {
   // h = 24: Δ = 0, 12, 24, 36, 48, 72 hours
   it.each<[DecayStrategy, number[]]>([
-    ["exponential", [1, 0.7071067811865476, 0.5, 0.3535533905932738, 0.25, 0.125]],
+    ["exponential", [1, Math.SQRT1_2, 0.5, Math.SQRT1_2 / 2, 0.25, 0.125]],
     ["linear", [1, 0.75, 0.5, 0.25, 0, 0]],
     [
       "logarithmic",

@@ -87,8 +87,8 @@ export class EventHub {
       const current = await rt.store.generation();
       sub.cursor = opts.since === null ? current : Math.min(opts.since, current);
       if (sub.cursor < current) await this.#deliver(rt, [sub]);
-      let set = this.#subs.get(rt.name);
-      if (!set) this.#subs.set(rt.name, (set = new Set()));
+      const set = this.#subs.get(rt.name) ?? new Set<Subscriber>();
+      this.#subs.set(rt.name, set);
       set.add(sub);
     });
     return {
