@@ -1,0 +1,173 @@
+/**
+ * HTTP transport of the client: JSON requests with a timeout, an AbortSignal, typed errors mapped
+ * from the server's error codes, and retries with jittered exponential backoff for 429/503 and
+ * network failures — only on safe (read-only) operations, so a write is never applied twice.
+ *
+ * @module
+ */
+import {
+  ConflictError,
+  ERROR_CODES,
+  EmbedderError,
+  EmbeddingMismatchError,
+  type ErrorCode,
+  FilterError,
+  LociError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+} from "@loci/engine";
+
+/** Options of {@link HttpTransport}. */
+export interface HttpTransportOptions {
+  baseUrl: string;
+  apiKey?: string;
+  /** @default 30000 */
+  timeoutMs?: number;
+  /** Retries of safe operations. @default 3 */
+  retries?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** First backoff delay in ms (doubles each retry, with jitter). @default 200 */
+  retryDelayMs?: number;
+}
+
+/** One request. */
+export interface HttpRequest {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  /** Read-only: may be retried. */
+  safe: boolean;
+}
+
+/** Builds the typed error for a server error code. */
+export function errorFromWire(status: number, body: unknown): LociError {
+  const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })?.error;
+  const code = (err?.code && err.code in ERROR_CODES ? err.code : null) as ErrorCode | null;
+  const message = err?.message ?? `HTTP ${status}`;
+  const opts = { message, ...(err?.details ? { details: err.details } : {}) };
+  switch (code) {
+    case "INVALID_ARGUMENT":
+    case "INVALID_NAMESPACE":
+    case "INVALID_CURSOR":
+    case "PAYLOAD_TOO_LARGE":
+      return new ValidationError({ ...opts, code });
+    case "INVALID_FILTER":
+      return new FilterError(opts);
+    case "EMBEDDING_MISMATCH":
+      return new EmbeddingMismatchError(opts);
+    case "EMBEDDER_FAILED":
+      return new EmbedderError(opts);
+    case "STORAGE_ERROR":
+      return new StorageError(opts);
+    case "ALREADY_EXISTS":
+    case "SESSION_ENDED":
+    case "CLOSED":
+    case "DATA_DIR_LOCKED":
+      return new ConflictError({ ...opts, code });
+    case null:
+      return new LociError({ ...opts, code: status === 404 ? "NOT_FOUND" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT" });
+    default:
+      if (code.endsWith("_NOT_FOUND") && code !== "NOT_FOUND") {
+        return new NotFoundError({ ...opts, code: code as "NAMESPACE_NOT_FOUND" });
+      }
+      return new LociError({ ...opts, code });
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+
+/** JSON over HTTP with timeouts, retries and typed errors. */
+export class HttpTransport {
+  readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #fetch: typeof fetch;
+  readonly #delay: number;
+
+  constructor(opts: HttpTransportOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+    this.#apiKey = opts.apiKey;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#retries = opts.retries ?? 3;
+    this.#fetch = opts.fetch ?? globalThis.fetch;
+    this.#delay = opts.retryDelayMs ?? 200;
+  }
+
+  /** Headers every request carries. */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.#apiKey ? { authorization: `Bearer ${this.#apiKey}` } : {}), ...extra };
+  }
+
+  url(path: string, query?: HttpRequest["query"]): string {
+    const u = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  /** Sends a request; resolves with the parsed JSON body (or null for 204). */
+  async request<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+    for (let attempt = 0; ; attempt++) {
+      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      let res: Response;
+      try {
+        res = await this.#fetch(this.url(req.path, req.query), {
+          method: req.method,
+          headers: this.headers(req.body === undefined ? {} : { "content-type": "application/json" }),
+          ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+          signal,
+        });
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        const timedOut = timeout.aborted;
+        if (req.safe && attempt < this.#retries) {
+          await this.#backoff(attempt, null, req.signal);
+          continue;
+        }
+        throw new LociError({
+          code: timedOut ? "TIMEOUT" : "UNAVAILABLE",
+          message: timedOut
+            ? `${req.method} ${req.path} timed out after ${this.#timeoutMs} ms`
+            : `cannot reach ${this.baseUrl}: ${(err as Error).message}`,
+          cause: err,
+        });
+      }
+      if ((res.status === 429 || res.status === 503) && req.safe && attempt < this.#retries) {
+        await res.body?.cancel();
+        await this.#backoff(attempt, res.headers.get("retry-after"), req.signal);
+        continue;
+      }
+      const text = await res.text();
+      const body = text.length > 0 ? JSON.parse(text) : null;
+      if (!res.ok) throw errorFromWire(res.status, body);
+      return { status: res.status, body: body as T };
+    }
+  }
+
+  async #backoff(attempt: number, retryAfter: string | null, signal?: AbortSignal): Promise<void> {
+    const hinted = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
+    const base = this.#delay * 2 ** attempt;
+    await sleep(Math.min(30_000, Math.max(hinted, base / 2 + Math.random() * base)), signal);
+  }
+
+  /** Raw fetch for streaming (SSE). */
+  fetchRaw(url: string, init: RequestInit): Promise<Response> {
+    return this.#fetch(url, init);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The wire format of the Loci REST API (SPEC §6): JSON with snake_case keys. These converters map
+ * between the camelCase shapes of `@loci/engine` and the wire; the server and the client both use
+ * them, so the two stay in step. Metadata objects are passed through untouched.
+ *
+ * @module
+ */
+import type {
+  LociEvent,
+  Memory,
+  MemoryInput,
+  MemoryPatch,
+  Metadata,
+  Namespace,
+  NamespaceConfig,
+  NamespaceConfigInput,
+  ScoreBreakdown,
+  SearchOptions,
+  SearchResult,
+  Session,
+} from "@loci/engine";
+
+type Wire = Record<string, unknown>;
+
+function defined(obj: Wire): Wire {
+  const out: Wire = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function vector(v: readonly number[] | Float32Array | undefined): number[] | undefined {
+  return v === undefined ? undefined : Array.from(v);
+}
+
+function time(v: unknown): unknown {
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+/** Memory → wire. */
+export function memoryToWire(m: Memory): Wire {
+  return {
+    id: m.id,
+    namespace: m.namespace,
+    content: m.content,
+    metadata: m.metadata,
+    session_id: m.sessionId,
+    agent_id: m.agentId,
+    importance: m.importance,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    last_accessed_at: m.lastAccessedAt,
+    access_count: m.accessCount,
+    expires_at: m.expiresAt,
+    ...((m as { entities?: unknown }).entities !== undefined ? { entities: (m as { entities?: unknown }).entities } : {}),
+  };
+}
+
+/** Wire → Memory. */
+export function memoryFromWire(w: Wire): Memory {
+  const m: Memory = {
+    id: w.id as string,
+    namespace: w.namespace as string,
+    content: w.content as string,
+    metadata: w.metadata as Metadata,
+    sessionId: (w.session_id as string | null) ?? null,
+    agentId: (w.agent_id as string | null) ?? null,
+    importance: w.importance as number,
+    createdAt: w.created_at as string,
+    updatedAt: w.updated_at as string,
+    lastAccessedAt: w.last_accessed_at as string,
+    accessCount: w.access_count as number,
+    expiresAt: (w.expires_at as string | null) ?? null,
+  };
+  if (w.entities !== undefined) (m as unknown as Wire).entities = w.entities;
+  return m;
+}
+
+/** MemoryInput → wire (request body of an add). */
+export function memoryInputToWire(m: MemoryInput & { entities?: unknown }): Wire {
+  return defined({
+    id: m.id,
+    content: m.content,
+    metadata: m.metadata,
+    session_id: m.sessionId,
+    agent_id: m.agentId,
+    importance: m.importance,
+    created_at: time(m.createdAt),
+    expires_at: time(m.expiresAt),
+    embedding: vector(m.embedding),
+    entities: m.entities,
+  });
+}
+
+/** Wire → MemoryInput. */
+export function memoryInputFromWire(w: Wire): MemoryInput & { entities?: unknown } {
+  return defined({
+    id: w.id,
+    content: w.content,
+    metadata: w.metadata,
+    sessionId: w.session_id,
+    agentId: w.agent_id,
+    importance: w.importance,
+    createdAt: w.created_at,
+    expiresAt: w.expires_at,
+    embedding: w.embedding,
+    entities: w.entities,
+  }) as unknown as MemoryInput & { entities?: unknown };
+}
+
+/** MemoryPatch → wire. */
+export function memoryPatchToWire(p: MemoryPatch): Wire {
+  return defined({
+    content: p.content,
+    metadata: p.metadata,
+    importance: p.importance,
+    expires_at: p.expiresAt === null ? null : time(p.expiresAt),
+    embedding: vector(p.embedding),
+  });
+}
+
+/** Wire → MemoryPatch. */
+export function memoryPatchFromWire(w: Wire): MemoryPatch {
+  return defined({
+    content: w.content,
+    metadata: w.metadata,
+    importance: w.importance,
+    expiresAt: w.expires_at,
+    embedding: w.embedding,
+  }) as MemoryPatch;
+}
+
+/** Namespace config → wire. */
+export function configToWire(c: Partial<NamespaceConfig>): Wire {
+  return defined({
+    decay_strategy: c.decayStrategy,
+    decay_half_life_hours: c.decayHalfLifeHours,
+    max_memories: c.maxMemories,
+    reinforce_on_access: c.reinforceOnAccess,
+    embedding: c.embedding,
+  });
+}
+
+/** Wire → namespace config input. */
+export function configFromWire(w: Wire): NamespaceConfigInput {
+  return defined({
+    decayStrategy: w.decay_strategy,
+    decayHalfLifeHours: w.decay_half_life_hours,
+    maxMemories: w.max_memories,
+    reinforceOnAccess: w.reinforce_on_access,
+  }) as NamespaceConfigInput;
+}
+
+/** Namespace → wire. */
+export function namespaceToWire(n: Namespace): Wire {
+  return {
+    name: n.name,
+    description: n.description,
+    created_at: n.createdAt,
+    updated_at: n.updatedAt,
+    memory_count: n.memoryCount,
+    config: configToWire(n.config),
+  };
+}
+
+/** Wire → Namespace. */
+export function namespaceFromWire(w: Wire): Namespace {
+  const c = w.config as Wire;
+  return {
+    name: w.name as string,
+    description: w.description as string,
+    createdAt: w.created_at as string,
+    updatedAt: w.updated_at as string,
+    memoryCount: w.memory_count as number,
+    config: {
+      decayStrategy: c.decay_strategy as NamespaceConfig["decayStrategy"],
+      decayHalfLifeHours: c.decay_half_life_hours as number,
+      maxMemories: (c.max_memories as number | null) ?? null,
+      reinforceOnAccess: c.reinforce_on_access as boolean,
+      embedding: (c.embedding as NamespaceConfig["embedding"]) ?? null,
+    },
+  };
+}
+
+/** Session → wire. */
+export function sessionToWire(s: Session): Wire {
+  return {
+    id: s.id,
+    namespace: s.namespace,
+    metadata: s.metadata,
+    created_at: s.createdAt,
+    ended_at: s.endedAt,
+    memory_count: s.memoryCount,
+  };
+}
+
+/** Wire → Session. */
+export function sessionFromWire(w: Wire): Session {
+  return {
+    id: w.id as string,
+    namespace: w.namespace as string,
+    metadata: w.metadata as Metadata,
+    createdAt: w.created_at as string,
+    endedAt: (w.ended_at as string | null) ?? null,
+    memoryCount: w.memory_count as number,
+  };
+}
+
+/** Search options (without namespace fields) → wire. */
+export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
+  return defined({
+    namespaces: o.namespaces,
+    query: o.query,
+    limit: o.limit,
+    metadata_filter: o.metadataFilter,
+    session_id: o.sessionId,
+    recency_weight: o.recencyWeight,
+    mode: o.mode,
+    min_score: o.minScore,
+    query_embedding: vector(o.queryEmbedding),
+    graph: (o as { graph?: unknown }).graph,
+  });
+}
+
+/** Wire → search options. */
+export function searchFromWire(w: Wire): SearchOptions {
+  return defined({
+    namespaces: w.namespaces,
+    query: w.query,
+    limit: w.limit,
+    metadataFilter: w.metadata_filter,
+    sessionId: w.session_id,
+    recencyWeight: w.recency_weight,
+    mode: w.mode,
+    minScore: w.min_score,
+    queryEmbedding: w.query_embedding,
+    graph: w.graph,
+  }) as unknown as SearchOptions;
+}
+
+/** Search result → wire. */
+export function resultToWire(r: SearchResult): Wire {
+  return { memory: memoryToWire(r.memory), namespace: r.namespace, score: r.score, scores: r.scores };
+}
+
+/** Wire → search result. */
+export function resultFromWire(w: Wire): SearchResult {
+  return {
+    memory: memoryFromWire(w.memory as Wire),
+    namespace: w.namespace as string,
+    score: w.score as number,
+    scores: w.scores as ScoreBreakdown,
+  };
+}
+
+/** Event → wire (the SSE `data` field). */
+export function eventToWire(e: LociEvent): Wire {
+  return { seq: e.seq, namespace: e.namespace, type: e.type, id: e.id, at: e.at, data: e.data };
+}
+
+/** Wire → event. */
+export function eventFromWire(w: Wire): LociEvent {
+  return w as unknown as LociEvent;
+}

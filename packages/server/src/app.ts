@@ -1,0 +1,128 @@
+/**
+ * The Loci REST app (Hono + @hono/zod-openapi): authentication, scope checks, validation, the error
+ * envelope, metrics and request logs around the routes of SPEC §6.
+ *
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ERROR_CODES, LociError, type MemoryClient } from "@loci/engine";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import pino, { type Logger } from "pino";
+import type { KeyStore } from "./auth/key-store.js";
+import type { Principal } from "./auth/scopes.js";
+import type { Env, LociApp, RouteContext } from "./context.js";
+import { Metrics } from "./metrics.js";
+import { registerEventRoutes } from "./routes/events.js";
+import { registerKeyRoutes } from "./routes/keys.js";
+import { registerMemoryRoutes } from "./routes/memories.js";
+import { registerNamespaceRoutes } from "./routes/namespaces.js";
+import { registerSearchRoutes } from "./routes/search.js";
+import { registerSessionRoutes } from "./routes/sessions.js";
+import { registerSystemRoutes } from "./routes/system.js";
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  engine: MemoryClient;
+  /** The key store; `null` turns authentication off (every request acts as root). */
+  keys: KeyStore | null;
+  logger?: Logger;
+  /** Largest accepted request body in bytes. @default 10 MiB */
+  bodyLimitBytes?: number;
+  now?: () => number;
+}
+
+const ROOT: Principal = { keyId: "auth-off", tenant: "default", role: "root", scopes: [] };
+
+function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+  return { error: { code, message, ...(details ? { details } : {}) } };
+}
+
+/** Builds the app; returns it with the shared route context (for shutdown and metrics). */
+export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext } {
+  const ctx: RouteContext = {
+    engine: opts.engine,
+    keys: opts.keys,
+    metrics: new Metrics(),
+    logger: opts.logger ?? pino({ level: "silent" }),
+    now: opts.now ?? Date.now,
+    streams: new Set(),
+  };
+  const app: LociApp = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const issues = result.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+        .join("; ");
+      return c.json(errorBody("INVALID_ARGUMENT", `invalid request: ${issues}`), 400);
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+
+  app.use("*", async (c, next) => {
+    const start = performance.now();
+    await next();
+    const route = c.req.routePath || "unmatched";
+    const seconds = (performance.now() - start) / 1000;
+    ctx.metrics.observe(c.req.method, route, c.res.status, seconds);
+    ctx.logger.info(
+      { method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000), key: c.get("principal")?.keyId },
+      "request",
+    );
+  });
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: opts.bodyLimitBytes ?? 10 * 1024 * 1024,
+      onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", "request body is too large"), 413),
+    }),
+  );
+
+  app.use("/v1/*", async (c, next) => {
+    if (!ctx.keys) {
+      c.set("principal", ROOT);
+      return next();
+    }
+    const header = c.req.header("authorization") ?? "";
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const principal = token ? ctx.keys.verify(token, ctx.now()) : null;
+    if (!principal) {
+      const message = token ? "the API key is invalid, revoked or expired" : "an API key is required (Authorization: Bearer <key>)";
+      return c.json(errorBody("UNAUTHENTICATED", message), 401, { "www-authenticate": "Bearer" });
+    }
+    c.set("principal", principal);
+    return next();
+  });
+
+  registerSystemRoutes(app, ctx);
+  registerNamespaceRoutes(app, ctx);
+  registerMemoryRoutes(app, ctx);
+  registerSearchRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Loci API", version: "0.1.0", description: "Memory layer for teams of AI agents" },
+  });
+
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.onError((err, c: Context) => {
+    if (LociError.isInstance(err)) {
+      return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHENTICATED" : "INVALID_ARGUMENT";
+      const message = err.message || "invalid request";
+      return c.json(errorBody(code, status === 400 && /JSON/i.test(message) ? "request body is not valid JSON" : message), status);
+    }
+    ctx.logger.error({ err }, "unhandled error");
+    return c.json(errorBody("INTERNAL", ERROR_CODES.INTERNAL.description), 500);
+  });
+  return { app, ctx };
+}

@@ -1,0 +1,100 @@
+/** Session routes: create, list, get, end. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { wire } from "@loci/client";
+import { errorResponses, json, type LociApp, type RouteContext, requireNamespace } from "../context.js";
+import { IdParam, NsParam, PageQuery, pageOf, SessionCreateSchema, SessionSchema } from "../schemas.js";
+import { parseFilterParam } from "./memories.js";
+
+const tags = ["sessions"];
+const security = [{ bearer: [] }];
+
+export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/namespaces/{ns}/sessions",
+      tags,
+      security,
+      summary: "Create a session",
+      request: { params: NsParam, body: { content: { "application/json": { schema: SessionCreateSchema } }, required: false } },
+      responses: { 201: json(SessionSchema, "The session"), ...errorResponses },
+    }),
+    async (c) => {
+      const { ns } = c.req.valid("param");
+      requireNamespace(c, ns, "write");
+      const body = (c.req.valid("json") ?? {}) as { metadata?: Record<string, never>; id?: string };
+      const session = await ctx.engine.session.create({
+        namespace: ns,
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+        ...(body.id === undefined ? {} : { id: body.id }),
+      });
+      return c.json(wire.sessionToWire(session) as never, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/namespaces/{ns}/sessions",
+      tags,
+      security,
+      summary: "List sessions",
+      request: {
+        params: NsParam,
+        query: PageQuery.extend({
+          status: z.enum(["active", "ended", "all"]).optional(),
+          filter: z.string().optional().openapi({ description: "JSON-encoded metadata filter" }),
+        }),
+      },
+      responses: { 200: json(pageOf(SessionSchema, "SessionPage"), "A page of sessions"), ...errorResponses },
+    }),
+    async (c) => {
+      const { ns } = c.req.valid("param");
+      requireNamespace(c, ns, "read");
+      const q = c.req.valid("query");
+      const filter = parseFilterParam(q.filter);
+      const page = await ctx.engine.session.list({
+        namespace: ns,
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(filter === undefined ? {} : { filter }),
+        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+        ...(q.limit === undefined ? {} : { limit: q.limit }),
+      });
+      return c.json({ items: page.items.map(wire.sessionToWire), next_cursor: page.nextCursor } as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/namespaces/{ns}/sessions/{id}",
+      tags,
+      security,
+      summary: "Get a session",
+      request: { params: IdParam },
+      responses: { 200: json(SessionSchema, "The session"), ...errorResponses },
+    }),
+    async (c) => {
+      const { ns, id } = c.req.valid("param");
+      requireNamespace(c, ns, "read");
+      return c.json(wire.sessionToWire(await ctx.engine.session.get({ namespace: ns, id })) as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/namespaces/{ns}/sessions/{id}/end",
+      tags,
+      security,
+      summary: "End a session (idempotent)",
+      request: { params: IdParam },
+      responses: { 200: json(SessionSchema, "The ended session"), ...errorResponses },
+    }),
+    async (c) => {
+      const { ns, id } = c.req.valid("param");
+      requireNamespace(c, ns, "write");
+      return c.json(wire.sessionToWire(await ctx.engine.session.end({ namespace: ns, id })) as never, 200);
+    },
+  );
+}

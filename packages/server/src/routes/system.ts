@@ -1,0 +1,27 @@
+/** `GET /health` and `GET /metrics` (Prometheus). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { json, type LociApp, type RouteContext } from "../context.js";
+
+export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["system"],
+      summary: "Liveness",
+      responses: { 200: json(z.object({ status: z.literal("ok"), version: z.string() }), "The server is up") },
+    }),
+    (c) => c.json({ status: "ok" as const, version: "0.1.0" }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["system"],
+      summary: "Prometheus metrics (route templates only; no tenant data)",
+      responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } } },
+    }),
+    (c) => c.text(ctx.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }),
+  );
+}

@@ -1,0 +1,198 @@
+/**
+ * Request and response schemas of the REST API (zod, snake_case). The same schemas validate
+ * requests at the boundary and generate `/openapi.json`. Structure is checked here; meaning
+ * (ranges, name rules, filter operators) is checked by the engine, with the same error codes.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+
+const Json = z.unknown();
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+/**
+ * A JSON object passed through as parsed — never re-built key by key, so keys such as
+ * `__proto__` stay data (the engine validates and copies it safely).
+ */
+const jsonObject = (name: string, description: string, example: Record<string, unknown>) =>
+  z
+    .custom<Record<string, unknown>>(isObject, { message: "expected a JSON object" })
+    .openapi(name, { type: "object", additionalProperties: true, description, example });
+export const MetadataSchema = jsonObject("Metadata", "Any JSON object; round-trips unchanged", { customer_id: "cust_42" });
+const Time = z.union([z.string(), z.number()]).openapi({ description: "ISO-8601 string or epoch milliseconds" });
+const Vector = z.array(z.number()).openapi({ description: "A precomputed embedding of the namespace's dimension" });
+const Filter = jsonObject(
+  "MetadataFilter",
+  "Filter with $eq $ne $gt $gte $lt $lte $in $nin $exists $contains $and $or $not",
+  { customer_id: "cust_42", severity: { $in: ["high", "critical"] } },
+);
+export const EntityRefSchema = z.object({ type: z.string(), name: z.string() }).strict().openapi("EntityRef");
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), Json).optional() }) })
+  .openapi("Error");
+
+export const ConfigInputSchema = z
+  .object({
+    decay_strategy: z.enum(["none", "exponential", "linear", "logarithmic", "step"]).optional(),
+    decay_half_life_hours: z.number().optional(),
+    max_memories: z.number().nullable().optional(),
+    reinforce_on_access: z.boolean().optional(),
+  })
+  .strict()
+  .openapi("NamespaceConfigInput");
+
+export const NamespaceCreateSchema = z
+  .object({ name: z.string(), description: z.string().optional(), config: ConfigInputSchema.optional() })
+  .strict()
+  .openapi("NamespaceCreate", { example: { name: "team-shared", description: "finalized outputs" } });
+
+export const NamespacePatchSchema = z
+  .object({ description: z.string().optional(), config: ConfigInputSchema.optional() })
+  .strict()
+  .openapi("NamespacePatch");
+
+export const NamespaceSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    memory_count: z.number(),
+    config: z.object({
+      decay_strategy: z.string(),
+      decay_half_life_hours: z.number(),
+      max_memories: z.number().nullable(),
+      reinforce_on_access: z.boolean(),
+      embedding: z.object({ model: z.string(), dimensions: z.number() }).nullable(),
+    }),
+  })
+  .openapi("Namespace");
+
+export const MemoryInputSchema = z
+  .object({
+    id: z.string().optional(),
+    content: z.string(),
+    metadata: MetadataSchema.optional(),
+    session_id: z.string().optional(),
+    agent_id: z.string().optional(),
+    importance: z.number().optional(),
+    created_at: Time.optional(),
+    expires_at: Time.optional(),
+    embedding: Vector.optional(),
+    entities: z.array(EntityRefSchema).optional(),
+  })
+  .strict()
+  .openapi("MemoryInput", { example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } } });
+
+export const MemoryBatchSchema = z.object({ memories: z.array(MemoryInputSchema) }).strict().openapi("MemoryBatch");
+
+export const MemoryPatchSchema = z
+  .object({
+    content: z.string().optional(),
+    metadata: MetadataSchema.optional(),
+    importance: z.number().optional(),
+    expires_at: Time.nullable().optional(),
+    embedding: Vector.optional(),
+  })
+  .strict()
+  .openapi("MemoryPatch");
+
+export const MemorySchema = z
+  .object({
+    id: z.string(),
+    namespace: z.string(),
+    content: z.string(),
+    metadata: MetadataSchema,
+    session_id: z.string().nullable(),
+    agent_id: z.string().nullable(),
+    importance: z.number(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    last_accessed_at: z.string(),
+    access_count: z.number(),
+    expires_at: z.string().nullable(),
+    entities: z.array(EntityRefSchema).optional(),
+  })
+  .openapi("Memory");
+
+const searchFields = {
+  query: z.string(),
+  limit: z.number().optional(),
+  metadata_filter: Filter.optional(),
+  session_id: z.string().optional(),
+  recency_weight: z.number().optional(),
+  mode: z.enum(["hybrid", "vector", "keyword"]).optional(),
+  min_score: z.number().optional(),
+  query_embedding: Vector.optional(),
+  graph: z.object({ depth: z.number().optional(), weight: z.number().optional() }).strict().optional(),
+};
+export const SearchSchema = z.object(searchFields).strict().openapi("Search", { example: { query: "renewal", limit: 5 } });
+export const MultiSearchSchema = z
+  .object({ namespaces: z.array(z.string()), ...searchFields })
+  .strict()
+  .openapi("MultiSearch", { example: { namespaces: ["researcher", "team-shared"], query: "renewal" } });
+
+export const SearchResultsSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        memory: MemorySchema,
+        namespace: z.string(),
+        score: z.number(),
+        scores: z.record(z.string(), z.number()),
+      }),
+    ),
+  })
+  .openapi("SearchResults");
+
+export const SessionCreateSchema = z
+  .object({ metadata: MetadataSchema.optional(), id: z.string().optional() })
+  .strict()
+  .openapi("SessionCreate");
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    namespace: z.string(),
+    metadata: MetadataSchema,
+    created_at: z.string(),
+    ended_at: z.string().nullable(),
+    memory_count: z.number(),
+  })
+  .openapi("Session");
+
+const ScopeSchema = z.object({ namespaces: z.array(z.string()), permissions: z.array(z.enum(["read", "write"])) }).strict();
+export const KeyCreateSchema = z
+  .object({
+    name: z.string().optional(),
+    admin: z.boolean().optional(),
+    scopes: z.array(ScopeSchema).optional(),
+    expires_at: Time.optional(),
+  })
+  .strict()
+  .openapi("KeyCreate", {
+    example: { name: "researcher", scopes: [{ namespaces: ["researcher", "team-*"], permissions: ["read", "write"] }] },
+  });
+
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.string(),
+    scopes: z.array(ScopeSchema),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    key: z.string().optional().openapi({ description: "The secret, returned once at creation" }),
+  })
+  .openapi("ApiKey");
+
+/** A page of items. */
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
+}
+
+export const NsParam = z.object({ ns: z.string().openapi({ param: { name: "ns", in: "path" } }) });
+export const IdParam = NsParam.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+export const PageQuery = z.object({ cursor: z.string().optional(), limit: z.coerce.number().optional() });

@@ -1,0 +1,120 @@
+/**
+ * `startServer`: the engine, the key store and the app behind Node's HTTP server, with graceful
+ * shutdown (stop accepting, close event streams, finish in-flight writes, close databases).
+ *
+ * @module
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type Embedder, Loci, ValidationError } from "@loci/engine";
+import pino, { type Logger } from "pino";
+import { createApp } from "./app.js";
+import { KeyStore } from "./auth/key-store.js";
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** @default process.env.LOCI_DATA_DIR ?? "./loci-data" */
+  dataDir?: string;
+  /** @default process.env.LOCI_PORT ?? 3300 (0 = any free port) */
+  port?: number;
+  /** @default "127.0.0.1" */
+  host?: string;
+  embedder: Embedder;
+  /** Root key (else LOCI_ROOT_KEY, else generated at first start and printed once). */
+  rootKey?: string;
+  /** Authentication; off only when explicitly false (LOCI_AUTH=off), and only on loopback. @default true */
+  auth?: boolean;
+  logger?: Logger;
+  bodyLimitBytes?: number;
+  /** Called with a newly generated root key (default: printed to stderr). */
+  onRootKey?: (key: string) => void;
+}
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  engine: Loci;
+  /** Graceful shutdown. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+
+/** Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written). */
+function normalizeJson(req: Request): Request {
+  if (req.method === "GET" || req.method === "HEAD" || req.body === null) return req;
+  const ct = req.headers.get("content-type") ?? "";
+  if (/^application\/(.+\+)?json/i.test(ct)) return req;
+  if (ct !== "" && !/^(application\/x-www-form-urlencoded|text\/plain)/i.test(ct)) return req;
+  const headers = new Headers(req.headers);
+  headers.set("content-type", "application/json");
+  return new Request(req, { headers, duplex: "half" } as RequestInit);
+}
+
+/** Starts a Loci server. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? "127.0.0.1";
+  const auth = opts.auth ?? true;
+  if (!auth && !LOOPBACK.has(host)) {
+    throw new ValidationError({ message: `authentication can only be turned off on a loopback address, not ${host}` });
+  }
+  const logger = opts.logger ?? pino({ level: process.env.LOCI_LOG_LEVEL ?? "info" });
+  const dataDir = opts.dataDir ?? process.env.LOCI_DATA_DIR ?? "./loci-data";
+  const engine = await Loci.open({ dataDir, embedder: opts.embedder });
+  const keys = auth ? new KeyStore({ dataDir }) : null;
+  const generated = keys?.ensureRoot(opts.rootKey ?? process.env.LOCI_ROOT_KEY);
+  if (generated) {
+    (opts.onRootKey ?? ((k) => process.stderr.write(`\nLoci root key (shown once, store it now):\n  ${k}\n\n`)))(generated);
+  }
+  const { app, ctx } = createApp({ engine, keys, logger, ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}) });
+
+  let inflight = 0;
+  let idle: (() => void) | null = null;
+  const server = serve({
+    fetch: async (req: Request) => {
+      inflight++;
+      try {
+        return await app.fetch(normalizeJson(req));
+      } finally {
+        if (--inflight === 0) idle?.();
+      }
+    },
+    port: opts.port ?? Number(process.env.LOCI_PORT ?? 3300),
+    hostname: host,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  logger.info({ url, dataDir, auth, embedder: opts.embedder.id }, "loci server listening");
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    engine,
+    close() {
+      closing ??= (async () => {
+        logger.info("shutting down");
+        // Stop accepting, end event streams, let in-flight requests finish (an acknowledged write is
+        // committed before its response is produced), then close the remaining sockets.
+        const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const end of ctx.streams) end();
+        if (inflight > 0) await new Promise<void>((r) => (idle = r));
+        for (let i = 0; i < 20; i++) {
+          http.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        http.closeAllConnections();
+        await closed;
+        await engine.close();
+        keys?.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * One behaviour suite for every `MemoryClient`: the embedded engine and `LociClient` over HTTP must
+ * give the same results and the same typed errors.
+ */
+import {
+  ConflictError,
+  FilterError,
+  type LociEvent,
+  LociError,
+  type MemoryClient,
+  NotFoundError,
+  ValidationError,
+} from "@loci/engine";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+/** Options of {@link runClientSuite}. */
+export interface ClientSuiteOptions {
+  setup: () => Promise<{ client: MemoryClient; cleanup: () => Promise<void> }>;
+}
+
+async function failure(p: Promise<unknown>): Promise<LociError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!LociError.isInstance(err)) throw new Error(`expected a LociError, got ${String(err)}`);
+  return err;
+}
+
+const waitFor = async (check: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+};
+
+/** Registers the suite. */
+export function runClientSuite(opts: ClientSuiteOptions): void {
+  let client: MemoryClient;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ client, cleanup } = await opts.setup());
+  });
+  afterEach(async () => cleanup());
+
+  describe("namespaces", () => {
+    it("creates, gets, lists, configures and deletes", async () => {
+      const ns = await client.namespace.create({ name: "team-shared", description: "finalized outputs" });
+      expect(ns).toMatchObject({ name: "team-shared", description: "finalized outputs", memoryCount: 0 });
+      expect(ns.config).toMatchObject({ decayStrategy: "none", decayHalfLifeHours: 168, maxMemories: null });
+      await client.namespace.create({ name: "alpha" });
+      const page = await client.namespace.list({ limit: 1 });
+      expect(page.items.map((n) => n.name)).toEqual(["alpha"]);
+      const next = await client.namespace.list({ limit: 1, cursor: page.nextCursor! });
+      expect(next.items.map((n) => n.name)).toEqual(["team-shared"]);
+      const configured = await client.namespace.configure({
+        namespace: "alpha",
+        description: "scratch",
+        decayStrategy: "exponential",
+        decayHalfLifeHours: 24,
+        maxMemories: 100,
+      });
+      expect(configured).toMatchObject({ description: "scratch", config: { decayStrategy: "exponential", maxMemories: 100 } });
+      expect(await client.namespace.delete({ namespace: "alpha" })).toBe(true);
+      expect(await client.namespace.delete({ namespace: "alpha" })).toBe(false);
+    });
+
+    it("gives typed errors", async () => {
+      await client.namespace.create({ name: "dup" });
+      const dup = await failure(client.namespace.create({ name: "dup" }));
+      expect(dup).toBeInstanceOf(ConflictError);
+      expect(dup.code).toBe("ALREADY_EXISTS");
+      const missing = await failure(client.namespace.get({ namespace: "missing" }));
+      expect(missing).toBeInstanceOf(NotFoundError);
+      expect(missing.code).toBe("NAMESPACE_NOT_FOUND");
+      expect((await failure(client.namespace.create({ name: "_reserved" }))).code).toBe("INVALID_NAMESPACE");
+    });
+  });
+
+  describe("memories", () => {
+    it("adds, gets, updates, lists and deletes with metadata round-tripping exactly", async () => {
+      const metadata = JSON.parse('{"customer_id":"cust_42","nested":{"list":[1,"two",null,{"deep":true}]},"emoji":"😀","__proto__":{"x":1}}');
+      const m = await client.memory.add({
+        namespace: "crm",
+        content: "Acme Corp renews in Q2",
+        metadata,
+        agentId: "researcher",
+        importance: 0.8,
+        createdAt: "2026-01-02T03:04:05.000Z",
+      });
+      expect(m).toMatchObject({ namespace: "crm", agentId: "researcher", importance: 0.8, createdAt: "2026-01-02T03:04:05.000Z" });
+      expect(JSON.stringify(m.metadata)).toBe(JSON.stringify(metadata));
+      expect(await client.memory.get({ namespace: "crm", id: m.id })).toEqual(m);
+      const u = await client.memory.update({ namespace: "crm", id: m.id, content: "Acme Corp renews in Q3", importance: 1 });
+      expect(u).toMatchObject({ content: "Acme Corp renews in Q3", importance: 1 });
+      const batch = await client.memory.addMany({
+        namespace: "crm",
+        memories: [{ content: "one", id: "fixed-1" }, { content: "two" }, { content: "three" }],
+      });
+      expect(batch.map((b) => b.content)).toEqual(["one", "two", "three"]);
+      const first = await client.memory.list({ namespace: "crm", limit: 2 });
+      const second = await client.memory.list({ namespace: "crm", limit: 2, cursor: first.nextCursor! });
+      expect([...first.items, ...second.items].map((x) => x.content)).toEqual(["Acme Corp renews in Q3", "one", "two", "three"]);
+      expect(second.nextCursor).toBeNull();
+      expect((await client.memory.list({ namespace: "crm", filter: { customer_id: "cust_42" } })).items).toHaveLength(1);
+      expect(await client.memory.delete({ namespace: "crm", id: "fixed-1" })).toBe(true);
+      expect(await client.memory.delete({ namespace: "crm", id: "fixed-1" })).toBe(false);
+      expect((await failure(client.memory.get({ namespace: "crm", id: "fixed-1" }))).code).toBe("MEMORY_NOT_FOUND");
+    });
+
+    it("rejects bad input with typed errors and writes nothing", async () => {
+      const empty = await failure(client.memory.add({ namespace: "v", content: "" }));
+      expect(empty).toBeInstanceOf(ValidationError);
+      expect(empty.code).toBe("INVALID_ARGUMENT");
+      expect((await failure(client.memory.add({ namespace: "v", content: "x", importance: 2 }))).code).toBe("INVALID_ARGUMENT");
+      expect((await failure(client.memory.add({ namespace: "v", content: "x", embedding: [1, 2] }))).code).toBe("EMBEDDING_MISMATCH");
+      await client.memory.add({ namespace: "v", content: "ok", id: "same" });
+      expect((await failure(client.memory.addMany({ namespace: "v", memories: [{ content: "a" }, { content: "b", id: "same" }] }))).code).toBe(
+        "ALREADY_EXISTS",
+      );
+      expect((await client.memory.list({ namespace: "v" })).items).toHaveLength(1);
+      expect((await failure(client.memory.list({ namespace: "v", cursor: "nonsense" }))).code).toBe("INVALID_CURSOR");
+    });
+  });
+
+  describe("search", () => {
+    beforeEach(async () => {
+      await client.memory.addMany({
+        namespace: "support",
+        memories: [
+          { content: "Customer cust_42 was charged twice for March", metadata: { customer_id: "cust_42", severity: 3 } },
+          { content: "Customer cust_7 was charged twice for April", metadata: { customer_id: "cust_7", severity: 1 } },
+          { content: "Password reset emails are delayed", metadata: { customer_id: "cust_42", severity: 2 } },
+        ],
+      });
+      await client.memory.add({ namespace: "shared", content: "Refund approved for the double charge", metadata: { customer_id: "cust_42" } });
+    });
+
+    it("ranks with a score breakdown, filters before the cut, and merges namespaces", async () => {
+      const hits = await client.memory.search({ namespace: "support", query: "charged twice", limit: 2 });
+      expect(hits).toHaveLength(2);
+      expect(hits[0]!.scores).toMatchObject({ keyword: 1, retention: 1 });
+      expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
+      const filtered = await client.memory.search({
+        namespace: "support",
+        query: "charged twice",
+        metadataFilter: { customer_id: "cust_42", severity: { $gte: 2 } },
+      });
+      expect(filtered.every((h) => h.memory.metadata.customer_id === "cust_42")).toBe(true);
+      expect(filtered).toHaveLength(2);
+      const multi = await client.memory.search({ namespaces: ["support", "shared"], query: "double charge refund", limit: 10 });
+      expect(new Set(multi.map((h) => h.namespace))).toEqual(new Set(["support", "shared"]));
+      const keyword = await client.memory.search({ namespace: "support", query: "password", mode: "keyword" });
+      expect(keyword.map((h) => h.memory.content)).toEqual(["Password reset emails are delayed"]);
+      expect(await client.memory.recall({ namespace: "support", query: "charged", topK: 1 })).toHaveLength(1);
+    });
+
+    it("rejects unknown filter operators and bad options", async () => {
+      const bad = await failure(client.memory.search({ namespace: "support", query: "x", metadataFilter: { $foo: 1 } }));
+      expect(bad).toBeInstanceOf(FilterError);
+      expect(bad.code).toBe("INVALID_FILTER");
+      expect((await failure(client.memory.search({ namespace: "support", query: "x", limit: 0 }))).code).toBe("INVALID_ARGUMENT");
+      expect((await failure(client.memory.search({ namespace: "nope", query: "x" }))).code).toBe("NAMESPACE_NOT_FOUND");
+    });
+  });
+
+  describe("sessions and events", () => {
+    it("creates, lists and ends sessions; an ended session takes no memories", async () => {
+      const s = await client.session.create({ namespace: "runs", metadata: { ticket: "T-1" } });
+      await client.memory.add({ namespace: "runs", content: "step one", sessionId: s.id });
+      expect((await client.session.get({ namespace: "runs", id: s.id })).memoryCount).toBe(1);
+      expect((await client.session.list({ namespace: "runs", status: "active" })).items.map((x) => x.id)).toEqual([s.id]);
+      const ended = await client.session.end({ namespace: "runs", id: s.id });
+      expect(ended.endedAt).not.toBeNull();
+      const late = await failure(client.memory.add({ namespace: "runs", content: "late", sessionId: s.id }));
+      expect(late).toBeInstanceOf(ConflictError);
+      expect(late.code).toBe("SESSION_ENDED");
+      expect((await failure(client.session.get({ namespace: "runs", id: "nope" }))).code).toBe("SESSION_NOT_FOUND");
+      const hits = await client.memory.search({ namespace: "runs", query: "step", sessionId: s.id });
+      expect(hits).toHaveLength(1);
+    });
+
+    it("delivers events in order and replays from since", async () => {
+      await client.namespace.create({ name: "feed" });
+      const got: LociEvent[] = [];
+      const sub = await client.events.subscribe({ namespace: "feed" }, (e) => {
+        got.push(e);
+      });
+      const a = await client.memory.add({ namespace: "feed", content: "first", agentId: "a1" });
+      await client.memory.add({ namespace: "feed", content: "second" });
+      await waitFor(() => got.length >= 2);
+      sub.unsubscribe();
+      expect(got.map((e) => [e.type, e.namespace])).toEqual([
+        ["memory.added", "feed"],
+        ["memory.added", "feed"],
+      ]);
+      expect(got[0]).toMatchObject({ id: a.id, data: { agentId: "a1" } });
+      const replay: LociEvent[] = [];
+      const again = await client.events.subscribe({ namespace: "feed", since: got[0]!.seq }, (e) => {
+        replay.push(e);
+      });
+      await waitFor(() => replay.length >= 1);
+      again.unsubscribe();
+      expect(replay.map((e) => e.seq)).toEqual([got[1]!.seq]);
+    });
+  });
+}
