@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   MEMORY_NOT_FOUND: { status: 404, description: "No memory with that id exists in the namespace." },
   /** No session with that id in the namespace (404). */
   SESSION_NOT_FOUND: { status: 404, description: "No session with that id exists in the namespace." },
+  /** No knowledge-graph entity of that type and name in the namespace (404). */
+  ENTITY_NOT_FOUND: {
+    status: 404,
+    description: "No knowledge-graph entity of that type and name exists in the namespace.",
+  },
   /** A session was ended and takes no more memories (409). */
   SESSION_ENDED: { status: 409, description: "The session has ended and accepts no more memories." },
   /** The resource already exists (409). */
@@ -42,6 +47,18 @@ export const ERROR_CODES = {
   DATA_DIR_LOCKED: { status: 409, description: "Another running engine holds this data directory." },
   /** The client or engine was closed (409). */
   CLOSED: { status: 409, description: "The engine has been closed." },
+  /** No or an invalid API key (401). */
+  UNAUTHENTICATED: { status: 401, description: "A valid API key is required." },
+  /** The API key's scopes do not allow this (403). */
+  FORBIDDEN: { status: 403, description: "The API key is not allowed to do this." },
+  /** No such route (404). */
+  NOT_FOUND: { status: 404, description: "No such resource." },
+  /** Too many requests for this key; retry after the `Retry-After` seconds (429). */
+  RATE_LIMITED: { status: 429, description: "Too many requests; retry later." },
+  /** The server is unreachable or shutting down (503). */
+  UNAVAILABLE: { status: 503, description: "The service is unavailable." },
+  /** The request took longer than its timeout (504). */
+  TIMEOUT: { status: 504, description: "The request timed out." },
   /** An embedding provider failed (502). */
   EMBEDDER_FAILED: { status: 502, description: "The embedding provider failed." },
   /** Stored data could not be read back (500). */
@@ -121,10 +138,12 @@ export class FilterError extends LociError {
   }
 }
 
-/** A missing resource (`NAMESPACE_NOT_FOUND`, `MEMORY_NOT_FOUND`, `SESSION_NOT_FOUND`). */
+/** A missing resource (`NAMESPACE_NOT_FOUND`, `MEMORY_NOT_FOUND`, `SESSION_NOT_FOUND`, `ENTITY_NOT_FOUND`). */
 export class NotFoundError extends LociError {
   constructor(
-    opts: SubclassOptions & { code: "NAMESPACE_NOT_FOUND" | "MEMORY_NOT_FOUND" | "SESSION_NOT_FOUND" },
+    opts: SubclassOptions & {
+      code: "NAMESPACE_NOT_FOUND" | "MEMORY_NOT_FOUND" | "SESSION_NOT_FOUND" | "ENTITY_NOT_FOUND";
+    },
   ) {
     super(opts);
   }
