@@ -5,8 +5,8 @@
 import {
   ConflictError,
   FilterError,
-  type LociEvent,
   LociError,
+  type LociEvent,
   type MemoryClient,
   NotFoundError,
   ValidationError,
@@ -58,7 +58,10 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         decayHalfLifeHours: 24,
         maxMemories: 100,
       });
-      expect(configured).toMatchObject({ description: "scratch", config: { decayStrategy: "exponential", maxMemories: 100 } });
+      expect(configured).toMatchObject({
+        description: "scratch",
+        config: { decayStrategy: "exponential", maxMemories: 100 },
+      });
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(true);
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(false);
     });
@@ -77,7 +80,9 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
 
   describe("memories", () => {
     it("adds, gets, updates, lists and deletes with metadata round-tripping exactly", async () => {
-      const metadata = JSON.parse('{"customer_id":"cust_42","nested":{"list":[1,"two",null,{"deep":true}]},"emoji":"😀","__proto__":{"x":1}}');
+      const metadata = JSON.parse(
+        '{"customer_id":"cust_42","nested":{"list":[1,"two",null,{"deep":true}]},"emoji":"😀","__proto__":{"x":1}}',
+      );
       const m = await client.memory.add({
         namespace: "crm",
         content: "Acme Corp renews in Q2",
@@ -86,10 +91,20 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         importance: 0.8,
         createdAt: "2026-01-02T03:04:05.000Z",
       });
-      expect(m).toMatchObject({ namespace: "crm", agentId: "researcher", importance: 0.8, createdAt: "2026-01-02T03:04:05.000Z" });
+      expect(m).toMatchObject({
+        namespace: "crm",
+        agentId: "researcher",
+        importance: 0.8,
+        createdAt: "2026-01-02T03:04:05.000Z",
+      });
       expect(JSON.stringify(m.metadata)).toBe(JSON.stringify(metadata));
       expect(await client.memory.get({ namespace: "crm", id: m.id })).toEqual(m);
-      const u = await client.memory.update({ namespace: "crm", id: m.id, content: "Acme Corp renews in Q3", importance: 1 });
+      const u = await client.memory.update({
+        namespace: "crm",
+        id: m.id,
+        content: "Acme Corp renews in Q3",
+        importance: 1,
+      });
       expect(u).toMatchObject({ content: "Acme Corp renews in Q3", importance: 1 });
       const batch = await client.memory.addMany({
         namespace: "crm",
@@ -98,26 +113,48 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       expect(batch.map((b) => b.content)).toEqual(["one", "two", "three"]);
       const first = await client.memory.list({ namespace: "crm", limit: 2 });
       const second = await client.memory.list({ namespace: "crm", limit: 2, cursor: first.nextCursor! });
-      expect([...first.items, ...second.items].map((x) => x.content)).toEqual(["Acme Corp renews in Q3", "one", "two", "three"]);
+      expect([...first.items, ...second.items].map((x) => x.content)).toEqual([
+        "Acme Corp renews in Q3",
+        "one",
+        "two",
+        "three",
+      ]);
       expect(second.nextCursor).toBeNull();
-      expect((await client.memory.list({ namespace: "crm", filter: { customer_id: "cust_42" } })).items).toHaveLength(1);
+      expect(
+        (await client.memory.list({ namespace: "crm", filter: { customer_id: "cust_42" } })).items,
+      ).toHaveLength(1);
       expect(await client.memory.delete({ namespace: "crm", id: "fixed-1" })).toBe(true);
       expect(await client.memory.delete({ namespace: "crm", id: "fixed-1" })).toBe(false);
-      expect((await failure(client.memory.get({ namespace: "crm", id: "fixed-1" }))).code).toBe("MEMORY_NOT_FOUND");
+      expect((await failure(client.memory.get({ namespace: "crm", id: "fixed-1" }))).code).toBe(
+        "MEMORY_NOT_FOUND",
+      );
     });
 
     it("rejects bad input with typed errors and writes nothing", async () => {
       const empty = await failure(client.memory.add({ namespace: "v", content: "" }));
       expect(empty).toBeInstanceOf(ValidationError);
       expect(empty.code).toBe("INVALID_ARGUMENT");
-      expect((await failure(client.memory.add({ namespace: "v", content: "x", importance: 2 }))).code).toBe("INVALID_ARGUMENT");
-      expect((await failure(client.memory.add({ namespace: "v", content: "x", embedding: [1, 2] }))).code).toBe("EMBEDDING_MISMATCH");
-      await client.memory.add({ namespace: "v", content: "ok", id: "same" });
-      expect((await failure(client.memory.addMany({ namespace: "v", memories: [{ content: "a" }, { content: "b", id: "same" }] }))).code).toBe(
-        "ALREADY_EXISTS",
+      expect((await failure(client.memory.add({ namespace: "v", content: "x", importance: 2 }))).code).toBe(
+        "INVALID_ARGUMENT",
       );
+      expect(
+        (await failure(client.memory.add({ namespace: "v", content: "x", embedding: [1, 2] }))).code,
+      ).toBe("EMBEDDING_MISMATCH");
+      await client.memory.add({ namespace: "v", content: "ok", id: "same" });
+      expect(
+        (
+          await failure(
+            client.memory.addMany({
+              namespace: "v",
+              memories: [{ content: "a" }, { content: "b", id: "same" }],
+            }),
+          )
+        ).code,
+      ).toBe("ALREADY_EXISTS");
       expect((await client.memory.list({ namespace: "v" })).items).toHaveLength(1);
-      expect((await failure(client.memory.list({ namespace: "v", cursor: "nonsense" }))).code).toBe("INVALID_CURSOR");
+      expect((await failure(client.memory.list({ namespace: "v", cursor: "nonsense" }))).code).toBe(
+        "INVALID_CURSOR",
+      );
     });
   });
 
@@ -126,12 +163,22 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       await client.memory.addMany({
         namespace: "support",
         memories: [
-          { content: "Customer cust_42 was charged twice for March", metadata: { customer_id: "cust_42", severity: 3 } },
-          { content: "Customer cust_7 was charged twice for April", metadata: { customer_id: "cust_7", severity: 1 } },
+          {
+            content: "Customer cust_42 was charged twice for March",
+            metadata: { customer_id: "cust_42", severity: 3 },
+          },
+          {
+            content: "Customer cust_7 was charged twice for April",
+            metadata: { customer_id: "cust_7", severity: 1 },
+          },
           { content: "Password reset emails are delayed", metadata: { customer_id: "cust_42", severity: 2 } },
         ],
       });
-      await client.memory.add({ namespace: "shared", content: "Refund approved for the double charge", metadata: { customer_id: "cust_42" } });
+      await client.memory.add({
+        namespace: "shared",
+        content: "Refund approved for the double charge",
+        metadata: { customer_id: "cust_42" },
+      });
     });
 
     it("ranks with a score breakdown, filters before the cut, and merges namespaces", async () => {
@@ -146,19 +193,33 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       });
       expect(filtered.every((h) => h.memory.metadata.customer_id === "cust_42")).toBe(true);
       expect(filtered).toHaveLength(2);
-      const multi = await client.memory.search({ namespaces: ["support", "shared"], query: "double charge refund", limit: 10 });
+      const multi = await client.memory.search({
+        namespaces: ["support", "shared"],
+        query: "double charge refund",
+        limit: 10,
+      });
       expect(new Set(multi.map((h) => h.namespace))).toEqual(new Set(["support", "shared"]));
-      const keyword = await client.memory.search({ namespace: "support", query: "password", mode: "keyword" });
+      const keyword = await client.memory.search({
+        namespace: "support",
+        query: "password",
+        mode: "keyword",
+      });
       expect(keyword.map((h) => h.memory.content)).toEqual(["Password reset emails are delayed"]);
       expect(await client.memory.recall({ namespace: "support", query: "charged", topK: 1 })).toHaveLength(1);
     });
 
     it("rejects unknown filter operators and bad options", async () => {
-      const bad = await failure(client.memory.search({ namespace: "support", query: "x", metadataFilter: { $foo: 1 } }));
+      const bad = await failure(
+        client.memory.search({ namespace: "support", query: "x", metadataFilter: { $foo: 1 } }),
+      );
       expect(bad).toBeInstanceOf(FilterError);
       expect(bad.code).toBe("INVALID_FILTER");
-      expect((await failure(client.memory.search({ namespace: "support", query: "x", limit: 0 }))).code).toBe("INVALID_ARGUMENT");
-      expect((await failure(client.memory.search({ namespace: "nope", query: "x" }))).code).toBe("NAMESPACE_NOT_FOUND");
+      expect((await failure(client.memory.search({ namespace: "support", query: "x", limit: 0 }))).code).toBe(
+        "INVALID_ARGUMENT",
+      );
+      expect((await failure(client.memory.search({ namespace: "nope", query: "x" }))).code).toBe(
+        "NAMESPACE_NOT_FOUND",
+      );
     });
   });
 
@@ -167,13 +228,17 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       const s = await client.session.create({ namespace: "runs", metadata: { ticket: "T-1" } });
       await client.memory.add({ namespace: "runs", content: "step one", sessionId: s.id });
       expect((await client.session.get({ namespace: "runs", id: s.id })).memoryCount).toBe(1);
-      expect((await client.session.list({ namespace: "runs", status: "active" })).items.map((x) => x.id)).toEqual([s.id]);
+      expect(
+        (await client.session.list({ namespace: "runs", status: "active" })).items.map((x) => x.id),
+      ).toEqual([s.id]);
       const ended = await client.session.end({ namespace: "runs", id: s.id });
       expect(ended.endedAt).not.toBeNull();
       const late = await failure(client.memory.add({ namespace: "runs", content: "late", sessionId: s.id }));
       expect(late).toBeInstanceOf(ConflictError);
       expect(late.code).toBe("SESSION_ENDED");
-      expect((await failure(client.session.get({ namespace: "runs", id: "nope" }))).code).toBe("SESSION_NOT_FOUND");
+      expect((await failure(client.session.get({ namespace: "runs", id: "nope" }))).code).toBe(
+        "SESSION_NOT_FOUND",
+      );
       const hits = await client.memory.search({ namespace: "runs", query: "step", sessionId: s.id });
       expect(hits).toHaveLength(1);
     });

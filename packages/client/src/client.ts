@@ -82,12 +82,27 @@ export class LociClient implements MemoryClient {
     this.http = http;
     this.namespace = {
       async create(o) {
-        const body = { name: o.name, description: o.description, config: o.config ? wire.configToWire(o.config) : undefined };
-        const r = await http.request<Wire>({ method: "POST", path: "/v1/namespaces", body, signal: signalOf(o), safe: false });
+        const body = {
+          name: o.name,
+          description: o.description,
+          config: o.config ? wire.configToWire(o.config) : undefined,
+        };
+        const r = await http.request<Wire>({
+          method: "POST",
+          path: "/v1/namespaces",
+          body,
+          signal: signalOf(o),
+          safe: false,
+        });
         return wire.namespaceFromWire(r.body);
       },
       async get(o) {
-        const r = await http.request<Wire>({ method: "GET", path: nsPath(o.namespace), signal: signalOf(o), safe: true });
+        const r = await http.request<Wire>({
+          method: "GET",
+          path: nsPath(o.namespace),
+          signal: signalOf(o),
+          safe: true,
+        });
         return wire.namespaceFromWire(r.body);
       },
       async list(o = {}) {
@@ -100,23 +115,44 @@ export class LociClient implements MemoryClient {
         });
         return page(r.body, wire.namespaceFromWire);
       },
-      async configure(o: { namespace: string; description?: string } & NamespaceConfigInput): Promise<Namespace> {
+      async configure(
+        o: { namespace: string; description?: string } & NamespaceConfigInput,
+      ): Promise<Namespace> {
         const { namespace, description, ...config } = o as typeof o & Signal;
         delete (config as Signal).signal;
         const body = { description, config: wire.configToWire(config) };
-        const r = await http.request<Wire>({ method: "PATCH", path: nsPath(namespace), body, signal: signalOf(o), safe: false });
+        const r = await http.request<Wire>({
+          method: "PATCH",
+          path: nsPath(namespace),
+          body,
+          signal: signalOf(o),
+          safe: false,
+        });
         return wire.namespaceFromWire(r.body);
       },
-      delete: (o) => existed(http.request({ method: "DELETE", path: nsPath(o.namespace), signal: signalOf(o), safe: false })),
+      delete: (o) =>
+        existed(
+          http.request({ method: "DELETE", path: nsPath(o.namespace), signal: signalOf(o), safe: false }),
+        ),
     };
 
     const memories = (ns: string) => `${nsPath(ns)}/memories`;
     const search = async (o: SearchOptions): Promise<SearchResult[]> => {
       const multi = o.namespaces !== undefined;
       const { namespace, ...rest } = o;
-      const body = wire.searchToWire(multi && namespace !== undefined ? { ...rest, namespaces: [namespace, ...(o.namespaces ?? [])] } : rest);
+      const body = wire.searchToWire(
+        multi && namespace !== undefined
+          ? { ...rest, namespaces: [namespace, ...(o.namespaces ?? [])] }
+          : rest,
+      );
       const path = multi || namespace === undefined ? "/v1/search" : `${nsPath(namespace)}/search`;
-      const r = await http.request<{ results: Wire[] }>({ method: "POST", path, body, signal: signalOf(o), safe: true });
+      const r = await http.request<{ results: Wire[] }>({
+        method: "POST",
+        path,
+        body,
+        signal: signalOf(o),
+        safe: true,
+      });
       return r.body.results.map(wire.resultFromWire);
     };
     const add = async (o: { namespace: string } & MemoryInput): Promise<Memory> => {
@@ -144,7 +180,12 @@ export class LociClient implements MemoryClient {
         return r.body.items.map(wire.memoryFromWire);
       },
       async get(o) {
-        const r = await http.request<Wire>({ method: "GET", path: `${memories(o.namespace)}/${seg(o.id)}`, signal: signalOf(o), safe: true });
+        const r = await http.request<Wire>({
+          method: "GET",
+          path: `${memories(o.namespace)}/${seg(o.id)}`,
+          signal: signalOf(o),
+          safe: true,
+        });
         return wire.memoryFromWire(r.body);
       },
       async update(o: { namespace: string; id: string } & MemoryPatch) {
@@ -158,7 +199,14 @@ export class LociClient implements MemoryClient {
         return wire.memoryFromWire(r.body);
       },
       delete: (o) =>
-        existed(http.request({ method: "DELETE", path: `${memories(o.namespace)}/${seg(o.id)}`, signal: signalOf(o), safe: false })),
+        existed(
+          http.request({
+            method: "DELETE",
+            path: `${memories(o.namespace)}/${seg(o.id)}`,
+            signal: signalOf(o),
+            safe: false,
+          }),
+        ),
       async list(o: ListMemoriesOptions) {
         const r = await http.request<{ items: Wire[]; next_cursor: string | null }>({
           method: "GET",
@@ -191,7 +239,12 @@ export class LociClient implements MemoryClient {
         return wire.sessionFromWire(r.body);
       },
       async get(o) {
-        const r = await http.request<Wire>({ method: "GET", path: `${sessions(o.namespace)}/${seg(o.id)}`, signal: signalOf(o), safe: true });
+        const r = await http.request<Wire>({
+          method: "GET",
+          path: `${sessions(o.namespace)}/${seg(o.id)}`,
+          signal: signalOf(o),
+          safe: true,
+        });
         return wire.sessionFromWire(r.body);
       },
       async list(o: ListSessionsOptions) {
@@ -210,14 +263,21 @@ export class LociClient implements MemoryClient {
         return page(r.body, wire.sessionFromWire);
       },
       async end(o) {
-        const r = await http.request<Wire>({ method: "POST", path: `${sessions(o.namespace)}/${seg(o.id)}/end`, signal: signalOf(o), safe: false });
+        const r = await http.request<Wire>({
+          method: "POST",
+          path: `${sessions(o.namespace)}/${seg(o.id)}/end`,
+          signal: signalOf(o),
+          safe: false,
+        });
         return wire.sessionFromWire(r.body);
       },
     };
 
     this.events = {
-      subscribe: (o: SubscribeOptions, handler: (e: LociEvent) => void | Promise<void>): Promise<Subscription> =>
-        subscribeSse(http, o, handler, opts.events),
+      subscribe: (
+        o: SubscribeOptions,
+        handler: (e: LociEvent) => void | Promise<void>,
+      ): Promise<Subscription> => subscribeSse(http, o, handler, opts.events),
     };
   }
 

@@ -7,9 +7,9 @@
  */
 import {
   ConflictError,
-  ERROR_CODES,
   EmbedderError,
   EmbeddingMismatchError,
+  ERROR_CODES,
   type ErrorCode,
   FilterError,
   LociError,
@@ -45,7 +45,8 @@ export interface HttpRequest {
 
 /** Builds the typed error for a server error code. */
 export function errorFromWire(status: number, body: unknown): LociError {
-  const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })?.error;
+  const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
+    ?.error;
   const code = (err?.code && err.code in ERROR_CODES ? err.code : null) as ErrorCode | null;
   const message = err?.message ?? `HTTP ${status}`;
   const opts = { message, ...(err?.details ? { details: err.details } : {}) };
@@ -69,7 +70,10 @@ export function errorFromWire(status: number, body: unknown): LociError {
     case "DATA_DIR_LOCKED":
       return new ConflictError({ ...opts, code });
     case null:
-      return new LociError({ ...opts, code: status === 404 ? "NOT_FOUND" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT" });
+      return new LociError({
+        ...opts,
+        code: status === 404 ? "NOT_FOUND" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT",
+      });
     default:
       if (code.endsWith("_NOT_FOUND") && code !== "NOT_FOUND") {
         return new NotFoundError({ ...opts, code: code as "NAMESPACE_NOT_FOUND" });

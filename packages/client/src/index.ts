@@ -11,6 +11,6 @@
  * @module
  */
 export { LociClient, type LociClientOptions } from "./client.js";
-export { errorFromWire, HttpTransport, type HttpRequest, type HttpTransportOptions } from "./http.js";
+export { errorFromWire, type HttpRequest, HttpTransport, type HttpTransportOptions } from "./http.js";
 export type { SseOptions } from "./sse.js";
 export * as wire from "./wire.js";

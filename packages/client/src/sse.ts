@@ -10,7 +10,9 @@ import { errorFromWire, type HttpTransport } from "./http.js";
 import { eventFromWire } from "./wire.js";
 
 /** Parses an SSE byte stream into messages. */
-async function* messages(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event?: string; data: string }> {
+async function* messages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ id?: string; event?: string; data: string }> {
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
@@ -57,7 +59,10 @@ export async function subscribeSse(
   });
   const connect = async () => {
     const res = await http.fetchRaw(url, {
-      headers: http.headers({ accept: "text/event-stream", ...(last === null ? {} : { "last-event-id": String(last) }) }),
+      headers: http.headers({
+        accept: "text/event-stream",
+        ...(last === null ? {} : { "last-event-id": String(last) }),
+      }),
       signal: controller.signal,
     });
     if (!res.ok || !res.body) {

@@ -51,7 +51,9 @@ export function memoryToWire(m: Memory): Wire {
     last_accessed_at: m.lastAccessedAt,
     access_count: m.accessCount,
     expires_at: m.expiresAt,
-    ...((m as { entities?: unknown }).entities !== undefined ? { entities: (m as { entities?: unknown }).entities } : {}),
+    ...((m as { entities?: unknown }).entities !== undefined
+      ? { entities: (m as { entities?: unknown }).entities }
+      : {}),
   };
 }
 
@@ -91,17 +93,17 @@ export function memoryInputToWire(m: MemoryInput & { entities?: unknown }): Wire
   });
 }
 
-/** Wire → MemoryInput. */
+/** Wire → MemoryInput (`null` optional fields, as in exported memories, count as absent). */
 export function memoryInputFromWire(w: Wire): MemoryInput & { entities?: unknown } {
   return defined({
     id: w.id,
     content: w.content,
     metadata: w.metadata,
-    sessionId: w.session_id,
-    agentId: w.agent_id,
+    sessionId: w.session_id ?? undefined,
+    agentId: w.agent_id ?? undefined,
     importance: w.importance,
     createdAt: w.created_at,
-    expiresAt: w.expires_at,
+    expiresAt: w.expires_at ?? undefined,
     embedding: w.embedding,
     entities: w.entities,
   }) as unknown as MemoryInput & { entities?: unknown };

@@ -9,7 +9,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-const body = async (r: Response) => (await r.json()) as { error?: { code: string; message: string } } & Record<string, unknown>;
+const body = async (r: Response) =>
+  (await r.json()) as { error?: { code: string; message: string } } & Record<string, unknown>;
 
 describe("authentication and scopes", () => {
   it("the seed's curl works as written with an admin key", async () => {
@@ -28,15 +29,29 @@ describe("authentication and scopes", () => {
     ]);
     const [json, status] = stdout.trim().split("\n");
     expect(status).toBe("201");
-    expect(JSON.parse(json!)).toMatchObject({ name: "team-shared", description: "Finalized outputs shared by the crew", memory_count: 0 });
+    expect(JSON.parse(json!)).toMatchObject({
+      name: "team-shared",
+      description: "Finalized outputs shared by the crew",
+      memory_count: 0,
+    });
   });
 
   it("401 without a key, with a malformed, unknown, revoked or expired key", async () => {
     const revoked = await t.createKey({ scopes: [{ namespaces: ["*"], permissions: ["read"] }] });
     const id = revoked.split("_")[1];
     expect((await t.fetch(`/v1/keys/${id}`, { method: "DELETE" })).status).toBe(200);
-    const expired = await t.createKey({ scopes: [{ namespaces: ["*"], permissions: ["read"] }], expires_at: Date.now() - 1000 });
-    for (const key of [null, "garbage", `loci_AAAAAAAAAAAA_${"x".repeat(43)}`, revoked, expired, `${t.rootKey}x`]) {
+    const expired = await t.createKey({
+      scopes: [{ namespaces: ["*"], permissions: ["read"] }],
+      expires_at: Date.now() - 1000,
+    });
+    for (const key of [
+      null,
+      "garbage",
+      `loci_AAAAAAAAAAAA_${"x".repeat(43)}`,
+      revoked,
+      expired,
+      `${t.rootKey}x`,
+    ]) {
       const res = await t.fetch("/v1/namespaces", { key });
       expect(res.status, String(key)).toBe(401);
       expect((await body(res)).error!.code).toBe("UNAUTHENTICATED");
@@ -44,21 +59,36 @@ describe("authentication and scopes", () => {
   });
 
   it("a researcher + team-* key writes both and gets 403 on writer, whether or not it exists", async () => {
-    const key = await t.createKey({ name: "researcher", scopes: [{ namespaces: ["researcher", "team-*"], permissions: ["read", "write"] }] });
+    const key = await t.createKey({
+      name: "researcher",
+      scopes: [{ namespaces: ["researcher", "team-*"], permissions: ["read", "write"] }],
+    });
     const researcher = t.client(key);
     await researcher.memory.add({ namespace: "researcher", content: "private note" });
     await researcher.memory.add({ namespace: "team-shared", content: "shared finding" });
     await t.root.memory.add({ namespace: "writer", content: "writer's private draft" });
     for (const ns of ["writer", "does-not-exist"]) {
-      const add = await t.fetch(`/v1/namespaces/${ns}/memories`, { key, method: "POST", body: JSON.stringify({ content: "x" }) });
+      const add = await t.fetch(`/v1/namespaces/${ns}/memories`, {
+        key,
+        method: "POST",
+        body: JSON.stringify({ content: "x" }),
+      });
       expect(add.status).toBe(403);
       expect((await body(add)).error!.code).toBe("FORBIDDEN");
-      const read = await t.fetch(`/v1/namespaces/${ns}/search`, { key, method: "POST", body: JSON.stringify({ query: "draft" }) });
+      const read = await t.fetch(`/v1/namespaces/${ns}/search`, {
+        key,
+        method: "POST",
+        body: JSON.stringify({ query: "draft" }),
+      });
       expect(read.status).toBe(403);
       expect((await t.fetch(`/v1/namespaces/${ns}`, { key })).status).toBe(403);
       expect((await t.fetch(`/v1/namespaces/${ns}/events`, { key })).status).toBe(403);
     }
-    const multi = await t.fetch("/v1/search", { key, method: "POST", body: JSON.stringify({ namespaces: ["researcher", "writer"], query: "x" }) });
+    const multi = await t.fetch("/v1/search", {
+      key,
+      method: "POST",
+      body: JSON.stringify({ namespaces: ["researcher", "writer"], query: "x" }),
+    });
     expect(multi.status).toBe(403);
     const listed = (await (await t.fetch("/v1/namespaces", { key })).json()) as { items: { name: string }[] };
     expect(listed.items.map((n) => n.name).sort()).toEqual(["researcher", "team-shared"]);
@@ -68,11 +98,25 @@ describe("authentication and scopes", () => {
     const key = await t.createKey({ scopes: [{ namespaces: ["team-*"], permissions: ["read"] }] });
     await t.root.memory.add({ namespace: "team-ro", content: "readable" });
     expect((await t.fetch("/v1/namespaces/team-ro/memories", { key })).status).toBe(200);
-    const write = await t.fetch("/v1/namespaces/team-ro/memories", { key, method: "POST", body: JSON.stringify({ content: "x" }) });
+    const write = await t.fetch("/v1/namespaces/team-ro/memories", {
+      key,
+      method: "POST",
+      body: JSON.stringify({ content: "x" }),
+    });
     expect(write.status).toBe(403);
     expect((await t.fetch("/v1/keys", { key })).status).toBe(403);
-    expect((await t.fetch("/v1/keys", { key, method: "POST", body: JSON.stringify({ admin: true }) })).status).toBe(403);
-    expect((await t.fetch("/v1/namespaces/team-ro", { key, method: "PATCH", body: JSON.stringify({ description: "x" }) })).status).toBe(403);
+    expect(
+      (await t.fetch("/v1/keys", { key, method: "POST", body: JSON.stringify({ admin: true }) })).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.fetch("/v1/namespaces/team-ro", {
+          key,
+          method: "PATCH",
+          body: JSON.stringify({ description: "x" }),
+        })
+      ).status,
+    ).toBe(403);
     expect((await t.fetch("/v1/namespaces/team-ro", { key, method: "DELETE" })).status).toBe(403);
     expect((await t.root.memory.list({ namespace: "team-ro" })).items).toHaveLength(1);
   });
@@ -80,7 +124,10 @@ describe("authentication and scopes", () => {
   it("creates keys shown once, lists them without secrets, validates scopes", async () => {
     const res = await t.fetch("/v1/keys", {
       method: "POST",
-      body: JSON.stringify({ name: "writer", scopes: [{ namespaces: ["writer", "team-*"], permissions: ["read", "write"] }] }),
+      body: JSON.stringify({
+        name: "writer",
+        scopes: [{ namespaces: ["writer", "team-*"], permissions: ["read", "write"] }],
+      }),
     });
     expect(res.status).toBe(201);
     const created = (await res.json()) as { id: string; key: string };
@@ -90,7 +137,12 @@ describe("authentication and scopes", () => {
     expect(listed).toMatchObject({ name: "writer", role: "scoped" });
     expect(listed.key).toBeUndefined();
     expect(JSON.stringify(list)).not.toContain(created.key.split("_")[2]);
-    for (const bad of [{ scopes: [] }, { scopes: [{ namespaces: ["../x"], permissions: ["read"] }] }, { scopes: [{ namespaces: ["a"], permissions: ["delete"] }] }, {}]) {
+    for (const bad of [
+      { scopes: [] },
+      { scopes: [{ namespaces: ["../x"], permissions: ["read"] }] },
+      { scopes: [{ namespaces: ["a"], permissions: ["delete"] }] },
+      {},
+    ]) {
       const r = await t.fetch("/v1/keys", { method: "POST", body: JSON.stringify(bad) });
       expect(r.status, JSON.stringify(bad)).toBe(400);
     }
@@ -102,15 +154,45 @@ describe("errors, limits and documents", () => {
   it("answers client errors with 4xx and the error envelope, never 500", async () => {
     const cases: [string, RequestInit, number, string][] = [
       ["/v1/namespaces/x/memories", { method: "POST", body: "{not json" }, 400, "INVALID_ARGUMENT"],
-      ["/v1/namespaces/x/memories", { method: "POST", body: JSON.stringify({ content: "x", sessionId: "camel" }) }, 400, "INVALID_ARGUMENT"],
-      ["/v1/namespaces/x/memories", { method: "POST", body: JSON.stringify({ content: 5 }) }, 400, "INVALID_ARGUMENT"],
-      ["/v1/namespaces/x/memories", { method: "POST", body: JSON.stringify({ content: "" }) }, 400, "INVALID_ARGUMENT"],
-      ["/v1/namespaces/bad%2Fname/memories", { method: "POST", body: JSON.stringify({ content: "x" }) }, 400, "INVALID_NAMESPACE"],
-      ["/v1/namespaces/x/search", { method: "POST", body: JSON.stringify({ query: "q", metadata_filter: { $foo: 1 } }) }, 400, "INVALID_FILTER"],
+      [
+        "/v1/namespaces/x/memories",
+        { method: "POST", body: JSON.stringify({ content: "x", sessionId: "camel" }) },
+        400,
+        "INVALID_ARGUMENT",
+      ],
+      [
+        "/v1/namespaces/x/memories",
+        { method: "POST", body: JSON.stringify({ content: 5 }) },
+        400,
+        "INVALID_ARGUMENT",
+      ],
+      [
+        "/v1/namespaces/x/memories",
+        { method: "POST", body: JSON.stringify({ content: "" }) },
+        400,
+        "INVALID_ARGUMENT",
+      ],
+      [
+        "/v1/namespaces/bad%2Fname/memories",
+        { method: "POST", body: JSON.stringify({ content: "x" }) },
+        400,
+        "INVALID_NAMESPACE",
+      ],
+      [
+        "/v1/namespaces/x/search",
+        { method: "POST", body: JSON.stringify({ query: "q", metadata_filter: { $foo: 1 } }) },
+        400,
+        "INVALID_FILTER",
+      ],
       ["/v1/namespaces/x/memories?filter=%7Bbad", { method: "GET" }, 400, "INVALID_FILTER"],
       ["/v1/namespaces/missing", { method: "GET" }, 404, "NAMESPACE_NOT_FOUND"],
       ["/v1/nothing-here", { method: "GET" }, 404, "NOT_FOUND"],
-      ["/v1/namespaces/x/memories", { method: "POST", body: JSON.stringify({ content: "y".repeat(70_000) }) }, 413, "PAYLOAD_TOO_LARGE"],
+      [
+        "/v1/namespaces/x/memories",
+        { method: "POST", body: JSON.stringify({ content: "y".repeat(70_000) }) },
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
     ];
     await t.root.memory.add({ namespace: "x", content: "exists" });
     for (const [path, init, status, code] of cases) {
@@ -123,9 +205,14 @@ describe("errors, limits and documents", () => {
   it("serves /health, /metrics and an OpenAPI document of every route", async () => {
     expect(await (await fetch(`${t.url}/health`)).json()).toMatchObject({ status: "ok" });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    expect(metrics).toContain('loci_http_requests_total{method="POST",route="/v1/namespaces/:ns/memories",status="201"}');
+    expect(metrics).toContain(
+      'loci_http_requests_total{method="POST",route="/v1/namespaces/:ns/memories",status="201"}',
+    );
     expect(metrics).not.toContain("team-shared");
-    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, object> };
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, object>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     for (const path of [
       "/v1/namespaces",

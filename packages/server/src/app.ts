@@ -68,7 +68,13 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     const seconds = (performance.now() - start) / 1000;
     ctx.metrics.observe(c.req.method, route, c.res.status, seconds);
     ctx.logger.info(
-      { method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000), key: c.get("principal")?.keyId },
+      {
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ms: Math.round(seconds * 1000),
+        key: c.get("principal")?.keyId,
+      },
       "request",
     );
   });
@@ -90,7 +96,9 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const principal = token ? ctx.keys.verify(token, ctx.now()) : null;
     if (!principal) {
-      const message = token ? "the API key is invalid, revoked or expired" : "an API key is required (Authorization: Bearer <key>)";
+      const message = token
+        ? "the API key is invalid, revoked or expired"
+        : "an API key is required (Authorization: Bearer <key>)";
       return c.json(errorBody("UNAUTHENTICATED", message), 401, { "www-authenticate": "Bearer" });
     }
     c.set("principal", principal);
@@ -110,16 +118,22 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     info: { title: "Loci API", version: "0.1.0", description: "Memory layer for teams of AI agents" },
   });
 
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
   app.onError((err, c: Context) => {
     if (LociError.isInstance(err)) {
       return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
     }
     if (err instanceof HTTPException) {
       const status = err.status;
-      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHENTICATED" : "INVALID_ARGUMENT";
+      const code =
+        status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHENTICATED" : "INVALID_ARGUMENT";
       const message = err.message || "invalid request";
-      return c.json(errorBody(code, status === 400 && /JSON/i.test(message) ? "request body is not valid JSON" : message), status);
+      return c.json(
+        errorBody(code, status === 400 && /JSON/i.test(message) ? "request body is not valid JSON" : message),
+        status,
+      );
     }
     ctx.logger.error({ err }, "unhandled error");
     return c.json(errorBody("INTERNAL", ERROR_CODES.INTERNAL.description), 500);

@@ -43,11 +43,15 @@ export function requireNamespace(c: Context<Env>, namespace: string, permission:
 /** Throws 403 unless the caller is an admin (or root) of its tenant. */
 export function requireAdmin(c: Context<Env>): Principal {
   const p = c.get("principal");
-  if (p.role === "scoped") throw new LociError({ code: "FORBIDDEN", message: "this API key is not an admin key" });
+  if (p.role === "scoped")
+    throw new LociError({ code: "FORBIDDEN", message: "this API key is not an admin key" });
   return p;
 }
 
-const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+const err = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
 
 /** Error responses documented on every route. */
 export const errorResponses = {

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { type Embedder, HashEmbedder, OpenAICompatibleEmbedder, UseLiteEmbedder, ValidationError } from "@loci/engine";
+import {
+  type Embedder,
+  HashEmbedder,
+  OpenAICompatibleEmbedder,
+  UseLiteEmbedder,
+  ValidationError,
+} from "@loci/engine";
 
 /** Embedder choice. */
 export interface EmbedderConfig {
@@ -34,7 +40,8 @@ export function createEmbedder(cfg: EmbedderConfig, env: NodeJS.ProcessEnv = pro
       const apiKey = cfg.apiKey ?? env.LOCI_EMBEDDINGS_KEY;
       if (!baseUrl || !model || !Number.isInteger(dimensions) || dimensions <= 0) {
         throw new ValidationError({
-          message: "the openai embedder needs a URL, a model and dimensions (--embeddings-url/--embeddings-model/--embeddings-dimensions or LOCI_EMBEDDINGS_URL/MODEL/DIMENSIONS)",
+          message:
+            "the openai embedder needs a URL, a model and dimensions (--embeddings-url/--embeddings-model/--embeddings-dimensions or LOCI_EMBEDDINGS_URL/MODEL/DIMENSIONS)",
         });
       }
       return new OpenAICompatibleEmbedder({ baseUrl, model, dimensions, ...(apiKey ? { apiKey } : {}) });

@@ -18,9 +18,15 @@ const jsonObject = (name: string, description: string, example: Record<string, u
   z
     .custom<Record<string, unknown>>(isObject, { message: "expected a JSON object" })
     .openapi(name, { type: "object", additionalProperties: true, description, example });
-export const MetadataSchema = jsonObject("Metadata", "Any JSON object; round-trips unchanged", { customer_id: "cust_42" });
-const Time = z.union([z.string(), z.number()]).openapi({ description: "ISO-8601 string or epoch milliseconds" });
-const Vector = z.array(z.number()).openapi({ description: "A precomputed embedding of the namespace's dimension" });
+export const MetadataSchema = jsonObject("Metadata", "Any JSON object; round-trips unchanged", {
+  customer_id: "cust_42",
+});
+const Time = z
+  .union([z.string(), z.number()])
+  .openapi({ description: "ISO-8601 string or epoch milliseconds" });
+const Vector = z
+  .array(z.number())
+  .openapi({ description: "A precomputed embedding of the namespace's dimension" });
 const Filter = jsonObject(
   "MetadataFilter",
   "Filter with $eq $ne $gt $gte $lt $lte $in $nin $exists $contains $and $or $not",
@@ -29,7 +35,13 @@ const Filter = jsonObject(
 export const EntityRefSchema = z.object({ type: z.string(), name: z.string() }).strict().openapi("EntityRef");
 
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), Json).optional() }) })
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), Json).optional(),
+    }),
+  })
   .openapi("Error");
 
 export const ConfigInputSchema = z
@@ -83,9 +95,14 @@ export const MemoryInputSchema = z
     entities: z.array(EntityRefSchema).optional(),
   })
   .strict()
-  .openapi("MemoryInput", { example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } } });
+  .openapi("MemoryInput", {
+    example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } },
+  });
 
-export const MemoryBatchSchema = z.object({ memories: z.array(MemoryInputSchema) }).strict().openapi("MemoryBatch");
+export const MemoryBatchSchema = z
+  .object({ memories: z.array(MemoryInputSchema) })
+  .strict()
+  .openapi("MemoryBatch");
 
 export const MemoryPatchSchema = z
   .object({
@@ -127,7 +144,10 @@ const searchFields = {
   query_embedding: Vector.optional(),
   graph: z.object({ depth: z.number().optional(), weight: z.number().optional() }).strict().optional(),
 };
-export const SearchSchema = z.object(searchFields).strict().openapi("Search", { example: { query: "renewal", limit: 5 } });
+export const SearchSchema = z
+  .object(searchFields)
+  .strict()
+  .openapi("Search", { example: { query: "renewal", limit: 5 } });
 export const MultiSearchSchema = z
   .object({ namespaces: z.array(z.string()), ...searchFields })
   .strict()
@@ -162,7 +182,9 @@ export const SessionSchema = z
   })
   .openapi("Session");
 
-const ScopeSchema = z.object({ namespaces: z.array(z.string()), permissions: z.array(z.enum(["read", "write"])) }).strict();
+const ScopeSchema = z
+  .object({ namespaces: z.array(z.string()), permissions: z.array(z.enum(["read", "write"])) })
+  .strict();
 export const KeyCreateSchema = z
   .object({
     name: z.string().optional(),
@@ -172,7 +194,10 @@ export const KeyCreateSchema = z
   })
   .strict()
   .openapi("KeyCreate", {
-    example: { name: "researcher", scopes: [{ namespaces: ["researcher", "team-*"], permissions: ["read", "write"] }] },
+    example: {
+      name: "researcher",
+      scopes: [{ namespaces: ["researcher", "team-*"], permissions: ["read", "write"] }],
+    },
   });
 
 export const KeySchema = z

@@ -12,7 +12,11 @@ const waitFor = async (check: () => boolean, ms = 5000) => {
 };
 
 /** Reads SSE messages from a raw response until `count` arrived, then aborts. */
-async function readSse(url: string, headers: Record<string, string>, count: number): Promise<{ id: string; data: LociEvent }[]> {
+async function readSse(
+  url: string,
+  headers: Record<string, string>,
+  count: number,
+): Promise<{ id: string; data: LociEvent }[]> {
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -122,12 +126,17 @@ describe("server lifecycle", () => {
   it("turns authentication off only when asked, and only on loopback", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "loci-noauth-"));
     const embedder = new HashEmbedder({ dimensions: 64 });
-    await expect(startServer({ dataDir, port: 0, host: "0.0.0.0", auth: false, embedder })).rejects.toMatchObject({
+    await expect(
+      startServer({ dataDir, port: 0, host: "0.0.0.0", auth: false, embedder }),
+    ).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
     const open = await startTestServer({ auth: false, embedder });
     try {
-      const res = await fetch(`${open.url}/v1/namespaces/dev/memories`, { method: "POST", body: JSON.stringify({ content: "no key needed" }) });
+      const res = await fetch(`${open.url}/v1/namespaces/dev/memories`, {
+        method: "POST",
+        body: JSON.stringify({ content: "no key needed" }),
+      });
       expect(res.status).toBe(201);
     } finally {
       await open.stop();
@@ -142,11 +151,25 @@ describe("server lifecycle", () => {
     const prev = process.env.LOCI_ROOT_KEY;
     delete process.env.LOCI_ROOT_KEY;
     try {
-      const s = await startServer({ dataDir, port: 0, embedder: new HashEmbedder({ dimensions: 64 }), logger, onRootKey: (k) => printed.push(k) });
+      const s = await startServer({
+        dataDir,
+        port: 0,
+        embedder: new HashEmbedder({ dimensions: 64 }),
+        logger,
+        onRootKey: (k) => printed.push(k),
+      });
       await s.close();
-      const s2 = await startServer({ dataDir, port: 0, embedder: new HashEmbedder({ dimensions: 64 }), logger, onRootKey: (k) => printed.push(k) });
+      const s2 = await startServer({
+        dataDir,
+        port: 0,
+        embedder: new HashEmbedder({ dimensions: 64 }),
+        logger,
+        onRootKey: (k) => printed.push(k),
+      });
       expect(printed).toHaveLength(1);
-      const res = await fetch(`${s2.url}/v1/namespaces`, { headers: { authorization: `Bearer ${printed[0]}` } });
+      const res = await fetch(`${s2.url}/v1/namespaces`, {
+        headers: { authorization: `Bearer ${printed[0]}` },
+      });
       expect(res.status).toBe(200);
       await s2.close();
     } finally {

@@ -57,7 +57,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const auth = opts.auth ?? true;
   if (!auth && !LOOPBACK.has(host)) {
-    throw new ValidationError({ message: `authentication can only be turned off on a loopback address, not ${host}` });
+    throw new ValidationError({
+      message: `authentication can only be turned off on a loopback address, not ${host}`,
+    });
   }
   const logger = opts.logger ?? pino({ level: process.env.LOCI_LOG_LEVEL ?? "info" });
   const dataDir = opts.dataDir ?? process.env.LOCI_DATA_DIR ?? "./loci-data";
@@ -65,9 +67,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const keys = auth ? new KeyStore({ dataDir }) : null;
   const generated = keys?.ensureRoot(opts.rootKey ?? process.env.LOCI_ROOT_KEY);
   if (generated) {
-    (opts.onRootKey ?? ((k) => process.stderr.write(`\nLoci root key (shown once, store it now):\n  ${k}\n\n`)))(generated);
+    (
+      opts.onRootKey ??
+      ((k) => process.stderr.write(`\nLoci root key (shown once, store it now):\n  ${k}\n\n`))
+    )(generated);
   }
-  const { app, ctx } = createApp({ engine, keys, logger, ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}) });
+  const { app, ctx } = createApp({
+    engine,
+    keys,
+    logger,
+    ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+  });
 
   let inflight = 0;
   let idle: (() => void) | null = null;

@@ -55,12 +55,19 @@ function info(r: Row): ApiKeyInfo {
 /** Validates scope input; throws INVALID_ARGUMENT. */
 export function validateScopes(scopes: unknown): Scope[] {
   if (!Array.isArray(scopes) || scopes.length === 0 || scopes.length > 64) {
-    throw new ValidationError({ message: "scopes must be a non-empty list (at most 64)", details: { field: "scopes" } });
+    throw new ValidationError({
+      message: "scopes must be a non-empty list (at most 64)",
+      details: { field: "scopes" },
+    });
   }
   return scopes.map((s, i) => {
     const ns = (s as Scope)?.namespaces;
     const perms = (s as Scope)?.permissions;
-    if (!Array.isArray(ns) || ns.length === 0 || ns.some((p) => typeof p !== "string" || !PATTERN_RE.test(p))) {
+    if (
+      !Array.isArray(ns) ||
+      ns.length === 0 ||
+      ns.some((p) => typeof p !== "string" || !PATTERN_RE.test(p))
+    ) {
       throw new ValidationError({
         message: `scopes[${i}].namespaces must be namespace names or patterns with "*"`,
         details: { field: `scopes[${i}].namespaces` },
@@ -104,7 +111,8 @@ export class KeyStore {
       secret = `loci_root_${randomBytes(32).toString("base64url")}`;
       generated = secret;
     }
-    if (secret.length < 16) throw new ValidationError({ message: "LOCI_ROOT_KEY must be at least 16 characters" });
+    if (secret.length < 16)
+      throw new ValidationError({ message: "LOCI_ROOT_KEY must be at least 16 characters" });
     this.#db
       .prepare(
         `INSERT INTO keys (id, tenant, name, role, scopes, hash, created_at) VALUES ('root', 'default', 'root', 'root', '[]', ?, ?)
@@ -126,8 +134,19 @@ export class KeyStore {
     const id = randomBytes(9).toString("base64url").replace(/[-_]/g, "x");
     const secret = randomBytes(32).toString("base64url");
     this.#db
-      .prepare("INSERT INTO keys (id, tenant, name, role, scopes, hash, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)")
-      .run(id, opts.tenant, opts.name, opts.role, JSON.stringify(opts.scopes), sha256(secret).toString("hex"), opts.now, opts.expiresAt);
+      .prepare(
+        "INSERT INTO keys (id, tenant, name, role, scopes, hash, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
+      )
+      .run(
+        id,
+        opts.tenant,
+        opts.name,
+        opts.role,
+        JSON.stringify(opts.scopes),
+        sha256(secret).toString("hex"),
+        opts.now,
+        opts.expiresAt,
+      );
     return { key: `loci_${id}_${secret}`, info: info(this.#row(id)!) };
   }
 

@@ -45,5 +45,7 @@ export function matchPattern(pattern: string, name: string): boolean {
 /** Whether the principal may `permission` the namespace. */
 export function can(p: Principal, namespace: string, permission: Permission): boolean {
   if (p.role !== "scoped") return true;
-  return p.scopes.some((s) => s.permissions.includes(permission) && s.namespaces.some((pat) => matchPattern(pat, namespace)));
+  return p.scopes.some(
+    (s) => s.permissions.includes(permission) && s.namespaces.some((pat) => matchPattern(pat, namespace)),
+  );
 }

@@ -14,7 +14,8 @@ const HEARTBEAT_MS = 15_000;
 
 function parseSeq(raw: string | undefined, field: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d{1,15}$/.test(raw)) throw new ValidationError({ message: `${field} must be an event seq`, details: { field } });
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ValidationError({ message: `${field} must be an event seq`, details: { field } });
   return Number(raw);
 }
 
@@ -33,7 +34,13 @@ export function registerEventRoutes(app: LociApp, ctx: RouteContext): void {
           types: z.string().optional().openapi({ description: "Comma-separated event types" }),
         }),
       },
-      responses: { 200: { description: "text/event-stream of events", content: { "text/event-stream": { schema: z.string() } } }, ...errorResponses },
+      responses: {
+        200: {
+          description: "text/event-stream of events",
+          content: { "text/event-stream": { schema: z.string() } },
+        },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");

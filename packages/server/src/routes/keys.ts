@@ -22,7 +22,8 @@ function keyToWire(k: ApiKeyInfo, secret?: string) {
 }
 
 function keysOf(ctx: RouteContext) {
-  if (!ctx.keys) throw new ValidationError({ message: "key management is unavailable while authentication is off" });
+  if (!ctx.keys)
+    throw new ValidationError({ message: "key management is unavailable while authentication is off" });
   return ctx.keys;
 }
 
@@ -41,16 +42,26 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
       const principal = requireAdmin(c);
       const body = c.req.valid("json");
       const name = body.name ?? "";
-      if (name.length > 128) throw new ValidationError({ message: "name must be at most 128 characters", details: { field: "name" } });
+      if (name.length > 128)
+        throw new ValidationError({
+          message: "name must be at most 128 characters",
+          details: { field: "name" },
+        });
       if (body.admin && body.scopes) {
-        throw new ValidationError({ message: "give either admin: true or scopes, not both", details: { field: "scopes" } });
+        throw new ValidationError({
+          message: "give either admin: true or scopes, not both",
+          details: { field: "scopes" },
+        });
       }
       const scopes = body.admin ? [] : validateScopes(body.scopes);
       let expiresAt: number | null = null;
       if (body.expires_at !== undefined) {
         expiresAt = typeof body.expires_at === "number" ? body.expires_at : Date.parse(body.expires_at);
         if (!Number.isFinite(expiresAt)) {
-          throw new ValidationError({ message: "expires_at must be a date", details: { field: "expires_at" } });
+          throw new ValidationError({
+            message: "expires_at must be a date",
+            details: { field: "expires_at" },
+          });
         }
       }
       try {
@@ -62,7 +73,10 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
           expiresAt,
           now: ctx.now(),
         });
-        ctx.logger.info({ event: "key.created", by: principal.keyId, key: info.id, role: info.role }, "api key created");
+        ctx.logger.info(
+          { event: "key.created", by: principal.keyId, key: info.id, role: info.role },
+          "api key created",
+        );
         return c.json(keyToWire(info, key) as never, 201);
       } catch (err) {
         throw toLociError(err);
@@ -77,11 +91,16 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "List the tenant's API keys (admin; never the secrets)",
-      responses: { 200: json(z.object({ items: z.array(KeySchema), next_cursor: z.null() }), "Keys"), ...errorResponses },
+      responses: {
+        200: json(z.object({ items: z.array(KeySchema), next_cursor: z.null() }), "Keys"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const principal = requireAdmin(c);
-      const items = keysOf(ctx).list(principal.tenant).map((k) => keyToWire(k));
+      const items = keysOf(ctx)
+        .list(principal.tenant)
+        .map((k) => keyToWire(k));
       return c.json({ items, next_cursor: null } as never, 200);
     },
   );

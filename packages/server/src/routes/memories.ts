@@ -37,7 +37,10 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Add a memory (creates the namespace on first use)",
-      request: { params: NsParam, body: { content: { "application/json": { schema: MemoryInputSchema } }, required: true } },
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: MemoryInputSchema } }, required: true },
+      },
       responses: { 201: json(MemorySchema, "The stored memory"), ...errorResponses },
     }),
     async (c) => {
@@ -55,8 +58,14 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Add up to 1,000 memories atomically",
-      request: { params: NsParam, body: { content: { "application/json": { schema: MemoryBatchSchema } }, required: true } },
-      responses: { 201: json(z.object({ items: z.array(MemorySchema) }), "The stored memories"), ...errorResponses },
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: MemoryBatchSchema } }, required: true },
+      },
+      responses: {
+        201: json(z.object({ items: z.array(MemorySchema) }), "The stored memories"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
@@ -123,14 +132,20 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Update a memory (re-embeds when content changes)",
-      request: { params: IdParam, body: { content: { "application/json": { schema: MemoryPatchSchema } }, required: true } },
+      request: {
+        params: IdParam,
+        body: { content: { "application/json": { schema: MemoryPatchSchema } }, required: true },
+      },
       responses: { 200: json(MemorySchema, "The updated memory"), ...errorResponses },
     }),
     async (c) => {
       const { ns, id } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const patch = wire.memoryPatchFromWire(c.req.valid("json"));
-      return c.json(wire.memoryToWire(await ctx.engine.memory.update({ namespace: ns, id, ...patch })) as never, 200);
+      return c.json(
+        wire.memoryToWire(await ctx.engine.memory.update({ namespace: ns, id, ...patch })) as never,
+        200,
+      );
     },
   );
 

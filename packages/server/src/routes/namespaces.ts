@@ -3,8 +3,22 @@ import { createRoute } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
 import type { Namespace } from "@loci/engine";
 import { can } from "../auth/scopes.js";
-import { errorResponses, json, type LociApp, type RouteContext, requireAdmin, requireNamespace } from "../context.js";
-import { NamespaceCreateSchema, NamespacePatchSchema, NamespaceSchema, NsParam, PageQuery, pageOf } from "../schemas.js";
+import {
+  errorResponses,
+  json,
+  type LociApp,
+  type RouteContext,
+  requireAdmin,
+  requireNamespace,
+} from "../context.js";
+import {
+  NamespaceCreateSchema,
+  NamespacePatchSchema,
+  NamespaceSchema,
+  NsParam,
+  PageQuery,
+  pageOf,
+} from "../schemas.js";
 
 const tags = ["namespaces"];
 const security = [{ bearer: [] }];
@@ -17,7 +31,9 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Create a namespace (admin, or a key with write scope on the name)",
-      request: { body: { content: { "application/json": { schema: NamespaceCreateSchema } }, required: true } },
+      request: {
+        body: { content: { "application/json": { schema: NamespaceCreateSchema } }, required: true },
+      },
       responses: { 201: json(NamespaceSchema, "The namespace"), ...errorResponses },
     }),
     async (c) => {
@@ -40,7 +56,10 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       security,
       summary: "List the namespaces this key may read",
       request: { query: PageQuery },
-      responses: { 200: json(pageOf(NamespaceSchema, "NamespacePage"), "A page of namespaces"), ...errorResponses },
+      responses: {
+        200: json(pageOf(NamespaceSchema, "NamespacePage"), "A page of namespaces"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
@@ -50,7 +69,10 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
           ...(cursor === undefined ? {} : { cursor }),
           ...(limit === undefined ? {} : { limit }),
         });
-        return c.json({ items: page.items.map(wire.namespaceToWire), next_cursor: page.nextCursor } as never, 200);
+        return c.json(
+          { items: page.items.map(wire.namespaceToWire), next_cursor: page.nextCursor } as never,
+          200,
+        );
       }
       // Scoped keys see only what they may read: filter, then paginate by name.
       const max = Math.min(Math.max(1, limit ?? 100), 1000);
@@ -58,7 +80,10 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       const visible: Namespace[] = [];
       let more = false;
       for (let engineCursor: string | undefined; ; ) {
-        const page = await ctx.engine.namespace.list({ limit: 1000, ...(engineCursor ? { cursor: engineCursor } : {}) });
+        const page = await ctx.engine.namespace.list({
+          limit: 1000,
+          ...(engineCursor ? { cursor: engineCursor } : {}),
+        });
         for (const ns of page.items) {
           if (ns.name <= after || !can(principal, ns.name, "read")) continue;
           if (visible.length === max) more = true;

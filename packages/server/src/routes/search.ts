@@ -16,13 +16,22 @@ export function registerSearchRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Hybrid search in one namespace",
-      request: { params: NsParam, body: { content: { "application/json": { schema: SearchSchema } }, required: true } },
-      responses: { 200: json(SearchResultsSchema, "Results, best first, with score breakdowns"), ...errorResponses },
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: SearchSchema } }, required: true },
+      },
+      responses: {
+        200: json(SearchResultsSchema, "Results, best first, with score breakdowns"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      const results = await ctx.engine.memory.search({ ...wire.searchFromWire(c.req.valid("json")), namespace: ns });
+      const results = await ctx.engine.memory.search({
+        ...wire.searchFromWire(c.req.valid("json")),
+        namespace: ns,
+      });
       return c.json({ results: results.map(wire.resultToWire) } as never, 200);
     },
   );
@@ -35,12 +44,18 @@ export function registerSearchRoutes(app: LociApp, ctx: RouteContext): void {
       security,
       summary: "Search several namespaces at once (merged by score)",
       request: { body: { content: { "application/json": { schema: MultiSearchSchema } }, required: true } },
-      responses: { 200: json(SearchResultsSchema, "Results, best first, each naming its namespace"), ...errorResponses },
+      responses: {
+        200: json(SearchResultsSchema, "Results, best first, each naming its namespace"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
       if (body.namespaces.length === 0 || body.namespaces.length > 64) {
-        throw new ValidationError({ message: "namespaces must list 1-64 namespaces", details: { field: "namespaces" } });
+        throw new ValidationError({
+          message: "namespaces must list 1-64 namespaces",
+          details: { field: "namespaces" },
+        });
       }
       for (const ns of body.namespaces) requireNamespace(c, ns, "read");
       const results = await ctx.engine.memory.search(wire.searchFromWire(body));

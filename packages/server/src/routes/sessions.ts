@@ -16,7 +16,10 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Create a session",
-      request: { params: NsParam, body: { content: { "application/json": { schema: SessionCreateSchema } }, required: false } },
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: SessionCreateSchema } }, required: false },
+      },
       responses: { 201: json(SessionSchema, "The session"), ...errorResponses },
     }),
     async (c) => {
@@ -60,7 +63,10 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
         ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
         ...(q.limit === undefined ? {} : { limit: q.limit }),
       });
-      return c.json({ items: page.items.map(wire.sessionToWire), next_cursor: page.nextCursor } as never, 200);
+      return c.json(
+        { items: page.items.map(wire.sessionToWire), next_cursor: page.nextCursor } as never,
+        200,
+      );
     },
   );
 

@@ -9,7 +9,9 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
       path: "/health",
       tags: ["system"],
       summary: "Liveness",
-      responses: { 200: json(z.object({ status: z.literal("ok"), version: z.string() }), "The server is up") },
+      responses: {
+        200: json(z.object({ status: z.literal("ok"), version: z.string() }), "The server is up"),
+      },
     }),
     (c) => c.json({ status: "ok" as const, version: "0.1.0" }, 200),
   );
@@ -20,7 +22,9 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
       path: "/metrics",
       tags: ["system"],
       summary: "Prometheus metrics (route templates only; no tenant data)",
-      responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } } },
+      responses: {
+        200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } },
+      },
     }),
     (c) => c.text(ctx.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }),
   );

@@ -52,7 +52,8 @@ export async function startTestServer(
     rootKey,
     dataDir,
     root: new LociClient({ baseUrl: server.url, apiKey: rootKey, retryDelayMs: 10 }),
-    client: (apiKey) => new LociClient({ baseUrl: server.url, ...(apiKey ? { apiKey } : {}), retryDelayMs: 10 }),
+    client: (apiKey) =>
+      new LociClient({ baseUrl: server.url, ...(apiKey ? { apiKey } : {}), retryDelayMs: 10 }),
     async createKey(body) {
       const res = await t.fetch("/v1/keys", { method: "POST", body: JSON.stringify(body) });
       if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${await res.text()}`);
@@ -63,7 +64,8 @@ export async function startTestServer(
       const headers = new Headers(rest.headers);
       const k = key === undefined ? rootKey : key;
       if (k !== null) headers.set("authorization", `Bearer ${k}`);
-      if (rest.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
+      if (rest.body !== undefined && !headers.has("content-type"))
+        headers.set("content-type", "application/json");
       return fetch(server.url + path, { ...rest, headers });
     },
     async stop(o = {}) {

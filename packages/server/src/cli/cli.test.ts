@@ -1,0 +1,108 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../testing/test-server.js";
+
+const tsx = createRequire(import.meta.url).resolve("tsx");
+const main = join(import.meta.dirname, "main.ts");
+let t: TestServer;
+let dir: string;
+
+async function loci(args: string[], key?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ["--conditions=loci-source", "--import", tsx, main, ...args],
+      { env: { ...process.env, LOCI_URL: t.url, LOCI_API_KEY: key ?? t.rootKey } },
+    );
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  dir = mkdtempSync(join(tmpdir(), "loci-cli-"));
+});
+afterAll(async () => {
+  await t.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("loci CLI", () => {
+  it("creates, lists and revokes keys; manages namespaces", async () => {
+    const created = await loci([
+      "keys",
+      "create",
+      "--name",
+      "researcher",
+      "--scope",
+      "researcher,team-*:read,write",
+    ]);
+    expect(created.code).toBe(0);
+    const key = /key: (\S+)/.exec(created.stdout)![1]!;
+    const id = /id: {2}(\S+)/.exec(created.stdout)![1]!;
+    expect((await loci(["namespaces", "create", "team-x", "--description", "shared"], key)).stdout).toContain(
+      "created team-x",
+    );
+    expect((await loci(["namespaces", "create", "writer"], key)).code).toBe(1);
+    expect((await loci(["keys", "list"])).stdout).toContain(
+      `${id}\tscoped\tresearcher\tresearcher,team-*:read,write`,
+    );
+    expect((await loci(["keys", "revoke", id])).stdout).toContain(`revoked ${id}`);
+    const denied = await loci(["namespaces", "list"], key);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("UNAUTHENTICATED");
+    expect((await loci(["namespaces", "list"])).stdout).toContain("team-x\t0\tshared");
+    expect((await loci(["bogus"])).code).toBe(2);
+  });
+
+  it("exports JSONL and re-imports it idempotently, resuming after an interruption", async () => {
+    await t.root.session.create({ namespace: "src", id: "run-1", metadata: { ticket: 7 } });
+    await t.root.memory.addMany({
+      namespace: "src",
+      memories: Array.from({ length: 25 }, (_, i) => ({
+        content: `memory ${i} about invoices`,
+        metadata: { i },
+        id: `m-${i}`,
+        ...(i === 20 ? { sessionId: "run-1" } : {}),
+      })),
+    });
+    await t.root.session.end({ namespace: "src", id: "run-1" });
+    const file = join(dir, "src.jsonl");
+    expect((await loci(["export", "src", "-o", file])).code).toBe(0);
+    const all = readFileSync(file, "utf8").trim().split("\n");
+    expect(all).toHaveLength(26);
+    expect(JSON.parse(all[0]!)).toMatchObject({ kind: "session", id: "run-1", metadata: { ticket: 7 } });
+    const lines = all.slice(1);
+    // Simulate an import that stopped after line 11 (the session line + 10 memories), with a batch up
+    // to memory 12 already committed when it was interrupted.
+    await t.root.session.create({ namespace: "dst", id: "run-1", metadata: { ticket: 7 } });
+    await t.root.memory.addMany({
+      namespace: "dst",
+      memories: lines.slice(0, 12).map((l) => {
+        const w = JSON.parse(l);
+        return { id: w.id, content: w.content, metadata: w.metadata };
+      }),
+    });
+    writeFileSync(`${file}.loci-import.json`, JSON.stringify({ namespace: "dst", lines: 11 }));
+    const imported = await loci(["import", "dst", file, "--batch", "5"]);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain("imported 13 new memories");
+    const again = await loci(["import", "dst", file]);
+    expect(again.stdout).toContain("imported 0 new memories");
+    const page = await t.root.memory.list({ namespace: "dst", limit: 100 });
+    expect(page.items.map((m) => m.id).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `m-${i}`).sort());
+    expect(page.items.find((m) => m.id === "m-3")!.metadata).toEqual({ i: 3 });
+    expect(page.items.find((m) => m.id === "m-20")!.sessionId).toBe("run-1");
+    expect((await t.root.session.get({ namespace: "dst", id: "run-1" })).endedAt).not.toBeNull();
+    const search = await loci(["search", "dst", "invoices", "--limit", "2"]);
+    expect(search.stdout.match(/m-\d+/g)).toHaveLength(2);
+  });
+});

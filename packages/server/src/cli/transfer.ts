@@ -1,0 +1,114 @@
+/**
+ * `loci export <namespace>` and `loci import <namespace> <file>`: JSONL. Session lines come first
+ * (`{"kind":"session", …}`), then one memory (wire format) per line. Import keeps ids, so it is
+ * idempotent; it records its progress in `<file>.loci-import.json`, so an interrupted import resumes
+ * where it stopped. Ended sessions are re-created open, filled, then ended again.
+ */
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createInterface } from "node:readline";
+import type { LociClient } from "@loci/client";
+import { wire } from "@loci/client";
+import { LociError, type MemoryInput, type Metadata } from "@loci/engine";
+import { clientFrom, type Flags, parse, positional, progress } from "./args.js";
+
+export async function exportCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { out: { type: "string", short: "o" } });
+  const client = clientFrom(values);
+  const namespace = positional(positionals, 0, "namespace");
+  const total = (await client.namespace.get({ namespace })).memoryCount;
+  const out = values.out ? createWriteStream(values.out as string) : process.stdout;
+  for (let cursor: string | undefined; ; ) {
+    const page = await client.session.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const s of page.items)
+      out.write(`${JSON.stringify({ kind: "session", ...wire.sessionToWire(s) })}\n`);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  let done = 0;
+  for (let cursor: string | undefined; ; ) {
+    const page = await client.memory.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const m of page.items) out.write(`${JSON.stringify(wire.memoryToWire(m))}\n`);
+    done += page.items.length;
+    if (values.out) progress("export", Math.min(done, total), total);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  if (values.out) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
+}
+
+/** Adds a batch; if some ids already exist (a resumed import), adds the rest one by one. */
+async function addBatch(client: LociClient, namespace: string, batch: MemoryInput[]): Promise<number> {
+  try {
+    return (await client.memory.addMany({ namespace, memories: batch })).length;
+  } catch (err) {
+    if (!LociError.isInstance(err) || err.code !== "ALREADY_EXISTS") throw err;
+    let added = 0;
+    for (const m of batch) {
+      try {
+        await client.memory.add({ namespace, ...m });
+        added++;
+      } catch (e) {
+        if (!LociError.isInstance(e) || e.code !== "ALREADY_EXISTS") throw e;
+      }
+    }
+    return added;
+  }
+}
+
+export async function importCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { batch: { type: "string" } });
+  const client = clientFrom(values);
+  const namespace = positional(positionals, 0, "namespace");
+  const file = positional(positionals, 1, "file.jsonl");
+  const batchSize = Math.min(1000, Math.max(1, Number(values.batch ?? 500)));
+  const checkpoint = `${file}.loci-import.json`;
+  const resumeFrom = existsSync(checkpoint)
+    ? (JSON.parse(readFileSync(checkpoint, "utf8")) as { namespace: string; lines: number }).lines
+    : 0;
+  const total = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim()).length;
+  let line = 0;
+  let added = 0;
+  let batch: MemoryInput[] = [];
+  const ended: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    added += await addBatch(client, namespace, batch);
+    batch = [];
+    writeFileSync(checkpoint, JSON.stringify({ namespace, lines: line }));
+    progress("import", line, total);
+  };
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const raw of rl) {
+    if (!raw.trim()) continue;
+    line++;
+    if (line <= resumeFrom) continue;
+    const w = JSON.parse(raw) as Record<string, unknown>;
+    if (w.kind === "session") {
+      if (w.ended_at) ended.push(w.id as string);
+      await client.session
+        .create({ namespace, id: w.id as string, metadata: w.metadata as Metadata })
+        .catch((e: unknown) => {
+          if (!LociError.isInstance(e) || e.code !== "ALREADY_EXISTS") throw e;
+        });
+      continue;
+    }
+    const { namespace: _ns, updated_at: _u, last_accessed_at: _l, access_count: _a, ...input } = w;
+    batch.push(wire.memoryInputFromWire(input) as MemoryInput);
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  for (const id of ended) await client.session.end({ namespace, id });
+  progress("import", total, total);
+  rmSync(checkpoint, { force: true });
+  const resumed = resumeFrom ? `, resumed after line ${resumeFrom}` : "";
+  console.log(`imported ${added} new memories into ${namespace} (${line} lines${resumed})`);
+}
