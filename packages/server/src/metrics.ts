@@ -50,9 +50,9 @@ export class Metrics {
     out.push("# HELP loci_http_request_duration_seconds HTTP request latency.");
     out.push("# TYPE loci_http_request_duration_seconds histogram");
     for (const [k, h] of this.#latency) {
-      BUCKETS.forEach((b, i) =>
-        out.push(`loci_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]}`),
-      );
+      BUCKETS.forEach((b, i) => {
+        out.push(`loci_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]}`);
+      });
       out.push(`loci_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`);
       out.push(`loci_http_request_duration_seconds_sum{${k}} ${h.sum}`);
       out.push(`loci_http_request_duration_seconds_count{${k}} ${h.count}`);

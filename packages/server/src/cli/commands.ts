@@ -1,5 +1,5 @@
 /** CLI commands that talk to a running server: keys, namespaces, search. */
-import { clientFrom, type Flags, parse, positional, UsageError } from "./args.js";
+import { clientFrom, parse, positional, UsageError } from "./args.js";
 
 function scopesFrom(values: string[]): { namespaces: string[]; permissions: string[] }[] {
   return values.map((v) => {

@@ -16,7 +16,7 @@ import { createInterface } from "node:readline";
 import type { LociClient } from "@loci/client";
 import { wire } from "@loci/client";
 import { LociError, type MemoryInput, type Metadata } from "@loci/engine";
-import { clientFrom, type Flags, parse, positional, progress } from "./args.js";
+import { clientFrom, parse, positional, progress } from "./args.js";
 
 export async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { out: { type: "string", short: "o" } });
