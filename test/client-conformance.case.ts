@@ -223,6 +223,121 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
     });
   });
 
+  describe("knowledge graph", () => {
+    const alice = { type: "person", name: "Alice Chen" };
+    const acme = { type: "company", name: "Acme Corp" };
+    const plan = { type: "deal", name: "Enterprise Plan Q2" };
+
+    it("adds edges, merges metadata, traverses the seed chain and answers entity queries", async () => {
+      await client.knowledgeGraph.addEdge({
+        namespace: "kg",
+        source: alice,
+        target: acme,
+        edgeType: "works_at",
+        metadata: { discovered_by: "researcher", confidence: 0.9 },
+      });
+      const merged = await client.knowledgeGraph.addEdge({
+        namespace: "kg",
+        source: alice,
+        target: acme,
+        edgeType: "works_at",
+        metadata: { confidence: 0.95 },
+      });
+      expect(merged.metadata).toEqual({ discovered_by: "researcher", confidence: 0.95 });
+      await client.knowledgeGraph.addEdges({
+        namespace: "kg",
+        edges: [
+          { source: acme, target: plan, edgeType: "considering" },
+          { source: plan, target: alice, edgeType: "relates_to" },
+        ],
+      });
+      const walk = await client.knowledgeGraph.traverse({ namespace: "kg", start: alice, maxDepth: 2 });
+      expect(walk.paths).toContain("Alice Chen -works_at-> Acme Corp -considering-> Enterprise Plan Q2");
+      expect(walk.nodes.map((n) => [n.name, n.depth])).toEqual([
+        ["Alice Chen", 0],
+        ["Acme Corp", 1],
+        ["Enterprise Plan Q2", 2],
+      ]);
+      const entity = await client.knowledgeGraph.getEntity({
+        namespace: "kg",
+        entity: { type: "person", name: "  alice   CHEN " },
+      });
+      expect(entity.name).toBe("Alice Chen");
+      expect(entity.outEdges.map((e) => e.edgeType)).toEqual(["works_at"]);
+      expect(entity.inEdges.map((e) => e.edgeType)).toEqual(["relates_to"]);
+      const near = await client.knowledgeGraph.neighbors({ namespace: "kg", entity: acme, direction: "out" });
+      expect(near.map((n) => n.name)).toEqual(["Enterprise Plan Q2"]);
+      const path = await client.knowledgeGraph.shortestPath({ namespace: "kg", from: alice, to: plan });
+      expect(path?.chain).toBe("Alice Chen -works_at-> Acme Corp -considering-> Enterprise Plan Q2");
+      const bad = await failure(
+        client.knowledgeGraph.addEdge({ namespace: "kg", source: alice, target: acme, edgeType: "Bad Type" }),
+      );
+      expect(bad.code).toBe("INVALID_ARGUMENT");
+      const missing = await failure(
+        client.knowledgeGraph.getEntity({ namespace: "kg", entity: { type: "person", name: "Nobody" } }),
+      );
+      expect(missing).toBeInstanceOf(NotFoundError);
+      expect(missing.code).toBe("ENTITY_NOT_FOUND");
+      expect(
+        await client.knowledgeGraph.removeEdge({
+          namespace: "kg",
+          source: plan,
+          target: alice,
+          edgeType: "relates_to",
+        }),
+      ).toBe(true);
+      expect(
+        await client.knowledgeGraph.removeEdge({
+          namespace: "kg",
+          source: plan,
+          target: alice,
+          edgeType: "relates_to",
+        }),
+      ).toBe(false);
+      const exported = await client.knowledgeGraph.export({ namespace: "kg" });
+      expect(await client.knowledgeGraph.import({ namespace: "kg-copy", data: exported })).toEqual({
+        entities: 3,
+        edges: 2,
+      });
+      expect(await client.knowledgeGraph.import({ namespace: "kg-copy", data: exported })).toEqual({
+        entities: 0,
+        edges: 0,
+      });
+      await client.knowledgeGraph.upsertEntity({
+        namespace: "kg",
+        entity: acme,
+        properties: { industry: "manufacturing" },
+      });
+      expect((await client.knowledgeGraph.getEntity({ namespace: "kg", entity: acme })).properties).toEqual({
+        industry: "manufacturing",
+      });
+      expect(await client.knowledgeGraph.removeEntity({ namespace: "kg", entity: plan })).toBe(true);
+      expect(await client.knowledgeGraph.removeEntity({ namespace: "kg", entity: plan })).toBe(false);
+    });
+
+    it("links memories to entities and recalls them through the graph", async () => {
+      await client.knowledgeGraph.addEdge({
+        namespace: "crm",
+        source: alice,
+        target: acme,
+        edgeType: "works_at",
+      });
+      const linked = await client.memory.add({
+        namespace: "crm",
+        content: "Budget approval expected next month",
+        entities: [acme],
+      });
+      expect(linked.entities).toEqual([acme]);
+      const hits = await client.memory.search({
+        namespace: "crm",
+        query: "What is Alice Chen working on?",
+        graph: { depth: 2 },
+      });
+      const hit = hits.find((h) => h.memory.id === linked.id);
+      expect(hit?.scores.graph).toBeGreaterThan(0);
+    });
+  });
+
   describe("sessions and events", () => {
     it("creates, lists and ends sessions; an ended session takes no memories", async () => {
       const s = await client.session.create({ namespace: "runs", metadata: { ticket: "T-1" } });

@@ -8,6 +8,7 @@
  */
 import type {
   EventsApi,
+  KnowledgeGraphApi,
   ListMemoriesOptions,
   ListSessionsOptions,
   LociEvent,
@@ -29,6 +30,7 @@ import type {
   Subscription,
 } from "@loci/engine";
 import { LociError } from "@loci/engine";
+import { graphApi } from "./graph.js";
 import { HttpTransport, type HttpTransportOptions } from "./http.js";
 import { type SseOptions, subscribeSse } from "./sse.js";
 import * as wire from "./wire.js";
@@ -74,6 +76,7 @@ export class LociClient implements MemoryClient {
   readonly memory: MemoryApi;
   readonly session: SessionApi;
   readonly events: EventsApi;
+  readonly knowledgeGraph: KnowledgeGraphApi;
   /** The HTTP transport (for routes without a typed method, e.g. key management). */
   readonly http: HttpTransport;
 
@@ -273,6 +276,7 @@ export class LociClient implements MemoryClient {
       },
     };
 
+    this.knowledgeGraph = graphApi(http);
     this.events = {
       subscribe: (
         o: SubscribeOptions,

@@ -11,6 +11,7 @@
  * @module
  */
 export { LociClient, type LociClientOptions } from "./client.js";
+export * as graphWire from "./graph-wire.js";
 export { errorFromWire, type HttpRequest, HttpTransport, type HttpTransportOptions } from "./http.js";
 export type { SseOptions } from "./sse.js";
 export * as wire from "./wire.js";

@@ -72,13 +72,13 @@ export function memoryFromWire(w: Wire): Memory {
     lastAccessedAt: w.last_accessed_at as string,
     accessCount: w.access_count as number,
     expiresAt: (w.expires_at as string | null) ?? null,
+    entities: (w.entities as Memory["entities"] | undefined) ?? [],
   };
-  if (w.entities !== undefined) (m as unknown as Wire).entities = w.entities;
   return m;
 }
 
 /** MemoryInput → wire (request body of an add). */
-export function memoryInputToWire(m: MemoryInput & { entities?: unknown }): Wire {
+export function memoryInputToWire(m: MemoryInput): Wire {
   return defined({
     id: m.id,
     content: m.content,
@@ -94,7 +94,7 @@ export function memoryInputToWire(m: MemoryInput & { entities?: unknown }): Wire
 }
 
 /** Wire → MemoryInput (`null` optional fields, as in exported memories, count as absent). */
-export function memoryInputFromWire(w: Wire): MemoryInput & { entities?: unknown } {
+export function memoryInputFromWire(w: Wire): MemoryInput {
   return defined({
     id: w.id,
     content: w.content,
@@ -106,7 +106,7 @@ export function memoryInputFromWire(w: Wire): MemoryInput & { entities?: unknown
     expiresAt: w.expires_at ?? undefined,
     embedding: w.embedding,
     entities: w.entities,
-  }) as unknown as MemoryInput & { entities?: unknown };
+  }) as unknown as MemoryInput;
 }
 
 /** MemoryPatch → wire. */
@@ -219,7 +219,7 @@ export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
     mode: o.mode,
     min_score: o.minScore,
     query_embedding: vector(o.queryEmbedding),
-    graph: (o as { graph?: unknown }).graph,
+    graph: o.graph,
   });
 }
 

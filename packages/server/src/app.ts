@@ -15,6 +15,7 @@ import type { Principal } from "./auth/scopes.js";
 import type { Env, LociApp, RouteContext } from "./context.js";
 import { Metrics } from "./metrics.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerGraphRoutes } from "./routes/graph.js";
 import { registerKeyRoutes } from "./routes/keys.js";
 import { registerMemoryRoutes } from "./routes/memories.js";
 import { registerNamespaceRoutes } from "./routes/namespaces.js";
@@ -111,6 +112,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
   registerSearchRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerGraphRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
 
   app.doc31("/openapi.json", {

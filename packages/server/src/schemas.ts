@@ -221,3 +221,92 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
 export const NsParam = z.object({ ns: z.string().openapi({ param: { name: "ns", in: "path" } }) });
 export const IdParam = NsParam.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 export const PageQuery = z.object({ cursor: z.string().optional(), limit: z.coerce.number().optional() });
+
+const EdgeTypes = z.array(z.string()).optional();
+const Direction = z.enum(["out", "in", "both"]).optional();
+export const EdgeInputSchema = z
+  .object({
+    source: EntityRefSchema,
+    target: EntityRefSchema,
+    edge_type: z.string(),
+    metadata: MetadataSchema.optional(),
+  })
+  .strict()
+  .openapi("EdgeInput", {
+    example: {
+      source: { type: "person", name: "Alice Chen" },
+      target: { type: "company", name: "Acme Corp" },
+      edge_type: "works_at",
+      metadata: { discovered_by: "researcher", confidence: 0.9 },
+    },
+  });
+export const EdgeBatchSchema = z
+  .object({ edges: z.array(EdgeInputSchema) })
+  .strict()
+  .openapi("EdgeBatch");
+export const EdgeRemoveSchema = z
+  .object({ source: EntityRefSchema, target: EntityRefSchema, edge_type: z.string() })
+  .strict()
+  .openapi("EdgeRemove");
+export const EdgeSchema = z
+  .object({
+    source: EntityRefSchema,
+    target: EntityRefSchema,
+    edge_type: z.string(),
+    metadata: MetadataSchema,
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Edge");
+export const EntitySchema = z
+  .object({
+    type: z.string(),
+    name: z.string(),
+    properties: MetadataSchema,
+    created_at: z.string(),
+    updated_at: z.string(),
+    out_edges: z.array(EdgeSchema).optional(),
+    in_edges: z.array(EdgeSchema).optional(),
+  })
+  .openapi("Entity");
+export const EntityPutSchema = z
+  .object({ properties: MetadataSchema.optional() })
+  .strict()
+  .openapi("EntityPut");
+export const TraverseSchema = z
+  .object({
+    start: EntityRefSchema,
+    max_depth: z.number().optional(),
+    edge_types: EdgeTypes,
+    direction: Direction,
+    limit: z.number().optional(),
+  })
+  .strict()
+  .openapi("Traverse", { example: { start: { type: "person", name: "Alice Chen" }, max_depth: 2 } });
+export const TraversalSchema = z
+  .object({
+    nodes: z.array(
+      z.object({ type: z.string(), name: z.string(), depth: z.number(), properties: MetadataSchema }),
+    ),
+    edges: z.array(EdgeSchema),
+    paths: z.array(z.string()),
+    truncated: z.boolean(),
+  })
+  .openapi("Traversal");
+export const ShortestPathSchema = z
+  .object({ from: EntityRefSchema, to: EntityRefSchema, edge_types: EdgeTypes, direction: Direction })
+  .strict()
+  .openapi("ShortestPathRequest");
+export const GraphImportSchema = z
+  .object({
+    data: z
+      .object({ version: z.literal(1), entities: z.array(z.unknown()), edges: z.array(z.unknown()) })
+      .passthrough(),
+    mode: z.literal("merge").optional(),
+  })
+  .strict()
+  .openapi("GraphImport");
+export const EntityParam = NsParam.extend({
+  type: z.string().openapi({ param: { name: "type", in: "path" } }),
+  name: z.string().openapi({ param: { name: "name", in: "path" } }),
+});
