@@ -10,10 +10,13 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import pino, { type Logger } from "pino";
+import type { AuditLog } from "./audit.js";
 import type { KeyStore } from "./auth/key-store.js";
 import type { Principal } from "./auth/scopes.js";
 import type { Env, LociApp, RouteContext } from "./context.js";
 import { Metrics } from "./metrics.js";
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.js";
+import { registerAuditRoutes } from "./routes/audit.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerGraphRoutes } from "./routes/graph.js";
 import { registerKeyRoutes } from "./routes/keys.js";
@@ -28,9 +31,13 @@ export interface AppOptions {
   engine: MemoryClient;
   /** The key store; `null` turns authentication off (every request acts as root). */
   keys: KeyStore | null;
+  /** Where key operations and denied requests are recorded. */
+  audit: AuditLog;
   logger?: Logger;
   /** Largest accepted request body in bytes. @default 10 MiB */
   bodyLimitBytes?: number;
+  /** Per-key rate limit. @default 100 requests/s sustained, bursts of 200 */
+  rateLimit?: RateLimitOptions;
   now?: () => number;
 }
 
@@ -46,6 +53,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     engine: opts.engine,
     keys: opts.keys,
     metrics: new Metrics(),
+    audit: opts.audit,
     logger: opts.logger ?? pino({ level: "silent" }),
     now: opts.now ?? Date.now,
     streams: new Set(),
@@ -68,6 +76,19 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     const route = c.req.routePath || "unmatched";
     const seconds = (performance.now() - start) / 1000;
     ctx.metrics.observe(c.req.method, route, c.res.status, seconds);
+    const status = c.res.status;
+    if (status === 401 || status === 403 || status === 429) {
+      const p = c.get("principal");
+      ctx.audit.record({
+        at: ctx.now(),
+        tenant: p?.tenant ?? null,
+        keyId: p?.keyId ?? null,
+        action: "request.denied",
+        target: `${c.req.method} ${new URL(c.req.url).pathname}`,
+        outcome: "denied",
+        detail: String(status),
+      });
+    }
     ctx.logger.info(
       {
         method: c.req.method,
@@ -106,6 +127,17 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     return next();
   });
 
+  const limiter = new RateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
+  app.use("/v1/*", async (c, next) => {
+    const wait = limiter.take(c.get("principal").keyId, ctx.now());
+    if (wait > 0) {
+      return c.json(errorBody("RATE_LIMITED", `rate limit exceeded; retry in ${wait} s`), 429, {
+        "retry-after": String(wait),
+      });
+    }
+    return next();
+  });
+
   registerSystemRoutes(app, ctx);
   registerNamespaceRoutes(app, ctx);
   registerMemoryRoutes(app, ctx);
@@ -114,6 +146,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
   registerEventRoutes(app, ctx);
   registerGraphRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

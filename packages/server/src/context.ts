@@ -8,6 +8,7 @@ import type { OpenAPIHono, z } from "@hono/zod-openapi";
 import { LociError, type MemoryClient } from "@loci/engine";
 import type { Context } from "hono";
 import type { Logger } from "pino";
+import type { AuditLog } from "./audit.js";
 import type { KeyStore } from "./auth/key-store.js";
 import { can, type Permission, type Principal } from "./auth/scopes.js";
 import type { Metrics } from "./metrics.js";
@@ -24,6 +25,7 @@ export interface RouteContext {
   /** `null` when authentication is off (LOCI_AUTH=off). */
   keys: KeyStore | null;
   metrics: Metrics;
+  audit: AuditLog;
   logger: Logger;
   now: () => number;
   /** Open event streams, closed on shutdown. */

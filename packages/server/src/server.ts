@@ -9,7 +9,9 @@ import { serve } from "@hono/node-server";
 import { type Embedder, Loci, ValidationError } from "@loci/engine";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
+import { AuditLog } from "./audit.js";
 import { KeyStore } from "./auth/key-store.js";
+import type { RateLimitOptions } from "./rate-limit.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -26,6 +28,8 @@ export interface ServerOptions {
   auth?: boolean;
   logger?: Logger;
   bodyLimitBytes?: number;
+  /** Per-key rate limit (env LOCI_RATE_LIMIT=<per second>,<burst>). @default 100/s, bursts of 200 */
+  rateLimit?: RateLimitOptions;
   /** Called with a newly generated root key (default: printed to stderr). */
   onRootKey?: (key: string) => void;
 }
@@ -52,6 +56,16 @@ function normalizeJson(req: Request): Request {
   return new Request(req, { headers, duplex: "half" } as RequestInit);
 }
 
+/** Parses `LOCI_RATE_LIMIT=<per second>,<burst>` ("0" turns limiting off). */
+function parseRateLimit(raw: string | undefined): RateLimitOptions | undefined {
+  if (!raw) return undefined;
+  const [perSecond, burst] = raw.split(",").map(Number);
+  if (!Number.isFinite(perSecond) || perSecond! < 0) {
+    throw new ValidationError({ message: "LOCI_RATE_LIMIT must be <requests per second>[,<burst>]" });
+  }
+  return { perSecond: perSecond!, burst: Number.isFinite(burst) ? burst! : Math.max(1, perSecond! * 2) };
+}
+
 /** Starts a Loci server. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
@@ -72,11 +86,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ((k) => process.stderr.write(`\nLoci root key (shown once, store it now):\n  ${k}\n\n`))
     )(generated);
   }
+  const audit = new AuditLog({ dataDir });
+  const rateLimit = opts.rateLimit ?? parseRateLimit(process.env.LOCI_RATE_LIMIT);
   const { app, ctx } = createApp({
     engine,
     keys,
+    audit,
     logger,
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
   });
 
   let inflight = 0;
@@ -123,6 +141,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await closed;
         await engine.close();
         keys?.close();
+        audit.close();
       })();
       return closing;
     },

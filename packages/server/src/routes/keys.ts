@@ -77,6 +77,15 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
           { event: "key.created", by: principal.keyId, key: info.id, role: info.role },
           "api key created",
         );
+        ctx.audit.record({
+          at: ctx.now(),
+          tenant: principal.tenant,
+          keyId: principal.keyId,
+          action: "key.created",
+          target: info.id,
+          outcome: "ok",
+          detail: info.role === "admin" ? "admin" : JSON.stringify(info.scopes),
+        });
         return c.json(keyToWire(info, key) as never, 201);
       } catch (err) {
         throw toLociError(err);
@@ -120,6 +129,15 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
       const { id } = c.req.valid("param");
       const info = keysOf(ctx).revoke(principal.tenant, id, ctx.now());
       ctx.logger.info({ event: "key.revoked", by: principal.keyId, key: id }, "api key revoked");
+      ctx.audit.record({
+        at: ctx.now(),
+        tenant: principal.tenant,
+        keyId: principal.keyId,
+        action: "key.revoked",
+        target: id,
+        outcome: "ok",
+        detail: "",
+      });
       return c.json(keyToWire(info) as never, 200);
     },
   );

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { LociClient } from "@loci/client";
 import { type Embedder, HashEmbedder } from "@loci/engine";
 import pino from "pino";
+import type { RateLimitOptions } from "../rate-limit.js";
 import { type RunningServer, startServer } from "../server.js";
 
 /** What {@link startTestServer} returns. */
@@ -32,7 +33,13 @@ export interface TestServer {
 
 /** Starts a server for tests. */
 export async function startTestServer(
-  opts: { embedder?: Embedder; auth?: boolean; dataDir?: string; bodyLimitBytes?: number } = {},
+  opts: {
+    embedder?: Embedder;
+    auth?: boolean;
+    dataDir?: string;
+    bodyLimitBytes?: number;
+    rateLimit?: RateLimitOptions;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "loci-server-"));
   const rootKey = "test-root-key-0123456789abcdef";
@@ -45,6 +52,7 @@ export async function startTestServer(
     auth: opts.auth ?? true,
     logger: pino({ level: "silent" }),
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+    rateLimit: opts.rateLimit ?? { perSecond: 0, burst: 0 },
   });
   const t: TestServer = {
     server,

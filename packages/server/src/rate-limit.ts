@@ -1,0 +1,56 @@
+/**
+ * Per-key rate limiting: a token bucket per API key (per client address when authentication is off).
+ * A request over the limit gets 429 `RATE_LIMITED` with `Retry-After` (seconds).
+ *
+ * @module
+ */
+
+/** Rate-limit settings. */
+export interface RateLimitOptions {
+  /** Sustained requests per second per key. 0 disables limiting. @default 100 */
+  perSecond: number;
+  /** Burst size (bucket capacity). @default 200 */
+  burst: number;
+}
+
+/** Default limits: generous for agents, bounded for runaway loops. */
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 100, burst: 200 };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Token buckets keyed by caller. */
+export class RateLimiter {
+  readonly #opts: RateLimitOptions;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(opts: RateLimitOptions = DEFAULT_RATE_LIMIT) {
+    this.#opts = opts;
+  }
+
+  /** Takes a token for `key`; returns 0 when allowed, else the seconds to wait. */
+  take(key: string, now: number): number {
+    const { perSecond, burst } = this.#opts;
+    if (perSecond <= 0) return 0;
+    const b = this.#buckets.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    this.#buckets.set(key, b);
+    if (this.#buckets.size > 100_000) this.#prune(now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+  }
+
+  /** Drops buckets that are full again (idle callers). */
+  #prune(now: number): void {
+    for (const [k, b] of this.#buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.#opts.perSecond >= this.#opts.burst)
+        this.#buckets.delete(k);
+    }
+  }
+}
