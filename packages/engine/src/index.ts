@@ -20,6 +20,8 @@ export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function
 export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
 export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
 export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
+// Knowledge graph
+export { BUILTIN_EDGE_TYPES, entityKey, foldName, GRAPH_LIMITS } from "./engine/graph-model.js";
 // Errors
 export {
   ConflictError,
@@ -35,7 +37,6 @@ export {
   toLociError,
   ValidationError,
 } from "./errors.js";
-
 // Filters
 export { compileFilter, matchesFilter } from "./filter/compile.js";
 export type { Filter, FilterPredicate } from "./filter/types.js";
@@ -44,6 +45,14 @@ export { Loci, type LociOptions } from "./loci.js";
 // Storage
 export type {
   ChangeRecord,
+  EdgeRecord,
+  EdgeUpsert,
+  EntityLink,
+  EntityRecord,
+  EntityRemoval,
+  EntityUpsert,
+  GraphData,
+  GraphUpsertResult,
   MemoryRecord,
   NamespaceRecord,
   NamespaceStore,

@@ -10,6 +10,7 @@ import type { Embedder } from "./embed/embedder.js";
 import { UseLiteEmbedder } from "./embed/use-lite.js";
 import { EngineCore } from "./engine/core.js";
 import { EventsService } from "./engine/events.js";
+import { KnowledgeGraphService } from "./engine/graph-api.js";
 import { sweepExpired } from "./engine/maintenance.js";
 import { MemoryService } from "./engine/memory-api.js";
 import { NamespaceService } from "./engine/namespace-api.js";
@@ -17,7 +18,14 @@ import { SessionService } from "./engine/session-api.js";
 import { ValidationError } from "./errors.js";
 import type { StorageDriver } from "./storage/driver.js";
 import { SqliteDriver } from "./storage/sqlite.js";
-import type { EventsApi, MemoryApi, MemoryClient, NamespaceApi, SessionApi } from "./types.js";
+import type {
+  EventsApi,
+  KnowledgeGraphApi,
+  MemoryApi,
+  MemoryClient,
+  NamespaceApi,
+  SessionApi,
+} from "./types.js";
 import { lockDirectory } from "./util/dir-lock.js";
 
 /** Options of {@link Loci.open}. */
@@ -56,6 +64,7 @@ export class Loci implements MemoryClient {
   readonly memory: MemoryApi;
   readonly session: SessionApi;
   readonly events: EventsApi;
+  readonly knowledgeGraph: KnowledgeGraphApi;
   readonly #core: EngineCore;
   readonly #unlock: () => void;
   readonly #sweepTimer: NodeJS.Timeout | null;
@@ -67,6 +76,7 @@ export class Loci implements MemoryClient {
     this.memory = new MemoryService(core);
     this.session = new SessionService(core);
     this.events = new EventsService(core);
+    this.knowledgeGraph = new KnowledgeGraphService(core);
     this.#sweepTimer =
       sweepIntervalMs > 0
         ? setInterval(() => void sweepExpired(core).catch(() => undefined), sweepIntervalMs).unref()

@@ -6,6 +6,9 @@
  * @module
  */
 import type { Filter } from "./filter/types.js";
+import type { EntityRef, GraphSearchOptions, KnowledgeGraphApi } from "./graph-types.js";
+
+export type * from "./graph-types.js";
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -53,6 +56,8 @@ export interface Memory {
   lastAccessedAt: string;
   accessCount: number;
   expiresAt: string | null;
+  /** The knowledge-graph entities the memory is linked to (`[]` when none), with their display names. */
+  entities: EntityRef[];
 }
 
 /** A point in time accepted on input: a `Date`, an ISO-8601 string or epoch milliseconds. */
@@ -73,6 +78,11 @@ export interface MemoryInput {
   expiresAt?: TimeInput;
   /** A precomputed embedding of the namespace's dimension (skips the embedder). */
   embedding?: readonly number[] | Float32Array;
+  /**
+   * Links the memory to knowledge-graph entities (created if missing) in the same transaction, so
+   * graph-aware search can find it through them. At most 64.
+   */
+  entities?: readonly EntityRef[];
 }
 
 /** Search mode. */
@@ -95,6 +105,12 @@ export interface SearchOptions {
   minScore?: number;
   /** A precomputed query embedding (skips the embedder for the vector side). */
   queryEmbedding?: readonly number[] | Float32Array;
+  /**
+   * Graph-aware recall: entities named in the query seed a walk of the knowledge graph (both
+   * directions, `depth` hops); memories linked to reached entities join the candidates, and
+   * `relevance = (1 − weight)·base + weight·graph`. Omit for plain search.
+   */
+  graph?: GraphSearchOptions;
 }
 
 /** The score breakdown of a search hit; every component is in [0, 1]. */
@@ -103,6 +119,11 @@ export interface ScoreBreakdown {
   vector: number;
   /** BM25 normalised by the best BM25 of the query; 0 when the keyword side did not find it. */
   keyword: number;
+  /**
+   * Graph proximity: max over the memory's linked entities of 1/(1 + hops from an entity named in the
+   * query); 0 without `graph` or when the memory is not linked to a reached entity.
+   */
+  graph: number;
   /** The fused relevance before retention and recency. */
   relevance: number;
   /** The decay curve applied to the memory's age (for `recencyWeight`). */
@@ -223,17 +244,29 @@ export type LociEventType =
   | "memory.evicted"
   | "memory.expired"
   | "session.created"
-  | "session.ended";
+  | "session.ended"
+  | "entity.added"
+  | "entity.updated"
+  | "entity.removed"
+  | "edge.added"
+  | "edge.updated"
+  | "edge.removed";
 
 /** One event. `seq` is strictly increasing per namespace; pass the last one seen as `since` to resume. */
 export interface LociEvent {
   seq: number;
   namespace: string;
   type: LociEventType;
-  /** The memory or session id. */
+  /**
+   * The memory or session id; for graph events the entity key (`type:folded name`) or the edge id
+   * (`<source key> -<edge type>-> <target key>`).
+   */
   id: string;
   at: string;
-  /** Provenance of memory events (`sessionId`, `agentId`) or a session's `metadata`. */
+  /**
+   * Provenance of memory events (`sessionId`, `agentId`), a session's `metadata`, an entity's
+   * `{ type, name, properties }`, or an edge's `{ source, target, edgeType, metadata }`.
+   */
   data: Metadata | null;
 }
 
@@ -266,13 +299,13 @@ export interface EventsApi {
 
 /**
  * The client interface: implemented by the embedded engine (`Loci.open`) and by the HTTP client.
- * The knowledge graph joins it as its own section.
  */
 export interface MemoryClient {
   readonly namespace: NamespaceApi;
   readonly memory: MemoryApi;
   readonly session: SessionApi;
   readonly events: EventsApi;
+  readonly knowledgeGraph: KnowledgeGraphApi;
   /** Flushes and releases everything. Further calls fail with `CLOSED`. */
   close(): Promise<void>;
 }

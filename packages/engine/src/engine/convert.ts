@@ -38,6 +38,7 @@ export function toMemory(namespace: string, rec: MemoryRecord): Memory {
     lastAccessedAt: iso(rec.lastAccessedAt),
     accessCount: rec.accessCount,
     expiresAt: rec.expiresAt === null ? null : iso(rec.expiresAt),
+    entities: rec.entities.map((e) => ({ type: e.type, name: e.name })),
   };
 }
 

@@ -23,6 +23,12 @@ const EVENT_TYPES: readonly LociEventType[] = [
   "memory.expired",
   "session.created",
   "session.ended",
+  "entity.added",
+  "entity.updated",
+  "entity.removed",
+  "edge.added",
+  "edge.updated",
+  "edge.removed",
 ];
 const PAGE = 1_000;
 

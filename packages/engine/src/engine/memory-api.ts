@@ -34,6 +34,7 @@ import { toMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 import { pickEvictions } from "./eviction.js";
+import { toMemoryEntityLinks } from "./graph-model.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { search } from "./search.js";
 
@@ -69,6 +70,7 @@ export class MemoryService implements MemoryApi {
         lastAccessedAt: createdAt,
         accessCount: 0,
         expiresAt: input.expiresAt === undefined ? null : toEpochMs(input.expiresAt, `${field}.expiresAt`),
+        entities: toMemoryEntityLinks(input.entities, `${field}.entities`),
       },
       embedding: input.embedding === undefined ? null : toVector(input.embedding, dims, `${field}.embedding`),
     };
@@ -144,11 +146,12 @@ export class MemoryService implements MemoryApi {
         rt.record.config,
         this.#core.clock.now(),
       );
-      const { inserted, evicted } = await rt.store.insert(
+      const { inserted, evicted, createdEntities } = await rt.store.insert(
         prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })),
         { evict },
       );
       const generation = await rt.store.generation();
+      for (const e of createdEntities) rt.loadedGraph?.putEntity(e);
       rt.applyUpserts(inserted, generation);
       rt.applyDeletes(evicted, generation);
       return inserted.map((r) => toMemory(namespace, r));

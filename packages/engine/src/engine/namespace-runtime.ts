@@ -5,7 +5,8 @@
  * Writes to one namespace go through {@link NamespaceRuntime.write} (one at a time, in order);
  * reads never take the lock. Indexes are derived: on open, the keyword index is built from the
  * database, and the ANN index is loaded from its snapshot, caught up from the change log, and
- * reconciled with the database, or rebuilt when the snapshot is missing, stale or corrupt.
+ * reconciled with the database, or rebuilt when the snapshot is missing, stale or corrupt. The
+ * knowledge graph is loaded on first use ({@link NamespaceRuntime.graph}) and kept in step by writes.
  *
  * @module
  */
@@ -14,9 +15,10 @@ import { HnswIndex } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
+import { KnowledgeGraph } from "./graph.js";
 
-/** What the runtime keeps in memory per memory: everything but content and embedding. */
-export type DocInfo = Omit<MemoryRecord, "content" | "embedding">;
+/** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
+export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
 
 const PAGE = 2_000;
 
@@ -54,6 +56,8 @@ export class NamespaceRuntime {
   #generation = 0;
   #snapshotGeneration = 0;
   #closed = false;
+  #graph: KnowledgeGraph | null = null;
+  #graphLoading: Promise<KnowledgeGraph> | null = null;
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
@@ -136,6 +140,32 @@ export class NamespaceRuntime {
     });
   }
 
+  /**
+   * The knowledge graph, loaded from the store on first use. The load runs under the write lock, so no
+   * write can commit between reading the tables and installing the graph; afterwards every committed
+   * graph or memory write updates it. Do not call it from inside {@link NamespaceRuntime.write}
+   * (await it before); there, use {@link NamespaceRuntime.loadedGraph}.
+   */
+  graph(): Promise<KnowledgeGraph> {
+    if (this.#graph) return Promise.resolve(this.#graph);
+    if (!this.#graphLoading) {
+      const loading = this.#lock.run(async () => {
+        this.#graph ??= KnowledgeGraph.build(await this.store.loadGraph());
+        return this.#graph;
+      });
+      this.#graphLoading = loading;
+      loading.catch(() => {
+        if (this.#graphLoading === loading) this.#graphLoading = null;
+      });
+    }
+    return this.#graphLoading;
+  }
+
+  /** The knowledge graph if it has been loaded, else `null`. */
+  get loadedGraph(): KnowledgeGraph | null {
+    return this.#graph;
+  }
+
   /** Creates the ANN index on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
     this.vectors ??= new HnswIndex({ dimensions });
@@ -145,8 +175,13 @@ export class NamespaceRuntime {
   #index(rec: MemoryRecord, embedding: Float32Array | null): void {
     const prev = this.docs.get(rec.seq);
     if (prev?.expiresAt != null) this.expiring--;
-    const { content, embedding: _e, ...info } = rec;
+    const { content, embedding: _e, entities, ...info } = rec;
     this.docs.set(rec.seq, info);
+    if (this.#graph && entities.length > 0)
+      this.#graph.link(
+        rec.seq,
+        entities.map((e) => e.key),
+      );
     this.seqById.set(rec.id, rec.seq);
     if (info.expiresAt != null) this.expiring++;
     this.keyword.upsert(rec.seq, content);
@@ -172,6 +207,7 @@ export class NamespaceRuntime {
       this.seqById.delete(rec.id);
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);
+      this.#graph?.unlink(rec.seq);
     }
     this.#changed(generation);
   }

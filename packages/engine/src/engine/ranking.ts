@@ -1,16 +1,20 @@
 /**
- * Ranking inside one namespace: candidate generation (ANN + BM25, filtered before the top-k cut),
- * fusion into one relevance, retention and recency.
+ * Ranking inside one namespace: candidate generation (ANN + BM25, plus knowledge-graph neighbours
+ * with `graph`, all filtered before the top-k cut), fusion into one relevance, retention and recency.
  *
  * Score (every component in [0, 1], see the engine README):
  * ```
  * vector    = max(0, cosine(query, memory))
  * keyword   = bm25(memory) / max bm25 over the query's candidates
- * relevance = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
+ * base      = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
+ * graph     = max over the memory's linked entities e of 1 / (1 + d(e))   (d = hops from an entity named
+ *             in the query, both directions, d ≤ depth; 0 if none is reached)
+ * relevance = base                                  (without `graph`: exactly as before)
+ *           = (1 − γ)·base + γ·graph                (with `graph`, γ = graph.weight, default 0.5)
  * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
  * ```
- * Both sides are scored exactly for every candidate either side found, so a memory found by only
- * one side still gets its true score from the other.
+ * Both sides are scored exactly for every candidate any side found (vector, keyword or graph), so a
+ * memory found by only one side still gets its true score from the others.
  *
  * @module
  */
@@ -24,6 +28,16 @@ import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 export const EXACT_SEARCH_THRESHOLD = 2_048;
 /** Weight of the vector side in hybrid relevance. */
 export const HYBRID_ALPHA = 0.5;
+/** At most this many graph-linked memories join the candidates (the best graph scores first). */
+export const GRAPH_CANDIDATES = 4_096;
+
+/** Graph-aware ranking input of one namespace. */
+export interface GraphRanking {
+  /** γ: the weight of the graph score in relevance. */
+  weight: number;
+  /** Graph score by memory seq (only memories linked to a reached entity). */
+  scores: ReadonlyMap<number, number>;
+}
 
 /** Parameters of {@link rankNamespace}. */
 export interface RankParams {
@@ -36,6 +50,8 @@ export interface RankParams {
   recencyWeight: number;
   minScore: number;
   now: number;
+  /** Graph-aware search (`null`: off, scores exactly as plain search). */
+  graph: GraphRanking | null;
 }
 
 /** A ranked hit (by seq) with its breakdown. */
@@ -52,18 +68,35 @@ function candidateFilter(rt: NamespaceRuntime, p: RankParams) {
     (p.sessionId === null || doc.sessionId === p.sessionId) &&
     (p.predicate === null || p.predicate(doc.metadata));
   if (p.predicate === null && p.sessionId === null) {
-    return { among: null, check: rt.expiring > 0 ? (seq: number) => matches(rt.docs.get(seq)) : undefined };
+    const check = rt.expiring > 0 ? (seq: number) => matches(rt.docs.get(seq)) : undefined;
+    return { among: null, check, matches };
   }
   // Selective filters: find every match first, then search exactly among them when few.
   const set = new Set<number>();
   for (const [seq, doc] of rt.docs) if (matches(doc)) set.add(seq);
-  if (set.size <= EXACT_SEARCH_THRESHOLD) return { among: set, check: undefined };
-  return { among: null, check: (seq: number) => set.has(seq) };
+  if (set.size <= EXACT_SEARCH_THRESHOLD) return { among: set, check: undefined, matches };
+  return { among: null, check: (seq: number) => set.has(seq), matches };
+}
+
+/** Graph-linked memories passing the same filters as every other candidate, best graph score first. */
+function graphCandidates(
+  rt: NamespaceRuntime,
+  g: GraphRanking,
+  matches: (d: DocInfo | undefined) => boolean,
+) {
+  const entries = [...g.scores];
+  if (entries.length > GRAPH_CANDIDATES) entries.sort((a, b) => b[1] - a[1] || b[0] - a[0]);
+  const out: number[] = [];
+  for (const [seq] of entries) {
+    if (out.length === GRAPH_CANDIDATES) break;
+    if (matches(rt.docs.get(seq))) out.push(seq);
+  }
+  return out;
 }
 
 /** Ranks the memories of one namespace for a query. */
 export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] {
-  const { among, check } = candidateFilter(rt, p);
+  const { among, check, matches } = candidateFilter(rt, p);
   if (among?.size === 0) return [];
   const k = Math.max(p.limit * 4, 40);
   const useVector = p.mode !== "keyword" && p.queryVector !== null && rt.vectors !== null;
@@ -80,6 +113,7 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
     const hits = among ? rt.keyword.searchAmong(p.query, k, among) : rt.keyword.search(p.query, k, check);
     for (const h of hits) candidates.add(h.label);
   }
+  if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
 
   const vec = useVector ? rt.vectors!.similarities(p.queryVector!, candidates) : new Map<number, number>();
@@ -100,6 +134,8 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
     if (p.mode === "vector" || (useVector && !queryHasTerms)) relevance = vector;
     else if (p.mode === "keyword" || !useVector) relevance = keyword;
     else relevance = HYBRID_ALPHA * vector + (1 - HYBRID_ALPHA) * keyword;
+    const graph = p.graph?.scores.get(seq) ?? 0;
+    if (p.graph) relevance = (1 - p.graph.weight) * relevance + p.graph.weight * graph;
     const ret = retention({
       strategy: decayStrategy,
       halfLifeHours: decayHalfLifeHours,
@@ -115,7 +151,7 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
     });
     const score = (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
     if (score < p.minScore) continue;
-    hits.push({ seq, score, scores: { vector, keyword, relevance, recency: rec, retention: ret } });
+    hits.push({ seq, score, scores: { vector, keyword, graph, relevance, recency: rec, retention: ret } });
   }
   hits.sort((a, b) => b.score - a.score || b.seq - a.seq);
   return hits.length > p.limit ? hits.slice(0, p.limit) : hits;

@@ -7,7 +7,7 @@
 import { EmbeddingMismatchError, ValidationError } from "../errors.js";
 import { compileFilter } from "../filter/compile.js";
 import type { MemoryRecord } from "../storage/driver.js";
-import type { SearchOptions, SearchResult } from "../types.js";
+import type { GraphSearchOptions, SearchOptions, SearchResult } from "../types.js";
 import {
   assertId,
   assertInteger,
@@ -19,10 +19,30 @@ import {
 } from "../validation.js";
 import { toMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
+import { GRAPH_LIMITS } from "./graph-model.js";
+import { graphScores } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
 
 const MAX_NAMESPACES = 64;
+
+/** Validates the `graph` option of a search. */
+function graphOptions(value: GraphSearchOptions | undefined): { depth: number; weight: number } | null {
+  if (value === undefined) return null;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ValidationError({
+      message: "graph must be an object { depth?, weight? }",
+      details: { field: "graph" },
+    });
+  }
+  return {
+    depth:
+      value.depth === undefined
+        ? 1
+        : assertInteger(value.depth, "graph.depth", 0, GRAPH_LIMITS.maxSearchDepth),
+    weight: value.weight === undefined ? 0.5 : assertNumberInRange(value.weight, "graph.weight", 0, 1),
+  };
+}
 
 function namespacesOf(opts: SearchOptions): string[] {
   if (opts.namespaces !== undefined) {
@@ -60,7 +80,8 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     throw new ValidationError({ message: "query must not be empty", details: { field: "query" } });
   }
   const mode = opts.mode === undefined ? "hybrid" : assertMode(opts.mode);
-  const params: Omit<RankParams, "queryVector"> = {
+  const graph = graphOptions(opts.graph);
+  const params: Omit<RankParams, "queryVector" | "graph"> = {
     query: opts.query,
     limit: opts.limit === undefined ? 10 : assertInteger(opts.limit, "limit", 1, LIMITS.searchLimit),
     mode,
@@ -91,7 +112,12 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
 
   const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number }[] = [];
   for (const [order, rt] of runtimes.entries()) {
-    const hits = rankNamespace(rt, { ...params, queryVector: await queryVector(rt) });
+    const kg = graph ? await rt.graph() : null;
+    const hits = rankNamespace(rt, {
+      ...params,
+      queryVector: await queryVector(rt),
+      graph: kg && graph ? { weight: graph.weight, scores: graphScores(kg, opts.query, graph.depth) } : null,
+    });
     for (const hit of hits) ranked.push({ rt, hit, order });
   }
   ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || b.hit.seq - a.hit.seq);

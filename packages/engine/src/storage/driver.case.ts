@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { LociError } from "../errors.js";
 import type { NamespaceRecord, NewMemoryRecord, StorageDriver } from "./driver.js";
+import { registerGraphCases } from "./driver-graph.case.js";
 
 /** Options of {@link runStorageDriverSuite}. */
 export interface StorageDriverSuiteOptions {
@@ -113,7 +114,7 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
         inserted: [rec],
       } = await store.insert([input]);
       const [back] = await store.get([input.id], { withEmbeddings: true });
-      expect(back).toEqual({ ...input, seq: rec!.seq });
+      expect(back).toEqual({ ...input, seq: rec!.seq, entities: [] });
       expect(Object.getPrototypeOf(back!.metadata)).toBe(Object.prototype);
       expect(Object.hasOwn(back!.metadata, "__proto__")).toBe(true);
       const [noVec] = await store.get([input.id]);
@@ -291,6 +292,15 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       await store.delete([old[1]!.id], 3, "memory.expired");
       expect((await store.changesSince(0)).at(-1)!.type).toBe("memory.expired");
     });
+  });
+
+  registerGraphCases({
+    driver: () => driver,
+    reopen: async () => {
+      await driver.close();
+      driver = await env.open();
+      return driver;
+    },
   });
 
   describe("durability", () => {

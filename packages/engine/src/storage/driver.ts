@@ -12,6 +12,7 @@
  * - `seq` is assigned by the driver, unique and strictly increasing within a namespace, never reused.
  * - Every write appends change-log entries in the same transaction; `generation()` is the seq of the
  *   newest entry, so a derived index that saw generation G can catch up with `changesSince(G)`.
+ * - Deleting a memory (delete, eviction, expiry) removes its entity links in the same transaction.
  *
  * @module
  */
@@ -24,6 +25,17 @@ export interface NamespaceRecord {
   config: NamespaceConfig;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * An entity reference as stored: `key` is the entity's identity (computed by the engine from the type
+ * and the folded name, see `engine/graph-model.ts`), `name` the display name used when the entity is
+ * created.
+ */
+export interface EntityLink {
+  key: string;
+  type: string;
+  name: string;
 }
 
 /** A memory row. Times are epoch milliseconds. */
@@ -43,10 +55,18 @@ export interface MemoryRecord {
   expiresAt: number | null;
   /** Present when requested (`withEmbeddings`), otherwise `null`. */
   embedding: Float32Array | null;
+  /** The entities the memory is linked to (with their stored display names), in key order. */
+  entities: EntityLink[];
 }
 
-/** A memory to insert (the driver assigns `seq`). */
-export type NewMemoryRecord = Omit<MemoryRecord, "seq" | "embedding"> & { embedding: Float32Array };
+/**
+ * A memory to insert (the driver assigns `seq`). `entities` links it to knowledge-graph entities,
+ * creating missing ones in the same transaction.
+ */
+export type NewMemoryRecord = Omit<MemoryRecord, "seq" | "embedding" | "entities"> & {
+  embedding: Float32Array;
+  entities?: readonly EntityLink[];
+};
 
 /** Changes `update` can make to a memory. */
 export interface MemoryRecordPatch {
@@ -66,16 +86,22 @@ export type ChangeType =
   | "memory.evicted"
   | "memory.expired"
   | "session.created"
-  | "session.ended";
+  | "session.ended"
+  | "entity.added"
+  | "entity.updated"
+  | "entity.removed"
+  | "edge.added"
+  | "edge.updated"
+  | "edge.removed";
 
 /** One change-log entry. */
 export interface ChangeRecord {
   /** The generation this change produced (strictly increasing, gap-free per namespace). */
   generation: number;
   type: ChangeType;
-  /** The memory or session id. */
+  /** The memory or session id, the entity key, or the edge id (`<source key> -<type>-> <target key>`). */
   subjectId: string;
-  /** The memory's seq (0 for session changes). */
+  /** The memory's seq (0 for session and graph changes). */
   subjectSeq: number;
   at: number;
   /** Extra data recorded with the change (e.g. `sessionId`, `agentId` of a memory). */
@@ -108,6 +134,74 @@ export interface InsertResult {
   inserted: MemoryRecord[];
   /** Evicted memories (without embeddings). */
   evicted: MemoryRecord[];
+  /** Entities the insert created because a record linked to them (each logged as `entity.added`). */
+  createdEntities: EntityRecord[];
+}
+
+/** A knowledge-graph entity row. Times are epoch milliseconds. */
+export interface EntityRecord extends EntityLink {
+  properties: Metadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A knowledge-graph edge row: one per (source, target, edge type). Times are epoch milliseconds. */
+export interface EdgeRecord {
+  sourceKey: string;
+  targetKey: string;
+  edgeType: string;
+  metadata: Metadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An entity to create or merge into (properties are shallow-merged, new keys win). */
+export interface EntityUpsert {
+  entity: EntityLink;
+  properties: Metadata;
+  /** Timestamps when the entity is new (imports). @default the write's `at` */
+  createdAt?: number;
+  updatedAt?: number;
+}
+
+/** An edge to create or merge into (metadata is shallow-merged, new keys win). */
+export interface EdgeUpsert {
+  source: EntityLink;
+  target: EntityLink;
+  edgeType: string;
+  metadata: Metadata;
+  /** Timestamps when the edge is new (imports). @default the write's `at` */
+  createdAt?: number;
+  updatedAt?: number;
+}
+
+/** What {@link NamespaceStore.upsertGraph} wrote. */
+export interface GraphUpsertResult {
+  /** Per input entity, its state after that upsert. */
+  entities: EntityRecord[];
+  /** Per input edge, its state after that upsert. */
+  edges: EdgeRecord[];
+  /** Entities created implicitly as edge endpoints. */
+  createdEntities: EntityRecord[];
+  /** How many entities and edges were created or actually changed (a no-op merge counts 0). */
+  changed: { entities: number; edges: number };
+}
+
+/** What {@link NamespaceStore.removeEntity} removed. */
+export interface EntityRemoval {
+  entity: EntityRecord;
+  /** Its edges (in and out), each logged as `edge.removed` before the `entity.removed`. */
+  edges: EdgeRecord[];
+  /** Memories that were linked to it (the links are gone; the memories stay). */
+  memorySeqs: number[];
+}
+
+/** A namespace's whole knowledge graph, as loaded into memory. */
+export interface GraphData {
+  entities: EntityRecord[];
+  edges: EdgeRecord[];
+  /** Memory → entity links as `[memory seq, entity key]`. */
+  links: [number, string][];
 }
 
 /** Options of {@link NamespaceStore.scan}. */
@@ -132,7 +226,8 @@ export interface NamespaceStore {
   count(): Promise<number>;
   /**
    * Inserts records atomically and appends `memory.added` changes; records with a `sessionId` count
-   * towards that session. Nothing is written when any check fails.
+   * towards that session; records with `entities` are linked to them (missing entities are created,
+   * `entity.added`). Nothing is written when any check fails.
    * @throws {ConflictError} ALREADY_EXISTS when an id is taken.
    * @throws {NotFoundError} SESSION_NOT_FOUND when a record names an unknown session.
    * @throws {ConflictError} SESSION_ENDED when a record names an ended session.
@@ -141,8 +236,8 @@ export interface NamespaceStore {
   /** Updates one memory and appends `memory.updated`; `null` when the id does not exist. */
   update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null>;
   /**
-   * Deletes memories and appends a `reason` change for each (default `memory.deleted`); returns the
-   * deleted ones (without embeddings).
+   * Deletes memories (and their entity links) and appends a `reason` change for each (default
+   * `memory.deleted`); returns the deleted ones (without embeddings, with the links they had).
    */
   delete(
     ids: readonly string[],
@@ -166,6 +261,26 @@ export interface NamespaceStore {
   listSessions(opts: { afterSeq?: number; limit: number }): Promise<SessionRecord[]>;
   /** Ends a session and appends `session.ended`; an ended session is returned unchanged; `null` if unknown. */
   endSession(id: string, at: number): Promise<SessionRecord | null>;
+  /**
+   * Upserts entities, then edges, in one transaction. A missing entity (an input entity or an edge
+   * endpoint) is created with the given display name (`entity.added`); an existing one keeps its name
+   * and gets the properties merged (`entity.updated`, only if they changed). An edge is identified by
+   * (source key, target key, edge type): a new one logs `edge.added`, a merge that changes the metadata
+   * logs `edge.updated`, a merge that changes nothing writes and logs nothing.
+   */
+  upsertGraph(
+    input: { entities?: readonly EntityUpsert[]; edges?: readonly EdgeUpsert[] },
+    at: number,
+  ): Promise<GraphUpsertResult>;
+  /** Removes edges (logging `edge.removed` for each that existed); returns the removed ones. */
+  removeEdges(
+    edges: readonly { sourceKey: string; targetKey: string; edgeType: string }[],
+    at: number,
+  ): Promise<EdgeRecord[]>;
+  /** Removes an entity with its edges and memory links; `null` if unknown. */
+  removeEntity(key: string, at: number): Promise<EntityRemoval | null>;
+  /** The whole knowledge graph (entities, edges, memory links). */
+  loadGraph(): Promise<GraphData>;
 }
 
 /** A storage backend. */

@@ -1,6 +1,8 @@
 /**
  * The SQLite storage of one namespace: one database file in WAL mode with `synchronous=FULL`, so a
- * write's promise resolves only after its transaction is committed and synced.
+ * write's promise resolves only after its transaction is committed and synced. Sessions and the
+ * knowledge graph live in the same file ({@link SqliteSessions}, {@link SqliteGraph}) and share its
+ * transactions and change log.
  *
  * @module
  */
@@ -10,6 +12,13 @@ import type { Metadata } from "../types.js";
 import type {
   ChangeRecord,
   ChangeType,
+  EdgeRecord,
+  EdgeUpsert,
+  EntityRecord,
+  EntityRemoval,
+  EntityUpsert,
+  GraphData,
+  GraphUpsertResult,
   InsertOptions,
   InsertResult,
   MemoryRecord,
@@ -19,92 +28,16 @@ import type {
   ScanOptions,
   SessionRecord,
 } from "./driver.js";
+import { SqliteGraph } from "./sqlite-graph.js";
+import {
+  COLUMNS,
+  chunks,
+  MEMORIES_SCHEMA,
+  type MemoryRow as Row,
+  toRecord,
+  vectorToBlob,
+} from "./sqlite-rows.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS memories (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  content TEXT NOT NULL,
-  metadata TEXT NOT NULL,
-  session_id TEXT,
-  agent_id TEXT,
-  importance REAL NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  last_accessed_at INTEGER NOT NULL,
-  access_count INTEGER NOT NULL DEFAULT 0,
-  expires_at INTEGER,
-  embedding BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS memories_session ON memories(session_id, seq);
-CREATE TABLE IF NOT EXISTS changes (
-  generation INTEGER PRIMARY KEY AUTOINCREMENT,
-  type TEXT NOT NULL,
-  subject_id TEXT NOT NULL,
-  subject_seq INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  payload TEXT
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
-
-const COLUMNS =
-  "seq, id, content, metadata, session_id, agent_id, importance, created_at, updated_at, last_accessed_at, access_count, expires_at";
-
-interface Row {
-  seq: number;
-  id: string;
-  content: string;
-  metadata: string;
-  session_id: string | null;
-  agent_id: string | null;
-  importance: number;
-  created_at: number;
-  updated_at: number;
-  last_accessed_at: number;
-  access_count: number;
-  expires_at: number | null;
-  embedding?: Buffer;
-}
-
-/** Float32Array → BLOB (no copy). */
-export function vectorToBlob(v: Float32Array): Buffer {
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-}
-
-/** BLOB → Float32Array (copied, so it is aligned and owned). */
-export function blobToVector(b: Buffer): Float32Array {
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
-
-function toRecord(row: Row): MemoryRecord {
-  return {
-    seq: row.seq,
-    id: row.id,
-    content: row.content,
-    metadata: JSON.parse(row.metadata),
-    sessionId: row.session_id,
-    agentId: row.agent_id,
-    importance: row.importance,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastAccessedAt: row.last_accessed_at,
-    accessCount: row.access_count,
-    expiresAt: row.expires_at,
-    embedding: row.embedding ? blobToVector(row.embedding) : null,
-  };
-}
-
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
 
 /** {@link NamespaceStore} on one SQLite file. */
 export class SqliteNamespaceStore implements NamespaceStore {
@@ -112,6 +45,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #logChange: BetterSqlite3.Statement;
   readonly #insert: BetterSqlite3.Statement;
   readonly #sessions: SqliteSessions;
+  readonly #graph: SqliteGraph;
 
   constructor(
     readonly name: string,
@@ -119,8 +53,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
     readonly snapshotDir: string | null,
   ) {
     this.#db = db;
-    db.exec(SCHEMA);
+    db.exec(MEMORIES_SCHEMA);
     this.#sessions = new SqliteSessions(db);
+    this.#graph = new SqliteGraph(db, (type, id, seq, at, payload) => this.#log(type, id, seq, at, payload));
     this.#logChange = db.prepare(
       "INSERT INTO changes (type, subject_id, subject_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
     );
@@ -148,11 +83,20 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.#log(type, rec.id, rec.seq, at, { sessionId: rec.sessionId, agentId: rec.agentId });
   }
 
-  /** Deletes one memory row inside a transaction, keeping its session's count right. */
+  /** Fills in the entity links of records. */
+  #linked<R extends MemoryRecord>(records: R[]): R[] {
+    if (records.length === 0) return records;
+    const links = this.#graph.linksOf(records.map((r) => r.seq));
+    for (const r of records) r.entities = links.get(r.seq) ?? [];
+    return records;
+  }
+
+  /** Deletes one memory row (and its entity links) inside a transaction, keeping its session's count right. */
   #remove(row: Row, type: ChangeType, at: number): MemoryRecord {
+    const [rec] = this.#linked([toRecord(row)]) as [MemoryRecord];
     this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(row.seq);
+    this.#graph.unlink(row.seq);
     if (row.session_id !== null) this.#sessions.count(row.session_id, -1);
-    const rec = toRecord(row);
     this.#logMemory(type, rec, at);
     return rec;
   }
@@ -171,6 +115,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
     const tx = this.#db.transaction((recs: readonly NewMemoryRecord[]) => {
       const inserted: MemoryRecord[] = [];
+      const createdEntities: EntityRecord[] = [];
       for (const r of recs) {
         if (exists.get(r.id)) {
           throw new ConflictError({ code: "ALREADY_EXISTS", message: `memory "${r.id}" already exists` });
@@ -193,17 +138,20 @@ export class SqliteNamespaceStore implements NamespaceStore {
           r.expiresAt,
           vectorToBlob(r.embedding),
         );
-        const rec = { ...r, seq: Number(info.lastInsertRowid) };
+        const { entities: links = [], ...fields } = r;
+        const rec: MemoryRecord = { ...fields, seq: Number(info.lastInsertRowid), entities: [] };
         this.#logMemory("memory.added", rec, r.updatedAt);
+        if (links.length > 0) createdEntities.push(...this.#graph.link(rec.seq, links, r.updatedAt));
         inserted.push(rec);
       }
+      this.#linked(inserted);
       const evicted: MemoryRecord[] = [];
       const at = recs[0]?.updatedAt ?? 0;
       for (const id of opts.evict ?? []) {
         const row = select.get(id) as Row | undefined;
         if (row) evicted.push(this.#remove(row, "memory.evicted", at));
       }
-      return { inserted, evicted };
+      return { inserted, evicted, createdEntities };
     });
     return tx.immediate(records);
   }
@@ -236,7 +184,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
           next.seq,
         );
       this.#logMemory("memory.updated", next, patch.updatedAt);
-      return next;
+      return this.#linked([next])[0]!;
     });
     return tx.immediate();
   }
@@ -280,7 +228,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
       const rec = byKey.get(k);
       if (rec) out.push(rec);
     }
-    return out;
+    return this.#linked(out);
   }
 
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {
@@ -288,7 +236,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     const rows = this.#db
       .prepare(`SELECT ${cols} FROM memories WHERE seq > ? ORDER BY seq LIMIT ?`)
       .all(opts.afterSeq ?? 0, opts.limit) as Row[];
-    return rows.map(toRecord);
+    return this.#linked(rows.map(toRecord));
   }
 
   async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {
@@ -354,6 +302,47 @@ export class SqliteNamespaceStore implements NamespaceStore {
         return result?.session ?? null;
       })
       .immediate();
+  }
+
+  async upsertGraph(
+    input: { entities?: readonly EntityUpsert[]; edges?: readonly EdgeUpsert[] },
+    at: number,
+  ): Promise<GraphUpsertResult> {
+    const tx = this.#db.transaction((): GraphUpsertResult => {
+      const changed = { entities: 0, edges: 0 };
+      const createdEntities: EntityRecord[] = [];
+      const entities = (input.entities ?? []).map((u) => {
+        const r = this.#graph.upsertEntity(u, at);
+        if (r.changed) changed.entities++;
+        return r.entity;
+      });
+      const edges = (input.edges ?? []).map((u) => {
+        const r = this.#graph.upsertEdge(u, at, createdEntities);
+        if (r.changed) changed.edges++;
+        return r.edge;
+      });
+      changed.entities += createdEntities.length;
+      return { entities, edges, createdEntities, changed };
+    });
+    return tx.immediate();
+  }
+
+  async removeEdges(
+    edges: readonly { sourceKey: string; targetKey: string; edgeType: string }[],
+    at: number,
+  ): Promise<EdgeRecord[]> {
+    const tx = this.#db.transaction(() =>
+      edges.flatMap((e) => this.#graph.removeEdge(e.sourceKey, e.targetKey, e.edgeType, at) ?? []),
+    );
+    return tx.immediate();
+  }
+
+  async removeEntity(key: string, at: number): Promise<EntityRemoval | null> {
+    return this.#db.transaction(() => this.#graph.removeEntity(key, at)).immediate();
+  }
+
+  async loadGraph(): Promise<GraphData> {
+    return this.#db.transaction(() => this.#graph.load())();
   }
 
   /** Closes the connection (checkpointing the WAL). */

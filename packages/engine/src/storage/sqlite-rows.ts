@@ -1,0 +1,96 @@
+/**
+ * Row mapping for the memories table of a namespace database (used by {@link SqliteNamespaceStore}).
+ *
+ * @module
+ */
+import type { MemoryRecord } from "./driver.js";
+
+export const MEMORIES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS memories (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  content TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  session_id TEXT,
+  agent_id TEXT,
+  importance REAL NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_accessed_at INTEGER NOT NULL,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER,
+  embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memories_session ON memories(session_id, seq);
+CREATE TABLE IF NOT EXISTS changes (
+  generation INTEGER PRIMARY KEY AUTOINCREMENT,
+  type TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  subject_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  payload TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/** The memory columns selected by default (everything but the embedding). */
+export const COLUMNS =
+  "seq, id, content, metadata, session_id, agent_id, importance, created_at, updated_at, last_accessed_at, access_count, expires_at";
+
+/** A row of the memories table. */
+export interface MemoryRow {
+  seq: number;
+  id: string;
+  content: string;
+  metadata: string;
+  session_id: string | null;
+  agent_id: string | null;
+  importance: number;
+  created_at: number;
+  updated_at: number;
+  last_accessed_at: number;
+  access_count: number;
+  expires_at: number | null;
+  embedding?: Buffer;
+}
+
+/** Float32Array → BLOB (no copy). */
+export function vectorToBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** BLOB → Float32Array (copied, so it is aligned and owned). */
+export function blobToVector(b: Buffer): Float32Array {
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+/** A row as a record (entity links are filled in by the store). */
+export function toRecord(row: MemoryRow): MemoryRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    content: row.content,
+    metadata: JSON.parse(row.metadata),
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+    importance: row.importance,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastAccessedAt: row.last_accessed_at,
+    accessCount: row.access_count,
+    expiresAt: row.expires_at,
+    embedding: row.embedding ? blobToVector(row.embedding) : null,
+    entities: [],
+  };
+}
+
+const CHUNK = 500;
+
+/** Splits keys into chunks small enough for one `IN (…)` list. */
+export function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
