@@ -94,8 +94,30 @@ function graphCandidates(
   return out;
 }
 
+/** Exact cosine similarities of stored memories to a query, read from storage (one query). */
+async function exactSimilarities(
+  rt: NamespaceRuntime,
+  query: Float32Array,
+  seqs: Iterable<number>,
+): Promise<Map<number, number>> {
+  let qn = 0;
+  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
+  const qNorm = Math.sqrt(qn) || 1;
+  const out = new Map<number, number>();
+  for (const [seq, v] of await rt.store.getEmbeddings([...seqs])) {
+    let dot = 0;
+    let vn = 0;
+    for (let i = 0; i < v.length; i++) {
+      dot += v[i]! * query[i]!;
+      vn += v[i]! * v[i]!;
+    }
+    out.set(seq, dot / (qNorm * (Math.sqrt(vn) || 1)));
+  }
+  return out;
+}
+
 /** Ranks the memories of one namespace for a query. */
-export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] {
+export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promise<RankedHit[]> {
   const { among, check, matches } = candidateFilter(rt, p);
   if (among?.size === 0) return [];
   const k = Math.max(p.limit * 4, 40);
@@ -103,11 +125,22 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
   const useKeyword = p.mode !== "vector";
 
   const candidates = new Set<number>();
-  if (useVector) {
-    const hits = among
-      ? rt.vectors!.searchAmong(p.queryVector!, k, among)
-      : rt.vectors!.search(p.queryVector!, k, check);
-    for (const h of hits) candidates.add(h.label);
+  const vec = new Map<number, number>();
+  if (useVector && among) {
+    // Few matches: exact scores for all of them (stored vectors, one read), keep the best k.
+    const all = [...(await exactSimilarities(rt, p.queryVector!, among))].sort(
+      (a, b) => b[1] - a[1] || b[0] - a[0],
+    );
+    for (const [seq, sim] of all.slice(0, k)) {
+      candidates.add(seq);
+      vec.set(seq, sim);
+    }
+    for (const [seq, sim] of all.slice(k)) vec.set(seq, sim);
+  } else if (useVector) {
+    for (const h of rt.vectors!.search(p.queryVector!, k, check)) {
+      candidates.add(h.label);
+      vec.set(h.label, h.similarity);
+    }
   }
   if (useKeyword) {
     const hits = among ? rt.keyword.searchAmong(p.query, k, among) : rt.keyword.search(p.query, k, check);
@@ -116,7 +149,11 @@ export function rankNamespace(rt: NamespaceRuntime, p: RankParams): RankedHit[] 
   if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
 
-  const vec = useVector ? rt.vectors!.similarities(p.queryVector!, candidates) : new Map<number, number>();
+  const missing = useVector ? [...candidates].filter((seq) => !vec.has(seq)) : [];
+  if (missing.length > 0) {
+    // Exact similarity for candidates only the keyword or graph side found.
+    for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, missing)) vec.set(seq, sim);
+  }
   const kw = rt.keyword.score(p.query, candidates);
   let maxKw = 0;
   for (const s of kw.values()) if (s > maxKw) maxKw = s;

@@ -113,7 +113,7 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number }[] = [];
   for (const [order, rt] of runtimes.entries()) {
     const kg = graph ? await rt.graph() : null;
-    const hits = rankNamespace(rt, {
+    const hits = await rankNamespace(rt, {
       ...params,
       queryVector: await queryVector(rt),
       graph: kg && graph ? { weight: graph.weight, scores: graphScores(kg, opts.query, graph.depth) } : null,

@@ -23,7 +23,7 @@ export interface Bm25IndexOptions {
    * Most candidate documents taken per query term from the inverted index. Rare terms are always
    * complete; a term in more documents than this contributes its first `maxPostingsPerTerm` postings
    * (such terms carry little weight by IDF). A filtered search over few documents is scored exactly.
-   * @default 5000
+   * @default 1000
    */
   maxPostingsPerTerm?: number;
 }
@@ -50,7 +50,7 @@ export class Bm25Index implements KeywordIndex {
   readonly #maxPostings: number;
 
   constructor(opts: Bm25IndexOptions = {}) {
-    this.#maxPostings = opts.maxPostingsPerTerm ?? 5000;
+    this.#maxPostings = opts.maxPostingsPerTerm ?? 1000;
   }
 
   get size(): number {

@@ -197,6 +197,9 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       const { inserted: recs } = await store.insert(Array.from({ length: 25 }, () => mem()));
       const ids = [recs[5]!.id, "missing", recs[1]!.id];
       expect((await store.get(ids)).map((r) => r.id)).toEqual([recs[5]!.id, recs[1]!.id]);
+      const vectors = await store.getEmbeddings([recs[2]!.seq, 999_999]);
+      expect([...vectors.keys()]).toEqual([recs[2]!.seq]);
+      expect(vectors.get(recs[2]!.seq)).toEqual(recs[2]!.embedding);
       expect((await store.getBySeq([recs[3]!.seq, recs[0]!.seq])).map((r) => r.id)).toEqual([
         recs[3]!.id,
         recs[0]!.id,

@@ -248,6 +248,8 @@ export interface NamespaceStore {
   get(ids: readonly string[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]>;
   /** Memories by seq (missing seqs are skipped), in the order asked. */
   getBySeq(seqs: readonly number[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]>;
+  /** The embeddings of the given memories by seq (missing seqs are skipped). */
+  getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Memories in ascending `seq` order, a page at a time. */
   scan(opts: ScanOptions): Promise<MemoryRecord[]>;
   /** Change-log entries newer than `generation`, oldest first. */

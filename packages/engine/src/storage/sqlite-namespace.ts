@@ -30,6 +30,7 @@ import type {
 } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
 import {
+  blobToVector,
   COLUMNS,
   chunks,
   MEMORIES_SCHEMA,
@@ -212,6 +213,17 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async getBySeq(seqs: readonly number[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]> {
     return this.#fetch("seq", seqs, opts?.withEmbeddings ?? false);
+  }
+
+  async getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>> {
+    const out = new Map<number, Float32Array>();
+    for (const part of chunks(seqs)) {
+      const sql = `SELECT seq, embedding FROM memories WHERE seq IN (${part.map(() => "?").join(",")})`;
+      for (const row of this.#db.prepare(sql).all(...part) as { seq: number; embedding: Buffer }[]) {
+        out.set(row.seq, blobToVector(row.embedding));
+      }
+    }
+    return out;
   }
 
   #fetch<K extends string | number>(column: "id" | "seq", keys: readonly K[], withEmbeddings: boolean) {
