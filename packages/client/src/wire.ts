@@ -220,6 +220,8 @@ export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
     min_score: o.minScore,
     query_embedding: vector(o.queryEmbedding),
     graph: o.graph,
+    fusion: o.fusion,
+    vector_weight: o.vectorWeight,
   });
 }
 
@@ -236,6 +238,8 @@ export function searchFromWire(w: Wire): SearchOptions {
     minScore: w.min_score,
     queryEmbedding: w.query_embedding,
     graph: w.graph,
+    fusion: w.fusion,
+    vectorWeight: w.vector_weight,
   }) as unknown as SearchOptions;
 }
 

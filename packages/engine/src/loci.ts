@@ -27,6 +27,7 @@ import type {
   SessionApi,
 } from "./types.js";
 import { lockDirectory } from "./util/dir-lock.js";
+import { assertNamespaceName } from "./validation.js";
 
 /** Options of {@link Loci.open}. */
 export interface LociOptions {
@@ -46,6 +47,15 @@ export interface LociOptions {
   snapshotEvery?: number;
   /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
   sweepIntervalMs?: number;
+  /** The tenant whose directory (`<dataDir>/tenants/<tenant>/`) this engine serves. @default "default" */
+  tenant?: string;
+  /**
+   * A 32-byte key encrypting every database of the tenant at rest (SQLite3MultipleCiphers). With a
+   * key, ANN snapshots are never written (they would be plaintext); indexes are rebuilt on open.
+   */
+  encryptionKey?: Buffer;
+  /** Keys tried when `encryptionKey` does not open a file (an interrupted rotation); such files are re-keyed. */
+  previousEncryptionKeys?: readonly Buffer[];
 }
 
 /**
@@ -91,13 +101,20 @@ export class Loci implements MemoryClient {
         details: { field: "dataDir" },
       });
     }
-    const tenantDir = join(opts.dataDir, "tenants", "default");
+    const tenantDir = join(opts.dataDir, "tenants", assertNamespaceName(opts.tenant ?? "default", "tenant"));
     const lockDir = opts.storage ? opts.dataDir : tenantDir;
     mkdirSync(lockDir, { recursive: true });
     const unlock = lockDirectory(lockDir);
     let driver: StorageDriver;
     try {
-      driver = opts.storage ?? new SqliteDriver({ dir: tenantDir, synchronous: opts.synchronous ?? "FULL" });
+      driver =
+        opts.storage ??
+        new SqliteDriver({
+          dir: tenantDir,
+          synchronous: opts.synchronous ?? "FULL",
+          ...(opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {}),
+          ...(opts.previousEncryptionKeys ? { previousKeys: opts.previousEncryptionKeys } : {}),
+        });
     } catch (err) {
       unlock();
       throw err;
@@ -128,6 +145,19 @@ export class Loci implements MemoryClient {
   }
 
   /** Waits for pending writes, writes index snapshots and closes every database. */
+  /**
+   * Rotates the encryption key of an encrypted SQLite data directory while the engine keeps serving.
+   * @throws {ValidationError} when the storage is not an encrypted SQLite driver
+   */
+  async rekey(newKey: Buffer): Promise<void> {
+    this.#core.assertOpen();
+    const driver = this.#core.driver;
+    if (!(driver instanceof SqliteDriver)) {
+      throw new ValidationError({ message: "rekey needs the SQLite storage driver" });
+    }
+    await driver.rekey(newKey);
+  }
+
   async close(): Promise<void> {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     try {

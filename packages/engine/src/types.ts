@@ -111,6 +111,13 @@ export interface SearchOptions {
    * `relevance = (1 − weight)·base + weight·graph`. Omit for plain search.
    */
   graph?: GraphSearchOptions;
+  /**
+   * How hybrid mode fuses the two sides: `"weighted"` (α·vector + (1 − α)·keyword) or `"rrf"`
+   * (reciprocal rank fusion, k = 60, scaled to [0, 1]). @default "weighted"
+   */
+  fusion?: "weighted" | "rrf";
+  /** α, the vector side's weight in weighted fusion, in [0, 1]. @default 0.5 */
+  vectorWeight?: number;
 }
 
 /** The score breakdown of a search hit; every component is in [0, 1]. */

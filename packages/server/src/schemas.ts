@@ -143,6 +143,8 @@ const searchFields = {
   min_score: z.number().optional(),
   query_embedding: Vector.optional(),
   graph: z.object({ depth: z.number().optional(), weight: z.number().optional() }).strict().optional(),
+  fusion: z.enum(["weighted", "rrf"]).optional(),
+  vector_weight: z.number().optional(),
 };
 export const SearchSchema = z
   .object(searchFields)

@@ -7,6 +7,7 @@
  * vector    = max(0, cosine(query, memory))
  * keyword   = bm25(memory) / max bm25 over the query's candidates
  * base      = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
+ *           or, with fusion "rrf": (1/(60 + rank_v) + 1/(60 + rank_k)) / (2/61)   (ranks among the candidates)
  * graph     = max over the memory's linked entities e of 1 / (1 + d(e))   (d = hops from an entity named
  *             in the query, both directions, d ≤ depth; 0 if none is reached)
  * relevance = base                                  (without `graph`: exactly as before)
@@ -26,7 +27,7 @@ import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
 export const EXACT_SEARCH_THRESHOLD = 2_048;
-/** Weight of the vector side in hybrid relevance. */
+/** Default weight α of the vector side in weighted hybrid fusion. */
 export const HYBRID_ALPHA = 0.5;
 /** At most this many graph-linked memories join the candidates (the best graph scores first). */
 export const GRAPH_CANDIDATES = 4_096;
@@ -52,6 +53,19 @@ export interface RankParams {
   now: number;
   /** Graph-aware search (`null`: off, scores exactly as plain search). */
   graph: GraphRanking | null;
+  /** Hybrid fusion: weighted with `alpha`, or reciprocal rank fusion. */
+  fusion: "weighted" | "rrf";
+  /** Vector weight α of weighted fusion. */
+  alpha: number;
+}
+
+/** The RRF constant. */
+export const RRF_K = 60;
+
+/** 1-based ranks of candidates by a score (higher first; zero scores get no rank). */
+function ranksBy(scores: ReadonlyMap<number, number>): Map<number, number> {
+  const sorted = [...scores].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1] || b[0] - a[0]);
+  return new Map(sorted.map(([seq], i) => [seq, i + 1]));
 }
 
 /** A ranked hit (by seq) with its breakdown. */
@@ -159,6 +173,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   for (const s of kw.values()) if (s > maxKw) maxKw = s;
 
   const queryHasTerms = tokenize(p.query).length > 0;
+  const rrf = p.fusion === "rrf" && p.mode === "hybrid" ? { v: ranksBy(vec), k: ranksBy(kw) } : null;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
   const hits: RankedHit[] = [];
   for (const seq of candidates) {
@@ -170,7 +185,11 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     // otherwise the blend is the same in every namespace, so merged results stay comparable.
     if (p.mode === "vector" || (useVector && !queryHasTerms)) relevance = vector;
     else if (p.mode === "keyword" || !useVector) relevance = keyword;
-    else relevance = HYBRID_ALPHA * vector + (1 - HYBRID_ALPHA) * keyword;
+    else if (rrf) {
+      const rv = rrf.v.get(seq);
+      const rk = rrf.k.get(seq);
+      relevance = ((rv ? 1 / (RRF_K + rv) : 0) + (rk ? 1 / (RRF_K + rk) : 0)) / (2 / (RRF_K + 1));
+    } else relevance = p.alpha * vector + (1 - p.alpha) * keyword;
     const graph = p.graph?.scores.get(seq) ?? 0;
     if (p.graph) relevance = (1 - p.graph.weight) * relevance + p.graph.weight * graph;
     const ret = retention({

@@ -191,6 +191,46 @@ describe("ranking details", () => {
     expect(strict.every((h) => h.score >= 0.99)).toBe(true);
   });
 
+  it("fuses by reciprocal rank with fusion: rrf, and validates fusion options", async () => {
+    env = await openTempEngine();
+    await env.loci.memory.addMany({
+      namespace: "f",
+      memories: [
+        { content: "alpha beta gamma" },
+        { content: "alpha beta" },
+        { content: "alpha" },
+        { content: "delta" },
+      ],
+    });
+    const hits = await env.loci.memory.search({
+      namespace: "f",
+      query: "alpha beta gamma",
+      fusion: "rrf",
+      limit: 4,
+    });
+    expect(hits[0]!.memory.content).toBe("alpha beta gamma");
+    // Best on both sides: rank 1 twice gives the maximum, scaled to exactly 1.
+    expect(hits[0]!.scores.relevance).toBeCloseTo(1, 10);
+    for (const h of hits) expect(h.scores.relevance).toBeLessThanOrEqual(1);
+    const weighted = await env.loci.memory.search({
+      namespace: "f",
+      query: "alpha beta gamma",
+      vectorWeight: 1,
+      limit: 4,
+    });
+    for (const h of weighted) expect(h.scores.relevance).toBeCloseTo(h.scores.vector, 10);
+    await expect(
+      env.loci.memory.search({ namespace: "f", query: "x", fusion: "max" as never }),
+    ).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    await expect(
+      env.loci.memory.search({ namespace: "f", query: "x", vectorWeight: 2 }),
+    ).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+  });
+
   it("recall is search with topK", async () => {
     env = await openTempEngine();
     await env.loci.memory.addMany({

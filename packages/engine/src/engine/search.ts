@@ -22,7 +22,17 @@ import type { EngineCore } from "./core.js";
 import { GRAPH_LIMITS } from "./graph-model.js";
 import { graphScores } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
-import { type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
+import { HYBRID_ALPHA, type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
+
+function assertFusion(value: unknown): "weighted" | "rrf" {
+  if (value !== "weighted" && value !== "rrf") {
+    throw new ValidationError({
+      message: 'fusion must be "weighted" or "rrf"',
+      details: { field: "fusion" },
+    });
+  }
+  return value;
+}
 
 const MAX_NAMESPACES = 64;
 
@@ -90,6 +100,11 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     recencyWeight:
       opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),
     minScore: opts.minScore === undefined ? 0 : assertNumberInRange(opts.minScore, "minScore", 0, 1),
+    fusion: opts.fusion === undefined ? "weighted" : assertFusion(opts.fusion),
+    alpha:
+      opts.vectorWeight === undefined
+        ? HYBRID_ALPHA
+        : assertNumberInRange(opts.vectorWeight, "vectorWeight", 0, 1),
     now: core.clock.now(),
   };
   const runtimes = await Promise.all(names.map((n) => core.runtime(n)));

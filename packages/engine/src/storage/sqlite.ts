@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
-import { ConflictError, NotFoundError, StorageError } from "../errors.js";
+import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
 import type { NamespaceConfig } from "../types.js";
 import type { NamespaceRecord, NamespaceStore, StorageDriver } from "./driver.js";
 import { SqliteNamespaceStore } from "./sqlite-namespace.js";
@@ -30,6 +30,14 @@ export interface SqliteDriverOptions {
    * @default "FULL"
    */
   synchronous?: "FULL" | "NORMAL";
+  /**
+   * A 32-byte key: every database file (catalog and namespaces, their WAL included) is encrypted
+   * with it (SQLite3MultipleCiphers, ChaCha20-Poly1305). Index snapshots are then never written,
+   * since hnswlib writes plaintext files; the ANN index is rebuilt from the database on open.
+   */
+  encryptionKey?: Buffer;
+  /** Older keys tried when `encryptionKey` does not open a file (a file opened so is re-keyed). */
+  previousKeys?: readonly Buffer[];
 }
 
 interface CatalogRow {
@@ -41,22 +49,56 @@ interface CatalogRow {
   updated_at: number;
 }
 
-function openDatabase(file: string, synchronous: "FULL" | "NORMAL"): Database.Database {
-  try {
-    const db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${synchronous}`);
-    db.pragma("busy_timeout = 5000");
-    db.pragma("foreign_keys = ON");
-    const mode = db.pragma("journal_mode", { simple: true });
-    if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
-    return db;
-  } catch (err) {
-    throw new StorageError({
-      message: `cannot open database ${file}: ${(err as Error).message}`,
-      cause: err,
-    });
+/** Sets the WAL pragmas; the first statement also proves the key (SQLITE_NOTADB otherwise). */
+function configure(db: Database.Database, synchronous: "FULL" | "NORMAL"): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  const mode = db.pragma("journal_mode", { simple: true });
+  if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+}
+
+/** Re-encrypts an open database with `key` (rekey needs a rollback journal, then WAL again). */
+function rekeyDatabase(db: Database.Database, key: Buffer): void {
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.pragma("journal_mode = DELETE");
+  db.rekey(key);
+  db.pragma("journal_mode = WAL");
+}
+
+/**
+ * Opens a database with the first of `keys` that fits (none: plaintext). A file opened with an older
+ * key is re-encrypted with the current one (`keys[0]`), so an interrupted key rotation heals itself.
+ */
+function openDatabase(
+  file: string,
+  synchronous: "FULL" | "NORMAL",
+  keys: readonly Buffer[],
+): Database.Database {
+  const attempts: (Buffer | null)[] = keys.length > 0 ? [...keys] : [null];
+  for (const [i, key] of attempts.entries()) {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(file);
+      if (key) db.key(key);
+      configure(db, synchronous);
+      if (i > 0 && keys[0]) rekeyDatabase(db, keys[0]);
+      return db;
+    } catch (err) {
+      db?.close();
+      const notADb = (err as { code?: string }).code === "SQLITE_NOTADB";
+      if (notADb && i < attempts.length - 1) continue;
+      throw new StorageError({
+        message: notADb
+          ? `cannot open ${file}: ${keys.length ? "wrong encryption key" : "the file is encrypted (or not a database)"}`
+          : `cannot open database ${file}: ${(err as Error).message}`,
+        details: notADb ? { reason: keys.length ? "wrong_key" : "encrypted" } : {},
+        cause: err,
+      });
+    }
   }
+  throw new StorageError({ message: `cannot open ${file}` });
 }
 
 /** A {@link StorageDriver} keeping one SQLite file per namespace. */
@@ -64,15 +106,25 @@ export class SqliteDriver implements StorageDriver {
   readonly kind = "sqlite";
   readonly #dir: string;
   readonly #sync: "FULL" | "NORMAL";
+  #keys: Buffer[];
   readonly #catalog: Database.Database;
   readonly #open = new Map<string, SqliteNamespaceStore>();
 
   constructor(opts: SqliteDriverOptions) {
     this.#dir = opts.dir;
     this.#sync = opts.synchronous ?? "FULL";
+    for (const k of [opts.encryptionKey, ...(opts.previousKeys ?? [])]) {
+      if (k !== undefined && (!Buffer.isBuffer(k) || k.length !== 32)) {
+        throw new ValidationError({
+          message: "encryption keys must be 32-byte Buffers",
+          details: { field: "encryptionKey" },
+        });
+      }
+    }
+    this.#keys = opts.encryptionKey ? [opts.encryptionKey, ...(opts.previousKeys ?? [])] : [];
     mkdirSync(join(this.#dir, "namespaces"), { recursive: true });
     mkdirSync(join(this.#dir, "indexes"), { recursive: true });
-    this.#catalog = openDatabase(join(this.#dir, "catalog.db"), this.#sync);
+    this.#catalog = openDatabase(join(this.#dir, "catalog.db"), this.#sync, this.#keys);
     this.#catalog.exec(`CREATE TABLE IF NOT EXISTS namespaces (
       name TEXT PRIMARY KEY, file_id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
       config TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
@@ -162,11 +214,35 @@ export class SqliteDriver implements StorageDriver {
     const row = this.#row(name);
     if (!row)
       throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
-    const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#sync);
-    const snapshotDir = join(this.#dir, "indexes", row.file_id);
+    const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#sync, this.#keys);
+    // hnswlib writes plaintext index files: an encrypted tenant never persists snapshots.
+    const snapshotDir = this.#keys.length > 0 ? null : join(this.#dir, "indexes", row.file_id);
     const store = new SqliteNamespaceStore(name, db, snapshotDir);
     this.#open.set(name, store);
     return store;
+  }
+
+  /**
+   * Re-encrypts every database with `newKey` (key rotation). New opens use the new key at once and
+   * fall back to the old one, re-keying what they open, so a rotation interrupted by a crash
+   * completes itself on the next open.
+   */
+  async rekey(newKey: Buffer): Promise<void> {
+    if (!Buffer.isBuffer(newKey) || newKey.length !== 32) {
+      throw new ValidationError({
+        message: "the new key must be a 32-byte Buffer",
+        details: { field: "newKey" },
+      });
+    }
+    if (this.#keys.length === 0)
+      throw new ValidationError({ message: "cannot rekey an unencrypted data directory" });
+    this.#keys = [newKey, ...this.#keys];
+    rekeyDatabase(this.#catalog, newKey);
+    for (const rec of await this.listNamespaces()) {
+      const store = (await this.openNamespace(rec.name)) as SqliteNamespaceStore;
+      rekeyDatabase(store.database, newKey);
+    }
+    this.#keys = [newKey];
   }
 
   async close(): Promise<void> {
