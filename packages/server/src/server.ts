@@ -43,6 +43,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /** Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written). */
@@ -64,6 +65,21 @@ function parseRateLimit(raw: string | undefined): RateLimitOptions | undefined {
     throw new ValidationError({ message: "LOCI_RATE_LIMIT must be <requests per second>[,<burst>]" });
   }
   return { perSecond: perSecond!, burst: Number.isFinite(burst) ? burst! : Math.max(1, perSecond! * 2) };
+}
+
+/** Reads and discards a request body, up to `max` bytes. */
+async function drain(body: ReadableStream<Uint8Array>, max: number): Promise<void> {
+  const reader = body.getReader();
+  try {
+    for (let n = 0; n <= max; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      n += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away
+  }
 }
 
 /** Starts a Loci server. */
@@ -97,13 +113,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(rateLimit ? { rateLimit } : {}),
   });
 
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   let inflight = 0;
   let idle: (() => void) | null = null;
   const server = serve({
     fetch: async (req: Request) => {
       inflight++;
       try {
-        return await app.fetch(normalizeJson(req));
+        const request = normalizeJson(req);
+        const res = await app.fetch(request);
+        // A response decided before the body was read (401, 403, 404) must still consume it, or the
+        // unread bytes on the keep-alive socket break the client's next request.
+        if (request.body !== null && !request.bodyUsed) await drain(request.body, bodyLimit);
+        return res;
       } finally {
         if (--inflight === 0) idle?.();
       }
