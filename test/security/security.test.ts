@@ -15,7 +15,10 @@ const table: { cls: string; attempts: number; expected: string; observed: Map<st
 
 function record(cls: string, expected: string, observed: string): void {
   let row = table.find((r) => r.cls === cls);
-  if (!row) table.push((row = { cls, attempts: 0, expected, observed: new Map() }));
+  if (!row) {
+    row = { cls, attempts: 0, expected, observed: new Map() };
+    table.push(row);
+  }
   row.attempts++;
   row.observed.set(observed, (row.observed.get(observed) ?? 0) + 1);
 }
