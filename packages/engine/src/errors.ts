@@ -43,6 +43,8 @@ export const ERROR_CODES = {
     status: 400,
     description: "The pagination cursor is malformed or belongs to another query.",
   },
+  /** A quota (e.g. namespaces per tenant) would be exceeded (409). */
+  QUOTA_EXCEEDED: { status: 409, description: "A quota would be exceeded." },
   /** Another live engine holds the data directory (409). */
   DATA_DIR_LOCKED: { status: 409, description: "Another running engine holds this data directory." },
   /** The client or engine was closed (409). */
@@ -152,7 +154,9 @@ export class NotFoundError extends LociError {
 /** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`). */
 export class ConflictError extends LociError {
   constructor(
-    opts: SubclassOptions & { code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" | "DATA_DIR_LOCKED" },
+    opts: SubclassOptions & {
+      code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" | "DATA_DIR_LOCKED" | "QUOTA_EXCEEDED";
+    },
   ) {
     super(opts);
   }

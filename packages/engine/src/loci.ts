@@ -54,6 +54,8 @@ export interface LociOptions {
    * key, ANN snapshots are never written (they would be plaintext); indexes are rebuilt on open.
    */
   encryptionKey?: Buffer;
+  /** Most namespaces this engine may hold; more fail with QUOTA_EXCEEDED. @default unlimited */
+  maxNamespaces?: number;
   /** Keys tried when `encryptionKey` does not open a file (an interrupted rotation); such files are re-keyed. */
   previousEncryptionKeys?: readonly Buffer[];
 }
@@ -126,6 +128,7 @@ export class Loci implements MemoryClient {
       autoCreateNamespaces: opts.autoCreateNamespaces ?? true,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
       closeEmbedder: opts.embedder === undefined,
+      maxNamespaces: opts.maxNamespaces ?? null,
     });
     return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }

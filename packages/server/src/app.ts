@@ -25,10 +25,15 @@ import { registerNamespaceRoutes } from "./routes/namespaces.js";
 import { registerSearchRoutes } from "./routes/search.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
 import { registerSystemRoutes } from "./routes/system.js";
+import { registerTenantRoutes } from "./routes/tenants.js";
+import type { TenantEngines } from "./tenants/engines.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  engine: MemoryClient;
+  /** The engine of a tenant. */
+  engineFor: (tenant: string) => Promise<MemoryClient>;
+  /** Tenant management for root (`POST/GET/DELETE /v1/tenants`). */
+  tenants?: TenantEngines | null;
   /** The key store; `null` turns authentication off (every request acts as root). */
   keys: KeyStore | null;
   /** Where key operations and denied requests are recorded. */
@@ -50,7 +55,8 @@ function errorBody(code: string, message: string, details?: Record<string, unkno
 /** Builds the app; returns it with the shared route context (for shutdown and metrics). */
 export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext } {
   const ctx: RouteContext = {
-    engine: opts.engine,
+    engine: (c) => opts.engineFor(c.get("principal").tenant),
+    tenants: opts.tenants ?? null,
     keys: opts.keys,
     metrics: new Metrics(),
     audit: opts.audit,
@@ -147,6 +153,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
   registerGraphRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerTenantRoutes(app, ctx);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -13,6 +13,7 @@ import type { KeyStore } from "./auth/key-store.js";
 import { can, type Permission, type Principal } from "./auth/scopes.js";
 import type { Metrics } from "./metrics.js";
 import { ErrorSchema } from "./schemas.js";
+import type { TenantEngines } from "./tenants/engines.js";
 
 /** Hono environment of the app. */
 export type Env = { Variables: { principal: Principal } };
@@ -21,7 +22,10 @@ export type LociApp = OpenAPIHono<Env>;
 
 /** Shared state of the route handlers. */
 export interface RouteContext {
-  engine: MemoryClient;
+  /** The engine of the caller's tenant (resolved from the API key only). */
+  engine: (c: Context<Env>) => Promise<MemoryClient>;
+  /** Tenant management (root only); `null` when the server runs without tenants (auth off). */
+  tenants: TenantEngines | null;
   /** `null` when authentication is off (LOCI_AUTH=off). */
   keys: KeyStore | null;
   metrics: Metrics;

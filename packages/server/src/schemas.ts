@@ -193,6 +193,7 @@ export const KeyCreateSchema = z
     admin: z.boolean().optional(),
     scopes: z.array(ScopeSchema).optional(),
     expires_at: Time.optional(),
+    tenant: z.string().optional().openapi({ description: "Root only: the tenant the key belongs to" }),
   })
   .strict()
   .openapi("KeyCreate", {

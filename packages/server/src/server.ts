@@ -6,12 +6,15 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Embedder, Loci, ValidationError } from "@loci/engine";
+import { type Embedder, type Loci, ValidationError } from "@loci/engine";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
 import { AuditLog } from "./audit.js";
 import { KeyStore } from "./auth/key-store.js";
 import type { RateLimitOptions } from "./rate-limit.js";
+import { TenantEngines } from "./tenants/engines.js";
+import { loadMasterKey } from "./tenants/master-key.js";
+import { TenantStore } from "./tenants/tenant-store.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -30,6 +33,10 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Per-key rate limit (env LOCI_RATE_LIMIT=<per second>,<burst>). @default 100/s, bursts of 200 */
   rateLimit?: RateLimitOptions;
+  /** Master key wrapping the tenants' data keys (else LOCI_MASTER_KEY, else `<dataDir>/system/master.key`). */
+  masterKey?: string;
+  /** Namespaces one tenant may hold. @default 10000 */
+  maxNamespacesPerTenant?: number;
   /** Called with a newly generated root key (default: printed to stderr). */
   onRootKey?: (key: string) => void;
 }
@@ -93,7 +100,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const logger = opts.logger ?? pino({ level: process.env.LOCI_LOG_LEVEL ?? "info" });
   const dataDir = opts.dataDir ?? process.env.LOCI_DATA_DIR ?? "./loci-data";
-  const engine = await Loci.open({ dataDir, embedder: opts.embedder });
+  // Tenants: each with its own directory and data key, wrapped by the master key. A wrong master
+  // key fails here, before anything is served.
+  const store = new TenantStore({
+    dataDir,
+    masterKey: loadMasterKey({ dataDir, ...(opts.masterKey ? { masterKey: opts.masterKey } : {}) }),
+  });
+  const tenants = new TenantEngines({
+    dataDir,
+    embedder: opts.embedder,
+    store,
+    logger,
+    now: Date.now,
+    maxNamespaces: opts.maxNamespacesPerTenant ?? Number(process.env.LOCI_MAX_NAMESPACES ?? 10_000),
+  });
+  tenants.ensureDefault();
+  let engine: Loci;
+  try {
+    engine = await tenants.engine("default");
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const keys = auth ? new KeyStore({ dataDir }) : null;
   const generated = keys?.ensureRoot(opts.rootKey ?? process.env.LOCI_ROOT_KEY);
   if (generated) {
@@ -105,7 +133,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const audit = new AuditLog({ dataDir });
   const rateLimit = opts.rateLimit ?? parseRateLimit(process.env.LOCI_RATE_LIMIT);
   const { app, ctx } = createApp({
-    engine,
+    engineFor: (tenant) => tenants.engine(tenant),
+    tenants,
     keys,
     audit,
     logger,
@@ -161,7 +190,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         http.closeAllConnections();
         await closed;
-        await engine.close();
+        await tenants.close();
+        store.close();
         keys?.close();
         audit.close();
       })();

@@ -22,6 +22,8 @@ export interface EngineCoreOptions {
   snapshotEvery: number;
   /** Close the embedder with the engine (true when the engine created it). */
   closeEmbedder: boolean;
+  /** Most namespaces this engine may hold (`null`: unlimited). */
+  maxNamespaces?: number | null;
 }
 
 /** Shared state of one engine instance. */
@@ -34,6 +36,7 @@ export class EngineCore {
   readonly events = new EventHub();
   readonly #snapshotEvery: number;
   readonly #closeEmbedder: boolean;
+  readonly #maxNamespaces: number | null;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
   #closed = false;
 
@@ -44,11 +47,23 @@ export class EngineCore {
     this.autoCreateNamespaces = opts.autoCreateNamespaces;
     this.#snapshotEvery = opts.snapshotEvery;
     this.#closeEmbedder = opts.closeEmbedder;
+    this.#maxNamespaces = opts.maxNamespaces ?? null;
   }
 
   /** Throws `CLOSED` once the engine is closed. */
   assertOpen(): void {
     if (this.#closed) throw new ConflictError({ code: "CLOSED", message: "the Loci engine has been closed" });
+  }
+
+  /** Throws QUOTA_EXCEEDED when one more namespace would pass `maxNamespaces`. */
+  async assertNamespaceQuota(): Promise<void> {
+    if (this.#maxNamespaces === null) return;
+    if ((await this.driver.listNamespaces()).length >= this.#maxNamespaces) {
+      throw new ConflictError({
+        code: "QUOTA_EXCEEDED",
+        message: `this tenant already holds the maximum of ${this.#maxNamespaces} namespaces`,
+      });
+    }
   }
 
   /** The catalog record of a namespace. @throws {NotFoundError} NAMESPACE_NOT_FOUND */
@@ -73,6 +88,7 @@ export class EngineCore {
     const opening = (async () => {
       let record = await this.driver.getNamespace(name);
       if (!record && opts.create && this.autoCreateNamespaces) {
+        await this.assertNamespaceQuota();
         const now = this.clock.now();
         record = {
           name,

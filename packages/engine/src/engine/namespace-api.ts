@@ -33,6 +33,7 @@ export class NamespaceService implements NamespaceApi {
     const description = opts.description === undefined ? "" : assertDescription(opts.description);
     const config = mergeConfig(DEFAULT_NAMESPACE_CONFIG, (opts.config ?? {}) as Record<string, unknown>);
     const now = this.#core.clock.now();
+    await this.#core.assertNamespaceQuota();
     await this.#core.driver.createNamespace({ name, description, config, createdAt: now, updatedAt: now });
     return this.#toPublic(name);
   }

@@ -184,6 +184,13 @@ export class KeyStore {
     return info(this.#row(id)!);
   }
 
+  /** Revokes every key of a tenant (it was deleted). */
+  revokeTenant(tenant: string, now: number): void {
+    this.#db
+      .prepare("UPDATE keys SET revoked_at = ? WHERE tenant = ? AND revoked_at IS NULL AND id != 'root'")
+      .run(now, tenant);
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }

@@ -51,7 +51,7 @@ export function registerEventRoutes(app: LociApp, ctx: RouteContext): void {
       // Subscribe before streaming so errors (unknown namespace, bad types) are proper JSON responses.
       const queue: string[][] = [];
       let wake: (() => void) | null = null;
-      const sub = await ctx.engine.events.subscribe(
+      const sub = await (await ctx.engine(c)).events.subscribe(
         { namespace: ns, ...(since === undefined ? {} : { since }), ...(types ? { types } : {}) },
         (e) => {
           queue.push([String(e.seq), e.type, JSON.stringify(wire.eventToWire(e))]);

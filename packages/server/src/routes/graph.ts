@@ -1,8 +1,17 @@
 /** Knowledge-graph routes under `/v1/namespaces/{ns}/graph`. */
+
 import { createRoute, z } from "@hono/zod-openapi";
 import { graphWire as g } from "@loci/client";
 import type { EdgeInput, GraphDirection } from "@loci/engine";
-import { errorResponses, json, type LociApp, type RouteContext, requireNamespace } from "../context.js";
+import type { Context } from "hono";
+import {
+  type Env,
+  errorResponses,
+  json,
+  type LociApp,
+  type RouteContext,
+  requireNamespace,
+} from "../context.js";
 import {
   EdgeBatchSchema,
   EdgeInputSchema,
@@ -34,7 +43,7 @@ const edgeInput = (e: EdgeWire): EdgeInput => ({
 });
 
 export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
-  const kg = () => ctx.engine.knowledgeGraph;
+  const kg = async (c: Context<Env>) => (await ctx.engine(c)).knowledgeGraph;
 
   app.openapi(
     createRoute({
@@ -49,7 +58,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const edge = await kg().addEdge({ namespace: ns, ...edgeInput(c.req.valid("json")) });
+      const edge = await (await kg(c)).addEdge({ namespace: ns, ...edgeInput(c.req.valid("json")) });
       return c.json(g.edgeToWire(edge) as never, 201);
     },
   );
@@ -67,7 +76,10 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const edges = await kg().addEdges({ namespace: ns, edges: c.req.valid("json").edges.map(edgeInput) });
+      const edges = await (await kg(c)).addEdges({
+        namespace: ns,
+        edges: c.req.valid("json").edges.map(edgeInput),
+      });
       return c.json({ items: edges.map(g.edgeToWire) } as never, 201);
     },
   );
@@ -89,7 +101,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const b = c.req.valid("json");
-      const removed = await kg().removeEdge({
+      const removed = await (await kg(c)).removeEdge({
         namespace: ns,
         source: b.source,
         target: b.target,
@@ -113,7 +125,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
       const b = c.req.valid("json");
-      const result = await kg().traverse({
+      const result = await (await kg(c)).traverse({
         namespace: ns,
         start: b.start,
         ...(b.max_depth === undefined ? {} : { maxDepth: b.max_depth }),
@@ -139,7 +151,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
       const b = c.req.valid("json");
-      const path = await kg().shortestPath({
+      const path = await (await kg(c)).shortestPath({
         namespace: ns,
         from: b.from,
         to: b.to,
@@ -165,7 +177,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns, type, name } = c.req.valid("param");
       requireNamespace(c, ns, "read");
       return c.json(
-        g.entityToWire(await kg().getEntity({ namespace: ns, entity: { type, name } })) as never,
+        g.entityToWire(await (await kg(c)).getEntity({ namespace: ns, entity: { type, name } })) as never,
         200,
       );
     },
@@ -185,7 +197,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns, type, name } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const properties = c.req.valid("json").properties as Record<string, never> | undefined;
-      const entity = await kg().upsertEntity({
+      const entity = await (await kg(c)).upsertEntity({
         namespace: ns,
         entity: { type, name },
         ...(properties ? { properties } : {}),
@@ -207,8 +219,8 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns, type, name } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      if (!(await kg().removeEntity({ namespace: ns, entity: { type, name } }))) {
-        await kg().getEntity({ namespace: ns, entity: { type, name } }); // throws ENTITY_NOT_FOUND
+      if (!(await (await kg(c)).removeEntity({ namespace: ns, entity: { type, name } }))) {
+        await (await kg(c)).getEntity({ namespace: ns, entity: { type, name } }); // throws ENTITY_NOT_FOUND
       }
       return c.body(null, 204);
     },
@@ -234,7 +246,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns, type, name } = c.req.valid("param");
       requireNamespace(c, ns, "read");
       const q = c.req.valid("query");
-      const items = await kg().neighbors({
+      const items = await (await kg(c)).neighbors({
         namespace: ns,
         entity: { type, name },
         ...(q.direction === undefined ? {} : { direction: q.direction }),
@@ -263,7 +275,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      return c.json(g.exportToWire(await kg().export({ namespace: ns })) as never, 200);
+      return c.json(g.exportToWire(await (await kg(c)).export({ namespace: ns })) as never, 200);
     },
   );
 
@@ -284,7 +296,7 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const b = c.req.valid("json");
-      const result = await kg().import({
+      const result = await (await kg(c)).import({
         namespace: ns,
         data: g.exportFromWire(b.data as Record<string, unknown>),
       });

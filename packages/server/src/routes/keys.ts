@@ -1,6 +1,6 @@
 /** API-key routes (admin): `POST|GET /v1/keys`, `DELETE /v1/keys/{id}`. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { toLociError, ValidationError } from "@loci/engine";
+import { LociError, toLociError, ValidationError } from "@loci/engine";
 import { type ApiKeyInfo, validateScopes } from "../auth/key-store.js";
 import { errorResponses, json, type LociApp, type RouteContext, requireAdmin } from "../context.js";
 import { KeyCreateSchema, KeySchema } from "../schemas.js";
@@ -54,6 +54,18 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
         });
       }
       const scopes = body.admin ? [] : validateScopes(body.scopes);
+      let tenant = principal.tenant;
+      if (body.tenant !== undefined) {
+        if (principal.role !== "root")
+          throw new LociError({
+            code: "FORBIDDEN",
+            message: "only the root key creates keys for other tenants",
+          });
+        if (!ctx.tenants?.list().some((t) => t.name === body.tenant)) {
+          throw new LociError({ code: "NOT_FOUND", message: `no tenant "${body.tenant}"` });
+        }
+        tenant = body.tenant;
+      }
       let expiresAt: number | null = null;
       if (body.expires_at !== undefined) {
         expiresAt = typeof body.expires_at === "number" ? body.expires_at : Date.parse(body.expires_at);
@@ -66,7 +78,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
       }
       try {
         const { key, info } = keysOf(ctx).create({
-          tenant: principal.tenant,
+          tenant,
           name,
           role: body.admin ? "admin" : "scoped",
           scopes,
@@ -79,7 +91,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
         );
         ctx.audit.record({
           at: ctx.now(),
-          tenant: principal.tenant,
+          tenant,
           keyId: principal.keyId,
           action: "key.created",
           target: info.id,

@@ -46,7 +46,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const memory = await ctx.engine.memory.add({ namespace: ns, ...input(c.req.valid("json")) });
+      const memory = await (await ctx.engine(c)).memory.add({ namespace: ns, ...input(c.req.valid("json")) });
       return c.json(wire.memoryToWire(memory) as never, 201);
     },
   );
@@ -71,7 +71,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const memories = c.req.valid("json").memories.map((m) => input(m));
-      const added = await ctx.engine.memory.addMany({ namespace: ns, memories });
+      const added = await (await ctx.engine(c)).memory.addMany({ namespace: ns, memories });
       return c.json({ items: added.map(wire.memoryToWire) } as never, 201);
     },
   );
@@ -97,7 +97,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       requireNamespace(c, ns, "read");
       const q = c.req.valid("query");
       const filter = parseFilterParam(q.filter);
-      const page = await ctx.engine.memory.list({
+      const page = await (await ctx.engine(c)).memory.list({
         namespace: ns,
         ...(q.session_id === undefined ? {} : { sessionId: q.session_id }),
         ...(filter === undefined ? {} : { filter }),
@@ -121,7 +121,10 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns, id } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      return c.json(wire.memoryToWire(await ctx.engine.memory.get({ namespace: ns, id })) as never, 200);
+      return c.json(
+        wire.memoryToWire(await (await ctx.engine(c)).memory.get({ namespace: ns, id })) as never,
+        200,
+      );
     },
   );
 
@@ -143,7 +146,9 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       requireNamespace(c, ns, "write");
       const patch = wire.memoryPatchFromWire(c.req.valid("json"));
       return c.json(
-        wire.memoryToWire(await ctx.engine.memory.update({ namespace: ns, id, ...patch })) as never,
+        wire.memoryToWire(
+          await (await ctx.engine(c)).memory.update({ namespace: ns, id, ...patch }),
+        ) as never,
         200,
       );
     },
@@ -162,7 +167,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns, id } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      if (!(await ctx.engine.memory.delete({ namespace: ns, id }))) {
+      if (!(await (await ctx.engine(c)).memory.delete({ namespace: ns, id }))) {
         throw new NotFoundError({ code: "MEMORY_NOT_FOUND", message: `memory "${id}" not found in "${ns}"` });
       }
       return c.body(null, 204);

@@ -39,7 +39,7 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const body = c.req.valid("json");
       requireNamespace(c, body.name, "write");
-      const ns = await ctx.engine.namespace.create({
+      const ns = await (await ctx.engine(c)).namespace.create({
         name: body.name,
         ...(body.description === undefined ? {} : { description: body.description }),
         ...(body.config ? { config: wire.configFromWire(body.config) } : {}),
@@ -65,7 +65,7 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       const { cursor, limit } = c.req.valid("query");
       const principal = c.get("principal");
       if (principal.role !== "scoped") {
-        const page = await ctx.engine.namespace.list({
+        const page = await (await ctx.engine(c)).namespace.list({
           ...(cursor === undefined ? {} : { cursor }),
           ...(limit === undefined ? {} : { limit }),
         });
@@ -80,7 +80,7 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       const visible: Namespace[] = [];
       let more = false;
       for (let engineCursor: string | undefined; ; ) {
-        const page = await ctx.engine.namespace.list({
+        const page = await (await ctx.engine(c)).namespace.list({
           limit: 1000,
           ...(engineCursor ? { cursor: engineCursor } : {}),
         });
@@ -110,7 +110,10 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      return c.json(wire.namespaceToWire(await ctx.engine.namespace.get({ namespace: ns })) as never, 200);
+      return c.json(
+        wire.namespaceToWire(await (await ctx.engine(c)).namespace.get({ namespace: ns })) as never,
+        200,
+      );
     },
   );
 
@@ -131,7 +134,7 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireAdmin(c);
       const body = c.req.valid("json");
-      const updated = await ctx.engine.namespace.configure({
+      const updated = await (await ctx.engine(c)).namespace.configure({
         namespace: ns,
         ...(body.description === undefined ? {} : { description: body.description }),
         ...(body.config ? wire.configFromWire(body.config) : {}),
@@ -153,8 +156,8 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireAdmin(c);
-      if (!(await ctx.engine.namespace.delete({ namespace: ns }))) {
-        await ctx.engine.namespace.get({ namespace: ns }); // throws NAMESPACE_NOT_FOUND (or INVALID_NAMESPACE)
+      if (!(await (await ctx.engine(c)).namespace.delete({ namespace: ns }))) {
+        await (await ctx.engine(c)).namespace.get({ namespace: ns }); // throws NAMESPACE_NOT_FOUND (or INVALID_NAMESPACE)
       }
       return c.body(null, 204);
     },

@@ -28,7 +28,7 @@ export function registerSearchRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      const results = await ctx.engine.memory.search({
+      const results = await (await ctx.engine(c)).memory.search({
         ...wire.searchFromWire(c.req.valid("json")),
         namespace: ns,
       });
@@ -58,7 +58,7 @@ export function registerSearchRoutes(app: LociApp, ctx: RouteContext): void {
         });
       }
       for (const ns of body.namespaces) requireNamespace(c, ns, "read");
-      const results = await ctx.engine.memory.search(wire.searchFromWire(body));
+      const results = await (await ctx.engine(c)).memory.search(wire.searchFromWire(body));
       return c.json({ results: results.map(wire.resultToWire) } as never, 200);
     },
   );

@@ -26,7 +26,7 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const body = (c.req.valid("json") ?? {}) as { metadata?: Record<string, never>; id?: string };
-      const session = await ctx.engine.session.create({
+      const session = await (await ctx.engine(c)).session.create({
         namespace: ns,
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
         ...(body.id === undefined ? {} : { id: body.id }),
@@ -56,7 +56,7 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
       requireNamespace(c, ns, "read");
       const q = c.req.valid("query");
       const filter = parseFilterParam(q.filter);
-      const page = await ctx.engine.session.list({
+      const page = await (await ctx.engine(c)).session.list({
         namespace: ns,
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(filter === undefined ? {} : { filter }),
@@ -83,7 +83,10 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns, id } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      return c.json(wire.sessionToWire(await ctx.engine.session.get({ namespace: ns, id })) as never, 200);
+      return c.json(
+        wire.sessionToWire(await (await ctx.engine(c)).session.get({ namespace: ns, id })) as never,
+        200,
+      );
     },
   );
 
@@ -100,7 +103,10 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns, id } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      return c.json(wire.sessionToWire(await ctx.engine.session.end({ namespace: ns, id })) as never, 200);
+      return c.json(
+        wire.sessionToWire(await (await ctx.engine(c)).session.end({ namespace: ns, id })) as never,
+        200,
+      );
     },
   );
 }
