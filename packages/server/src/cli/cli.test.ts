@@ -61,6 +61,12 @@ describe("loci CLI", () => {
     expect(denied.stderr).toContain("UNAUTHENTICATED");
     expect((await loci(["namespaces", "list"])).stdout).toContain("team-x\t0\tshared");
     expect((await loci(["bogus"])).code).toBe(2);
+    expect((await loci(["tenants", "create", "acme"])).stdout).toContain("created tenant acme");
+    const acme = await loci(["keys", "create", "--admin", "--tenant", "acme"]);
+    expect(acme.code).toBe(0);
+    expect((await loci(["tenants", "rekey", "acme"])).stdout).toContain("now v2");
+    expect((await loci(["tenants", "list"])).stdout).toMatch(/acme\tencrypted\tkey v2/);
+    expect((await loci(["tenants", "delete", "acme"])).stdout).toContain("deleted tenant acme");
   });
 
   it("exports JSONL and re-imports it idempotently, resuming after an interruption", async () => {

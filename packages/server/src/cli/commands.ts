@@ -16,6 +16,7 @@ export async function keysCommand(argv: string[]): Promise<void> {
     admin: { type: "boolean" },
     scope: { type: "string", multiple: true },
     "expires-at": { type: "string" },
+    tenant: { type: "string" },
   });
   const client = clientFrom(values);
   const sub = positional(positionals, 0, "create|list|revoke");
@@ -26,6 +27,7 @@ export async function keysCommand(argv: string[]): Promise<void> {
         ? { admin: true }
         : { scopes: scopesFrom((values.scope as string[] | undefined) ?? []) }),
       ...(values["expires-at"] ? { expires_at: values["expires-at"] } : {}),
+      ...(values.tenant ? { tenant: values.tenant } : {}),
     };
     const { body: key } = await client.http.request<{ id: string; key: string }>({
       method: "POST",
@@ -102,4 +104,29 @@ export async function searchCommand(argv: string[]): Promise<void> {
     );
   }
   if (results.length === 0) console.log("(no results)");
+}
+
+export async function tenantsCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {});
+  const client = clientFrom(values);
+  const sub = positional(positionals, 0, "create|list|delete|rekey");
+  const name = () => encodeURIComponent(positional(positionals, 1, "name"));
+  if (sub === "create") {
+    const { body } = await client.http.request<{ name: string }>({
+      method: "POST",
+      path: "/v1/tenants",
+      body: { name: positional(positionals, 1, "name") },
+      safe: false,
+    });
+    console.log(`created tenant ${body.name} (create its first admin key: loci keys create --admin --tenant ${body.name})`);
+  } else if (sub === "list") {
+    const { body } = await client.http.request<{ items: Record<string, unknown>[] }>({ method: "GET", path: "/v1/tenants", safe: true });
+    for (const t of body.items) console.log(`${t.name}\t${t.encrypted ? "encrypted" : "plaintext"}\tkey v${t.key_version}\t${t.created_at}`);
+  } else if (sub === "delete") {
+    await client.http.request({ method: "DELETE", path: `/v1/tenants/${name()}`, safe: false });
+    console.log(`deleted tenant ${positionals[1]} (its key is destroyed)`);
+  } else if (sub === "rekey") {
+    const { body } = await client.http.request<{ key_version: number }>({ method: "POST", path: `/v1/tenants/${name()}/rekey`, safe: false });
+    console.log(`rotated the key of ${positionals[1]} (now v${body.key_version})`);
+  } else throw new UsageError(`unknown tenants command "${sub}"`);
 }

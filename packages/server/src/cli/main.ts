@@ -3,7 +3,8 @@
  * The `loci` command line.
  *
  *   loci serve [--port 3300] [--host 127.0.0.1] [--data-dir ./loci-data] [--embedder use-lite|hash|openai]
- *   loci keys create [--name N] (--admin | --scope "researcher,team-*:read,write" …) | keys list | keys revoke <id>
+ *   loci keys create [--name N] [--tenant T] (--admin | --scope "researcher,team-*:read,write" …) | keys list | keys revoke <id>
+ *   loci tenants create <name> | list | delete <name> | rekey <name>
  *   loci namespaces list | create <name> [--description D] | delete <name>
  *   loci export <namespace> [-o file.jsonl]        loci import <namespace> <file.jsonl> [--batch 500]
  *   loci search <namespace> <query> [--limit N] [--mode hybrid|vector|keyword] [--filter JSON]
@@ -13,7 +14,7 @@
  */
 import { LociError } from "@loci/engine";
 import { UsageError } from "./args.js";
-import { keysCommand, namespacesCommand, searchCommand } from "./commands.js";
+import { keysCommand, namespacesCommand, searchCommand, tenantsCommand } from "./commands.js";
 import { serveCommand } from "./serve.js";
 import { exportCommand, importCommand } from "./transfer.js";
 
@@ -21,6 +22,7 @@ const USAGE = `usage: loci <command>
 
   serve        start the REST server (default port 3300)
   keys         create | list | revoke API keys
+  tenants      create | list | delete | rekey tenants (root key)
   namespaces   list | create | delete namespaces
   export       write a namespace's memories as JSONL
   import       load JSONL into a namespace (idempotent, resumable)
@@ -35,6 +37,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   export: exportCommand,
   import: importCommand,
   search: searchCommand,
+  tenants: tenantsCommand,
 };
 
 const [name, ...rest] = process.argv.slice(2);
