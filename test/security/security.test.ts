@@ -125,7 +125,11 @@ describe("authorization matrix", () => {
     const leaked: string[] = [];
     for (const route of ROUTES) {
       const status = await send(route, evil, leaked);
-      record("other tenant's admin key", "own tenant only; no victim data", status < 500 ? `${status}` : "5xx");
+      record(
+        "other tenant's admin key",
+        "own tenant only; no victim data",
+        status < 500 ? `${status}` : "5xx",
+      );
     }
     expect(leaked.join("\n")).not.toContain("secret plan");
     for (const c of classes) {
@@ -140,9 +144,15 @@ describe("authorization matrix", () => {
     expect(await fingerprint()).toBe(before);
     // Encryption at rest: the victim's content appears in no file of the data directory.
     const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
+      readdirSync(dir).flatMap((f) =>
+        statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)],
+      );
     const plaintext = files(t.dataDir).filter((f) => readFileSync(f).includes("secret plan"));
-    record("byte scan of the data directory", "no plaintext", plaintext.length ? `found in ${plaintext.length}` : "none");
+    record(
+      "byte scan of the data directory",
+      "no plaintext",
+      plaintext.length ? `found in ${plaintext.length}` : "none",
+    );
     expect(plaintext).toEqual([]);
     // The other-scope key's namespace listing never shows the victim.
     const listed = (await (await t.fetch("/v1/namespaces", { key: otherScope })).json()) as {

@@ -60,4 +60,4 @@ export type {
 } from "./storage/driver.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
 export type * from "./types.js";
-export { LIMITS } from "./validation.js";
+export { LIMITS, type Limits, resolveLimits } from "./validation.js";

@@ -27,7 +27,7 @@ import type {
   SessionApi,
 } from "./types.js";
 import { lockDirectory } from "./util/dir-lock.js";
-import { assertNamespaceName } from "./validation.js";
+import { assertNamespaceName, type Limits, resolveLimits } from "./validation.js";
 
 /** Options of {@link Loci.open}. */
 export interface LociOptions {
@@ -54,6 +54,8 @@ export interface LociOptions {
    * key, ANN snapshots are never written (they would be plaintext); indexes are rebuilt on open.
    */
   encryptionKey?: Buffer;
+  /** Input limits (content size, batch size, page size, search limit, query size, metadata size, filter bounds). */
+  limits?: Partial<Limits>;
   /** Most namespaces this engine may hold; more fail with QUOTA_EXCEEDED. @default unlimited */
   maxNamespaces?: number;
   /** Keys tried when `encryptionKey` does not open a file (an interrupted rotation); such files are re-keyed. */
@@ -129,6 +131,7 @@ export class Loci implements MemoryClient {
       snapshotEvery: opts.snapshotEvery ?? 10_000,
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
+      limits: resolveLimits(opts.limits),
     });
     return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }

@@ -5,7 +5,53 @@
  * @module
  */
 import { EmbeddingMismatchError, ValidationError } from "./errors.js";
+import { DEFAULT_FILTER_LIMITS, type FilterLimits } from "./filter/types.js";
 import type { JsonValue, Metadata, SearchMode, TimeInput } from "./types.js";
+
+/** Configurable limits (`Loci.open({ limits })`); defaults from {@link LIMITS}. */
+export interface Limits {
+  /** Characters of one memory's content. @default 100000 */
+  contentChars: number;
+  /** Memories or edges per batch. @default 1000 */
+  batchSize: number;
+  /** Items per list page. @default 1000 */
+  pageSize: number;
+  /** Results per search. @default 1000 */
+  searchLimit: number;
+  /** Characters of a search query. @default 10000 */
+  queryChars: number;
+  /** Bytes of metadata (as JSON) per memory, session or edge. @default 65536 */
+  metadataBytes: number;
+  /** Metadata-filter bounds. */
+  filter: FilterLimits;
+}
+
+/** Merges limit overrides over the defaults, checking each is a positive integer. */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const out: Limits = {
+    contentChars: LIMITS.contentChars,
+    batchSize: LIMITS.batchSize,
+    pageSize: LIMITS.pageSize,
+    searchLimit: LIMITS.searchLimit,
+    queryChars: LIMITS.queryChars,
+    metadataBytes: LIMITS.metadataBytes,
+    filter: { ...DEFAULT_FILTER_LIMITS, ...overrides.filter },
+  };
+  for (const key of [
+    "contentChars",
+    "batchSize",
+    "pageSize",
+    "searchLimit",
+    "queryChars",
+    "metadataBytes",
+  ] as const) {
+    const v = overrides[key];
+    if (v === undefined) continue;
+    out[key] = assertInteger(v, `limits.${key}`, 1, 100_000_000);
+  }
+  for (const [k, v] of Object.entries(out.filter)) assertInteger(v, `limits.filter.${k}`, 1, 100_000);
+  return out;
+}
 
 /** Size limits applied to inputs. */
 export const LIMITS = {
@@ -58,13 +104,17 @@ export function assertId(value: unknown, field: string): string {
 }
 
 /** Checks memory content: a non-blank string of at most 100,000 characters. */
-export function assertContent(content: unknown, field = "content"): string {
+export function assertContent(
+  content: unknown,
+  field = "content",
+  max: number = LIMITS.contentChars,
+): string {
   if (typeof content !== "string") fail(`${field} must be a string`, field);
   if (content.trim().length === 0) fail(`${field} must not be empty`, field);
-  if (content.length > LIMITS.contentChars) {
+  if (content.length > max) {
     throw new ValidationError({
       code: "PAYLOAD_TOO_LARGE",
-      message: `${field} has ${content.length} characters; the limit is ${LIMITS.contentChars}`,
+      message: `${field} has ${content.length} characters; the limit is ${max}`,
       details: { field },
     });
   }
@@ -107,17 +157,21 @@ function cloneJson(value: unknown, path: string, depth: number): JsonValue {
 }
 
 /** Validates metadata (a plain JSON object, ≤ 64 KiB) and returns a private deep copy. */
-export function validateMetadata(value: unknown, field = "metadata"): Metadata {
+export function validateMetadata(
+  value: unknown,
+  field = "metadata",
+  maxBytes: number = LIMITS.metadataBytes,
+): Metadata {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail(`${field} must be a JSON object`, field);
   }
   const copy = cloneJson(value, field, 0) as Metadata;
   const bytes = Buffer.byteLength(JSON.stringify(copy));
-  if (bytes > LIMITS.metadataBytes) {
+  if (bytes > maxBytes) {
     throw new ValidationError({
       code: "PAYLOAD_TOO_LARGE",
-      message: `${field} is ${bytes} bytes as JSON; the limit is ${LIMITS.metadataBytes}`,
+      message: `${field} is ${bytes} bytes as JSON; the limit is ${maxBytes}`,
       details: { field },
     });
   }

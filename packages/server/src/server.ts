@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Embedder, type Loci, ValidationError } from "@loci/engine";
+import { type Embedder, type Limits, type Loci, resolveLimits, ValidationError } from "@loci/engine";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
 import { AuditLog } from "./audit.js";
@@ -37,6 +37,11 @@ export interface ServerOptions {
   masterKey?: string;
   /** Namespaces one tenant may hold. @default 10000 */
   maxNamespacesPerTenant?: number;
+  /**
+   * Input limits (content chars, batch size, page size, search limit, query chars, metadata bytes,
+   * filter depth/conditions/list length). Env: LOCI_LIMITS as JSON, e.g. `{"contentChars":20000}`.
+   */
+  limits?: Partial<Limits>;
   /** Called with a newly generated root key (default: printed to stderr). */
   onRootKey?: (key: string) => void;
 }
@@ -113,6 +118,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logger,
     now: Date.now,
     maxNamespaces: opts.maxNamespacesPerTenant ?? Number(process.env.LOCI_MAX_NAMESPACES ?? 10_000),
+    limits: resolveLimits(
+      opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
+    ),
   });
   tenants.ensureDefault();
   let engine: Loci;

@@ -8,7 +8,7 @@ import type { Clock } from "../clock.js";
 import type { Embedder } from "../embed/embedder.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
-import { assertNamespaceName } from "../validation.js";
+import { assertNamespaceName, type Limits } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { EventHub } from "./events.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
@@ -24,6 +24,8 @@ export interface EngineCoreOptions {
   closeEmbedder: boolean;
   /** Most namespaces this engine may hold (`null`: unlimited). */
   maxNamespaces?: number | null;
+  /** Input limits. */
+  limits: Limits;
 }
 
 /** Shared state of one engine instance. */
@@ -32,6 +34,8 @@ export class EngineCore {
   readonly embedder: Embedder;
   readonly clock: Clock;
   readonly autoCreateNamespaces: boolean;
+  /** Input limits of this engine. */
+  readonly limits: Limits;
   /** Event fan-out for every namespace of this engine. */
   readonly events = new EventHub();
   readonly #snapshotEvery: number;
@@ -45,6 +49,7 @@ export class EngineCore {
     this.embedder = opts.embedder;
     this.clock = opts.clock;
     this.autoCreateNamespaces = opts.autoCreateNamespaces;
+    this.limits = opts.limits;
     this.#snapshotEvery = opts.snapshotEvery;
     this.#closeEmbedder = opts.closeEmbedder;
     this.#maxNamespaces = opts.maxNamespaces ?? null;

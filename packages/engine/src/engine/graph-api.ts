@@ -31,7 +31,7 @@ import type {
   GraphUpsertResult,
 } from "../storage/driver.js";
 import type { Metadata } from "../types.js";
-import { assertInteger, LIMITS, validateMetadata } from "../validation.js";
+import { assertInteger, validateMetadata } from "../validation.js";
 import type { EngineCore } from "./core.js";
 import { KnowledgeGraph } from "./graph.js";
 import { exportGraph, parseImport } from "./graph-io.js";
@@ -128,10 +128,10 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
     if (!Array.isArray(opts?.edges)) {
       throw new ValidationError({ message: "edges must be an array", details: { field: "edges" } });
     }
-    if (opts.edges.length > LIMITS.batchSize) {
+    if (opts.edges.length > this.#core.limits.batchSize) {
       throw new ValidationError({
         code: "PAYLOAD_TOO_LARGE",
-        message: `a batch holds at most ${LIMITS.batchSize} edges (got ${opts.edges.length})`,
+        message: `a batch holds at most ${this.#core.limits.batchSize} edges (got ${opts.edges.length})`,
         details: { field: "edges" },
       });
     }

@@ -25,7 +25,6 @@ import {
   assertId,
   assertImportance,
   assertInteger,
-  LIMITS,
   toEpochMs,
   toVector,
   validateMetadata,
@@ -59,8 +58,8 @@ export class MemoryService implements MemoryApi {
     return {
       record: {
         id: input.id === undefined ? uuidv7(now) : assertId(input.id, `${field}.id`),
-        content: assertContent(input.content, `${field}.content`),
-        metadata: validateMetadata(input.metadata, `${field}.metadata`),
+        content: assertContent(input.content, `${field}.content`, this.#core.limits.contentChars),
+        metadata: validateMetadata(input.metadata, `${field}.metadata`, this.#core.limits.metadataBytes),
         sessionId: input.sessionId === undefined ? null : assertId(input.sessionId, `${field}.sessionId`),
         agentId: input.agentId === undefined ? null : assertId(input.agentId, `${field}.agentId`),
         importance:
@@ -171,10 +170,10 @@ export class MemoryService implements MemoryApi {
     if (!Array.isArray(opts?.memories)) {
       throw new ValidationError({ message: "memories must be an array", details: { field: "memories" } });
     }
-    if (opts.memories.length > LIMITS.batchSize) {
+    if (opts.memories.length > this.#core.limits.batchSize) {
       throw new ValidationError({
         code: "PAYLOAD_TOO_LARGE",
-        message: `a batch holds at most ${LIMITS.batchSize} memories (got ${opts.memories.length})`,
+        message: `a batch holds at most ${this.#core.limits.batchSize} memories (got ${opts.memories.length})`,
         details: { field: "memories" },
       });
     }
@@ -205,8 +204,11 @@ export class MemoryService implements MemoryApi {
     const id = assertId(opts.id, "id");
     const now = this.#core.clock.now();
     const patch: MemoryRecordPatch = { updatedAt: now };
-    if (opts.content !== undefined) patch.content = assertContent(opts.content);
-    if (opts.metadata !== undefined) patch.metadata = validateMetadata(opts.metadata);
+    if (opts.content !== undefined)
+      patch.content = assertContent(opts.content, "content", this.#core.limits.contentChars);
+    if (opts.metadata !== undefined) {
+      patch.metadata = validateMetadata(opts.metadata, "metadata", this.#core.limits.metadataBytes);
+    }
     if (opts.importance !== undefined) patch.importance = assertImportance(opts.importance);
     if (opts.expiresAt !== undefined) {
       patch.expiresAt = opts.expiresAt === null ? null : toEpochMs(opts.expiresAt, "expiresAt");
@@ -239,9 +241,10 @@ export class MemoryService implements MemoryApi {
 
   async list(opts: ListMemoriesOptions): Promise<Page<Memory>> {
     const rt = await this.#core.runtime(opts?.namespace);
-    const limit = opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
+    const limit =
+      opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
     const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
-    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter);
+    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
     const tag = queryTag([rt.name, sessionId, opts.filter ?? null]);
     const after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
     const now = this.#core.clock.now();

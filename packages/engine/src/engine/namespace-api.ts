@@ -4,7 +4,7 @@
  * @module
  */
 import type { Namespace, NamespaceApi, NamespaceConfigInput, Page } from "../types.js";
-import { assertDescription, assertInteger, assertNamespaceName, LIMITS } from "../validation.js";
+import { assertDescription, assertInteger, assertNamespaceName } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG, mergeConfig, toNamespace } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
@@ -44,7 +44,8 @@ export class NamespaceService implements NamespaceApi {
 
   async list(opts: { cursor?: string; limit?: number } = {}): Promise<Page<Namespace>> {
     this.#core.assertOpen();
-    const limit = opts.limit === undefined ? 100 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
+    const limit =
+      opts.limit === undefined ? 100 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
     const after = opts.cursor === undefined ? null : decodeCursor(opts.cursor, "namespaces");
     const all = await this.#core.driver.listNamespaces();
     const rest = after === null ? all : all.filter((r) => r.name > String(after));

@@ -14,7 +14,6 @@ import {
   assertMode,
   assertNamespaceName,
   assertNumberInRange,
-  LIMITS,
   toVector,
 } from "../validation.js";
 import { toMemory } from "./convert.js";
@@ -80,9 +79,9 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   if (typeof opts !== "object" || opts === null)
     throw new ValidationError({ message: "search options are required" });
   const names = namespacesOf(opts);
-  if (typeof opts.query !== "string" || opts.query.length > LIMITS.queryChars) {
+  if (typeof opts.query !== "string" || opts.query.length > core.limits.queryChars) {
     throw new ValidationError({
-      message: `query must be a string of at most ${LIMITS.queryChars} characters`,
+      message: `query must be a string of at most ${core.limits.queryChars} characters`,
       details: { field: "query" },
     });
   }
@@ -93,9 +92,10 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   const graph = graphOptions(opts.graph);
   const params: Omit<RankParams, "queryVector" | "graph"> = {
     query: opts.query,
-    limit: opts.limit === undefined ? 10 : assertInteger(opts.limit, "limit", 1, LIMITS.searchLimit),
+    limit: opts.limit === undefined ? 10 : assertInteger(opts.limit, "limit", 1, core.limits.searchLimit),
     mode,
-    predicate: opts.metadataFilter === undefined ? null : compileFilter(opts.metadataFilter),
+    predicate:
+      opts.metadataFilter === undefined ? null : compileFilter(opts.metadataFilter, core.limits.filter),
     sessionId: opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId"),
     recencyWeight:
       opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),

@@ -8,7 +8,7 @@ import { compileFilter } from "../filter/compile.js";
 import type { SessionRecord } from "../storage/driver.js";
 import type { ListSessionsOptions, Metadata, Page, Session, SessionApi } from "../types.js";
 import { uuidv7 } from "../util/ids.js";
-import { assertId, assertInteger, LIMITS, validateMetadata } from "../validation.js";
+import { assertId, assertInteger, validateMetadata } from "../validation.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 
@@ -38,7 +38,7 @@ export class SessionService implements SessionApi {
     const rt = await this.#core.runtime(opts?.namespace, { create: true });
     const now = this.#core.clock.now();
     const id = opts.id === undefined ? uuidv7(now) : assertId(opts.id, "id");
-    const metadata = validateMetadata(opts.metadata);
+    const metadata = validateMetadata(opts.metadata, "metadata", this.#core.limits.metadataBytes);
     const rec = await rt.write(() => rt.store.createSession({ id, metadata, createdAt: now }));
     return toSession(rt.name, rec);
   }
@@ -60,8 +60,9 @@ export class SessionService implements SessionApi {
         details: { field: "status" },
       });
     }
-    const limit = opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, LIMITS.pageSize);
-    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter);
+    const limit =
+      opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
+    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
     const tag = queryTag([rt.name, "sessions", status, opts.filter ?? null]);
     let after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
     const items: Session[] = [];

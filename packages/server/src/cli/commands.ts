@@ -118,15 +118,28 @@ export async function tenantsCommand(argv: string[]): Promise<void> {
       body: { name: positional(positionals, 1, "name") },
       safe: false,
     });
-    console.log(`created tenant ${body.name} (create its first admin key: loci keys create --admin --tenant ${body.name})`);
+    console.log(
+      `created tenant ${body.name} (create its first admin key: loci keys create --admin --tenant ${body.name})`,
+    );
   } else if (sub === "list") {
-    const { body } = await client.http.request<{ items: Record<string, unknown>[] }>({ method: "GET", path: "/v1/tenants", safe: true });
-    for (const t of body.items) console.log(`${t.name}\t${t.encrypted ? "encrypted" : "plaintext"}\tkey v${t.key_version}\t${t.created_at}`);
+    const { body } = await client.http.request<{ items: Record<string, unknown>[] }>({
+      method: "GET",
+      path: "/v1/tenants",
+      safe: true,
+    });
+    for (const t of body.items)
+      console.log(
+        `${t.name}\t${t.encrypted ? "encrypted" : "plaintext"}\tkey v${t.key_version}\t${t.created_at}`,
+      );
   } else if (sub === "delete") {
     await client.http.request({ method: "DELETE", path: `/v1/tenants/${name()}`, safe: false });
     console.log(`deleted tenant ${positionals[1]} (its key is destroyed)`);
   } else if (sub === "rekey") {
-    const { body } = await client.http.request<{ key_version: number }>({ method: "POST", path: `/v1/tenants/${name()}/rekey`, safe: false });
+    const { body } = await client.http.request<{ key_version: number }>({
+      method: "POST",
+      path: `/v1/tenants/${name()}/rekey`,
+      safe: false,
+    });
     console.log(`rotated the key of ${positionals[1]} (now v${body.key_version})`);
   } else throw new UsageError(`unknown tenants command "${sub}"`);
 }

@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type Embedder, Loci, LociError } from "@loci/engine";
+import { type Embedder, type Limits, Loci, LociError } from "@loci/engine";
 import type { Logger } from "pino";
 import type { TenantInfo, TenantStore } from "./tenant-store.js";
 
@@ -34,6 +34,8 @@ export interface TenantEnginesOptions {
   now: () => number;
   /** Namespaces one tenant may hold. */
   maxNamespaces?: number;
+  /** Input limits of every tenant's engine. */
+  limits?: Partial<Limits>;
 }
 
 /** The engines of all tenants. */
@@ -68,6 +70,7 @@ export class TenantEngines {
         embedder: this.#opts.embedder,
         ...(keys ? { encryptionKey: keys.current, previousEncryptionKeys: keys.previous } : {}),
         ...(this.#opts.maxNamespaces ? { maxNamespaces: this.#opts.maxNamespaces } : {}),
+        ...(this.#opts.limits ? { limits: this.#opts.limits } : {}),
       });
       this.#open.set(tenant, opening);
       opening.catch(() => this.#open.delete(tenant));

@@ -127,7 +127,7 @@ describe("master key and quotas", () => {
     }
   });
 
-  it("limits namespaces per tenant", async () => {
+  it("limits namespaces per tenant, content size and batch size as configured", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "loci-quota-"));
     const s = await startServer({
       dataDir,
@@ -136,6 +136,7 @@ describe("master key and quotas", () => {
       rootKey: "root-key-0123456789",
       logger: pino({ level: "silent" }),
       maxNamespacesPerTenant: 2,
+      limits: { contentChars: 100, batchSize: 3 },
     });
     try {
       const post = (path: string, body: object) =>
@@ -149,6 +150,12 @@ describe("master key and quotas", () => {
       const third = await post("/v1/namespaces/c/memories", { content: "one too many" });
       expect(third.status).toBe(409);
       expect(((await third.json()) as { error: { code: string } }).error.code).toBe("QUOTA_EXCEEDED");
+      const long = await post("/v1/namespaces/a/memories", { content: "x".repeat(101) });
+      expect(long.status).toBe(413);
+      const batch = await post("/v1/namespaces/a/memories/batch", {
+        memories: [1, 2, 3, 4].map((i) => ({ content: `m${i}` })),
+      });
+      expect(batch.status).toBe(413);
     } finally {
       await s.close();
       rmSync(dataDir, { recursive: true, force: true });
