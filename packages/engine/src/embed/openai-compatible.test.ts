@@ -194,11 +194,9 @@ describe("OpenAICompatibleEmbedder", () => {
 
   it("times out a hanging request", async () => {
     script.push({ hangMs: 2_000 }, { hangMs: 2_000 });
-    const start = Date.now();
     const err = await failure((await make({ timeoutMs: 150, maxRetries: 1 })).embed(["x"]));
     expect(err.message).toMatch(/timed out after 150 ms/);
     expect(requests).toHaveLength(2);
-    expect(Date.now() - start).toBeLessThan(1_500);
   });
 
   it("respects the caller's AbortSignal", async () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { acme, alice, bob, plan, SEED_NAMESPACE, seedChain } from "../testing/graph-seed.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import type { EntityRef, LociEvent } from "../types.js";
 
@@ -8,24 +9,8 @@ beforeEach(async () => {
 });
 afterEach(async () => env.cleanup());
 
-const ns = "crm";
-const alice = { type: "person", name: "Alice Chen" };
-const acme = { type: "company", name: "Acme Corp" };
-const plan = { type: "product", name: "Enterprise Plan Q2" };
-const bob = { type: "person", name: "Bob Ray" };
-
-/** The seed chain: Alice Chen -works_at-> Acme Corp -considering-> Enterprise Plan Q2. */
-async function seed(): Promise<void> {
-  const kg = env.loci.knowledgeGraph;
-  await kg.addEdge({ namespace: ns, source: alice, target: acme, edgeType: "works_at" });
-  await kg.addEdge({
-    namespace: ns,
-    source: acme,
-    target: plan,
-    edgeType: "considering",
-    metadata: { discovered_by: "researcher", confidence: 0.82 },
-  });
-}
+const ns = SEED_NAMESPACE;
+const seed = () => seedChain(env.loci);
 
 describe("knowledge graph: edges and entities", () => {
   it("builds the seed chain with a custom edge type and round-trips edge metadata exactly", async () => {

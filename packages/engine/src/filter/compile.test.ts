@@ -343,10 +343,8 @@ describe("compileFilter: invalid filters", () => {
     expect(() => compileFilter({ a: { $regex: "x" } })).toThrow(/\$regex.*expected one of \$eq/);
   });
 
-  it("fails fast on a 10,000-deep chain", () => {
-    const start = performance.now();
+  it("rejects a 10,000-deep chain with INVALID_FILTER, not a stack overflow", () => {
     expect(() => compileFilter(deepNot(10_000))).toThrow(FilterError);
-    expect(performance.now() - start).toBeLessThan(100);
   });
 
   it("validates eagerly, even parts that a document would short-circuit", () => {

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Metadata, NamespaceConfig } from "../types.js";
+import type { LociEventType, Metadata, NamespaceConfig } from "../types.js";
 
 /** A namespace row in the catalog. Times are epoch milliseconds. */
 export interface NamespaceRecord {
@@ -78,21 +78,8 @@ export interface MemoryRecordPatch {
   updatedAt: number;
 }
 
-/** Kinds of change-log entries (the durable per-namespace event log). */
-export type ChangeType =
-  | "memory.added"
-  | "memory.updated"
-  | "memory.deleted"
-  | "memory.evicted"
-  | "memory.expired"
-  | "session.created"
-  | "session.ended"
-  | "entity.added"
-  | "entity.updated"
-  | "entity.removed"
-  | "edge.added"
-  | "edge.updated"
-  | "edge.removed";
+/** Kinds of change-log entries: the event types of the durable per-namespace event log. */
+export type ChangeType = LociEventType;
 
 /** One change-log entry. */
 export interface ChangeRecord {
