@@ -380,6 +380,13 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       await waitFor(() => replay.length >= 1);
       again.unsubscribe();
       expect(replay.map((e) => e.seq)).toEqual([got[1]!.seq]);
+      // The same events as an async iterator, from the start of the log.
+      const seen: string[] = [];
+      for await (const e of client.events.stream({ namespace: "feed", since: 0 })) {
+        seen.push(e.type);
+        if (seen.length === 2) break;
+      }
+      expect(seen).toEqual(["memory.added", "memory.added"]);
     });
   });
 }

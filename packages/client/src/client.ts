@@ -29,7 +29,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "@loci/engine";
-import { LociError } from "@loci/engine";
+import { LociError, streamEvents } from "@loci/engine";
 import { graphApi } from "./graph.js";
 import { HttpTransport, type HttpTransportOptions } from "./http.js";
 import { type SseOptions, subscribeSse } from "./sse.js";
@@ -282,6 +282,7 @@ export class LociClient implements MemoryClient {
         o: SubscribeOptions,
         handler: (e: LociEvent) => void | Promise<void>,
       ): Promise<Subscription> => subscribeSse(http, o, handler, opts.events),
+      stream: (o) => streamEvents((so, h) => subscribeSse(http, so, h, opts.events), o),
     };
   }
 

@@ -20,8 +20,11 @@ export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function
 export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
 export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
 export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
+// Event streams (for other MemoryClient implementations)
+export { type StreamOptions, streamEvents } from "./engine/event-stream.js";
 // Knowledge graph
 export { BUILTIN_EDGE_TYPES, entityKey, foldName, GRAPH_LIMITS } from "./engine/graph-model.js";
+
 // Errors
 export {
   ConflictError,

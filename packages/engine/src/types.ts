@@ -302,6 +302,11 @@ export interface EventsApi {
     opts: SubscribeOptions,
     handler: (event: LociEvent) => void | Promise<void>,
   ): Promise<Subscription>;
+  /**
+   * The same events as an async iterator (`for await … of`); leaving the loop or aborting `signal`
+   * unsubscribes.
+   */
+  stream(opts: SubscribeOptions & { signal?: AbortSignal }): AsyncIterable<LociEvent>;
 }
 
 /**

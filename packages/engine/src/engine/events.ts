@@ -13,6 +13,7 @@ import type { ChangeRecord } from "../storage/driver.js";
 import type { EventsApi, LociEvent, LociEventType, SubscribeOptions, Subscription } from "../types.js";
 import { assertInteger } from "../validation.js";
 import type { EngineCore } from "./core.js";
+import { type StreamOptions, streamEvents } from "./event-stream.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
 const EVENT_TYPES: readonly LociEventType[] = [
@@ -141,5 +142,9 @@ export class EventsService implements EventsApi {
     }
     const rt = await this.#core.runtime(opts.namespace);
     return this.#core.events.subscribe(rt, { since, types }, handler);
+  }
+
+  stream(opts: StreamOptions): AsyncIterable<LociEvent> {
+    return streamEvents((o, h) => this.subscribe(o, h), opts);
   }
 }
