@@ -1,0 +1,206 @@
+/**
+ * `Crew`: agents, tasks and a process, with Loci memory wired into every kickoff.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { MemoryClient, Metadata } from "@loci/engine";
+import type { Agent, ResolvedPersona } from "./agent.js";
+import { CrewError } from "./errors.js";
+import { type CrewCallbacks, type CrewEventMap, type CrewEventName, CrewEvents } from "./events.js";
+import type { CrewInputs } from "./interpolate.js";
+import { RunMemory } from "./memory-wiring.js";
+import { type CrewNamespaces, crewNamespaces, slugify } from "./namespaces.js";
+import { Process, type ProcessContext, type ProcessKind } from "./process.js";
+import { DEFAULT_MAX_DELEGATIONS, runHierarchical } from "./process-hierarchical.js";
+import { runSequential } from "./process-sequential.js";
+import { type ConnectFn, provisionAgentClients } from "./server-isolation.js";
+import type { Task, TaskOutput } from "./task.js";
+import { emptyUsage, type TokenUsage } from "./usage.js";
+
+/** Options of {@link Crew}. */
+export interface CrewConfig {
+  agents: readonly Agent[];
+  tasks: readonly Task[];
+  /** @default Process.sequential */
+  process?: ProcessKind;
+  /** The manager's model (hierarchical process). */
+  managerLlm?: BaseChatModel;
+  /** Crew name / prefix of its namespaces: `<namespace>-shared`, `<namespace>-coordinator`, `<namespace>-<role>`. */
+  namespace: string;
+  /** The crew's client: coordinator records and sessions; also every agent's client unless overridden. */
+  memory: MemoryClient;
+  /** A client per agent role (overrides `agent.memory`), e.g. clients with per-agent scoped keys. */
+  agentMemory?: ReadonlyMap<string, MemoryClient> | Readonly<Record<string, MemoryClient>>;
+  callbacks?: CrewCallbacks;
+  /** Token budget of the recalled memory per task (tokens ≈ chars / 4). @default 1500 */
+  contextTokens?: number;
+  /** Bound of the manager's delegations per task. @default 5 */
+  maxDelegations?: number;
+  /** Roles the manager may delegate to. @default every agent with `allowDelegation` */
+  allowedAgents?: readonly string[];
+}
+
+/** Options of {@link Crew.withServer}. */
+export interface CrewServerConfig extends Omit<CrewConfig, "memory" | "agentMemory"> {
+  /** An admin API key: acts as the coordinator and mints the agents' keys. */
+  adminKey: string;
+  /** Opens a client with a key, e.g. `(apiKey) => new LociClient({ baseUrl, apiKey })`. */
+  connect: ConnectFn;
+  /** Expiry of the agents' keys (ISO date). */
+  keyExpiresAt?: string;
+}
+
+/** Options of {@link Crew.kickoff}. */
+export interface KickoffOptions {
+  inputs?: CrewInputs;
+  /** The run id (session id in every crew namespace). @default a random UUID */
+  sessionId?: string;
+  /** Stored as the sessions' metadata. */
+  metadata?: Metadata;
+}
+
+/** The result of a kickoff. */
+export interface CrewOutput {
+  /** The last task's answer. */
+  raw: string;
+  /** The last task's parsed JSON (with an `outputSchema`). */
+  json?: unknown;
+  tasksOutput: TaskOutput[];
+  tokenUsage: TokenUsage;
+  /** The run id. */
+  sessionId: string;
+}
+
+/** A crew of agents. */
+export class Crew {
+  readonly agents: readonly Agent[];
+  readonly tasks: readonly Task[];
+  readonly process: ProcessKind;
+  readonly namespaces: CrewNamespaces;
+  readonly memory: MemoryClient;
+  readonly #config: CrewConfig;
+  readonly #events: CrewEvents;
+  readonly #agentMemory: Map<string, MemoryClient>;
+  readonly #owned: MemoryClient[] = [];
+
+  constructor(config: CrewConfig) {
+    this.#config = config;
+    this.agents = config.agents;
+    this.tasks = config.tasks;
+    this.process = config.process ?? Process.sequential;
+    this.memory = config.memory;
+    this.namespaces = crewNamespaces(config.namespace);
+    this.#events = new CrewEvents(config.callbacks);
+    const am = config.agentMemory;
+    this.#agentMemory = new Map(am instanceof Map ? am : Object.entries(am ?? {}));
+    this.#validate();
+  }
+
+  #validate(): void {
+    const slugs = new Set<string>();
+    for (const a of this.agents) {
+      this.namespaces.privateOf(a.role);
+      const slug = slugify(a.role);
+      if (slugs.has(slug)) throw new CrewError("INVALID_CONFIG", `two agents share the role slug "${slug}"`);
+      slugs.add(slug);
+    }
+    if (this.tasks.length === 0) throw new CrewError("INVALID_CONFIG", "a crew needs at least one task");
+    for (const t of this.tasks) {
+      if (t.agent && !this.agents.includes(t.agent)) {
+        throw new CrewError("INVALID_CONFIG", `task "${t.name}" uses an agent that is not in the crew`);
+      }
+      if (this.process === Process.sequential && !t.agent) {
+        throw new CrewError("INVALID_CONFIG", `task "${t.name}" has no agent (sequential process)`);
+      }
+    }
+    if (this.process === Process.hierarchical && !this.#config.managerLlm) {
+      throw new CrewError("INVALID_CONFIG", "the hierarchical process needs managerLlm");
+    }
+  }
+
+  /**
+   * A crew against a Loci server with real isolation: mints one key per agent through `POST /v1/keys`
+   * (scoped to its private namespace and the shared one, read + write, and the coordinator, read),
+   * and gives each agent its own client. The admin key's client acts as the coordinator.
+   */
+  static async withServer(config: CrewServerConfig): Promise<Crew> {
+    const { adminKey, connect, keyExpiresAt, ...rest } = config;
+    const admin = connect(adminKey);
+    const layout = crewNamespaces(config.namespace);
+    const clients = await provisionAgentClients({
+      admin,
+      connect,
+      layout,
+      roles: config.agents.map((a) => a.role),
+      keyName: "crew",
+      ...(keyExpiresAt ? { expiresAt: keyExpiresAt } : {}),
+    });
+    const crew = new Crew({ ...rest, memory: admin, agentMemory: clients });
+    crew.#owned.push(admin, ...clients.values());
+    return crew;
+  }
+
+  /** Adds an event listener; returns a function that removes it. */
+  on<K extends CrewEventName>(event: K, fn: (payload: CrewEventMap[K]) => void): () => void {
+    return this.#events.on(event, fn);
+  }
+
+  /** The client an agent acts with (by agent or role). */
+  memoryFor(agent: Agent | string): MemoryClient {
+    const role = typeof agent === "string" ? agent : agent.role;
+    const a = this.agents.find((x) => x.role === role);
+    return this.#agentMemory.get(role) ?? a?.memory ?? this.memory;
+  }
+
+  /**
+   * Runs the crew: interpolates inputs, opens the run's session in every crew namespace, runs the
+   * process, and ends the sessions.
+   *
+   * @throws {MissingInputError} before anything is written when a placeholder has no input
+   */
+  async kickoff(opts: KickoffOptions = {}): Promise<CrewOutput> {
+    const inputs = opts.inputs ?? {};
+    const personas = new Map<Agent, ResolvedPersona>(this.agents.map((a) => [a, a.resolve(inputs)]));
+    for (const t of this.tasks) t.resolve(inputs);
+    const sessionId = opts.sessionId ?? randomUUID();
+    const run = new RunMemory({
+      coordinator: this.memory,
+      clientOf: (a) => this.memoryFor(a),
+      layout: this.namespaces,
+      sessionId,
+      events: this.#events,
+    });
+    const usage = emptyUsage();
+    const ctx: ProcessContext = {
+      agents: this.agents,
+      tasks: this.tasks,
+      inputs,
+      personas,
+      run,
+      events: this.#events,
+      usage,
+      contextTokens: this.#config.contextTokens ?? 1500,
+      managerLlm: this.#config.managerLlm,
+      maxDelegations: this.#config.maxDelegations ?? DEFAULT_MAX_DELEGATIONS,
+      allowedAgents: this.#config.allowedAgents,
+    };
+    await run.open(this.agents, { crew: this.#config.namespace, process: this.process, ...opts.metadata });
+    try {
+      const tasksOutput =
+        this.process === Process.hierarchical ? await runHierarchical(ctx) : await runSequential(ctx);
+      const last = tasksOutput[tasksOutput.length - 1]!;
+      const out: CrewOutput = { raw: last.raw, tasksOutput, tokenUsage: usage, sessionId };
+      if (last.json !== undefined) out.json = last.json;
+      return out;
+    } finally {
+      await run.close();
+    }
+  }
+
+  /** Closes the clients this crew opened itself (`withServer`). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#owned.map((c) => c.close()));
+  }
+}
