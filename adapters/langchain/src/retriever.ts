@@ -6,7 +6,7 @@
 import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
-import type { Filter, GraphSearchOptions, MemoryClient, SearchMode } from "@loci/engine";
+import type { Filter, GraphSearchOptions, MemoryClient, ScoreBreakdown, SearchMode } from "@loci/engine";
 
 /** Options of {@link LociRetriever}. */
 export interface LociRetrieverOptions extends BaseRetrieverInput {
@@ -33,14 +33,7 @@ export interface LociRetrieverOptions extends BaseRetrieverInput {
 /** The metadata {@link LociRetriever} adds to each document (besides the memory's own). */
 export interface LociRetrieverMetadata extends Record<string, unknown> {
   score: number;
-  scores: {
-    vector: number;
-    keyword: number;
-    graph: number;
-    relevance: number;
-    recency: number;
-    retention: number;
-  };
+  scores: ScoreBreakdown;
   namespace: string;
   memoryId: string;
 }
