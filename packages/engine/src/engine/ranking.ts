@@ -156,9 +156,13 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       vec.set(h.label, h.similarity);
     }
   }
+  const kw = new Map<number, number>();
   if (useKeyword) {
     const hits = among ? rt.keyword.searchAmong(p.query, k, among) : rt.keyword.search(p.query, k, check);
-    for (const h of hits) candidates.add(h.label);
+    for (const h of hits) {
+      candidates.add(h.label);
+      kw.set(h.label, h.score);
+    }
   }
   if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
@@ -168,7 +172,9 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     // Exact similarity for candidates only the keyword or graph side found.
     for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, missing)) vec.set(seq, sim);
   }
-  const kw = rt.keyword.score(p.query, candidates);
+  // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
+  const unscored = [...candidates].filter((seq) => !kw.has(seq));
+  if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);
   let maxKw = 0;
   for (const s of kw.values()) if (s > maxKw) maxKw = s;
 
