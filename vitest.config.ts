@@ -32,7 +32,12 @@ function sourceAliases(): { find: string | RegExp; replacement: string }[] {
 export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "adapters/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "adapters/*/src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "examples/**/*.test.ts",
+    ],
     exclude: ["**/node_modules/**", "**/dist/**"],
     pool: "forks",
     testTimeout: 60_000,

@@ -8,6 +8,12 @@ import { join } from "node:path";
 const out = join(process.cwd(), ".test-results", "vitest.json");
 mkdirSync(join(process.cwd(), ".test-results"), { recursive: true });
 rmSync(out, { force: true });
+// The type check (packages, adapters, tests and examples) counts as one test; skipped when a filter is given.
+const typecheck =
+  process.argv.length > 2
+    ? null
+    : spawnSync("pnpm", ["exec", "tsc", "-p", "tsconfig.json"], { stdio: "inherit" }).status === 0;
+if (typecheck !== null) console.log(`typecheck: ${typecheck ? "ok" : "FAILED"}`);
 const run = spawnSync(
   "pnpm",
   [
@@ -37,5 +43,7 @@ try {
   failed = Math.max(1, failed);
 }
 if (run.status !== 0 && failed === 0) failed = 1;
+if (typecheck === true) passed++;
+if (typecheck === false) failed++;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);
