@@ -11,7 +11,10 @@ import type { Example } from "./context.js";
 
 const dir = import.meta.dirname;
 const names = readdirSync(dir)
-  .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !["run.ts", "context.ts", "engine-demo.ts"].includes(f))
+  .filter(
+    (f) =>
+      f.endsWith(".ts") && !f.endsWith(".test.ts") && !["run.ts", "context.ts", "engine-demo.ts"].includes(f),
+  )
   .map((f) => f.slice(0, -3))
   .sort();
 
