@@ -61,6 +61,7 @@ export type {
   NamespaceStore,
   StorageDriver,
 } from "./storage/driver.js";
+export { PostgresDriver, type PostgresDriverOptions } from "./storage/postgres.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
 export type * from "./types.js";
 export { LIMITS, type Limits, resolveLimits } from "./validation.js";

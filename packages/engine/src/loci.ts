@@ -37,7 +37,11 @@ export interface LociOptions {
   embedder?: Embedder;
   /** The engine's clock (inject a `ManualClock` in tests). @default the system clock */
   clock?: Clock;
-  /** Replaces the default SQLite storage (e.g. a PostgreSQL driver). `dataDir` is then only locked. */
+  /**
+   * Replaces the default SQLite storage, e.g. `new PostgresDriver({ connectionString, schema })`.
+   * `dataDir` is then only locked. The engine closes the driver on `close()`. With shared storage
+   * (`driver.shared`), several engines (processes) may serve the same data: see the README.
+   */
   storage?: StorageDriver;
   /** `memory.add` creates a missing namespace instead of failing with NAMESPACE_NOT_FOUND. @default true */
   autoCreateNamespaces?: boolean;
@@ -133,6 +137,13 @@ export class Loci implements MemoryClient {
       maxNamespaces: opts.maxNamespaces ?? null,
       limits: resolveLimits(opts.limits),
     });
+    try {
+      await core.follow();
+    } catch (err) {
+      await core.close().catch(() => undefined);
+      unlock();
+      throw err;
+    }
     return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }
 

@@ -43,6 +43,7 @@ export class EngineCore {
   readonly #maxNamespaces: number | null;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
   #closed = false;
+  #unfollow: (() => Promise<void>) | null = null;
 
   constructor(opts: EngineCoreOptions) {
     this.driver = opts.driver;
@@ -88,7 +89,19 @@ export class EngineCore {
     const open = this.#runtimes.get(name);
     if (open) {
       const rt = await open;
-      if (!rt.closed) return rt;
+      if (!rt.closed) {
+        if (!this.driver.shared) return rt;
+        // Shared storage: catch up with other processes' commits; a namespace deleted (and perhaps
+        // re-created) elsewhere is forgotten here and opened afresh.
+        try {
+          await this.#catchUp(rt);
+          return rt;
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+          if (this.#runtimes.get(name) === open) this.forget(name);
+          await rt.close({ snapshot: false }).catch(() => undefined);
+        }
+      }
     }
     const opening = (async () => {
       let record = await this.driver.getNamespace(name);
@@ -117,6 +130,7 @@ export class EngineCore {
         record,
         snapshotEvery: this.#snapshotEvery,
         afterWrite: (rt) => this.events.publish(rt),
+        shared: this.driver.shared ?? false,
       });
     })();
     this.#runtimes.set(name, opening);
@@ -124,6 +138,45 @@ export class EngineCore {
       if (this.#runtimes.get(name) === opening) this.#runtimes.delete(name);
     });
     return opening;
+  }
+
+  /**
+   * Follows commits made by other processes (shared storage whose driver has `subscribeChanges`): an
+   * open namespace is caught up, its catalog record refreshed and its subscribers served as soon as the
+   * driver reports a commit. A no-op for a driver without notifications.
+   */
+  async follow(): Promise<void> {
+    if (!this.driver.shared || !this.driver.subscribeChanges || this.#unfollow) return;
+    this.#unfollow = await this.driver.subscribeChanges((namespace) => {
+      void this.#onRemoteCommit(namespace).catch(() => undefined);
+    });
+  }
+
+  async #onRemoteCommit(name: string): Promise<void> {
+    const rt = await this.openRuntime(name);
+    if (!rt || rt.closed || this.#closed) return;
+    try {
+      await this.#catchUp(rt);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      this.forget(name);
+      await rt.close({ snapshot: false });
+      return;
+    }
+    await this.events.publish(rt);
+  }
+
+  /**
+   * Shared storage: refreshes a runtime's catalog record (configuration changed elsewhere) and
+   * replays the change log. @throws {NotFoundError} when the namespace was deleted elsewhere
+   */
+  async #catchUp(rt: NamespaceRuntime): Promise<void> {
+    const record = await this.driver.getNamespace(rt.name);
+    if (!record) {
+      throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${rt.name}" not found` });
+    }
+    if (JSON.stringify(record) !== JSON.stringify(rt.record)) rt.record = record;
+    await rt.sync();
   }
 
   /** The open runtime if there is one (without opening). */
@@ -157,6 +210,7 @@ export class EngineCore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#unfollow?.().catch(() => undefined);
     for (const opening of this.#runtimes.values()) {
       try {
         await (await opening).close();

@@ -8,6 +8,11 @@
  * reconciled with the database, or rebuilt when the snapshot is missing, stale or corrupt. The
  * knowledge graph is loaded on first use ({@link NamespaceRuntime.graph}) and kept in step by writes.
  *
+ * On shared storage (`shared: true`, the PostgreSQL driver: other processes write the same namespace)
+ * this state is a cache of the database: {@link NamespaceRuntime.sync} catches it up from the change
+ * log (one indexed query when nothing changed), and the engine calls it before every read and write
+ * and when the driver reports a commit by another process.
+ *
  * @module
  */
 import { Bm25Index } from "../index/bm25.js";
@@ -30,6 +35,8 @@ export interface RuntimeOptions {
   snapshotEvery?: number;
   /** Runs after every write, still inside the write lock (event delivery). */
   afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
+  /** Other processes may write this namespace (see {@link NamespaceRuntime.sync}). @default false */
+  shared?: boolean;
 }
 
 /** How long search-hit access statistics are coalesced before one write persists them. */
@@ -47,6 +54,9 @@ export class NamespaceRuntime {
   /** Memories with an expiry time (so searches know whether expiry checks are needed). */
   expiring = 0;
   readonly #lock = new Mutex();
+  /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
+  readonly #syncLock = new Mutex();
+  readonly #shared: boolean;
   readonly #snapshotEvery: number;
   readonly #afterWrite: ((rt: NamespaceRuntime) => Promise<void>) | undefined;
   /** Search hits not yet persisted: seq → number of hits. */
@@ -58,12 +68,14 @@ export class NamespaceRuntime {
   #closed = false;
   #graph: KnowledgeGraph | null = null;
   #graphLoading: Promise<KnowledgeGraph> | null = null;
+  #graphEpoch = 0;
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
     this.record = opts.record;
     this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.#afterWrite = opts.afterWrite;
+    this.#shared = opts.shared ?? false;
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -134,7 +146,11 @@ export class NamespaceRuntime {
    */
   write<T>(task: () => Promise<T>): Promise<T> {
     return this.#lock.run(async () => {
+      // Shared storage: decisions inside the write (ids, eviction) see the latest committed state, and
+      // afterwards the log is replayed from before the write, so no other process's change is skipped.
+      await this.sync();
       const result = await task();
+      await this.sync();
       if (this.#afterWrite && !this.#closed) await this.#afterWrite(this);
       return result;
     });
@@ -150,8 +166,13 @@ export class NamespaceRuntime {
     if (this.#graph) return Promise.resolve(this.#graph);
     if (!this.#graphLoading) {
       const loading = this.#lock.run(async () => {
-        this.#graph ??= KnowledgeGraph.build(await this.store.loadGraph());
-        return this.#graph;
+        if (this.#graph) return this.#graph;
+        // A catch-up that drops the graph while it loads (shared storage) makes this load stale for
+        // later callers: it is returned to this one but not installed.
+        const epoch = this.#graphEpoch;
+        const graph = KnowledgeGraph.build(await this.store.loadGraph());
+        if (epoch === this.#graphEpoch) this.#graph = graph;
+        return graph;
       });
       this.#graphLoading = loading;
       loading.catch(() => {
@@ -199,6 +220,11 @@ export class NamespaceRuntime {
 
   /** Applies committed deletes (see {@link NamespaceRuntime.applyUpserts} for `generation`). */
   applyDeletes(records: readonly MemoryRecord[], generation: number): void {
+    this.#remove(records);
+    this.#changed(generation);
+  }
+
+  #remove(records: readonly Pick<MemoryRecord, "seq" | "id">[]): void {
     for (const rec of records) {
       const doc = this.docs.get(rec.seq);
       if (!doc) continue;
@@ -209,7 +235,52 @@ export class NamespaceRuntime {
       this.vectors?.remove(rec.seq);
       this.#graph?.unlink(rec.seq);
     }
-    this.#changed(generation);
+  }
+
+  /**
+   * Shared storage only (a no-op otherwise): brings the in-memory state up to the database's newest
+   * generation by replaying the change log. Memories named by a change are re-read (present: upserted,
+   * gone: removed), graph changes drop the loaded graph (reloaded on next use). Concurrent callers
+   * share the work. @throws {NotFoundError} NAMESPACE_NOT_FOUND when another process deleted the namespace
+   */
+  async sync(): Promise<void> {
+    if (!this.#shared || this.#closed) return;
+    const target = await this.store.generation();
+    if (target <= this.#generation) return;
+    await this.#syncLock.run(async () => {
+      while (this.#generation < target) {
+        const changes = await this.store.changesSince(this.#generation, PAGE);
+        if (changes.length === 0) break;
+        const seqs = new Set<number>();
+        let graph = false;
+        for (const c of changes) {
+          if (c.type.startsWith("memory.")) seqs.add(c.subjectSeq);
+          else if (c.type.startsWith("entity.") || c.type.startsWith("edge.")) graph = true;
+        }
+        await this.#refresh([...seqs]);
+        if (graph) {
+          this.#graph = null;
+          this.#graphLoading = null;
+          this.#graphEpoch++;
+        }
+        this.#generation = changes[changes.length - 1]!.generation;
+      }
+    });
+  }
+
+  /** Re-reads memories by seq: those still stored are upserted, the others removed. */
+  async #refresh(seqs: number[]): Promise<void> {
+    for (let i = 0; i < seqs.length; i += PAGE) {
+      const batch = seqs.slice(i, i + PAGE);
+      const recs = await this.store.getBySeq(batch, { withEmbeddings: true });
+      const found = new Set(recs.map((r) => r.seq));
+      for (const rec of recs) this.#index(rec, rec.embedding);
+      const gone = batch.flatMap((seq) => {
+        const doc = this.docs.get(seq);
+        return doc && !found.has(seq) ? [{ seq, id: doc.id }] : [];
+      });
+      this.#remove(gone);
+    }
   }
 
   /**
@@ -244,6 +315,8 @@ export class NamespaceRuntime {
   }
 
   #changed(generation: number): void {
+    // On shared storage, other processes' changes may lie below `generation`: only sync() advances it.
+    if (this.#shared) return;
     this.#generation = generation;
     if (this.#generation - this.#snapshotGeneration >= this.#snapshotEvery) this.snapshot();
   }
@@ -265,11 +338,16 @@ export class NamespaceRuntime {
   async close(opts: { snapshot?: boolean } = {}): Promise<void> {
     await this.#lock.run(async () => {
       if (this.#closed) return;
-      await this.#flushTouches();
-      // The generation counter is re-read so the snapshot's watermark is exact.
-      this.#generation = await this.store.generation();
-      if (opts.snapshot !== false) this.snapshot();
-      this.#closed = true;
+      try {
+        await this.#flushTouches();
+        if (opts.snapshot !== false && this.store.snapshotDir) {
+          // The generation counter is re-read so the snapshot's watermark is exact.
+          this.#generation = await this.store.generation();
+          this.snapshot();
+        }
+      } finally {
+        this.#closed = true;
+      }
     });
   }
 }

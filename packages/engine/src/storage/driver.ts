@@ -289,4 +289,20 @@ export interface StorageDriver {
   openNamespace(name: string): Promise<NamespaceStore>;
   /** Closes every open handle. */
   close(): Promise<void>;
+  /**
+   * True when other processes may write this storage at the same time (the PostgreSQL driver): the
+   * engine must then not treat its in-memory state as complete, and should follow the change log
+   * (see {@link StorageDriver.subscribeChanges}). Absent or false: this process is the only writer.
+   */
+  readonly shared?: boolean;
+  /**
+   * Optional: subscribes to committed writes by any process. `listener(namespace, generation)` is
+   * called after a write to `namespace` commits (namespace create, update and delete included), with
+   * the namespace's newest generation; a caller
+   * that has seen generation G catches up with `changesSince(G)`. Notifications may be coalesced or
+   * (during a reconnect) missed, but after a reconnect every namespace's current generation is
+   * reported again; a generation lower than one seen before means the namespace was deleted or
+   * re-created. Resolves once the subscription is live; the returned function unsubscribes.
+   */
+  subscribeChanges?(listener: (namespace: string, generation: number) => void): Promise<() => Promise<void>>;
 }
