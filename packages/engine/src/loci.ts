@@ -39,7 +39,7 @@ export interface LociOptions {
   clock?: Clock;
   /**
    * Replaces the default SQLite storage, e.g. `new PostgresDriver({ connectionString, schema })`.
-   * `dataDir` is then only locked. The engine closes the driver on `close()`. With shared storage
+   * `<dataDir>/tenants/<tenant>` then only holds the engine's lock. The engine closes the driver on `close()`. With shared storage
    * (`driver.shared`), several engines (processes) may serve the same data: see the README.
    */
   storage?: StorageDriver;
@@ -110,9 +110,9 @@ export class Loci implements MemoryClient {
       });
     }
     const tenantDir = join(opts.dataDir, "tenants", assertNamespaceName(opts.tenant ?? "default", "tenant"));
-    const lockDir = opts.storage ? opts.dataDir : tenantDir;
-    mkdirSync(lockDir, { recursive: true });
-    const unlock = lockDirectory(lockDir);
+    // One engine per tenant directory (with other storage the directory only holds the lock).
+    mkdirSync(tenantDir, { recursive: true });
+    const unlock = lockDirectory(tenantDir);
     let driver: StorageDriver;
     try {
       driver =

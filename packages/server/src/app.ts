@@ -122,7 +122,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     }
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const principal = token ? ctx.keys.verify(token, ctx.now()) : null;
+    const principal = token ? await ctx.keys.verify(token, ctx.now()) : null;
     if (!principal) {
       const message = token
         ? "the API key is invalid, revoked or expired"

@@ -6,20 +6,41 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Embedder, type Limits, type Loci, resolveLimits, ValidationError } from "@loci/engine";
+import {
+  type Embedder,
+  type Limits,
+  type Loci,
+  resolveLimits,
+  StorageError,
+  ValidationError,
+} from "@loci/engine";
+import pg from "pg";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
 import { AuditLog } from "./audit.js";
+import { PostgresKeyRows } from "./auth/key-rows-postgres.js";
+import { SqliteKeyRows } from "./auth/key-rows-sqlite.js";
 import { KeyStore } from "./auth/key-store.js";
 import type { RateLimitOptions } from "./rate-limit.js";
+import { migrateSystem } from "./system/postgres-system.js";
 import { TenantEngines } from "./tenants/engines.js";
 import { loadMasterKey } from "./tenants/master-key.js";
-import { TenantStore } from "./tenants/tenant-store.js";
+import { PostgresTenantStore } from "./tenants/postgres-tenant-store.js";
+import { SqliteTenantStore } from "./tenants/sqlite-tenant-store.js";
+import type { TenantStore } from "./tenants/tenant-store.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
   /** @default process.env.LOCI_DATA_DIR ?? "./loci-data" */
   dataDir?: string;
+  /**
+   * Where tenants' data, API keys and the tenant registry live: `"sqlite"` (the embedded default,
+   * under `dataDir`) or a `postgres://…` connection string shared by any number of stateless servers.
+   * @default process.env.LOCI_STORAGE ?? "sqlite"
+   */
+  storage?: string;
+  /** Connections of the PostgreSQL pool (shared by every tenant of this server). @default 10 */
+  postgresConnections?: number;
   /** @default process.env.LOCI_PORT ?? 3300 (0 = any free port) */
   port?: number;
   /** @default "127.0.0.1" */
@@ -94,6 +115,52 @@ async function drain(body: ReadableStream<Uint8Array>, max: number): Promise<voi
   }
 }
 
+/** The tenant registry and key store of the chosen storage, and how to close them. */
+async function openSystem(o: {
+  storage: string;
+  dataDir: string;
+  auth: boolean;
+  connections: number;
+  masterKey?: string;
+}): Promise<{ store: TenantStore; keys: KeyStore | null; close(): Promise<void> }> {
+  if (/^postgres(ql)?:\/\//.test(o.storage)) {
+    const pool = new pg.Pool({ connectionString: o.storage, max: o.connections });
+    pool.on("error", () => undefined); // an idle client dropped: the pool replaces it
+    try {
+      await migrateSystem(pool);
+    } catch (err) {
+      await pool.end();
+      throw new StorageError({ message: `cannot prepare PostgreSQL storage: ${(err as Error).message}` });
+    }
+    const keys = o.auth ? new KeyStore(new PostgresKeyRows({ pool })) : null;
+    return {
+      store: new PostgresTenantStore({ pool, maxConnections: o.connections }),
+      keys,
+      close: () => pool.end(),
+    };
+  }
+  if (o.storage !== "sqlite") {
+    throw new ValidationError({
+      message: `storage must be "sqlite" or a postgres:// URL, not "${o.storage}"`,
+    });
+  }
+  // Tenants: each with its own directory and data key, wrapped by the master key. A wrong master
+  // key fails here, before anything is served.
+  const store = new SqliteTenantStore({
+    dataDir: o.dataDir,
+    masterKey: loadMasterKey({ dataDir: o.dataDir, ...(o.masterKey ? { masterKey: o.masterKey } : {}) }),
+  });
+  const keys = o.auth ? new KeyStore(new SqliteKeyRows({ dataDir: o.dataDir })) : null;
+  return {
+    store,
+    keys,
+    async close() {
+      await store.close();
+      await keys?.close();
+    },
+  };
+}
+
 /** Starts a Loci server. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
@@ -105,12 +172,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const logger = opts.logger ?? pino({ level: process.env.LOCI_LOG_LEVEL ?? "info" });
   const dataDir = opts.dataDir ?? process.env.LOCI_DATA_DIR ?? "./loci-data";
-  // Tenants: each with its own directory and data key, wrapped by the master key. A wrong master
-  // key fails here, before anything is served.
-  const store = new TenantStore({
+  const storage = opts.storage ?? process.env.LOCI_STORAGE ?? "sqlite";
+  const system = await openSystem({
+    storage,
     dataDir,
-    masterKey: loadMasterKey({ dataDir, ...(opts.masterKey ? { masterKey: opts.masterKey } : {}) }),
+    auth,
+    connections: opts.postgresConnections ?? Number(process.env.LOCI_PG_CONNECTIONS ?? 10),
+    ...(opts.masterKey ? { masterKey: opts.masterKey } : {}),
   });
+  const { store, keys } = system;
   const tenants = new TenantEngines({
     dataDir,
     embedder: opts.embedder,
@@ -122,16 +192,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
     ),
   });
-  tenants.ensureDefault();
   let engine: Loci;
+  let generated: string | null = null;
   try {
+    await tenants.ensureDefault();
     engine = await tenants.engine("default");
+    generated = (await keys?.ensureRoot(opts.rootKey ?? process.env.LOCI_ROOT_KEY)) ?? null;
   } catch (err) {
-    store.close();
+    await tenants.close().catch(() => undefined);
+    await system.close();
     throw err;
   }
-  const keys = auth ? new KeyStore({ dataDir }) : null;
-  const generated = keys?.ensureRoot(opts.rootKey ?? process.env.LOCI_ROOT_KEY);
   if (generated) {
     (
       opts.onRootKey ??
@@ -176,7 +247,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  logger.info({ url, dataDir, auth, embedder: opts.embedder.id }, "loci server listening");
+  logger.info(
+    { url, dataDir, storage: store.kind, auth, embedder: opts.embedder.id },
+    "loci server listening",
+  );
 
   let closing: Promise<void> | null = null;
   return {
@@ -199,8 +273,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         http.closeAllConnections();
         await closed;
         await tenants.close();
-        store.close();
-        keys?.close();
+        await system.close();
         audit.close();
       })();
       return closing;

@@ -1,15 +1,14 @@
 /**
- * API keys, stored hashed (SHA-256 of a 256-bit random secret) in `<dataDir>/system/keys.db`.
+ * API keys, stored hashed (SHA-256 of a 256-bit random secret) in a {@link KeyRows} backend:
+ * `<dataDir>/system/keys.db` (SQLite, `key-rows-sqlite.ts`) or the `loci_system` schema of a shared
+ * PostgreSQL database (`key-rows-postgres.ts`, so every server sees a new or revoked key at once).
  * A key reads `loci_<id>_<secret>`: the id finds the row, the secret is compared in constant time.
  * The root key may be any string (from `LOCI_ROOT_KEY`) and is matched by its hash.
  *
  * @module
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { LociError, ValidationError } from "@loci/engine";
-import Database from "better-sqlite3-multiple-ciphers";
 import { PATTERN_RE, type Principal, type Scope } from "./scopes.js";
 
 /** A key as listed (never with its secret). */
@@ -24,7 +23,8 @@ export interface ApiKeyInfo {
   revokedAt: string | null;
 }
 
-interface Row {
+/** A stored key (times in epoch ms; `scopes` as JSON). */
+export interface KeyRow {
   id: string;
   tenant: string;
   name: string;
@@ -38,7 +38,7 @@ interface Row {
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
-function info(r: Row): ApiKeyInfo {
+function info(r: KeyRow): ApiKeyInfo {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: r.id,
@@ -83,82 +83,78 @@ export function validateScopes(scopes: unknown): Scope[] {
   });
 }
 
-/** The key database. */
-export class KeyStore {
-  readonly #db: Database.Database;
+/** Where key rows live: one implementation per backend. */
+export interface KeyRows {
+  get(id: string): Promise<KeyRow | undefined>;
+  insert(row: KeyRow): Promise<void>;
+  /** Inserts the root row or replaces its hash (un-revoking it). */
+  upsertRoot(hash: string, now: number): Promise<void>;
+  /** Rows of a tenant (root excluded), newest first. */
+  listTenant(tenant: string): Promise<KeyRow[]>;
+  /** Sets `revoked_at` on one row that is not revoked yet. */
+  revoke(id: string, now: number): Promise<void>;
+  /** Revokes every non-root key of a tenant. */
+  revokeTenant(tenant: string, now: number): Promise<void>;
+  close(): Promise<void>;
+}
 
-  constructor(opts: { dataDir: string }) {
-    const dir = join(opts.dataDir, "system");
-    mkdirSync(dir, { recursive: true });
-    this.#db = new Database(join(dir, "keys.db"));
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS keys (
-      id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, scopes TEXT NOT NULL,
-      hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER)`);
+/** The key store: generation, hashing and verification over a {@link KeyRows} backend. */
+export class KeyStore {
+  readonly #rows: KeyRows;
+
+  constructor(rows: KeyRows) {
+    this.#rows = rows;
   }
 
   /**
    * Makes sure a root key exists. With `rootKey` (from LOCI_ROOT_KEY) its hash becomes the root's;
    * otherwise a key is generated on first start and returned (to print once), else `null`.
    */
-  ensureRoot(rootKey?: string): string | null {
-    const existing = this.#db.prepare("SELECT * FROM keys WHERE id = 'root'").get() as Row | undefined;
+  async ensureRoot(rootKey?: string): Promise<string | null> {
     let generated: string | null = null;
     let secret = rootKey;
     if (secret === undefined) {
-      if (existing) return null;
+      if (await this.#rows.get("root")) return null;
       secret = `loci_root_${randomBytes(32).toString("base64url")}`;
       generated = secret;
     }
     if (secret.length < 16)
       throw new ValidationError({ message: "LOCI_ROOT_KEY must be at least 16 characters" });
-    this.#db
-      .prepare(
-        `INSERT INTO keys (id, tenant, name, role, scopes, hash, created_at) VALUES ('root', 'default', 'root', 'root', '[]', ?, ?)
-         ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, revoked_at = NULL`,
-      )
-      .run(sha256(secret).toString("hex"), Date.now());
+    await this.#rows.upsertRoot(sha256(secret).toString("hex"), Date.now());
     return generated;
   }
 
   /** Creates a key; returns its info and the secret (shown once). */
-  create(opts: {
+  async create(opts: {
     tenant: string;
     name: string;
     role: "admin" | "scoped";
     scopes: Scope[];
     expiresAt: number | null;
     now: number;
-  }): { key: string; info: ApiKeyInfo } {
+  }): Promise<{ key: string; info: ApiKeyInfo }> {
     const id = randomBytes(9).toString("base64url").replace(/[-_]/g, "x");
     const secret = randomBytes(32).toString("base64url");
-    this.#db
-      .prepare(
-        "INSERT INTO keys (id, tenant, name, role, scopes, hash, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
-      )
-      .run(
-        id,
-        opts.tenant,
-        opts.name,
-        opts.role,
-        JSON.stringify(opts.scopes),
-        sha256(secret).toString("hex"),
-        opts.now,
-        opts.expiresAt,
-      );
-    return { key: `loci_${id}_${secret}`, info: info(this.#row(id)!) };
-  }
-
-  #row(id: string): Row | undefined {
-    return this.#db.prepare("SELECT * FROM keys WHERE id = ?").get(id) as Row | undefined;
+    const row: KeyRow = {
+      id,
+      tenant: opts.tenant,
+      name: opts.name,
+      role: opts.role,
+      scopes: JSON.stringify(opts.scopes),
+      hash: sha256(secret).toString("hex"),
+      created_at: opts.now,
+      expires_at: opts.expiresAt,
+      revoked_at: null,
+    };
+    await this.#rows.insert(row);
+    return { key: `loci_${id}_${secret}`, info: info(row) };
   }
 
   /** Resolves a bearer token to a principal, or null (unknown, revoked, expired, malformed). */
-  verify(token: string, now: number): Principal | null {
+  async verify(token: string, now: number): Promise<Principal | null> {
     if (token.length === 0 || token.length > 512) return null;
     const m = /^loci_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
-    const row = this.#row(m ? m[1]! : "root");
+    const row = await this.#rows.get(m ? m[1]! : "root");
     if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return null;
     const given = sha256(m && row.id !== "root" ? m[2]! : token);
     const stored = Buffer.from(row.hash, "hex");
@@ -167,31 +163,26 @@ export class KeyStore {
   }
 
   /** Keys of a tenant (root excluded), newest first. */
-  list(tenant: string): ApiKeyInfo[] {
-    const rows = this.#db
-      .prepare("SELECT * FROM keys WHERE tenant = ? AND id != 'root' ORDER BY created_at DESC, id")
-      .all(tenant) as Row[];
-    return rows.map(info);
+  async list(tenant: string): Promise<ApiKeyInfo[]> {
+    return (await this.#rows.listTenant(tenant)).map(info);
   }
 
   /** Revokes a key of a tenant (idempotent). @throws {LociError} NOT_FOUND for unknown ids. */
-  revoke(tenant: string, id: string, now: number): ApiKeyInfo {
-    const row = this.#row(id);
+  async revoke(tenant: string, id: string, now: number): Promise<ApiKeyInfo> {
+    const row = await this.#rows.get(id);
     if (!row || row.tenant !== tenant || row.id === "root") {
       throw new LociError({ code: "NOT_FOUND", message: `no key "${id}"` });
     }
-    if (row.revoked_at === null) this.#db.prepare("UPDATE keys SET revoked_at = ? WHERE id = ?").run(now, id);
-    return info(this.#row(id)!);
+    if (row.revoked_at === null) await this.#rows.revoke(id, now);
+    return info((await this.#rows.get(id))!);
   }
 
   /** Revokes every key of a tenant (it was deleted). */
-  revokeTenant(tenant: string, now: number): void {
-    this.#db
-      .prepare("UPDATE keys SET revoked_at = ? WHERE tenant = ? AND revoked_at IS NULL AND id != 'root'")
-      .run(now, tenant);
+  revokeTenant(tenant: string, now: number): Promise<void> {
+    return this.#rows.revokeTenant(tenant, now);
   }
 
-  close(): void {
-    if (this.#db.open) this.#db.close();
+  close(): Promise<void> {
+    return this.#rows.close();
   }
 }

@@ -2,7 +2,7 @@
 /**
  * The `loci` command line.
  *
- *   loci serve [--port 3300] [--host 127.0.0.1] [--data-dir ./loci-data] [--embedder use-lite|hash|openai]
+ *   loci serve [--port 3300] [--host 127.0.0.1] [--data-dir ./loci-data] [--storage sqlite|postgres://…] [--embedder use-lite|hash|openai]
  *   loci keys create [--name N] [--tenant T] (--admin | --scope "researcher,team-*:read,write" …) | keys list | keys revoke <id>
  *   loci tenants create <name> | list | delete <name> | rekey <name>
  *   loci namespaces list | create <name> [--description D] | delete <name>

@@ -8,6 +8,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     port: { type: "string", short: "p" },
     host: { type: "string" },
     "data-dir": { type: "string" },
+    storage: { type: "string" },
     embedder: { type: "string" },
     "embeddings-url": { type: "string" },
     "embeddings-model": { type: "string" },
@@ -26,6 +27,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     port: Number(values.port ?? process.env.LOCI_PORT ?? 3300),
     host: String(values.host ?? process.env.LOCI_HOST ?? "127.0.0.1"),
     dataDir: String(values["data-dir"] ?? process.env.LOCI_DATA_DIR ?? "./loci-data"),
+    storage: String(values.storage ?? process.env.LOCI_STORAGE ?? "sqlite"),
     auth: process.env.LOCI_AUTH !== "off",
   });
   const stop = () => {

@@ -61,7 +61,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
             code: "FORBIDDEN",
             message: "only the root key creates keys for other tenants",
           });
-        if (!ctx.tenants?.list().some((t) => t.name === body.tenant)) {
+        if (!(await ctx.tenants?.list())?.some((t) => t.name === body.tenant)) {
           throw new LociError({ code: "NOT_FOUND", message: `no tenant "${body.tenant}"` });
         }
         tenant = body.tenant;
@@ -77,7 +77,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
         }
       }
       try {
-        const { key, info } = keysOf(ctx).create({
+        const { key, info } = await keysOf(ctx).create({
           tenant,
           name,
           role: body.admin ? "admin" : "scoped",
@@ -119,9 +119,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
     }),
     async (c) => {
       const principal = requireAdmin(c);
-      const items = keysOf(ctx)
-        .list(principal.tenant)
-        .map((k) => keyToWire(k));
+      const items = (await keysOf(ctx).list(principal.tenant)).map((k) => keyToWire(k));
       return c.json({ items, next_cursor: null } as never, 200);
     },
   );
@@ -139,7 +137,7 @@ export function registerKeyRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const principal = requireAdmin(c);
       const { id } = c.req.valid("param");
-      const info = keysOf(ctx).revoke(principal.tenant, id, ctx.now());
+      const info = await keysOf(ctx).revoke(principal.tenant, id, ctx.now());
       ctx.logger.info({ event: "key.revoked", by: principal.keyId, key: id }, "api key revoked");
       ctx.audit.record({
         at: ctx.now(),

@@ -77,7 +77,7 @@ export function registerTenantRoutes(app: LociApp, ctx: RouteContext): void {
     }),
     async (c) => {
       const tenants = rootOnly(c, ctx);
-      return c.json({ items: tenants.list().map(toWire), next_cursor: null } as never, 200);
+      return c.json({ items: (await tenants.list()).map(toWire), next_cursor: null } as never, 200);
     },
   );
 
@@ -96,7 +96,7 @@ export function registerTenantRoutes(app: LociApp, ctx: RouteContext): void {
       const { name } = c.req.valid("param");
       if (!(await tenants.delete(name)))
         throw new LociError({ code: "NOT_FOUND", message: `no tenant "${name}"` });
-      ctx.keys?.revokeTenant(name, ctx.now());
+      await ctx.keys?.revokeTenant(name, ctx.now());
       audit(c, "tenant.deleted", name);
       return c.body(null, 204);
     },

@@ -37,6 +37,8 @@ export async function startTestServer(
     embedder?: Embedder;
     auth?: boolean;
     dataDir?: string;
+    /** `"sqlite"` or a `postgres://…` URL (see `ServerOptions.storage`). @default "sqlite" */
+    storage?: string;
     bodyLimitBytes?: number;
     rateLimit?: RateLimitOptions;
   } = {},
@@ -45,6 +47,7 @@ export async function startTestServer(
   const rootKey = "test-root-key-0123456789abcdef";
   const server = await startServer({
     dataDir,
+    storage: opts.storage ?? "sqlite",
     port: 0,
     host: "127.0.0.1",
     embedder: opts.embedder ?? new HashEmbedder({ dimensions: 256 }),

@@ -1,0 +1,198 @@
+/**
+ * Scale-out on PostgreSQL: (1) the client suite over HTTP against a server whose storage is
+ * PostgreSQL; (2) two `loci serve` processes on one database behind no shared state but the
+ * database — a key made on one works on the other, writes through one are read, searched and streamed
+ * (SSE) by the other, and a key revoked on one is refused by both. Runs against `LOCI_TEST_PG_URL`
+ * when set, otherwise against PGlite served on 127.0.0.1.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LociClient } from "@loci/client";
+import type { LociEvent } from "@loci/engine";
+import { type PgliteServer, startPgliteServer } from "@loci/engine/testing";
+import { startTestServer } from "@loci/server/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runClientSuite } from "./client-conformance.case.js";
+
+const require = createRequire(import.meta.url);
+const tsx = require.resolve("tsx");
+const MAIN = join(import.meta.dirname, "..", "packages", "server", "src", "cli", "main.ts");
+const ROOT_KEY = "pg-two-servers-root-key-0123456789";
+
+let url = "";
+let pglite: PgliteServer | null = null;
+
+beforeAll(async () => {
+  if (process.env.LOCI_TEST_PG_URL) url = process.env.LOCI_TEST_PG_URL;
+  else {
+    pglite = await startPgliteServer();
+    url = pglite.url;
+  }
+});
+afterAll(async () => pglite?.stop());
+
+/** Drops everything a server created (system tables and every tenant schema). */
+async function resetDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ nspname: string }>(
+      "SELECT nspname FROM pg_namespace WHERE nspname = 'loci_system' OR nspname LIKE 't\\_%'",
+    );
+    for (const r of rows) await admin.query(`DROP SCHEMA "${r.nspname}" CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
+
+describe("LociClient over HTTP, server on PostgreSQL", () => {
+  runClientSuite({
+    setup: async () => {
+      const t = await startTestServer({ storage: url });
+      return {
+        client: t.root,
+        async cleanup() {
+          await t.stop();
+          await resetDatabase();
+        },
+      };
+    },
+  });
+});
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  dataDir: string;
+}
+
+/** Starts `loci serve --storage <url>` as a child process; resolves with its URL once it listens. */
+function serve(): Promise<Served> {
+  const dataDir = mkdtempSync(join(tmpdir(), "loci-pg-serve-"));
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=loci-source",
+      "--import",
+      tsx,
+      MAIN,
+      "serve",
+      "--port",
+      "0",
+      "--storage",
+      url,
+      "--data-dir",
+      dataDir,
+      "--embedder",
+      "hash",
+    ],
+    {
+      env: { ...process.env, LOCI_ROOT_KEY: ROOT_KEY, LOCI_RATE_LIMIT: "0", LOCI_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr!.on("data", (d) => (err += d));
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*loci server listening/.exec(out);
+      if (m) resolve({ child, url: m[1]!, dataDir });
+    });
+    child.once("exit", (code) => reject(new Error(`loci serve exited (${code}): ${err || out}`)));
+  });
+}
+
+async function stop(s: Served): Promise<void> {
+  const exited = new Promise((r) => s.child.once("exit", r));
+  s.child.kill("SIGTERM");
+  await exited;
+  rmSync(s.dataDir, { recursive: true, force: true });
+}
+
+async function call(base: string, key: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+describe("two loci serve processes on one PostgreSQL", () => {
+  it("share keys, tenants, memories and events; a revoked key is refused by both", async () => {
+    const [a, b] = await Promise.all([serve(), serve()]);
+    try {
+      const rootA = new LociClient({ baseUrl: a.url, apiKey: ROOT_KEY });
+      const rootB = new LociClient({ baseUrl: b.url, apiKey: ROOT_KEY });
+      await rootA.namespace.create({ name: "team" });
+      expect((await rootB.namespace.list()).items.map((n) => n.name)).toEqual(["team"]);
+
+      // A key created through A authenticates on B.
+      const made = await call(a.url, ROOT_KEY, "POST", "/v1/keys", {
+        name: "writer",
+        scopes: [{ namespaces: ["team"], permissions: ["read", "write"] }],
+      });
+      expect(made.status).toBe(201);
+      const writerKey = made.body!.key as string;
+      const writerB = new LociClient({ baseUrl: b.url, apiKey: writerKey, retries: 0 });
+
+      // A live event stream on A sees what is written through B.
+      const events: LociEvent[] = [];
+      const sub = await rootA.events.subscribe({ namespace: "team" }, (e) => {
+        events.push(e);
+      });
+      const written = [];
+      for (let i = 0; i < 5; i++) {
+        written.push(
+          await writerB.memory.add({
+            namespace: "team",
+            content: `finding ${i}: Acme renews in Q2`,
+            agentId: "w",
+          }),
+        );
+      }
+      // Read-your-writes across servers: A answers at once, from the database's newest state.
+      expect((await rootA.memory.get({ namespace: "team", id: written[4]!.id })).content).toContain(
+        "finding 4",
+      );
+      const hits = await rootA.memory.search({ namespace: "team", query: "Acme renewal", limit: 10 });
+      expect(hits.map((h) => h.memory.id).sort()).toEqual(written.map((w) => w.id).sort());
+      const end = Date.now() + 10_000;
+      while (events.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+      sub.unsubscribe();
+      expect(events.map((e) => e.id)).toEqual(written.map((w) => w.id));
+      expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((x, y) => x - y));
+
+      // Revoked through A: refused by B (and A) on the next request.
+      const revoked = await call(a.url, ROOT_KEY, "DELETE", `/v1/keys/${made.body!.id as string}`);
+      expect(revoked.status).toBe(200);
+      for (const base of [b.url, a.url]) {
+        const r = await call(base, writerKey, "POST", "/v1/namespaces/team/memories", { content: "late" });
+        expect(r.status).toBe(401);
+      }
+
+      // Tenants are shared too, and isolated: acme's admin key (made on B) sees none of default's data on A.
+      expect((await call(a.url, ROOT_KEY, "POST", "/v1/tenants", { name: "acme" })).status).toBe(201);
+      const acmeAdmin = await call(b.url, ROOT_KEY, "POST", "/v1/keys", { admin: true, tenant: "acme" });
+      expect(acmeAdmin.status).toBe(201);
+      const acmeOnA = new LociClient({ baseUrl: a.url, apiKey: acmeAdmin.body!.key as string });
+      expect((await acmeOnA.namespace.list()).items).toEqual([]);
+      await acmeOnA.memory.add({ namespace: "team", content: "acme's own team notes" });
+      expect((await rootB.memory.list({ namespace: "team", limit: 100 })).items).toHaveLength(5);
+      const acmeOnB = new LociClient({ baseUrl: b.url, apiKey: acmeAdmin.body!.key as string });
+      expect((await acmeOnB.memory.list({ namespace: "team" })).items.map((m) => m.content)).toEqual([
+        "acme's own team notes",
+      ]);
+    } finally {
+      await Promise.all([stop(a), stop(b)]);
+      await resetDatabase();
+    }
+  });
+});
