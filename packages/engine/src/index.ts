@@ -62,6 +62,8 @@ export type {
   StorageDriver,
 } from "./storage/driver.js";
 export { PostgresDriver, type PostgresDriverOptions } from "./storage/postgres.js";
+export type { PostgresNamespaceStore } from "./storage/postgres-namespace.js";
+export type { KeywordSearchOptions, SearchStats, VectorSearchOptions } from "./storage/postgres-search.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
 export type * from "./types.js";
 export { LIMITS, type Limits, resolveLimits } from "./validation.js";

@@ -57,6 +57,8 @@ export class NamespaceRuntime {
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
   readonly #shared: boolean;
+  /** Seqs this write applied from its own results (shared storage): their `memory.added` need no re-read. */
+  readonly #ownAdds = new Set<number>();
   readonly #snapshotEvery: number;
   readonly #afterWrite: ((rt: NamespaceRuntime) => Promise<void>) | undefined;
   /** Search hits not yet persisted: seq → number of hits. */
@@ -149,10 +151,14 @@ export class NamespaceRuntime {
       // Shared storage: decisions inside the write (ids, eviction) see the latest committed state, and
       // afterwards the log is replayed from before the write, so no other process's change is skipped.
       await this.sync();
-      const result = await task();
-      await this.sync();
-      if (this.#afterWrite && !this.#closed) await this.#afterWrite(this);
-      return result;
+      try {
+        const result = await task();
+        await this.sync();
+        if (this.#afterWrite && !this.#closed) await this.#afterWrite(this);
+        return result;
+      } finally {
+        this.#ownAdds.clear();
+      }
     });
   }
 
@@ -214,7 +220,10 @@ export class NamespaceRuntime {
    * `generation` is the store's generation after the write (the snapshot watermark).
    */
   applyUpserts(records: readonly MemoryRecord[], generation: number): void {
-    for (const rec of records) this.#index(rec, rec.embedding);
+    for (const rec of records) {
+      this.#index(rec, rec.embedding);
+      if (this.#shared && rec.embedding) this.#ownAdds.add(rec.seq);
+    }
     this.#changed(generation);
   }
 
@@ -254,6 +263,8 @@ export class NamespaceRuntime {
         const seqs = new Set<number>();
         let graph = false;
         for (const c of changes) {
+          // A seq is assigned to one insert only: if this write applied that insert, its record is here.
+          if (c.type === "memory.added" && this.#ownAdds.has(c.subjectSeq)) continue;
           if (c.type.startsWith("memory.")) seqs.add(c.subjectSeq);
           else if (c.type.startsWith("entity.") || c.type.startsWith("edge.")) graph = true;
         }
