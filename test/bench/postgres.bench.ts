@@ -42,7 +42,7 @@ const rows: Row[] = [];
 /** The corpus's vectors served by text, so every system gets exactly the same vectors. */
 function lookupEmbedder(c: Corpus): FunctionEmbedder {
   const byText = new Map<string, Float32Array>();
-  c.texts.forEach((t, i) => byText.set(t, c.vectors[i]!));
+  for (let i = 0; i < c.texts.length; i++) byText.set(c.texts[i]!, c.vectors[i]!);
   for (const q of c.queries) byText.set(q.text, q.vector);
   return new FunctionEmbedder({
     id: "bench-precomputed",
@@ -216,8 +216,8 @@ async function benchPushdown(size: number, c: Corpus, url: string, schema: strin
 }
 
 const pgUrl = process.env.LOCI_TEST_PG_URL;
-let pglite: PgliteServer | null = null;
-const url = pgUrl ?? (pglite = await startPgliteServer()).url;
+const pglite: PgliteServer | null = pgUrl ? null : await startPgliteServer();
+const url = pgUrl ?? pglite!.url;
 const backend = pgUrl ? "PostgreSQL" : "PGlite";
 try {
   for (const size of SIZES) {

@@ -29,6 +29,7 @@ export function barChart(o: BarChartOptions): string {
     ].join("");
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<title>${esc(o.title)}</title>
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(o.title)}</text>
 ${rows.join("\n")}
