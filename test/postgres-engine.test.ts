@@ -9,23 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HashEmbedder, Loci, type MemoryClient, PostgresDriver } from "@loci/engine";
-import { type PgliteServer, startPgliteServer } from "@loci/engine/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runClientSuite } from "./client-conformance.case.js";
+import { usePostgres } from "./pg-harness.js";
 
-let url = "";
-let server: PgliteServer | null = null;
+const db = usePostgres();
 let counter = 0;
-
-beforeAll(async () => {
-  if (process.env.LOCI_TEST_PG_URL) url = process.env.LOCI_TEST_PG_URL;
-  else {
-    server = await startPgliteServer();
-    url = server.url;
-  }
-});
-afterAll(async () => server?.stop());
 
 const freshSchema = () => `loci_e2e_${process.pid}_${++counter}`;
 
@@ -40,7 +29,7 @@ async function openEngines(n: number, schema = freshSchema()) {
       await Loci.open({
         dataDir,
         embedder: new HashEmbedder({ dimensions: 256 }),
-        storage: new PostgresDriver({ connectionString: url, schema, maxConnections: 3 }),
+        storage: new PostgresDriver({ connectionString: db.url, schema, maxConnections: 3 }),
         sweepIntervalMs: 0,
       }),
     );
@@ -51,10 +40,7 @@ async function openEngines(n: number, schema = freshSchema()) {
     async cleanup() {
       for (const e of engines) await e.close();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await db.dropSchema(schema);
     },
   };
 }

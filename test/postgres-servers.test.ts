@@ -12,52 +12,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LociClient } from "@loci/client";
 import type { LociEvent } from "@loci/engine";
-import { type PgliteServer, startPgliteServer } from "@loci/engine/testing";
 import { startTestServer } from "@loci/server/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runClientSuite } from "./client-conformance.case.js";
+import { usePostgres } from "./pg-harness.js";
 
 const require = createRequire(import.meta.url);
 const tsx = require.resolve("tsx");
 const MAIN = join(import.meta.dirname, "..", "packages", "server", "src", "cli", "main.ts");
 const ROOT_KEY = "pg-two-servers-root-key-0123456789";
 
-let url = "";
-let pglite: PgliteServer | null = null;
-
-beforeAll(async () => {
-  if (process.env.LOCI_TEST_PG_URL) url = process.env.LOCI_TEST_PG_URL;
-  else {
-    pglite = await startPgliteServer();
-    url = pglite.url;
-  }
-});
-afterAll(async () => pglite?.stop());
-
-/** Drops everything a server created (system tables and every tenant schema). */
-async function resetDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname = 'loci_system' OR nspname LIKE 't\\_%'",
-    );
-    for (const r of rows) await admin.query(`DROP SCHEMA "${r.nspname}" CASCADE`);
-  } finally {
-    await admin.end();
-  }
-}
+const db = usePostgres();
 
 describe("LociClient over HTTP, server on PostgreSQL", () => {
   runClientSuite({
     setup: async () => {
-      const t = await startTestServer({ storage: url });
+      const t = await startTestServer({ storage: db.url });
       return {
         client: t.root,
         async cleanup() {
           await t.stop();
-          await resetDatabase();
+          await db.reset();
         },
       };
     },
@@ -84,7 +59,7 @@ function serve(): Promise<Served> {
       "--port",
       "0",
       "--storage",
-      url,
+      db.url,
       "--data-dir",
       dataDir,
       "--embedder",
@@ -192,7 +167,7 @@ describe("two loci serve processes on one PostgreSQL", () => {
       ]);
     } finally {
       await Promise.all([stop(a), stop(b)]);
-      await resetDatabase();
+      await db.reset();
     }
   });
 });
