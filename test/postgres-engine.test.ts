@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HashEmbedder, Loci, type MemoryClient, PostgresDriver } from "@loci/engine";
+import { type Clock, HashEmbedder, Loci, ManualClock, type MemoryClient, PostgresDriver } from "@loci/engine";
 import { describe, expect, it } from "vitest";
 import { runClientSuite } from "./client-conformance.case.js";
 import { usePostgres } from "./pg-harness.js";
@@ -19,7 +19,8 @@ let counter = 0;
 const freshSchema = () => `loci_e2e_${process.pid}_${++counter}`;
 
 /** Opens `n` engines (each with its own data directory, as separate processes would) on one schema. */
-async function openEngines(n: number, schema = freshSchema()) {
+async function openEngines(n: number, opts: { clock?: Clock } = {}) {
+  const schema = freshSchema();
   const dirs: string[] = [];
   const engines: Loci[] = [];
   for (let i = 0; i < n; i++) {
@@ -31,6 +32,7 @@ async function openEngines(n: number, schema = freshSchema()) {
         embedder: new HashEmbedder({ dimensions: 256 }),
         storage: new PostgresDriver({ connectionString: db.url, schema, maxConnections: 3 }),
         sweepIntervalMs: 0,
+        ...(opts.clock ? { clock: opts.clock } : {}),
       }),
     );
   }
@@ -168,6 +170,62 @@ describe("two engines sharing one PostgreSQL schema (calls alternate between the
       expect((await a.memory.list({ namespace: "team" })).items.map((x) => x.content)).toEqual([
         "fresh start",
       ]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("decays, evicts to maxMemories and expires as on SQLite, with both engines agreeing", async () => {
+    const clock = new ManualClock();
+    const { engines, cleanup } = await openEngines(2, { clock });
+    const [a, b] = engines as [Loci, Loci];
+    try {
+      await a.namespace.create({
+        name: "scratch",
+        config: {
+          decayStrategy: "exponential",
+          decayHalfLifeHours: 24,
+          maxMemories: 3,
+          reinforceOnAccess: false,
+        },
+      });
+      const evicted: string[] = [];
+      const sub = await b.events.subscribe({ namespace: "scratch", types: ["memory.evicted"] }, (e) => {
+        evicted.push(e.id);
+      });
+      const weakest = await a.memory.add({ namespace: "scratch", content: "note zero", importance: 0 });
+      clock.advance({ hours: 1 });
+      for (let i = 1; i <= 3; i++) {
+        await (i % 2 ? b : a).memory.add({ namespace: "scratch", content: `note ${i}`, importance: 0.5 });
+      }
+      // The fourth write overflowed maxMemories 3: the lowest retention (importance 0) was evicted.
+      for (const e of [a, b]) {
+        const items = (await e.memory.list({ namespace: "scratch" })).items;
+        expect(items.map((m) => m.content).sort()).toEqual(["note 1", "note 2", "note 3"]);
+      }
+      const end = Date.now() + 5_000;
+      while (!evicted.includes(weakest.id) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(evicted).toEqual([weakest.id]);
+      sub.unsubscribe();
+
+      clock.advance({ hours: 24 });
+      const hits = await b.memory.search({ namespace: "scratch", query: "note", mode: "keyword" });
+      for (const h of hits) expect(h.scores.retention).toBeCloseTo(0.5, 10); // 24 h at a 24 h half-life
+
+      await b.namespace.create({ name: "tmp" });
+      const ephemeral = await b.memory.add({
+        namespace: "tmp",
+        content: "expires in a minute",
+        expiresAt: new Date(clock.now() + 60_000).toISOString(),
+      });
+      expect((await a.memory.get({ namespace: "tmp", id: ephemeral.id })).id).toBe(ephemeral.id);
+      clock.advance({ minutes: 2 });
+      await expect(a.memory.get({ namespace: "tmp", id: ephemeral.id })).rejects.toMatchObject({
+        code: "MEMORY_NOT_FOUND",
+      });
+      expect(await a.sweepExpired()).toBe(1);
+      expect(await b.sweepExpired()).toBe(0); // already purged by the other engine
+      expect((await b.memory.list({ namespace: "tmp" })).items).toEqual([]);
     } finally {
       await cleanup();
     }
