@@ -31,7 +31,7 @@ import type {
 } from "@loci/engine";
 import { LociError, streamEvents } from "@loci/engine";
 import { graphApi } from "./graph.js";
-import { HttpTransport, type HttpTransportOptions } from "./http.js";
+import { HttpTransport, type HttpTransportOptions, newIdempotencyKey } from "./http.js";
 import { type SseOptions, subscribeSse } from "./sse.js";
 import * as wire from "./wire.js";
 
@@ -165,6 +165,7 @@ export class LociClient implements MemoryClient {
         body: wire.memoryInputToWire(o),
         signal: signalOf(o),
         safe: false,
+        idempotencyKey: newIdempotencyKey(),
       });
       return wire.memoryFromWire(r.body);
     };
@@ -179,6 +180,7 @@ export class LociClient implements MemoryClient {
           body,
           signal: signalOf(o),
           safe: false,
+          idempotencyKey: newIdempotencyKey(),
         });
         return r.body.items.map(wire.memoryFromWire);
       },
@@ -238,6 +240,7 @@ export class LociClient implements MemoryClient {
           body: { metadata: o.metadata, id: o.id },
           signal: signalOf(o),
           safe: false,
+          idempotencyKey: newIdempotencyKey(),
         });
         return wire.sessionFromWire(r.body);
       },

@@ -6,7 +6,7 @@
 import type { EdgeInput, EntityRef, KnowledgeGraphApi } from "@loci/engine";
 import { LociError } from "@loci/engine";
 import * as g from "./graph-wire.js";
-import type { HttpTransport } from "./http.js";
+import { type HttpTransport, newIdempotencyKey } from "./http.js";
 
 type Wire = Record<string, unknown>;
 const graphPath = (ns: string) => `/v1/namespaces/${encodeURIComponent(ns)}/graph`;
@@ -24,13 +24,25 @@ const edgeBody = (e: EdgeInput) => ({
 export function graphApi(http: HttpTransport): KnowledgeGraphApi {
   const post = async <T>(path: string, body: unknown, o: unknown, safe = false) =>
     (await http.request<T>({ method: "POST", path, body, signal: signalOf(o), safe })).body;
+  // Edge adds merge by (source, target, type), so a retried one is applied once: keyed, and retried.
+  const postKeyed = async <T>(path: string, body: unknown, o: unknown) =>
+    (
+      await http.request<T>({
+        method: "POST",
+        path,
+        body,
+        signal: signalOf(o),
+        safe: false,
+        idempotencyKey: newIdempotencyKey(),
+      })
+    ).body;
   return {
     async addEdge(o) {
-      return g.edgeFromWire(await post<Wire>(`${graphPath(o.namespace)}/edges`, edgeBody(o), o));
+      return g.edgeFromWire(await postKeyed<Wire>(`${graphPath(o.namespace)}/edges`, edgeBody(o), o));
     },
     async addEdges(o) {
       const body = { edges: o.edges.map(edgeBody) };
-      return (await post<{ items: Wire[] }>(`${graphPath(o.namespace)}/edges/batch`, body, o)).items.map(
+      return (await postKeyed<{ items: Wire[] }>(`${graphPath(o.namespace)}/edges/batch`, body, o)).items.map(
         g.edgeFromWire,
       );
     },

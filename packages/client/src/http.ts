@@ -1,7 +1,8 @@
 /**
  * HTTP transport of the client: JSON requests with a timeout, an AbortSignal, typed errors mapped
  * from the server's error codes, and retries with jittered exponential backoff for 429/503 and
- * network failures — only on safe (read-only) operations, so a write is never applied twice.
+ * network failures — on safe (read-only) operations, and on writes sent with an `Idempotency-Key`
+ * (the server applies a keyed write once however often it arrives), so a write is never applied twice.
  *
  * @module
  */
@@ -41,6 +42,16 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** Read-only: may be retried. */
   safe: boolean;
+  /**
+   * Sent as the `Idempotency-Key` header; the request is then retried like a safe one, with the
+   * same key, since the server applies it once.
+   */
+  idempotencyKey?: string;
+}
+
+/** A fresh `Idempotency-Key` for one logical write (a random UUID; Web Crypto, so browsers too). */
+export function newIdempotencyKey(): string {
+  return globalThis.crypto.randomUUID();
 }
 
 /** Builds the typed error for a server error code. */
@@ -63,11 +74,15 @@ export function errorFromWire(status: number, body: unknown): LociError {
     case "EMBEDDER_FAILED":
       return new EmbedderError(opts);
     case "STORAGE_ERROR":
-      return new StorageError(opts);
+    case "STORAGE_FULL":
+    case "STORAGE_READ_ONLY":
+      return new StorageError({ ...opts, code });
     case "ALREADY_EXISTS":
     case "SESSION_ENDED":
     case "CLOSED":
     case "DATA_DIR_LOCKED":
+    case "QUOTA_EXCEEDED":
+    case "IDEMPOTENCY_CONFLICT":
       return new ConflictError({ ...opts, code });
     case null:
       return new LociError({
@@ -126,6 +141,11 @@ export class HttpTransport {
 
   /** Sends a request; resolves with the parsed JSON body (or null for 204). */
   async request<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+    const retriable = req.safe || req.idempotencyKey !== undefined;
+    const extra: Record<string, string> = {
+      ...(req.body === undefined ? {} : { "content-type": "application/json" }),
+      ...(req.idempotencyKey === undefined ? {} : { "idempotency-key": req.idempotencyKey }),
+    };
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(this.#timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
@@ -133,14 +153,14 @@ export class HttpTransport {
       try {
         res = await this.#fetch(this.url(req.path, req.query), {
           method: req.method,
-          headers: this.headers(req.body === undefined ? {} : { "content-type": "application/json" }),
+          headers: this.headers(extra),
           ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
           signal,
         });
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
         const timedOut = timeout.aborted;
-        if (req.safe && attempt < this.#retries) {
+        if (retriable && attempt < this.#retries) {
           await this.#backoff(attempt, null, req.signal);
           continue;
         }
@@ -152,7 +172,7 @@ export class HttpTransport {
           cause: err,
         });
       }
-      if ((res.status === 429 || res.status === 503) && req.safe && attempt < this.#retries) {
+      if ((res.status === 429 || res.status === 503) && retriable && attempt < this.#retries) {
         await res.body?.cancel();
         await this.#backoff(attempt, res.headers.get("retry-after"), req.signal);
         continue;

@@ -12,6 +12,12 @@
  */
 export { LociClient, type LociClientOptions } from "./client.js";
 export * as graphWire from "./graph-wire.js";
-export { errorFromWire, type HttpRequest, HttpTransport, type HttpTransportOptions } from "./http.js";
+export {
+  errorFromWire,
+  type HttpRequest,
+  HttpTransport,
+  type HttpTransportOptions,
+  newIdempotencyKey,
+} from "./http.js";
 export type { SseOptions } from "./sse.js";
 export * as wire from "./wire.js";

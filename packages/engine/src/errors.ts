@@ -38,6 +38,11 @@ export const ERROR_CODES = {
   SESSION_ENDED: { status: 409, description: "The session has ended and accepts no more memories." },
   /** The resource already exists (409). */
   ALREADY_EXISTS: { status: 409, description: "A resource with that name or id already exists." },
+  /** An `Idempotency-Key` was reused for a write with a different body (409). */
+  IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    description: "The idempotency key was already used for a different write.",
+  },
   /** A cursor is malformed or belongs to another query (400). */
   INVALID_CURSOR: {
     status: 400,
@@ -65,6 +70,19 @@ export const ERROR_CODES = {
   EMBEDDER_FAILED: { status: 502, description: "The embedding provider failed." },
   /** Stored data could not be read back (500). */
   STORAGE_ERROR: { status: 500, description: "The storage layer failed." },
+  /** The disk holding the data is full (SQLITE_FULL, ENOSPC); nothing was written (507). */
+  STORAGE_FULL: {
+    status: 507,
+    description: "The storage is full; the write was not applied. Free space and retry.",
+  },
+  /**
+   * The data directory or its filesystem is read-only (SQLITE_READONLY, EROFS, or a database that
+   * cannot be opened because its directory refuses writes); nothing was written (503).
+   */
+  STORAGE_READ_ONLY: {
+    status: 503,
+    description: "The storage is read-only; the write was not applied. Retry when it is writable again.",
+  },
   /** Anything unexpected (500). */
   INTERNAL: { status: 500, description: "An unexpected internal error." },
 } as const satisfies Record<string, { status: number; description: string }>;
@@ -151,11 +169,17 @@ export class NotFoundError extends LociError {
   }
 }
 
-/** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`). */
+/** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`, `QUOTA_EXCEEDED`, `IDEMPOTENCY_CONFLICT`). */
 export class ConflictError extends LociError {
   constructor(
     opts: SubclassOptions & {
-      code: "ALREADY_EXISTS" | "SESSION_ENDED" | "CLOSED" | "DATA_DIR_LOCKED" | "QUOTA_EXCEEDED";
+      code:
+        | "ALREADY_EXISTS"
+        | "SESSION_ENDED"
+        | "CLOSED"
+        | "DATA_DIR_LOCKED"
+        | "QUOTA_EXCEEDED"
+        | "IDEMPOTENCY_CONFLICT";
     },
   ) {
     super(opts);
@@ -176,16 +200,58 @@ export class EmbedderError extends LociError {
   }
 }
 
-/** The storage layer failed (`STORAGE_ERROR`). */
+/** The storage layer failed (`STORAGE_ERROR`), is full (`STORAGE_FULL`) or read-only (`STORAGE_READ_ONLY`). */
 export class StorageError extends LociError {
-  constructor(opts: SubclassOptions) {
-    super({ ...opts, code: "STORAGE_ERROR" });
+  constructor(opts: SubclassOptions & { code?: "STORAGE_ERROR" | "STORAGE_FULL" | "STORAGE_READ_ONLY" }) {
+    super({ ...opts, code: opts.code ?? "STORAGE_ERROR" });
   }
 }
 
-/** Normalises anything thrown into a LociError (unknown errors become `INTERNAL`, kept as `cause`). */
+const FULL_CODES = new Set(["SQLITE_FULL", "ENOSPC", "EDQUOT"]);
+const READ_ONLY_CODES = new Set(["EROFS", "EACCES", "EPERM", "SQLITE_CANTOPEN"]);
+
+/**
+ * Recognises a full or read-only disk in an error thrown by SQLite or the filesystem (by its
+ * `code`: `SQLITE_FULL`, `ENOSPC`, `EDQUOT`, `SQLITE_READONLY*`, `EROFS`, `EACCES`, `EPERM`, and
+ * `SQLITE_CANTOPEN`, which is what SQLite answers for a WAL database in a directory it cannot write)
+ * and returns the typed {@link StorageError} for it (`STORAGE_FULL` or `STORAGE_READ_ONLY`), else
+ * `null`. A `STORAGE_ERROR` caused by one of these is converted too.
+ */
+export function storageFailure(err: unknown): StorageError | null {
+  if (typeof err !== "object" || err === null) return null;
+  if (LociError.isInstance(err)) {
+    // A database the driver could not open because its directory refuses writes (WAL needs them).
+    return err.code === "STORAGE_ERROR" && err.cause !== undefined ? storageFailure(err.cause) : null;
+  }
+  const code = String((err as { code?: unknown }).code ?? "");
+  const detail = err instanceof Error ? err.message : code;
+  if (FULL_CODES.has(code)) {
+    return new StorageError({
+      code: "STORAGE_FULL",
+      message: `the disk holding the data is full; the write was not applied (${detail})`,
+      cause: err,
+      details: { reason: code },
+    });
+  }
+  if (code.startsWith("SQLITE_READONLY") || READ_ONLY_CODES.has(code)) {
+    return new StorageError({
+      code: "STORAGE_READ_ONLY",
+      message: `the data directory is read-only or cannot be written; nothing was written (${detail})`,
+      cause: err,
+      details: { reason: code },
+    });
+  }
+  return null;
+}
+
+/**
+ * Normalises anything thrown into a LociError: a full or read-only disk becomes its
+ * {@link storageFailure} error, other unknown errors `INTERNAL` (kept as `cause`).
+ */
 export function toLociError(err: unknown): LociError {
   if (LociError.isInstance(err)) return err;
+  const storage = storageFailure(err);
+  if (storage) return storage;
   const message = err instanceof Error ? err.message : String(err);
   return new LociError({ code: "INTERNAL", message, cause: err });
 }

@@ -37,6 +37,7 @@ export {
   type LociErrorOptions,
   NotFoundError,
   StorageError,
+  storageFailure,
   toLociError,
   ValidationError,
 } from "./errors.js";

@@ -5,7 +5,7 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { ERROR_CODES, LociError, type MemoryClient } from "@loci/engine";
+import { ERROR_CODES, LociError, type MemoryClient, storageFailure } from "@loci/engine";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -164,8 +164,15 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
   );
   app.onError((err, c: Context) => {
-    if (LociError.isInstance(err)) {
-      return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
+    // A full or read-only disk reached outside a namespace write (the catalog, key stores) is
+    // still its typed error (507 / 503), never a 500.
+    const typed = LociError.isInstance(err) ? err : storageFailure(err);
+    if (typed) {
+      if (typed.status >= 500)
+        ctx.logger.warn({ code: typed.code, msg: typed.message }, "storage unavailable");
+      const headers: Record<string, string> =
+        typed.code === "STORAGE_READ_ONLY" ? { "retry-after": "5" } : {};
+      return c.json(errorBody(typed.code, typed.message, typed.details), typed.status as 400, headers);
     }
     if (err instanceof HTTPException) {
       const status = err.status;

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../clock.js";
 import type { Embedder } from "../embed/embedder.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError, storageFailure } from "../errors.js";
 import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
 import { assertNamespaceName, type Limits } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
@@ -132,7 +132,9 @@ export class EngineCore {
         afterWrite: (rt) => this.events.publish(rt),
         shared: this.driver.shared ?? false,
       });
-    })();
+    })().catch((err: unknown) => {
+      throw storageFailure(err) ?? err;
+    });
     this.#runtimes.set(name, opening);
     opening.catch(() => {
       if (this.#runtimes.get(name) === opening) this.#runtimes.delete(name);

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
 import { HnswIndex } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
@@ -152,7 +153,14 @@ export class NamespaceRuntime {
       // afterwards the log is replayed from before the write, so no other process's change is skipped.
       await this.sync();
       try {
-        const result = await task();
+        let result: T;
+        try {
+          result = await task();
+        } catch (err) {
+          // A full or read-only disk is a typed error (STORAGE_FULL / STORAGE_READ_ONLY); the
+          // transaction was rolled back and nothing in memory was changed.
+          throw storageFailure(err) ?? err;
+        }
         await this.sync();
         if (this.#afterWrite && !this.#closed) await this.#afterWrite(this);
         return result;
@@ -332,12 +340,23 @@ export class NamespaceRuntime {
     if (this.#generation - this.#snapshotGeneration >= this.#snapshotEvery) this.snapshot();
   }
 
-  /** Writes the ANN snapshot if it is behind the database. */
-  snapshot(): void {
+  /**
+   * Writes the ANN snapshot if it is behind the database. Best effort: the snapshot is derived
+   * state and is written after a commit, so a failure (a full disk) must not fail the write that
+   * triggered it; the snapshot stays behind (or absent) and is caught up or rebuilt on open.
+   * Returns whether a snapshot was written.
+   */
+  snapshot(): boolean {
     const dir = this.store.snapshotDir;
-    if (!dir || !this.vectors || this.#generation === this.#snapshotGeneration) return;
-    this.vectors.save(dir, this.#generation);
+    if (!dir || !this.vectors || this.#generation === this.#snapshotGeneration) return false;
+    try {
+      this.vectors.save(dir, this.#generation);
+    } catch {
+      HnswIndex.discardTemp(dir);
+      return false;
+    }
     this.#snapshotGeneration = this.#generation;
+    return true;
   }
 
   /** Whether a memory is visible at `now` (not expired). */

@@ -189,6 +189,17 @@ export class HnswIndex implements VectorIndex {
     }
   }
 
+  /** Removes the temp files of an interrupted {@link HnswIndex.save} (ignoring errors). */
+  static discardTemp(dir: string): void {
+    for (const file of [`${INDEX_FILE}.tmp`, `${META_FILE}.tmp`]) {
+      try {
+        rmSync(join(dir, file), { force: true });
+      } catch {
+        // nothing to clean up, or the directory is unreachable
+      }
+    }
+  }
+
   /** Removes a snapshot (used when it is found unusable). */
   static drop(dir: string): void {
     rmSync(join(dir, INDEX_FILE), { force: true });

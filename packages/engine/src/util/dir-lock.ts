@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { ConflictError } from "../errors.js";
+import { ConflictError, storageFailure } from "../errors.js";
 
 function alive(pid: number): boolean {
   try {
@@ -27,7 +27,7 @@ export function lockDirectory(dir: string): () => void {
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw storageFailure(err) ?? err;
       const pid = Number(readFileSync(file, "utf8"));
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         throw new ConflictError({

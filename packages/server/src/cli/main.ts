@@ -12,7 +12,7 @@
  * Commands other than `serve` talk to a server: --url (LOCI_URL, default http://127.0.0.1:3300) and
  * --key (LOCI_API_KEY).
  */
-import { LociError } from "@loci/engine";
+import { LociError, storageFailure } from "@loci/engine";
 import { UsageError } from "./args.js";
 import { keysCommand, namespacesCommand, searchCommand, tenantsCommand } from "./commands.js";
 import { serveCommand } from "./serve.js";
@@ -53,8 +53,9 @@ try {
     console.error(`loci ${name}: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (LociError.isInstance(err)) {
-    console.error(`loci ${name}: ${err.code}: ${err.message}`);
+  const typed = LociError.isInstance(err) ? (storageFailure(err) ?? err) : storageFailure(err);
+  if (typed) {
+    console.error(`loci ${name}: ${typed.code}: ${typed.message}`);
     process.exit(1);
   }
   throw err;

@@ -12,6 +12,7 @@ import {
   type RouteContext,
   requireNamespace,
 } from "../context.js";
+import { idempotencyKey, keyHeaders } from "../idempotency.js";
 import {
   EdgeBatchSchema,
   EdgeInputSchema,
@@ -52,12 +53,13 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Add an edge (creates missing entities; the same source, target and type merges metadata)",
-      request: { params: NsParam, body: body(EdgeInputSchema) },
+      request: { params: NsParam, headers: keyHeaders, body: body(EdgeInputSchema) },
       responses: { 201: json(EdgeSchema, "The edge"), ...errorResponses },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
+      idempotencyKey(c); // only checked: an edge is keyed by (source, target, type), so a retry merges into it
       const edge = await (await kg(c)).addEdge({ namespace: ns, ...edgeInput(c.req.valid("json")) });
       return c.json(g.edgeToWire(edge) as never, 201);
     },
@@ -70,12 +72,13 @@ export function registerGraphRoutes(app: LociApp, ctx: RouteContext): void {
       tags,
       security,
       summary: "Add up to 1,000 edges atomically",
-      request: { params: NsParam, body: body(EdgeBatchSchema) },
+      request: { params: NsParam, headers: keyHeaders, body: body(EdgeBatchSchema) },
       responses: { 201: json(z.object({ items: z.array(EdgeSchema) }), "The edges"), ...errorResponses },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
+      idempotencyKey(c);
       const edges = await (await kg(c)).addEdges({
         namespace: ns,
         edges: c.req.valid("json").edges.map(edgeInput),

@@ -1,8 +1,25 @@
 /** Memory routes: add, batch, list, get, update, delete. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
-import { FilterError, type MemoryInput, NotFoundError } from "@loci/engine";
-import { errorResponses, json, type LociApp, type RouteContext, requireNamespace } from "../context.js";
+import { FilterError, type Memory, type MemoryClient, type MemoryInput, NotFoundError } from "@loci/engine";
+import type { Context } from "hono";
+import {
+  type Env,
+  errorResponses,
+  json,
+  type LociApp,
+  type RouteContext,
+  requireNamespace,
+} from "../context.js";
+import {
+  alreadyExists,
+  derivedId,
+  idempotencyConflict,
+  idempotencyKey,
+  keyHeaders,
+  matchesInput,
+  REPLAYED_HEADER,
+} from "../idempotency.js";
 import {
   IdParam,
   MemoryBatchSchema,
@@ -16,6 +33,43 @@ import {
 
 const tags = ["memories"];
 const security = [{ bearer: [] }];
+const replayed = (schema: z.ZodType) =>
+  json(schema, `A retried write already applied (${REPLAYED_HEADER}: true)`);
+
+/**
+ * Adds memories once per idempotency key: without a key, a plain add; with one, items get the key's
+ * derived ids, and a retry that finds them stored returns them (`replayed`), or IDEMPOTENCY_CONFLICT
+ * when the key was used for other content. Items with their own ids keep the embedded semantics
+ * (an existing id is ALREADY_EXISTS), since the caller, not the key, owns them.
+ */
+async function addOnce(
+  c: Context<Env>,
+  engine: MemoryClient,
+  namespace: string,
+  inputs: MemoryInput[],
+): Promise<{ items: Memory[]; replayed: boolean }> {
+  const key = idempotencyKey(c);
+  if (key === null)
+    return { items: await engine.memory.addMany({ namespace, memories: inputs }), replayed: false };
+  const tenant = c.get("principal").tenant;
+  const ownIds = inputs.some((m) => m.id !== undefined);
+  const keyed = inputs.map((m, index) => ({
+    ...m,
+    id: m.id ?? derivedId({ tenant, namespace, kind: "memory", key, index }),
+  }));
+  try {
+    return { items: await engine.memory.addMany({ namespace, memories: keyed }), replayed: false };
+  } catch (err) {
+    if (!alreadyExists(err) || ownIds) throw err;
+    const stored = await Promise.all(
+      keyed.map((m) => engine.memory.get({ namespace, id: m.id }).catch(() => null)),
+    );
+    if (stored.every((m, i) => m !== null && matchesInput(m, keyed[i]!))) {
+      return { items: stored as Memory[], replayed: true };
+    }
+    throw idempotencyConflict(key, keyed.length === 1 ? "memory" : "batch of memories");
+  }
+}
 
 /** Parses a JSON-encoded filter from a query string. */
 export function parseFilterParam(raw: string | undefined): Record<string, unknown> | undefined {
@@ -39,15 +93,21 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       summary: "Add a memory (creates the namespace on first use)",
       request: {
         params: NsParam,
+        headers: keyHeaders,
         body: { content: { "application/json": { schema: MemoryInputSchema } }, required: true },
       },
-      responses: { 201: json(MemorySchema, "The stored memory"), ...errorResponses },
+      responses: {
+        201: json(MemorySchema, "The stored memory"),
+        200: replayed(MemorySchema),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const memory = await (await ctx.engine(c)).memory.add({ namespace: ns, ...input(c.req.valid("json")) });
-      return c.json(wire.memoryToWire(memory) as never, 201);
+      const r = await addOnce(c, await ctx.engine(c), ns, [input(c.req.valid("json"))]);
+      if (r.replayed) c.header(REPLAYED_HEADER, "true");
+      return c.json(wire.memoryToWire(r.items[0]!) as never, r.replayed ? 200 : 201);
     },
   );
 
@@ -60,10 +120,12 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       summary: "Add up to 1,000 memories atomically",
       request: {
         params: NsParam,
+        headers: keyHeaders,
         body: { content: { "application/json": { schema: MemoryBatchSchema } }, required: true },
       },
       responses: {
         201: json(z.object({ items: z.array(MemorySchema) }), "The stored memories"),
+        200: replayed(z.object({ items: z.array(MemorySchema) })),
         ...errorResponses,
       },
     }),
@@ -71,8 +133,9 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const memories = c.req.valid("json").memories.map((m) => input(m));
-      const added = await (await ctx.engine(c)).memory.addMany({ namespace: ns, memories });
-      return c.json({ items: added.map(wire.memoryToWire) } as never, 201);
+      const r = await addOnce(c, await ctx.engine(c), ns, memories);
+      if (r.replayed) c.header(REPLAYED_HEADER, "true");
+      return c.json({ items: r.items.map(wire.memoryToWire) } as never, r.replayed ? 200 : 201);
     },
   );
 

@@ -2,6 +2,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
 import { errorResponses, json, type LociApp, type RouteContext, requireNamespace } from "../context.js";
+import {
+  alreadyExists,
+  derivedId,
+  idempotencyConflict,
+  idempotencyKey,
+  keyHeaders,
+  REPLAYED_HEADER,
+  sameMetadata,
+} from "../idempotency.js";
 import { IdParam, NsParam, PageQuery, pageOf, SessionCreateSchema, SessionSchema } from "../schemas.js";
 import { parseFilterParam } from "./memories.js";
 
@@ -18,20 +27,41 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
       summary: "Create a session",
       request: {
         params: NsParam,
+        headers: keyHeaders,
         body: { content: { "application/json": { schema: SessionCreateSchema } }, required: false },
       },
-      responses: { 201: json(SessionSchema, "The session"), ...errorResponses },
+      responses: {
+        201: json(SessionSchema, "The session"),
+        200: json(SessionSchema, `A retried create already applied (${REPLAYED_HEADER}: true)`),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const body = (c.req.valid("json") ?? {}) as { metadata?: Record<string, never>; id?: string };
-      const session = await (await ctx.engine(c)).session.create({
-        namespace: ns,
-        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-        ...(body.id === undefined ? {} : { id: body.id }),
-      });
-      return c.json(wire.sessionToWire(session) as never, 201);
+      const key = idempotencyKey(c);
+      const id =
+        body.id ??
+        (key === null
+          ? undefined
+          : derivedId({ tenant: c.get("principal").tenant, namespace: ns, kind: "session", key }));
+      const engine = await ctx.engine(c);
+      try {
+        const session = await engine.session.create({
+          namespace: ns,
+          ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+          ...(id === undefined ? {} : { id }),
+        });
+        return c.json(wire.sessionToWire(session) as never, 201);
+      } catch (err) {
+        // A session id of the caller's own keeps the embedded semantics (ALREADY_EXISTS).
+        if (key === null || id === undefined || body.id !== undefined || !alreadyExists(err)) throw err;
+        const stored = await engine.session.get({ namespace: ns, id });
+        if (!sameMetadata(stored.metadata, body.metadata)) throw idempotencyConflict(key, "session");
+        c.header(REPLAYED_HEADER, "true");
+        return c.json(wire.sessionToWire(stored) as never, 200);
+      }
     },
   );
 
