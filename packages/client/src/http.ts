@@ -31,6 +31,8 @@ export interface HttpTransportOptions {
   fetch?: typeof fetch;
   /** First backoff delay in ms (doubles each retry, with jitter). @default 200 */
   retryDelayMs?: number;
+  /** Longest backoff delay in ms (a `Retry-After` hint may ask for more). @default 30000 */
+  retryMaxDelayMs?: number;
 }
 
 /** One request. */
@@ -118,6 +120,7 @@ export class HttpTransport {
   readonly #retries: number;
   readonly #fetch: typeof fetch;
   readonly #delay: number;
+  readonly #maxDelay: number;
 
   constructor(opts: HttpTransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
@@ -126,6 +129,7 @@ export class HttpTransport {
     this.#retries = opts.retries ?? 3;
     this.#fetch = opts.fetch ?? globalThis.fetch;
     this.#delay = opts.retryDelayMs ?? 200;
+    this.#maxDelay = opts.retryMaxDelayMs ?? 30_000;
   }
 
   /** Headers every request carries. */
@@ -186,7 +190,7 @@ export class HttpTransport {
 
   async #backoff(attempt: number, retryAfter: string | null, signal?: AbortSignal): Promise<void> {
     const hinted = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
-    const base = this.#delay * 2 ** attempt;
+    const base = Math.min(this.#maxDelay, this.#delay * 2 ** attempt);
     await sleep(Math.min(30_000, Math.max(hinted, base / 2 + Math.random() * base)), signal);
   }
 

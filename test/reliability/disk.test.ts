@@ -1,0 +1,173 @@
+/**
+ * Disk full and read-only storage, for real: the data directory is a small tmpfs (root is needed to
+ * mount it; CI runs as root, so a failed mount fails the test instead of skipping it). Writes must
+ * fail with STORAGE_FULL (507) or STORAGE_READ_ONLY (503), acknowledged data must stay intact, and
+ * the server must take writes again once space (or write access) returns.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LociError } from "@loci/engine";
+import { startTestServer, type TestServer } from "@loci/server/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServerProcess, ServerStartError } from "./harness/server-process.js";
+import { RunStats } from "./harness/stats.js";
+import { allMemories } from "./harness/verify.js";
+
+const root = mkdtempSync(join(tmpdir(), "loci-reliability-disk-"));
+const mnt = join(root, "data");
+const mounts: string[] = [];
+const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: "pipe" }).toString();
+
+function mount(...args: string[]): void {
+  try {
+    sh("mount", ...args);
+  } catch (err) {
+    throw new Error(
+      `this test needs root to mount a tmpfs (mount ${args.join(" ")}): ${(err as { stderr?: Buffer }).stderr ?? err}`,
+    );
+  }
+  mounts.push(args[args.length - 1]!);
+}
+
+let t: TestServer;
+const stats = new RunStats();
+beforeAll(async () => {
+  mkdirSync(mnt);
+  mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt);
+  t = await startTestServer({ dataDir: mnt });
+});
+afterAll(async () => {
+  await t?.stop().catch(() => undefined);
+  for (const m of mounts.reverse()) {
+    try {
+      sh("umount", m);
+    } catch {
+      // already unmounted by the test
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+  console.log(stats.table("disk full / read-only storage"));
+});
+
+const add = (ns: string, content: string) =>
+  t.fetch(`/v1/namespaces/${ns}/memories`, { method: "POST", body: JSON.stringify({ content }) });
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; message: string } }).error;
+
+/** Adds memories until one is acknowledged no more; returns the acknowledged ids. */
+async function fillWithMemories(ns: string): Promise<{ ids: string[]; last: Response }> {
+  const ids: string[] = [];
+  const big = "x".repeat(20_000);
+  for (let i = 0; ; i++) {
+    const res = await add(ns, `fill ${i} ${big}`);
+    if (res.status !== 201) return { ids, last: res };
+    ids.push(((await res.json()) as { id: string }).id);
+    stats.acknowledged++;
+    if (i > 2_000) throw new Error("the disk never filled up");
+  }
+}
+
+describe("storage full or read-only", () => {
+  it("answers 507 STORAGE_FULL when the disk is full, keeps what it acknowledged, and recovers", async () => {
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await add("disk", `acknowledged before the disk filled ${i}`);
+      expect(res.status).toBe(201);
+      acked.push(((await res.json()) as { id: string }).id);
+    }
+    stats.acknowledged += acked.length;
+    // Fill the filesystem with a file (writeFileSync stops at ENOSPC, leaving the file).
+    expect(() => writeFileSync(join(mnt, "filler"), Buffer.alloc(16 * 1024 * 1024))).toThrow(/ENOSPC/);
+
+    const full = await add("disk", "does not fit");
+    expect(full.status).toBe(507);
+    const e = await errorOf(full);
+    expect(e.code).toBe("STORAGE_FULL");
+    expect(e.message).toMatch(/full/);
+    stats.error(new LociError({ code: "STORAGE_FULL" }));
+    const batch = await t.fetch("/v1/namespaces/disk/memories/batch", {
+      method: "POST",
+      body: JSON.stringify({ memories: [{ content: "a" }, { content: "b" }] }),
+    });
+    expect(batch.status).toBe(507);
+    const session = await t.fetch("/v1/namespaces/disk/sessions", { method: "POST", body: "{}" });
+    expect(session.status).toBe(507);
+    const fresh = await add("brand-new-namespace", "a new namespace needs space too");
+    expect([503, 507]).toContain(fresh.status);
+    // The typed error reaches LociClient users, and no write is retried into a full disk.
+    const err = await t.root.memory.add({ namespace: "disk", content: "via client" }).catch((x) => x);
+    expect(LociError.isInstance(err) && err.code).toBe("STORAGE_FULL");
+    // Reads keep working and see exactly what was acknowledged.
+    expect((await allMemories(t.root, "disk")).map((m) => m.id)).toEqual(acked);
+    expect(
+      (await t.root.memory.search({ namespace: "disk", query: "acknowledged", limit: 100 })).length,
+    ).toBe(30);
+    expect((await t.fetch("/health")).status).toBe(200);
+
+    rmSync(join(mnt, "filler"));
+    const again = await add("disk", "fits again");
+    expect(again.status).toBe(201);
+    const ids = (await allMemories(t.root, "disk")).map((m) => m.id);
+    expect(ids.slice(0, 30)).toEqual(acked);
+    expect(ids).toHaveLength(31);
+  });
+
+  it("fills up with memories, then takes writes again after the filesystem grows, losing nothing", async () => {
+    const { ids, last } = await fillWithMemories("grow");
+    expect(last.status).toBe(507);
+    expect((await errorOf(last)).code).toBe("STORAGE_FULL");
+    expect(ids.length).toBeGreaterThan(10);
+    sh("mount", "-o", "remount,size=64m", mnt);
+    const after = await add("grow", "after the remount");
+    expect(after.status).toBe(201);
+    // A restart reads back exactly the acknowledged memories, plus the last one: no partial write.
+    await t.stop({ keepData: true });
+    t = await startTestServer({ dataDir: mnt });
+    const stored = await allMemories(t.root, "grow");
+    expect(stored.map((m) => m.id)).toEqual([...ids, ((await after.json()) as { id: string }).id]);
+    expect(stored.every((m, i) => i === ids.length || m.content.startsWith(`fill ${i} `))).toBe(true);
+  });
+
+  it("answers 503 STORAGE_READ_ONLY when the data directory refuses writes, and recovers", async () => {
+    expect((await add("ro", "written before")).status).toBe(201);
+    await t.stop({ keepData: true });
+    t = await startTestServer({ dataDir: mnt });
+    // The namespaces' directory turns read-only before the namespace is opened again.
+    const nsDir = join(mnt, "tenants", "default", "namespaces");
+    mount("--bind", nsDir, nsDir);
+    sh("mount", "-o", "remount,bind,ro", nsDir);
+    const res = await add("ro", "cannot be written");
+    expect(res.status).toBe(503);
+    const e = await errorOf(res);
+    expect(e.code).toBe("STORAGE_READ_ONLY");
+    expect(e.message).toMatch(/read-only/);
+    expect(res.headers.get("retry-after")).toBe("5");
+    stats.error(new LociError({ code: "STORAGE_READ_ONLY" }));
+    sh("umount", nsDir);
+    mounts.pop();
+    expect((await add("ro", "written after")).status).toBe(201);
+    expect((await allMemories(t.root, "ro")).map((m) => m.content)).toEqual([
+      "written before",
+      "written after",
+    ]);
+  });
+
+  it("refuses to start on a read-only data directory with a clear error, leaving it intact", async () => {
+    await t.stop({ keepData: true });
+    const ro = join(root, "ro");
+    mkdirSync(ro);
+    mount("--bind", mnt, ro);
+    sh("mount", "-o", "remount,bind,ro", ro);
+    const started = await ServerProcess.start({ dataDir: ro }).catch((x) => x);
+    expect(started).toBeInstanceOf(ServerStartError);
+    expect((started as ServerStartError).exitCode).toBe(1);
+    expect((started as ServerStartError).stderr).toMatch(/STORAGE_READ_ONLY: .*read-only/);
+    sh("umount", ro);
+    mounts.pop();
+    t = await startTestServer({ dataDir: mnt });
+    expect((await allMemories(t.root, "disk")).length).toBe(31);
+    expect((await allMemories(t.root, "ro")).length).toBe(2);
+  });
+});
