@@ -10,11 +10,12 @@ import { join } from "node:path";
 import { startTestServer, type TestServer } from "@loci/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentWrite, privateNs, runAgents } from "./harness/agents.js";
-import { RunStats } from "./harness/stats.js";
+import { RunStats, report } from "./harness/stats.js";
 import { allMemories, readEvents } from "./harness/verify.js";
 
 const AGENTS = 50;
-const OPS = Number(process.env.LOCI_CONCURRENCY_OPS ?? 200);
+// CI runs 100 operations per agent; `pnpm reliability` runs the full 200 (LOCI_CONCURRENCY_OPS).
+const OPS = Number(process.env.LOCI_CONCURRENCY_OPS ?? 100);
 const SHARED = "team-shared";
 
 let t: TestServer;
@@ -42,6 +43,7 @@ describe("concurrency", () => {
     console.log(
       `${stats.table(`concurrency: ${AGENTS} agents × ${OPS} operations`)}\n  searches  ${searches}\n  seconds  ${seconds.toFixed(1)} (${Math.round((writes.length + searches * 2) / seconds)} requests/s)`,
     );
+    report("concurrency", stats);
     expect([...stats.errors]).toEqual([]);
     expect(missedOwnWrite).toBe(0);
     const perAgentWrites = OPS - Math.floor(OPS / 4);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCrashRounds } from "./harness/crash-rounds.js";
+import { report } from "./harness/stats.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -26,6 +27,7 @@ describe("crash safety of the server", () => {
       writeMs: [150, 450],
     });
     console.log(stats.table("crash test (SIGKILL of loci serve)"));
+    report("crash", stats);
     expect(problems).toEqual([]);
     expect(stats.rounds).toBe(Number(process.env.LOCI_CRASH_ROUNDS ?? 20));
     expect(stats.lost).toBe(0);

@@ -12,7 +12,7 @@ import { LociError } from "@loci/engine";
 import { startTestServer, type TestServer } from "@loci/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess, ServerStartError } from "./harness/server-process.js";
-import { RunStats } from "./harness/stats.js";
+import { RunStats, report } from "./harness/stats.js";
 import { allMemories } from "./harness/verify.js";
 
 const root = mkdtempSync(join(tmpdir(), "loci-reliability-disk-"));
@@ -49,6 +49,7 @@ afterAll(async () => {
   }
   rmSync(root, { recursive: true, force: true });
   console.log(stats.table("disk full / read-only storage"));
+  report("disk", stats);
 });
 
 const add = (ns: string, content: string) =>

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { LociClient } from "@loci/client";
 import { LociError } from "@loci/engine";
 
@@ -112,6 +114,32 @@ export function countingClient(
     retryMaxDelayMs: opts.retryMaxDelayMs ?? 200,
     timeoutMs: opts.timeoutMs ?? 10_000,
   });
+}
+
+/**
+ * Writes the counts of one suite to `$LOCI_RELIABILITY_REPORT/<name>.json` when that variable is
+ * set (the `pnpm reliability` runner sums them into one table).
+ */
+export function report(name: string, stats: RunStats): void {
+  const dir = process.env.LOCI_RELIABILITY_REPORT;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `${name}.json`),
+    JSON.stringify({ ...stats, errors: Object.fromEntries(stats.errors) }),
+  );
+}
+
+/** Reads a report written by {@link report}. */
+export function readReport(file: string): RunStats {
+  const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> & {
+    errors: Record<string, number>;
+  };
+  const stats = new RunStats();
+  const { errors, ...counts } = raw;
+  Object.assign(stats, counts);
+  for (const [k, v] of Object.entries(errors)) stats.errors.set(k, v);
+  return stats;
 }
 
 /** Resolves after `ms`. */
