@@ -134,100 +134,98 @@ export class Verifier {
     round: number,
   ): Promise<Problems> {
     const problems: Problems = [];
-    {
-      const mine = ops.filter((o) => o.namespace === ns);
-      const memories = await allMemories(client, ns);
-      const byContent = new Map<string, Memory[]>();
-      for (const m of memories) byContent.set(m.content, [...(byContent.get(m.content) ?? []), m]);
-      const expected = new Set(
-        mine.flatMap((o) => (o.kind === "memory" || o.kind === "batch" ? o.contents : [])),
-      );
-      for (const [content, list] of byContent) {
-        if (list.length > 1) {
-          this.stats.duplicates += list.length - 1;
-          problems.push(`${ns}: "${content}" stored ${list.length} times`);
-        }
-        if (!expected.has(content)) problems.push(`${ns}: unexpected memory "${content.slice(0, 80)}"`);
+    const mine = ops.filter((o) => o.namespace === ns);
+    const memories = await allMemories(client, ns);
+    const byContent = new Map<string, Memory[]>();
+    for (const m of memories) byContent.set(m.content, [...(byContent.get(m.content) ?? []), m]);
+    const expected = new Set(
+      mine.flatMap((o) => (o.kind === "memory" || o.kind === "batch" ? o.contents : [])),
+    );
+    for (const [content, list] of byContent) {
+      if (list.length > 1) {
+        this.stats.duplicates += list.length - 1;
+        problems.push(`${ns}: "${content}" stored ${list.length} times`);
       }
-      const sessions = await allSessions(client, ns);
-      const sessionTokens = new Map<string, number>();
-      for (const s of sessions) {
-        const t = String(s.metadata.token);
-        sessionTokens.set(t, (sessionTokens.get(t) ?? 0) + 1);
-      }
-      for (const [t, n] of sessionTokens) {
-        if (n > 1) {
-          this.stats.duplicates += n - 1;
-          problems.push(`${ns}: session ${t} stored ${n} times`);
-        }
-      }
-      const edgeTargets = new Map<number, Set<string>>();
-      for (const k of new Set(mine.filter((o) => o.kind === "edge").map((o) => o.client))) {
-        const entity = await client.knowledgeGraph
-          .getEntity({ namespace: ns, entity: agentOf(k) })
-          .catch(() => null);
-        edgeTargets.set(k, new Set(entity?.outEdges.map((e) => e.target.name) ?? []));
-      }
-
-      for (const op of mine) {
-        let present: number;
-        if (op.kind === "memory" || op.kind === "batch") {
-          present = op.contents.filter((c) => byContent.has(c)).length;
-          if (op.acked) {
-            const stored = op.contents.map((c) => byContent.get(c)?.[0]?.id);
-            if (stored.some((id, i) => id !== op.ids[i]))
-              problems.push(`${ns}: acked ids of ${op.contents[0]} differ`);
-          }
-        } else if (op.kind === "session") {
-          present = sessionTokens.has(op.contents[0]!) ? 1 : 0;
-        } else {
-          present = edgeTargets.get(op.client)?.has(op.contents[0]!) ? 1 : 0;
-        }
-        if (op.acked && present < op.contents.length) {
-          this.stats.lost++;
-          problems.push(`${ns}: acknowledged ${op.kind} ${op.contents[0]} is missing`);
-        }
-        if (!op.acked && op.round === round && present === op.contents.length) this.stats.committedUnacked++;
-        if (present > 0 && present < op.contents.length)
-          problems.push(`${ns}: batch ${op.contents[0]} half-visible`);
-      }
-
-      // Index and database agree: the keyword index finds exactly the stored memories of each
-      // round/client token, and the vector index ranks a sample of them first for their own text.
-      for (const k of new Set(mine.filter((o) => o.round === round).map((o) => o.client))) {
-        const token = tokenOf(round, k);
-        const inDb = memories.filter((m) => m.content.includes(`${token} `)).map((m) => m.id);
-        const hits = await client.memory.search({
-          namespace: ns,
-          query: token,
-          mode: "keyword",
-          limit: 1000,
-        });
-        const found = new Set(hits.map((h) => h.memory.id));
-        if (found.size !== inDb.length || inDb.some((id) => !found.has(id))) {
-          problems.push(
-            `${ns}: keyword search for ${token} found ${found.size}, database holds ${inDb.length}`,
-          );
-        }
-        for (const id of inDb.slice(0, 1)) {
-          const m = memories.find((x) => x.id === id)!;
-          const [top] = await client.memory.search({
-            namespace: ns,
-            query: m.content,
-            mode: "vector",
-            limit: 1,
-          });
-          if (top?.memory.id !== id) problems.push(`${ns}: vector search does not find ${m.content}`);
-        }
-      }
-      for (const m of memories.slice(-3)) {
-        const got = await client.memory.get({ namespace: ns, id: m.id });
-        if (got.content !== m.content) problems.push(`${ns}: get ${m.id} reads other content`);
-      }
-
-      const edgeCount = [...edgeTargets.values()].reduce((n, set) => n + set.size, 0);
-      problems.push(...(await this.#checkEvents(url, ns, { memories, sessions, edgeCount })));
+      if (!expected.has(content)) problems.push(`${ns}: unexpected memory "${content.slice(0, 80)}"`);
     }
+    const sessions = await allSessions(client, ns);
+    const sessionTokens = new Map<string, number>();
+    for (const s of sessions) {
+      const t = String(s.metadata.token);
+      sessionTokens.set(t, (sessionTokens.get(t) ?? 0) + 1);
+    }
+    for (const [t, n] of sessionTokens) {
+      if (n > 1) {
+        this.stats.duplicates += n - 1;
+        problems.push(`${ns}: session ${t} stored ${n} times`);
+      }
+    }
+    const edgeTargets = new Map<number, Set<string>>();
+    for (const k of new Set(mine.filter((o) => o.kind === "edge").map((o) => o.client))) {
+      const entity = await client.knowledgeGraph
+        .getEntity({ namespace: ns, entity: agentOf(k) })
+        .catch(() => null);
+      edgeTargets.set(k, new Set(entity?.outEdges.map((e) => e.target.name) ?? []));
+    }
+
+    for (const op of mine) {
+      let present: number;
+      if (op.kind === "memory" || op.kind === "batch") {
+        present = op.contents.filter((c) => byContent.has(c)).length;
+        if (op.acked) {
+          const stored = op.contents.map((c) => byContent.get(c)?.[0]?.id);
+          if (stored.some((id, i) => id !== op.ids[i]))
+            problems.push(`${ns}: acked ids of ${op.contents[0]} differ`);
+        }
+      } else if (op.kind === "session") {
+        present = sessionTokens.has(op.contents[0]!) ? 1 : 0;
+      } else {
+        present = edgeTargets.get(op.client)?.has(op.contents[0]!) ? 1 : 0;
+      }
+      if (op.acked && present < op.contents.length) {
+        this.stats.lost++;
+        problems.push(`${ns}: acknowledged ${op.kind} ${op.contents[0]} is missing`);
+      }
+      if (!op.acked && op.round === round && present === op.contents.length) this.stats.committedUnacked++;
+      if (present > 0 && present < op.contents.length)
+        problems.push(`${ns}: batch ${op.contents[0]} half-visible`);
+    }
+
+    // Index and database agree: the keyword index finds exactly the stored memories of each
+    // round/client token, and the vector index ranks a sample of them first for their own text.
+    for (const k of new Set(mine.filter((o) => o.round === round).map((o) => o.client))) {
+      const token = tokenOf(round, k);
+      const inDb = memories.filter((m) => m.content.includes(`${token} `)).map((m) => m.id);
+      const hits = await client.memory.search({
+        namespace: ns,
+        query: token,
+        mode: "keyword",
+        limit: 1000,
+      });
+      const found = new Set(hits.map((h) => h.memory.id));
+      if (found.size !== inDb.length || inDb.some((id) => !found.has(id))) {
+        problems.push(
+          `${ns}: keyword search for ${token} found ${found.size}, database holds ${inDb.length}`,
+        );
+      }
+      for (const id of inDb.slice(0, 1)) {
+        const m = memories.find((x) => x.id === id)!;
+        const [top] = await client.memory.search({
+          namespace: ns,
+          query: m.content,
+          mode: "vector",
+          limit: 1,
+        });
+        if (top?.memory.id !== id) problems.push(`${ns}: vector search does not find ${m.content}`);
+      }
+    }
+    for (const m of memories.slice(-3)) {
+      const got = await client.memory.get({ namespace: ns, id: m.id });
+      if (got.content !== m.content) problems.push(`${ns}: get ${m.id} reads other content`);
+    }
+
+    const edgeCount = [...edgeTargets.values()].reduce((n, set) => n + set.size, 0);
+    problems.push(...(await this.#checkEvents(url, ns, { memories, sessions, edgeCount })));
     return problems;
   }
 
