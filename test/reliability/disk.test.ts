@@ -5,11 +5,22 @@
  * the server must take writes again once space (or write access) returns.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LociError } from "@loci/engine";
+import { HashEmbedder, Loci, LociError } from "@loci/engine";
 import { startTestServer, type TestServer } from "@loci/server/testing";
+import hnswlib from "hnswlib-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess, ServerStartError } from "./harness/server-process.js";
 import { RunStats, report } from "./harness/stats.js";
@@ -153,6 +164,64 @@ describe("storage full or read-only", () => {
       "written before",
       "written after",
     ]);
+  });
+
+  it("a snapshot that does not fit never fails the committed write behind it (embedded engine)", async () => {
+    const dir = join(root, "engine");
+    mkdirSync(dir);
+    mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", dir);
+    const embedder = new HashEmbedder({ dimensions: 512 });
+    let loci = await Loci.open({ dataDir: dir, embedder, snapshotEvery: 5 });
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++)
+      ids.push((await loci.memory.add({ namespace: "snap", content: `note ${i}` })).id);
+    // Leave room for a few small commits (the WAL, at its full size, reuses its space), not for the
+    // ~450 KB ANN snapshot that every fifth change writes.
+    const filler = join(dir, "filler");
+    expect(() => writeFileSync(filler, Buffer.alloc(32 * 1024 * 1024))).toThrow(/ENOSPC/);
+    truncateSync(filler, statSync(filler).size - 64 * 1024);
+    const snapshotDir = join(
+      dir,
+      "tenants",
+      "default",
+      "indexes",
+      readdirSync(join(dir, "tenants", "default", "indexes"))[0]!,
+    );
+    const sound = () => {
+      const meta = JSON.parse(readFileSync(join(snapshotDir, "vectors.json"), "utf8")) as { sha256: string };
+      const file = readFileSync(join(snapshotDir, "vectors.hnsw"));
+      if (createHash("sha256").update(file).digest("hex") !== meta.sha256) return false;
+      const index = new hnswlib.HierarchicalNSW("cosine", 512);
+      try {
+        index.readIndexSync(join(snapshotDir, "vectors.hnsw"), true);
+      } catch {
+        return false;
+      }
+      return index.getCurrentCount() >= 200;
+    };
+    expect(sound()).toBe(true);
+    try {
+      for (let i = 0; i < 8; i++) {
+        ids.push((await loci.memory.add({ namespace: "snap", content: `after the disk filled ${i}` })).id);
+        stats.acknowledged++;
+      }
+    } finally {
+      await loci.close();
+    }
+    // The snapshots that did not fit were dropped; the last sound one is still in place.
+    expect(sound()).toBe(true);
+    expect(readdirSync(snapshotDir).sort()).toEqual(["vectors.hnsw", "vectors.json"]);
+    rmSync(filler);
+    loci = await Loci.open({ dataDir: dir, embedder });
+    expect((await loci.memory.list({ namespace: "snap", limit: 1000 })).items.map((m) => m.id)).toEqual(ids);
+    const [top] = await loci.memory.search({
+      namespace: "snap",
+      query: "after the disk filled 7",
+      mode: "vector",
+      limit: 1,
+    });
+    expect(top?.memory.id).toBe(ids[ids.length - 1]);
+    await loci.close();
   });
 
   it("refuses to start on a read-only data directory with a clear error, leaving it intact", async () => {

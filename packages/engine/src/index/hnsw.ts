@@ -140,11 +140,25 @@ export class HnswIndex implements VectorIndex {
     return out;
   }
 
-  /** Writes a snapshot (temp file + fsync + rename) recording the storage generation it includes. */
+  /**
+   * Writes a snapshot (temp file + rename) recording the storage generation it includes. hnswlib
+   * reports no write errors (a full disk leaves a short or empty file), so the temp file is read
+   * back and must hold every element before it replaces the current snapshot; otherwise this
+   * throws and the current snapshot stays.
+   */
   save(dir: string, generation: number): void {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${INDEX_FILE}.tmp`);
     this.#index.writeIndexSync(tmp);
+    const check = new HierarchicalNSW("cosine", this.dimensions);
+    try {
+      check.readIndexSync(tmp, true);
+    } catch (err) {
+      throw new Error(`the ANN snapshot written to ${tmp} is incomplete (is the disk full?)`, { cause: err });
+    }
+    if (check.getCurrentCount() !== this.#index.getCurrentCount()) {
+      throw new Error(`the ANN snapshot written to ${tmp} is incomplete (is the disk full?)`);
+    }
     const sha256 = createHash("sha256").update(readFileSync(tmp)).digest("hex");
     renameSync(tmp, join(dir, INDEX_FILE));
     const meta: HnswSnapshotMeta = { generation, dimensions: this.dimensions, sha256 };
