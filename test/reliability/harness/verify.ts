@@ -6,7 +6,7 @@
  * @module
  */
 import type { LociClient } from "@loci/client";
-import type { Memory, Session } from "@loci/engine";
+import type { Memory, Page, Session } from "@loci/engine";
 import { ROOT_KEY } from "./server-process.js";
 import type { RunStats } from "./stats.js";
 import { agentOf, tokenOf, type WriteOp } from "./workload.js";
@@ -18,25 +18,24 @@ export interface WireEvent {
   id: string;
 }
 
-/** Every memory of a namespace, in insertion order. */
-export async function allMemories(client: LociClient, namespace: string): Promise<Memory[]> {
-  const out: Memory[] = [];
+/** Every item of a paged listing. */
+async function allPages<T>(list: (cursor: { cursor?: string }) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
   for (let cursor: string | undefined; ; ) {
-    const page = await client.memory.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await list(cursor ? { cursor } : {});
     out.push(...page.items);
     if (!page.nextCursor) return out;
     cursor = page.nextCursor;
   }
 }
 
-async function allSessions(client: LociClient, namespace: string): Promise<Session[]> {
-  const out: Session[] = [];
-  for (let cursor: string | undefined; ; ) {
-    const page = await client.session.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items);
-    if (!page.nextCursor) return out;
-    cursor = page.nextCursor;
-  }
+/** Every memory of a namespace, in insertion order. */
+export function allMemories(client: LociClient, namespace: string): Promise<Memory[]> {
+  return allPages((c) => client.memory.list({ namespace, limit: 1000, ...c }));
+}
+
+function allSessions(client: LociClient, namespace: string): Promise<Session[]> {
+  return allPages((c) => client.session.list({ namespace, limit: 1000, ...c }));
 }
 
 /**
