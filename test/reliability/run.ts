@@ -27,7 +27,10 @@ const reportDir = mkdtempSync(join(tmpdir(), "loci-reliability-report-"));
 const repo = join(import.meta.dirname, "..", "..");
 
 const suite = !values["soak-only"];
-if (suite) console.log(`reliability suite: ${rounds} crash rounds, 50 agents × 200 operations`);
+if (suite)
+  console.log(
+    `reliability suite: ${rounds} crash rounds (SQLite and PostgreSQL), 50 agents × 200 operations`,
+  );
 const vitest = suite
   ? spawnSync("pnpm", ["exec", "vitest", "run", "test/reliability"], {
       cwd: repo,
@@ -36,6 +39,7 @@ const vitest = suite
         ...process.env,
         LOCI_RELIABILITY_REPORT: reportDir,
         LOCI_CRASH_ROUNDS: String(rounds),
+        LOCI_CRASH_PG_ROUNDS: String(rounds),
         LOCI_CONCURRENCY_OPS: "200",
       },
     })

@@ -12,6 +12,8 @@ import { Writers } from "./workload.js";
 /** Options of {@link runCrashRounds}. */
 export interface CrashRoundsOptions {
   dataDir: string;
+  /** `loci serve --storage` (a `postgres://` URL). @default SQLite */
+  storage?: string;
   rounds: number;
   /** Concurrent writing clients. */
   clients: number;
@@ -28,7 +30,10 @@ export async function runCrashRounds(
 ): Promise<{ stats: RunStats; problems: string[] }> {
   const stats = new RunStats();
   const namespaces = opts.namespaces ?? ["crash-a", "crash-b", "crash-shared"];
-  const server = await ServerProcess.start({ dataDir: opts.dataDir });
+  const server = await ServerProcess.start({
+    dataDir: opts.dataDir,
+    ...(opts.storage ? { storage: opts.storage } : {}),
+  });
   const url = () => server.url;
   const clients = Array.from({ length: opts.clients }, () =>
     countingClient(url, stats, { apiKey: ROOT_KEY }),
@@ -47,7 +52,7 @@ export async function runCrashRounds(
       await server.kill();
       await server.restart();
       const t2 = Date.now();
-      stats.rebuilds++; // encrypted tenant: the ANN and BM25 indexes are rebuilt from the database
+      stats.rebuilds++; // the server's indexes (or its cache of a shared database) are rebuilt on open
       await writers.stop();
       const t3 = Date.now();
       stats.rounds++;

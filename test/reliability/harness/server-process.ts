@@ -19,6 +19,8 @@ export const ROOT_KEY = "reliability-root-key-0123456789abcdef";
 /** Options of {@link ServerProcess.start}. */
 export interface ServerProcessOptions {
   dataDir: string;
+  /** `--storage` (e.g. a `postgres://` URL). @default SQLite in the data directory */
+  storage?: string;
   /** Extra environment (e.g. `LOCI_MASTER_KEY`). */
   env?: Record<string, string>;
   /** How long to wait for the listening line. @default 30000 */
@@ -38,6 +40,7 @@ export class ServerStartError extends Error {
 /** A `loci serve` child that can be killed and restarted on the same port. */
 export class ServerProcess {
   readonly dataDir: string;
+  readonly #storage: string | undefined;
   readonly #env: Record<string, string>;
   readonly #timeout: number;
   #child: ChildProcess | null = null;
@@ -49,6 +52,7 @@ export class ServerProcess {
 
   private constructor(opts: ServerProcessOptions) {
     this.dataDir = opts.dataDir;
+    this.#storage = opts.storage;
     this.#env = opts.env ?? {};
     this.#timeout = opts.startTimeoutMs ?? 30_000;
   }
@@ -85,6 +89,7 @@ export class ServerProcess {
         this.dataDir,
         "--embedder",
         "hash",
+        ...(this.#storage ? ["--storage", this.#storage] : []),
       ],
       {
         stdio: ["ignore", "pipe", "pipe"],
