@@ -65,8 +65,10 @@ export const errorResponses = {
   401: err("Missing or invalid API key (UNAUTHENTICATED)"),
   403: err("The key's scopes do not allow this (FORBIDDEN)"),
   404: err("Not found"),
-  409: err("Conflict (ALREADY_EXISTS, SESSION_ENDED)"),
+  409: err("Conflict (ALREADY_EXISTS, SESSION_ENDED, IDEMPOTENCY_CONFLICT)"),
   413: err("Payload too large"),
+  503: err("The storage is read-only (STORAGE_READ_ONLY); nothing was written; retry after Retry-After"),
+  507: err("The storage is full (STORAGE_FULL); nothing was written"),
 } as const;
 
 /** A JSON response entry for route definitions. */
