@@ -117,6 +117,7 @@ export async function runSoak(
       await sleep(Math.min(opts.sampleMs ?? 10_000, Math.max(0, until - Date.now())));
       const now = Date.now();
       const dt = (now - at) / 1000;
+      if (dt < 1) break; // the run ended right after the last sample
       const s: SoakSample = {
         seconds: Math.round((now - started) / 1000),
         writesPerSecond: Math.round((stats.acknowledged - writes) / dt),
