@@ -5,9 +5,7 @@
  * (SSE) by the other, and a key revoked on one is refused by both. Runs against `LOCI_TEST_PG_URL`
  * when set, otherwise against PGlite served on 127.0.0.1.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LociClient } from "@loci/client";
@@ -15,12 +13,8 @@ import type { LociEvent } from "@loci/engine";
 import { startTestServer } from "@loci/server/testing";
 import { describe, expect, it } from "vitest";
 import { runClientSuite } from "./client-conformance.case.js";
+import { ROOT_KEY, ServerProcess } from "./harness/server-process.js";
 import { usePostgres } from "./pg-harness.js";
-
-const require = createRequire(import.meta.url);
-const tsx = require.resolve("tsx");
-const MAIN = join(import.meta.dirname, "..", "packages", "server", "src", "cli", "main.ts");
-const ROOT_KEY = "pg-two-servers-root-key-0123456789";
 
 const db = usePostgres();
 
@@ -39,57 +33,6 @@ describe("LociClient over HTTP, server on PostgreSQL", () => {
   });
 });
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  dataDir: string;
-}
-
-/** Starts `loci serve --storage <url>` as a child process; resolves with its URL once it listens. */
-function serve(): Promise<Served> {
-  const dataDir = mkdtempSync(join(tmpdir(), "loci-pg-serve-"));
-  const child = spawn(
-    process.execPath,
-    [
-      "--conditions=loci-source",
-      "--import",
-      tsx,
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      "--storage",
-      db.url,
-      "--data-dir",
-      dataDir,
-      "--embedder",
-      "hash",
-    ],
-    {
-      env: { ...process.env, LOCI_ROOT_KEY: ROOT_KEY, LOCI_RATE_LIMIT: "0", LOCI_LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr!.on("data", (d) => (err += d));
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*loci server listening/.exec(out);
-      if (m) resolve({ child, url: m[1]!, dataDir });
-    });
-    child.once("exit", (code) => reject(new Error(`loci serve exited (${code}): ${err || out}`)));
-  });
-}
-
-async function stop(s: Served): Promise<void> {
-  const exited = new Promise((r) => s.child.once("exit", r));
-  s.child.kill("SIGTERM");
-  await exited;
-  rmSync(s.dataDir, { recursive: true, force: true });
-}
-
 async function call(base: string, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {
     method,
@@ -102,6 +45,8 @@ async function call(base: string, key: string, method: string, path: string, bod
 
 describe("two loci serve processes on one PostgreSQL", () => {
   it("share keys, tenants, memories and events; a revoked key is refused by both", async () => {
+    const serve = () =>
+      ServerProcess.start({ dataDir: mkdtempSync(join(tmpdir(), "loci-pg-serve-")), storage: db.url });
     const [a, b] = await Promise.all([serve(), serve()]);
     try {
       const rootA = new LociClient({ baseUrl: a.url, apiKey: ROOT_KEY });
@@ -166,7 +111,8 @@ describe("two loci serve processes on one PostgreSQL", () => {
         "acme's own team notes",
       ]);
     } finally {
-      await Promise.all([stop(a), stop(b)]);
+      await Promise.all([a.stop(), b.stop()]);
+      for (const s of [a, b]) rmSync(s.dataDir, { recursive: true, force: true });
       await db.reset();
     }
   });

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HashEmbedder, Loci, LociError, type MemoryClient, type SearchMode } from "@loci/engine";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT_KEY, ServerProcess, ServerStartError } from "./harness/server-process.js";
+import { ROOT_KEY, ServerProcess, ServerStartError } from "../harness/server-process.js";
 import { countingClient, RunStats, report } from "./harness/stats.js";
 
 const dirs: string[] = [];

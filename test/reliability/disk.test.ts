@@ -22,7 +22,7 @@ import { HashEmbedder, Loci, LociError } from "@loci/engine";
 import { startTestServer, type TestServer } from "@loci/server/testing";
 import hnswlib from "hnswlib-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ServerProcess, ServerStartError } from "./harness/server-process.js";
+import { ServerProcess, ServerStartError } from "../harness/server-process.js";
 import { RunStats, report } from "./harness/stats.js";
 import { allMemories } from "./harness/verify.js";
 

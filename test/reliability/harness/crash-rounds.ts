@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ROOT_KEY, ServerProcess } from "./server-process.js";
+import { ROOT_KEY, ServerProcess } from "../../harness/server-process.js";
 import { countingClient, RunStats, sleep } from "./stats.js";
 import { Verifier } from "./verify.js";
 import { Writers } from "./workload.js";

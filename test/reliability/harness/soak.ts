@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { LociClient } from "@loci/client";
-import { ROOT_KEY, ServerProcess } from "./server-process.js";
+import { ROOT_KEY, ServerProcess } from "../../harness/server-process.js";
 import { countingClient, RunStats, sleep } from "./stats.js";
 import { allMemories } from "./verify.js";
 

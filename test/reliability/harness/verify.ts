@@ -7,7 +7,7 @@
  */
 import type { LociClient } from "@loci/client";
 import type { Memory, Page, Session } from "@loci/engine";
-import { ROOT_KEY } from "./server-process.js";
+import { ROOT_KEY } from "../../harness/server-process.js";
 import type { RunStats } from "./stats.js";
 import { agentOf, tokenOf, type WriteOp } from "./workload.js";
 

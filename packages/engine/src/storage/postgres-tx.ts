@@ -20,7 +20,20 @@ import { jsonParam, run } from "./postgres-rows.js";
 /** The notification channel of change events (payload: `{ schema, namespace, generation }`). */
 export const CHANGE_CHANNEL = "loci_changes";
 
-/** Maps a driver error to a LociError (LociErrors pass through). */
+/** Network errors, connection-exception SQLSTATEs (class 08) and server shutdown / overload. */
+const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
+const SHUTDOWN = new Set(["57P01", "57P02", "57P03", "53300"]);
+function unreachable(code: string | undefined, message: string): boolean {
+  if (code && (NETWORK.has(code) || SHUTDOWN.has(code) || code.startsWith("08"))) return true;
+  return /^Connection terminated|timeout exceeded when trying to connect/.test(message);
+}
+
+/**
+ * Maps a driver error to a LociError (LociErrors pass through): a unique violation is
+ * `ALREADY_EXISTS`, a missing table of a namespace `NAMESPACE_NOT_FOUND`, a full disk `STORAGE_FULL`
+ * (507), a read-only server (a hot standby) `STORAGE_READ_ONLY` (503), an unreachable or shutting
+ * down database `UNAVAILABLE` (503), anything else `STORAGE_ERROR`.
+ */
 export function toStorageError(err: unknown, namespace?: string): LociError {
   if (LociError.isInstance(err)) return err;
   const code = (err as { code?: string }).code;
@@ -34,8 +47,23 @@ export function toStorageError(err: unknown, namespace?: string): LociError {
   if (code === "23505") {
     return new ConflictError({ code: "ALREADY_EXISTS", message: (err as Error).message, cause: err });
   }
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === "53100") {
+    return new StorageError({ code: "STORAGE_FULL", message: `postgres: ${message}`, cause: err });
+  }
+  if (code === "25006") {
+    return new StorageError({ code: "STORAGE_READ_ONLY", message: `postgres: ${message}`, cause: err });
+  }
+  if (unreachable(code, message)) {
+    return new LociError({
+      code: "UNAVAILABLE",
+      message: `the PostgreSQL database is unreachable: ${message}`,
+      details: code ? { pgCode: code } : {},
+      cause: err,
+    });
+  }
   return new StorageError({
-    message: `postgres: ${err instanceof Error ? err.message : String(err)}`,
+    message: `postgres: ${message}`,
     details: code ? { pgCode: code } : {},
     cause: err,
   });

@@ -4,6 +4,7 @@
  * when set, otherwise against PGlite served by `startPgliteServer()` (one server for this file, a
  * fresh schema per test).
  */
+import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
@@ -15,6 +16,7 @@ import { runStorageDriverSuite } from "./driver.case.js";
 import type { NamespaceRecord, NewMemoryRecord } from "./driver.js";
 import { PostgresDriver, type PostgresDriverOptions } from "./postgres.js";
 import type { PostgresNamespaceStore } from "./postgres-namespace.js";
+import { toStorageError } from "./postgres-tx.js";
 
 let url = "";
 let server: PgliteServer | null = null;
@@ -412,4 +414,29 @@ describe("PostgresDriver search pushdown", () => {
       expect(await store.keywordSearch({ query: "nothingmatches", k: 5 })).toEqual([]);
     });
   }
+});
+
+describe("PostgresDriver errors", () => {
+  it("reports an unreachable database as UNAVAILABLE (503), not a 500", async () => {
+    // A port nothing listens on: bind one, close it, use it.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const d = open(freshSchema(), { connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+    const err = await d.listNamespaces().catch((e: unknown) => e);
+    expect(LociError.isInstance(err)).toBe(true);
+    expect(err).toMatchObject({ code: "UNAVAILABLE" });
+    expect((err as LociError).status).toBe(503);
+  });
+
+  it("maps disk-full and read-only server errors to typed storage errors", () => {
+    const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
+    expect(toStorageError(pgError("53100"))).toMatchObject({ code: "STORAGE_FULL", status: 507 });
+    expect(toStorageError(pgError("25006"))).toMatchObject({ code: "STORAGE_READ_ONLY", status: 503 });
+    expect(toStorageError(pgError("57P01"))).toMatchObject({ code: "UNAVAILABLE", status: 503 });
+    expect(toStorageError(pgError("22P02"))).toMatchObject({ code: "STORAGE_ERROR", status: 500 });
+  });
 });

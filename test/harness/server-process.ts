@@ -11,7 +11,7 @@ import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const tsx = require.resolve("tsx");
-const MAIN = join(import.meta.dirname, "..", "..", "..", "packages", "server", "src", "cli", "main.ts");
+const MAIN = join(import.meta.dirname, "..", "..", "packages", "server", "src", "cli", "main.ts");
 
 /** The root key every reliability server uses. */
 export const ROOT_KEY = "reliability-root-key-0123456789abcdef";
