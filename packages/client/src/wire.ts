@@ -222,6 +222,18 @@ export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
     graph: o.graph,
     fusion: o.fusion,
     vector_weight: o.vectorWeight,
+    neighbors: o.neighbors,
+    time:
+      o.time === undefined || o.time === false
+        ? o.time
+        : defined({
+            mode: o.time.mode,
+            weight: o.time.weight,
+            reference_time:
+              o.time.referenceTime instanceof Date
+                ? o.time.referenceTime.toISOString()
+                : o.time.referenceTime,
+          }),
   });
 }
 
@@ -240,6 +252,15 @@ export function searchFromWire(w: Wire): SearchOptions {
     graph: w.graph,
     fusion: w.fusion,
     vectorWeight: w.vector_weight,
+    neighbors: w.neighbors,
+    time:
+      w.time === undefined || w.time === false
+        ? w.time
+        : defined({
+            mode: (w.time as Wire).mode,
+            weight: (w.time as Wire).weight,
+            referenceTime: (w.time as Wire).reference_time,
+          }),
   }) as unknown as SearchOptions;
 }
 

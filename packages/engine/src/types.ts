@@ -118,6 +118,42 @@ export interface SearchOptions {
   fusion?: "weighted" | "rrf";
   /** α, the vector side's weight in weighted fusion, in [0, 1]. @default 0.5 */
   vectorWeight?: number;
+  /**
+   * Session context: each memory is also scored by BM25 as one passage with the memories written
+   * just before and after it in the same session (`window` on each side), and
+   * `relevance = (1 − weight)·fused + weight·context`; the neighbours of keyword hits join the
+   * candidates. Not used in vector mode. `false` turns it off.
+   * @default { window: 2, weight: 0.35 } in hybrid mode; off in keyword mode unless given
+   */
+  neighbors?: NeighborSearchOptions | false;
+  /**
+   * Time expressions in the query ("on 29 Dec 2023", "in May", "last week", "2 days ago"),
+   * resolved against `referenceTime`: with mode `"boost"` relevance is multiplied by
+   * `(1 − weight) + weight·time` (time = 1 inside a named range, decaying outside), with `"filter"`
+   * only memories created inside a named range match. The expressions are removed from the
+   * keyword query. No effect when the query names no time. Off unless given (`time: {}` turns it on
+   * with the defaults `{ mode: "boost", weight: 0.3, referenceTime: now }`): on REALTALK the named
+   * times are mostly event times, not when the memory was written, and it costs 0.4 points.
+   */
+  time?: TimeSearchOptions | false;
+}
+
+/** Options of the session-neighbour boost ({@link SearchOptions.neighbors}). */
+export interface NeighborSearchOptions {
+  /** Neighbours on each side, 1–5. @default 2 */
+  window?: number;
+  /** β in [0, 1]. @default 0.35 */
+  weight?: number;
+}
+
+/** Options of query time expressions ({@link SearchOptions.time}). */
+export interface TimeSearchOptions {
+  /** @default "boost" */
+  mode?: "boost" | "filter";
+  /** τ in [0, 1] (boost mode). @default 0.3 */
+  weight?: number;
+  /** What "today", "last week", "2 days ago" are relative to. @default now (the engine clock) */
+  referenceTime?: TimeInput;
 }
 
 /** The score breakdown of a search hit; every component is in [0, 1]. */
@@ -131,6 +167,13 @@ export interface ScoreBreakdown {
    * query); 0 without `graph` or when the memory is not linked to a reached entity.
    */
   graph: number;
+  /**
+   * Session context: BM25 of the memory together with its session neighbours (as one passage),
+   * normalised by the best among the candidates; 0 when the neighbour context is off or unused.
+   */
+  context: number;
+  /** How well the creation time matches the time named in the query (1 inside); 0 when none is named. */
+  time: number;
   /** The fused relevance before retention and recency. */
   relevance: number;
   /** The decay curve applied to the memory's age (for `recencyWeight`). */

@@ -145,6 +145,24 @@ const searchFields = {
   graph: z.object({ depth: z.number().optional(), weight: z.number().optional() }).strict().optional(),
   fusion: z.enum(["weighted", "rrf"]).optional(),
   vector_weight: z.number().optional(),
+  neighbors: z
+    .union([
+      z.literal(false),
+      z.object({ window: z.number().optional(), weight: z.number().optional() }).strict(),
+    ])
+    .optional(),
+  time: z
+    .union([
+      z.literal(false),
+      z
+        .object({
+          mode: z.enum(["boost", "filter"]).optional(),
+          weight: z.number().optional(),
+          reference_time: z.union([z.string(), z.number()]).optional(),
+        })
+        .strict(),
+    ])
+    .optional(),
 };
 export const SearchSchema = z
   .object(searchFields)

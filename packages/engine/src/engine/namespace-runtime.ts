@@ -96,6 +96,11 @@ export class NamespaceRuntime {
     return this.#closed;
   }
 
+  /** The store generation the in-memory state reflects (it grows with every applied write). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   async #load(): Promise<void> {
     this.#generation = await this.store.generation();
     for (let after = 0; ; ) {

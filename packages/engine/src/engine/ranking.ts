@@ -10,10 +10,16 @@
  *           or, with fusion "rrf": (1/(60 + rank_v) + 1/(60 + rank_k)) / (2/61)   (ranks among the candidates)
  * graph     = max over the memory's linked entities e of 1 / (1 + d(e))   (d = hops from an entity named
  *             in the query, both directions, d ≤ depth; 0 if none is reached)
- * relevance = base                                  (without `graph`: exactly as before)
+ * fused     = base                                  (without `graph`: exactly as before)
  *           = (1 − γ)·base + γ·graph                (with `graph`, γ = graph.weight, default 0.5)
+ * context   = bm25(memory + its session neighbours within the window, as one passage) / max among candidates
+ * relevance = (1 − β)·fused + β·context             (β = neighbors.weight; fused when off, in vector
+ *                                                    mode, or when the query has no index terms)
+ *           · ((1 − τ) + τ·time)                    (τ = time.weight, only when the query names a time)
  * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
  * ```
+ * The session neighbours of keyword hits join the candidates (see `neighbors.ts`); `time` is
+ * {@link timeScore} of the memory's creation time against the query's time expressions.
  * Both sides are scored exactly for every candidate any side found (vector, keyword or graph), so a
  * memory found by only one side still gets its true score from the others.
  *
@@ -21,9 +27,10 @@
  */
 import { recency, retention } from "../decay.js";
 import type { FilterPredicate } from "../filter/types.js";
-import { tokenize } from "../index/tokenize.js";
 import type { ScoreBreakdown, SearchMode } from "../types.js";
 import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
+import { neighborsOf, passagesOf } from "./neighbors.js";
+import { type TimeRange, timeScore } from "./time-expressions.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
 export const EXACT_SEARCH_THRESHOLD = 2_048;
@@ -57,6 +64,10 @@ export interface RankParams {
   fusion: "weighted" | "rrf";
   /** Vector weight α of weighted fusion. */
   alpha: number;
+  /** Session-neighbour boost (`null`: off). */
+  neighbors: { window: number; weight: number } | null;
+  /** Time ranges named by the query: a boost of weight τ, or a filter (`null`: none named or off). */
+  time: { ranges: readonly TimeRange[]; weight: number; filter: boolean } | null;
 }
 
 /** The RRF constant. */
@@ -76,12 +87,14 @@ export interface RankedHit {
 }
 
 function candidateFilter(rt: NamespaceRuntime, p: RankParams) {
+  const ranges = p.time?.filter ? p.time.ranges : null;
   const matches = (doc: DocInfo | undefined): doc is DocInfo =>
     doc !== undefined &&
     rt.visible(doc, p.now) &&
     (p.sessionId === null || doc.sessionId === p.sessionId) &&
-    (p.predicate === null || p.predicate(doc.metadata));
-  if (p.predicate === null && p.sessionId === null) {
+    (p.predicate === null || p.predicate(doc.metadata)) &&
+    (ranges === null || ranges.some((r) => doc.createdAt >= r.start && doc.createdAt < r.end));
+  if (p.predicate === null && p.sessionId === null && ranges === null) {
     const check = rt.expiring > 0 ? (seq: number) => matches(rt.docs.get(seq)) : undefined;
     return { among: null, check, matches };
   }
@@ -166,6 +179,12 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   }
   if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
+  const keep = (seq: number) => matches(rt.docs.get(seq));
+  const useContext = p.neighbors !== null && useKeyword && p.neighbors.weight > 0;
+  if (useContext) {
+    for (const seq of [...kw.keys()])
+      for (const n of neighborsOf(rt, seq, p.neighbors!.window)) if (keep(n.seq)) candidates.add(n.seq);
+  }
 
   const missing = useVector ? [...candidates].filter((seq) => !vec.has(seq)) : [];
   if (missing.length > 0) {
@@ -178,12 +197,20 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   let maxKw = 0;
   for (const s of kw.values()) if (s > maxKw) maxKw = s;
 
-  const queryHasTerms = tokenize(p.query).length > 0;
+  const queryHasTerms = rt.keyword.terms(p.query).length > 0;
+  // Session context, only when some candidate has session neighbours (else scores stay plain).
+  const passages = useContext && queryHasTerms ? passagesOf(rt, candidates, p.neighbors!.window, keep) : null;
+  const ctx =
+    passages && [...passages.values()].some((ps) => ps.length > 1)
+      ? rt.keyword.scorePassages(p.query, passages, 1 + 2 * p.neighbors!.window)
+      : null;
+  let maxCtx = 0;
+  for (const s of ctx?.values() ?? []) if (s > maxCtx) maxCtx = s;
   const rrf = p.fusion === "rrf" && p.mode === "hybrid" ? { v: ranksBy(vec), k: ranksBy(kw) } : null;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
-  const hits: RankedHit[] = [];
+  const parts = new Map<number, { vector: number; keyword: number; graph: number }>();
+  const fused = new Map<number, number>();
   for (const seq of candidates) {
-    const doc = rt.docs.get(seq)!;
     const vector = Math.max(0, Math.min(1, vec.get(seq) ?? 0));
     const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
     let relevance: number;
@@ -198,6 +225,17 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     } else relevance = p.alpha * vector + (1 - p.alpha) * keyword;
     const graph = p.graph?.scores.get(seq) ?? 0;
     if (p.graph) relevance = (1 - p.graph.weight) * relevance + p.graph.weight * graph;
+    parts.set(seq, { vector, keyword, graph });
+    fused.set(seq, relevance);
+  }
+  const hits: RankedHit[] = [];
+  const beta = ctx && p.mode !== "vector" ? p.neighbors!.weight : 0;
+  for (const [seq, base] of fused) {
+    const doc = rt.docs.get(seq)!;
+    const context = maxCtx > 0 ? (ctx?.get(seq) ?? 0) / maxCtx : 0;
+    let relevance = beta > 0 ? (1 - beta) * base + beta * context : base;
+    const time = p.time ? timeScore(doc.createdAt, p.time.ranges) : 0;
+    if (p.time) relevance *= 1 - p.time.weight + p.time.weight * time;
     const ret = retention({
       strategy: decayStrategy,
       halfLifeHours: decayHalfLifeHours,
@@ -213,7 +251,11 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     });
     const score = (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
     if (score < p.minScore) continue;
-    hits.push({ seq, score, scores: { vector, keyword, graph, relevance, recency: rec, retention: ret } });
+    hits.push({
+      seq,
+      score,
+      scores: { ...parts.get(seq)!, context, time, relevance, recency: rec, retention: ret },
+    });
   }
   hits.sort((a, b) => b.score - a.score || b.seq - a.seq);
   return hits.length > p.limit ? hits.slice(0, p.limit) : hits;

@@ -22,6 +22,7 @@ import { GRAPH_LIMITS } from "./graph-model.js";
 import { graphScores } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { HYBRID_ALPHA, type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
+import { neighborOptions, timeOptions } from "./search-options.js";
 
 function assertFusion(value: unknown): "weighted" | "rrf" {
   if (value !== "weighted" && value !== "rrf") {
@@ -90,8 +91,10 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
   }
   const mode = opts.mode === undefined ? "hybrid" : assertMode(opts.mode);
   const graph = graphOptions(opts.graph);
+  const now = core.clock.now();
+  const { time, keywordQuery } = timeOptions(opts.time, opts.query, now);
   const params: Omit<RankParams, "queryVector" | "graph"> = {
-    query: opts.query,
+    query: keywordQuery,
     limit: opts.limit === undefined ? 10 : assertInteger(opts.limit, "limit", 1, core.limits.searchLimit),
     mode,
     predicate:
@@ -105,7 +108,9 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
       opts.vectorWeight === undefined
         ? HYBRID_ALPHA
         : assertNumberInRange(opts.vectorWeight, "vectorWeight", 0, 1),
-    now: core.clock.now(),
+    now,
+    neighbors: neighborOptions(opts.neighbors, mode),
+    time,
   };
   const runtimes = await Promise.all(names.map((n) => core.runtime(n)));
 

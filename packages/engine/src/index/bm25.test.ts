@@ -1,20 +1,55 @@
 import { describe, expect, it } from "vitest";
 import { Bm25Index } from "./bm25.js";
-import { tokenize } from "./tokenize.js";
+import { ENGLISH_STOP_WORDS, tokenize } from "./tokenize.js";
 
 describe("tokenize", () => {
   it("lower-cases, splits on non-alphanumerics, drops stop words, keeps numbers and non-Latin letters", () => {
-    expect(tokenize("The Customer cust_42 is ANGRY about Straße-billing in 北京!")).toEqual([
+    expect(tokenize("The Customer cust_42 is ANGRY about Straße-billing in 北京!", { stem: false })).toEqual([
       "customer",
       "cust",
       "42",
       "angry",
-      "about",
       "straße",
       "billing",
       "北京",
     ]);
     expect(tokenize("   ")).toEqual([]);
+  });
+
+  it("stems plain English words but never identifiers, numbers or non-ASCII words", () => {
+    expect(tokenize("The Customer cust_42 is ANGRY about Straße-billing in 北京!")).toEqual([
+      "custom",
+      "cust",
+      "42",
+      "angri",
+      "straße",
+      "bill",
+      "北京",
+    ]);
+    // Inflections meet: a query for "hobby" finds "hobbies", "visited" finds "visiting".
+    expect(tokenize("hobbies visited")).toEqual(tokenize("hobby visiting"));
+    // Identifiers keep their parts: INV-2291, PR #5512, cust_42, v2.3.1, 2023-12-29.
+    expect(tokenize("INV-2291 PR #5512 cust_42 v2.3.1 2023-12-29")).toEqual([
+      "inv",
+      "2291",
+      "pr",
+      "5512",
+      "cust",
+      "42",
+      "v2",
+      "3",
+      "1",
+      "2023",
+      "12",
+      "29",
+    ]);
+  });
+
+  it("drops question words, auxiliaries and contraction fragments by default; the list is replaceable", () => {
+    expect(tokenize("What did Kate's friends do when they were home?")).toEqual(["kate", "friend", "home"]);
+    expect(tokenize("the server is down", { stopWords: new Set() })).toEqual(["the", "server", "is", "down"]);
+    expect(tokenize("the server is down")).toEqual(["server", "down"]);
+    expect(ENGLISH_STOP_WORDS.has("not")).toBe(false);
   });
 });
 
@@ -35,17 +70,65 @@ describe("Bm25Index", () => {
     return idx;
   }
 
-  it("scores with Okapi BM25 (k1 = 1.2, b = 0.75), matching a hand computation", () => {
-    const idx = build();
+  it("scores with Okapi BM25 (default k1 = 0.9, b = 0.4, or as configured), matching a hand computation", () => {
     // "password": df = 1, N = 5 -> idf = ln(1 + (5 - 1 + 0.5) / 1.5) = ln 4
     const lengths = docs.map((d) => tokenize(d).length);
     const avgdl = lengths.reduce((a, b) => a + b, 0) / lengths.length;
     const len = lengths[2]!;
-    const expected = (Math.log(4) * 1 * 2.2) / (1 + 1.2 * (1 - 0.75 + (0.75 * len) / avgdl));
+    const bm25 = (k1: number, b: number) =>
+      (Math.log(4) * 1 * (k1 + 1)) / (1 + k1 * (1 - b + (b * len) / avgdl));
+    const idx = build();
     const [hit] = idx.search("password", 5);
     expect(hit!.label).toBe(3);
-    expect(hit!.score).toBeCloseTo(expected, 10);
-    expect(idx.score("password", [3]).get(3)).toBeCloseTo(expected, 10);
+    expect(hit!.score).toBeCloseTo(bm25(0.9, 0.4), 10);
+    expect(idx.score("password", [3]).get(3)).toBeCloseTo(bm25(0.9, 0.4), 10);
+    const classic = new Bm25Index({ k1: 1.2, b: 0.75 });
+    docs.forEach((d, i) => {
+      classic.upsert(i + 1, d);
+    });
+    expect(classic.score("password", [3]).get(3)).toBeCloseTo(bm25(1.2, 0.75), 10);
+  });
+
+  it("scores passages of several documents as one (summed tf and length)", () => {
+    const idx = build();
+    const lengths = docs.map((d) => tokenize(d).length);
+    const avgdl = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    // "charge": df = 2 -> idf = ln(1 + 3.5 / 2.5); the passage {1, 5} holds it twice.
+    const len = lengths[0]! + lengths[4]!;
+    const idf = Math.log(1 + 3.5 / 2.5);
+    const expected = (idf * 2 * 1.9) / (2 + 0.9 * (1 - 0.4 + (0.4 * len) / (avgdl * 2)));
+    const scores = idx.scorePassages(
+      "charge",
+      new Map([
+        [1, [1, 5]],
+        [3, [3]],
+        [4, [4, 3]],
+      ]),
+      2,
+    );
+    expect(scores.get(1)).toBeCloseTo(expected, 10);
+    expect(scores.get(3)).toBe(0);
+    expect(scores.get(4)).toBe(0);
+    // A passage scores at least as well as its best document alone, here with both terms split across two.
+    const split = idx.scorePassages(
+      "password bank",
+      new Map([
+        [3, [3, 5]],
+        [5, [5]],
+      ]),
+      1,
+    );
+    expect(split.get(3)!).toBeGreaterThan(split.get(5)!);
+  });
+
+  it("tokenizes queries and documents the same way, as configured", () => {
+    const idx = new Bm25Index({ tokenizer: { stem: false } });
+    idx.upsert(1, "visited Miami");
+    expect(idx.search("visit", 5)).toEqual([]);
+    expect(idx.terms("visited the beach")).toEqual(["visited", "beach"]);
+    const stemmed = new Bm25Index();
+    stemmed.upsert(1, "visited Miami");
+    expect(stemmed.search("visits", 5).map((h) => h.label)).toEqual([1]);
   });
 
   it("ranks by term frequency saturation and IDF, OR-matching any term", () => {

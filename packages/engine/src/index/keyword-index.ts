@@ -27,6 +27,17 @@ export interface KeywordIndex {
   search(query: string, k: number, filter?: (label: number) => boolean): KeywordHit[];
   /** The best `k` among an explicit set of documents, scored exactly (for selective filters). */
   searchAmong(query: string, k: number, labels: Iterable<number>): KeywordHit[];
+  /**
+   * BM25 of passages: each entry's documents scored as one (summed term frequencies and lengths),
+   * against an average passage length of `span` documents.
+   */
+  scorePassages(
+    query: string,
+    passages: ReadonlyMap<number, readonly number[]>,
+    span: number,
+  ): Map<number, number>;
+  /** The index terms of a text (how documents and queries are tokenized). */
+  terms(text: string): string[];
   /** Exact BM25 scores of the given documents for a query (0 for no match; absent labels omitted). */
   score(query: string, labels: Iterable<number>): Map<number, number>;
 }
