@@ -36,7 +36,8 @@ function checkRun(run: RecallRun, categories: string[]) {
         // Any evidence found means a hit: hit@k ≥ recall@k.
         expect(g.hit[k]!).toBeGreaterThanOrEqual(g.recall[k]! - 1e-9);
       }
-      for (let i = 1; i < run.ks.length; i++) expect(g.recall[run.ks[i]!]!).toBeGreaterThanOrEqual(g.recall[run.ks[i - 1]!]!);
+      for (let i = 1; i < run.ks.length; i++)
+        expect(g.recall[run.ks[i]!]!).toBeGreaterThanOrEqual(g.recall[run.ks[i - 1]!]!);
     }
     expect(c.searchMs.p99).toBeGreaterThanOrEqual(c.searchMs.p50);
   }
@@ -46,7 +47,12 @@ describe("recall benchmark (smoke)", () => {
   it("scores the LoCoMo fixture per category, and caches embeddings on disk", async () => {
     const dataset = loadDataset(join(import.meta.dirname, "recall", "fixtures", "locomo-tiny.json"));
     const embedder = new CachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
-    const run = await runRecall({ dataset, embedder, configs: CONFIGS, embeddedTexts: () => embedder.misses });
+    const run = await runRecall({
+      dataset,
+      embedder,
+      configs: CONFIGS,
+      embeddedTexts: () => embedder.misses,
+    });
     expect(run).toMatchObject({ format: "locomo", conversations: 2, turns: 10, questions: 7, skipped: 1 });
     checkRun(run, ["adversarial", "multi-hop", "open-domain", "single-hop", "temporal"]);
     // Exact words make these easy for BM25: the dog's name and the ticket id are found at once.
@@ -56,7 +62,12 @@ describe("recall benchmark (smoke)", () => {
     // A second run embeds nothing: every turn and question comes from the cache file.
     const again = new CachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
     expect(again.size).toBeGreaterThanOrEqual(run.turns);
-    const rerun = await runRecall({ dataset, embedder: again, configs: CONFIGS, embeddedTexts: () => again.misses });
+    const rerun = await runRecall({
+      dataset,
+      embedder: again,
+      configs: CONFIGS,
+      embeddedTexts: () => again.misses,
+    });
     expect(again.misses).toBe(0);
     expect(rerun.configs.map((c) => c.overall)).toEqual(run.configs.map((c) => c.overall));
     const table = recallTable(run);
@@ -70,7 +81,11 @@ describe("recall benchmark (smoke)", () => {
   const realtalk = process.env.REALTALK_DIR ?? join(import.meta.dirname, "../../../shared/data/realtalk");
   it.skipIf(!existsSync(realtalk))("scores one REALTALK chat", async () => {
     const dataset = loadDataset(realtalk, { limit: 1 });
-    const run = await runRecall({ dataset, embedder: new HashEmbedder({ dimensions: 64 }), configs: CONFIGS });
+    const run = await runRecall({
+      dataset,
+      embedder: new HashEmbedder({ dimensions: 64 }),
+      configs: CONFIGS,
+    });
     expect(run.format).toBe("realtalk");
     expect(run.turns).toBeGreaterThan(100);
     expect(run.questions).toBeGreaterThan(10);

@@ -121,9 +121,9 @@ export interface SearchOptions {
   /**
    * Session context: each memory is also scored by BM25 as one passage with the memories written
    * just before and after it in the same session (`window` on each side), and
-   * `relevance = (1 − weight)·fused + weight·context`; the neighbours of keyword hits join the
+   * `relevance = (1 − weight)·fused + weight·context`; the neighbours of the best keyword hits join the
    * candidates. Not used in vector mode. `false` turns it off.
-   * @default { window: 2, weight: 0.35 } in hybrid mode; off in keyword mode unless given
+   * @default { window: 3, weight: 0.35 } in hybrid mode; off in keyword mode unless given
    */
   neighbors?: NeighborSearchOptions | false;
   /**
@@ -140,7 +140,7 @@ export interface SearchOptions {
 
 /** Options of the session-neighbour boost ({@link SearchOptions.neighbors}). */
 export interface NeighborSearchOptions {
-  /** Neighbours on each side, 1–5. @default 2 */
+  /** Neighbours on each side, 1–5. @default 3 */
   window?: number;
   /** β in [0, 1]. @default 0.35 */
   weight?: number;

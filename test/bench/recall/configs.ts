@@ -1,6 +1,6 @@
 /**
  * The configurations the recall benchmark compares in one run: the plain modes with every extra
- * off, each extra alone on top of the default hybrid, and the engine's defaults.
+ * off, each extra alone on top of hybrid search, the engine's defaults, and the best combination.
  *
  * @module
  */
@@ -8,16 +8,22 @@ import type { SearchOptions } from "@loci/engine";
 import type { RecallConfig } from "./run.js";
 
 const PLAIN: Partial<SearchOptions> = { neighbors: false, time: false };
+/** Graph-aware recall from the `person` entity each turn is linked to (its speaker). */
+const SPEAKERS: SearchOptions["graph"] = { depth: 0, weight: 0.2 };
 
 /** Every configuration, baselines first. */
 export const RECALL_CONFIGS: RecallConfig[] = [
   { name: "keyword (BM25)", opts: { ...PLAIN, mode: "keyword" } },
+  { name: "keyword + context", opts: { ...PLAIN, mode: "keyword", neighbors: {} } },
   { name: "vector", opts: { ...PLAIN, mode: "vector" } },
   { name: "hybrid weighted α=0.5", opts: { ...PLAIN, fusion: "weighted", vectorWeight: 0.5 } },
   { name: "hybrid weighted α=0.7", opts: { ...PLAIN, fusion: "weighted", vectorWeight: 0.7 } },
   { name: "hybrid RRF", opts: { ...PLAIN, fusion: "rrf" } },
-  { name: "hybrid + neighbours", opts: { time: false } },
-  { name: "hybrid + time", opts: { neighbors: false } },
-  { name: "hybrid + graph (speakers)", opts: { ...PLAIN, graph: { depth: 0, weight: 0.2 } } },
-  { name: "defaults", opts: {} },
+  { name: "hybrid + context (default)", opts: {} },
+  { name: "hybrid + context, window 2", opts: { neighbors: { window: 2 } } },
+  { name: "hybrid + time boost", opts: { neighbors: false, time: {} } },
+  { name: "hybrid + time filter", opts: { neighbors: false, time: { mode: "filter" } } },
+  { name: "hybrid + graph (speakers)", opts: { ...PLAIN, graph: SPEAKERS } },
+  { name: "default + graph (speakers)", opts: { graph: SPEAKERS } },
+  { name: "default + graph + time", opts: { graph: SPEAKERS, time: {} } },
 ];

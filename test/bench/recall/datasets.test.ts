@@ -37,7 +37,11 @@ describe("loadDataset", () => {
     const [one, two] = ds.conversations;
     expect(one!.turns).toHaveLength(7); // the empty turn is dropped
     expect(one!.turns[1]!.time - one!.turns[0]!.time).toBe(60_000);
-    expect(one!.turns[4]).toMatchObject({ id: "D2:1", session: "session_2", time: Date.UTC(2023, 4, 20, 19, 10) });
+    expect(one!.turns[4]).toMatchObject({
+      id: "D2:1",
+      session: "session_2",
+      time: Date.UTC(2023, 4, 20, 19, 10),
+    });
     expect(one!.turns[3]!.text).toContain("[image: a photo of a clay bowl]");
     expect(one!.questions.map((q) => q.category)).toEqual([
       "single-hop",

@@ -117,7 +117,7 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
       for (const [i, conv] of opts.dataset.conversations.entries()) {
         // Questions are asked after the conversation: relative times ("last week") count from its end.
         const referenceTime = conv.turns.reduce((max, t) => Math.max(max, t.time), 0);
-        const time = config.opts.time === false ? false : { ...config.opts.time, referenceTime };
+        const time = config.opts.time ? { ...config.opts.time, referenceTime } : config.opts.time;
         for (const q of conv.questions) {
           const t = performance.now();
           const results = await loci.memory.search({

@@ -18,7 +18,7 @@
  *           · ((1 − τ) + τ·time)                    (τ = time.weight, only when the query names a time)
  * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
  * ```
- * The session neighbours of keyword hits join the candidates (see `neighbors.ts`); `time` is
+ * The session neighbours of the best `limit` keyword hits join the candidates (see `neighbors.ts`); `time` is
  * {@link timeScore} of the memory's creation time against the query's time expressions.
  * Both sides are scored exactly for every candidate any side found (vector, keyword or graph), so a
  * memory found by only one side still gets its true score from the others.
@@ -182,7 +182,10 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   const keep = (seq: number) => matches(rt.docs.get(seq));
   const useContext = p.neighbors !== null && useKeyword && p.neighbors.weight > 0;
   if (useContext) {
-    for (const seq of [...kw.keys()])
+    // The neighbours of the best `limit` keyword hits join the candidates (their passages may hold
+    // the answer); more cost time and bought nothing on the recall benchmark.
+    const best = [...kw].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, p.limit);
+    for (const [seq] of best)
       for (const n of neighborsOf(rt, seq, p.neighbors!.window)) if (keep(n.seq)) candidates.add(n.seq);
   }
 

@@ -42,12 +42,21 @@ describe("session context", () => {
     const query = "where was the new year celebrated";
     const plain = await env.loci.memory.search({ namespace: ns, query, mode: "keyword", limit: 10 });
     expect(plain.map((h) => h.memory.id)).not.toContain(answer.id);
-    const hits = await env.loci.memory.search({ namespace: ns, query, mode: "keyword", neighbors: {}, limit: 10 });
+    const hits = await env.loci.memory.search({
+      namespace: ns,
+      query,
+      mode: "keyword",
+      neighbors: {},
+      limit: 10,
+    });
     const hit = hits.find((h) => h.memory.id === answer.id);
     expect(hit).toBeDefined();
     expect(hit!.scores.context).toBeGreaterThan(0);
     for (const h of hits) {
-      expect(h.scores.relevance).toBeCloseTo((1 - NEIGHBOR_WEIGHT) * h.scores.keyword + NEIGHBOR_WEIGHT * h.scores.context, 12);
+      expect(h.scores.relevance).toBeCloseTo(
+        (1 - NEIGHBOR_WEIGHT) * h.scores.keyword + NEIGHBOR_WEIGHT * h.scores.context,
+        12,
+      );
     }
     // The question's own session only: the other session's turn written at the same time is no neighbour.
     expect(hits.map((h) => h.memory.id)).not.toContain(otherSession.id);
@@ -115,7 +124,11 @@ describe("time expressions in queries", () => {
   it("boosts memories created at the named time, by relevance · ((1 − τ) + τ·time)", async () => {
     const mems = await seedDays();
     const onThird = mems[1]!;
-    const hits = await env.loci.memory.search({ namespace: "ops", query: "database outage on 3 Jan 2024", time: {} });
+    const hits = await env.loci.memory.search({
+      namespace: "ops",
+      query: "database outage on 3 Jan 2024",
+      time: {},
+    });
     expect(hits[0]!.memory.id).toBe(onThird.id);
     expect(hits[0]!.scores.time).toBe(1);
     const plain = await env.loci.memory.search({
@@ -126,7 +139,10 @@ describe("time expressions in queries", () => {
     const base = new Map(plain.map((h) => [h.memory.id, h.scores.relevance]));
     for (const h of hits) {
       expect(h.scores.time).toBeLessThanOrEqual(1);
-      expect(h.scores.relevance).toBeCloseTo(base.get(h.memory.id)! * (1 - TIME_WEIGHT + TIME_WEIGHT * h.scores.time), 6);
+      expect(h.scores.relevance).toBeCloseTo(
+        base.get(h.memory.id)! * (1 - TIME_WEIGHT + TIME_WEIGHT * h.scores.time),
+        6,
+      );
     }
     // Off unless asked: the date is then plain query text.
     const off = await env.loci.memory.search({ namespace: "ops", query: "database outage on 3 Jan 2024" });

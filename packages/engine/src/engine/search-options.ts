@@ -11,7 +11,7 @@ import type { RankParams } from "./ranking.js";
 import { parseTimeExpressions } from "./time-expressions.js";
 
 /** Default session-neighbour window (memories on each side). */
-export const NEIGHBOR_WINDOW = 2;
+export const NEIGHBOR_WINDOW = 3;
 /** Default β: the weight of the session-context score in relevance. */
 export const NEIGHBOR_WEIGHT = 0.35;
 /** Default τ: the weight of the time score in relevance, when the query names a time. */

@@ -73,9 +73,14 @@ describe("parseTimeExpressions", () => {
     const { ranges, rest } = parseTimeExpressions("invoices from 3 Jan 2024 and yesterday", REF);
     expect(ranges.map((r) => r.text)).toEqual(["3 Jan 2024", "yesterday"]);
     expect(rest).toBe("invoices from and");
-    expect(parseTimeExpressions("INV-2291 for cust_42", REF)).toEqual({ ranges: [], rest: "INV-2291 for cust_42" });
+    expect(parseTimeExpressions("INV-2291 for cust_42", REF)).toEqual({
+      ranges: [],
+      rest: "INV-2291 for cust_42",
+    });
     // An impossible day falls back to the month it names.
-    expect(parseTimeExpressions("31 February 2024", REF).ranges.map((r) => r.start)).toEqual([day(2024, 2, 1)]);
+    expect(parseTimeExpressions("31 February 2024", REF).ranges.map((r) => r.start)).toEqual([
+      day(2024, 2, 1),
+    ]);
   });
 });
 
