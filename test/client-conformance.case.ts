@@ -208,6 +208,43 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       expect(await client.memory.recall({ namespace: "support", query: "charged", topK: 1 })).toHaveLength(1);
     });
 
+    it("passes session context and time options through, with their score components", async () => {
+      await client.session.create({ namespace: "chat", id: "s1" });
+      const at = Date.parse("2024-03-02T10:00:00Z");
+      const [question, answer] = await client.memory.addMany({
+        namespace: "chat",
+        memories: [
+          { content: "where was the offsite held?", sessionId: "s1", createdAt: at },
+          { content: "Lisbon, by the river", sessionId: "s1", createdAt: at + 60_000 },
+          { content: "the offsite budget is approved", createdAt: at + 5 * 86_400_000 },
+        ],
+      });
+      const withContext = await client.memory.search({
+        namespace: "chat",
+        query: "offsite held",
+        mode: "keyword",
+        neighbors: { window: 1, weight: 0.5 },
+      });
+      const ctx = withContext.find((h) => h.memory.id === answer!.id);
+      expect(ctx?.scores.context).toBeGreaterThan(0);
+      expect(ctx?.scores.keyword).toBe(0);
+      const plain = await client.memory.search({ namespace: "chat", query: "offsite held", mode: "keyword" });
+      expect(plain.map((h) => h.memory.id)).not.toContain(answer!.id);
+      const onDay = await client.memory.search({
+        namespace: "chat",
+        query: "offsite on 2 March 2024",
+        mode: "keyword",
+        neighbors: false,
+        time: { mode: "filter", referenceTime: "2024-03-10T00:00:00Z" },
+      });
+      expect(onDay.map((h) => h.memory.id)).toEqual([question!.id]);
+      expect(onDay[0]!.scores.time).toBe(1);
+      const bad = await failure(
+        client.memory.search({ namespace: "chat", query: "x", time: { mode: "soon" as never } }),
+      );
+      expect(bad.code).toBe("INVALID_ARGUMENT");
+    });
+
     it("rejects unknown filter operators and bad options", async () => {
       const bad = await failure(
         client.memory.search({ namespace: "support", query: "x", metadataFilter: { $foo: 1 } }),

@@ -133,7 +133,7 @@ export interface SearchOptions {
    * only memories created inside a named range match. The expressions are removed from the
    * keyword query. No effect when the query names no time. Off unless given (`time: {}` turns it on
    * with the defaults `{ mode: "boost", weight: 0.3, referenceTime: now }`): on REALTALK the named
-   * times are mostly event times, not when the memory was written, and it costs 0.4 points.
+   * times are mostly event times, not when the memory was written, and it buys nothing.
    */
   time?: TimeSearchOptions | false;
 }

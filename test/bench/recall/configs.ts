@@ -23,6 +23,7 @@ export const RECALL_CONFIGS: RecallConfig[] = [
   { name: "hybrid + context, window 2", opts: { neighbors: { window: 2 } } },
   { name: "hybrid + time boost", opts: { neighbors: false, time: {} } },
   { name: "hybrid + time filter", opts: { neighbors: false, time: { mode: "filter" } } },
+  { name: "hybrid + recency 0.1", opts: { ...PLAIN, recencyWeight: 0.1 } },
   { name: "hybrid + graph (speakers)", opts: { ...PLAIN, graph: SPEAKERS } },
   { name: "default + graph (speakers)", opts: { graph: SPEAKERS } },
   { name: "default + graph + time", opts: { graph: SPEAKERS, time: {} } },

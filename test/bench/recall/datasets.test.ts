@@ -13,6 +13,7 @@ describe("parseEvidence", () => {
     expect(parseEvidence("D1:2-3", known)).toEqual(["D1:2", "D1:3"]);
     expect(parseEvidence(["D1:5; D1:1.", "D9:9"], known)).toEqual(["D1:5", "D1:1"]);
     expect(parseEvidence(["D13:45:D20:19"], known)).toEqual(["D13:45", "D20:19"]);
+    expect(parseEvidence(["D 1:5"], known)).toEqual(["D1:5"]);
     expect(parseEvidence(["D1:3-D2:1"], known)).toEqual(["D1:3"]);
     expect(parseEvidence(undefined, known)).toEqual([]);
   });

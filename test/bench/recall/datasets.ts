@@ -68,12 +68,12 @@ export class DatasetError extends Error {
 /**
  * Evidence ids from a raw evidence field: ranges within one day (`D12:3-D12:5`, `D12:3-5`) are
  * expanded, groups split on any separator, odd forms (`D13:45:D20:19`) split into their `D<d>:<k>`
- * parts; only ids in `known` are kept, in first-seen order.
+ * parts, a stray space after `D` (`D 2:18`) ignored; only ids in `known` are kept, in first-seen order.
  */
 export function parseEvidence(raw: unknown, known: ReadonlySet<string>): string[] {
   const text = Array.isArray(raw) ? raw.map(String).join(";") : String(raw ?? "");
   const out = new Set<string>();
-  for (const m of text.matchAll(/D(\d+):(\d+)(?:\s*-\s*(?:D(\d+):)?(\d+))?/g)) {
+  for (const m of text.matchAll(/D\s*(\d+):(\d+)(?:\s*-\s*(?:D\s*(\d+):)?(\d+))?/g)) {
     const day = m[1]!;
     const from = Number(m[2]);
     const to = m[4] !== undefined && (m[3] === undefined || m[3] === day) ? Number(m[4]) : from;

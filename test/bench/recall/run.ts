@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Embedder, Loci, type SearchOptions } from "@loci/engine";
+import { type Embedder, Loci, ManualClock, type SearchOptions } from "@loci/engine";
 import { percentile } from "../data.js";
 import type { Dataset } from "./datasets.js";
 
@@ -77,7 +77,9 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
   const limit = ks[ks.length - 1]!;
   const log = opts.log ?? (() => {});
   const dataDir = mkdtempSync(join(tmpdir(), "loci-recall-"));
-  const loci = await Loci.open({ dataDir, embedder: opts.embedder });
+  // The engine's clock is set to each conversation's end before its questions (recency counts from there).
+  const clock = new ManualClock();
+  const loci = await Loci.open({ dataDir, embedder: opts.embedder, clock });
   try {
     const before = opts.embeddedTexts?.() ?? 0;
     const t0 = performance.now();
@@ -117,6 +119,7 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
       for (const [i, conv] of opts.dataset.conversations.entries()) {
         // Questions are asked after the conversation: relative times ("last week") count from its end.
         const referenceTime = conv.turns.reduce((max, t) => Math.max(max, t.time), 0);
+        clock.set(referenceTime);
         const time = config.opts.time ? { ...config.opts.time, referenceTime } : config.opts.time;
         for (const q of conv.questions) {
           const t = performance.now();
