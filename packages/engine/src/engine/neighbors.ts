@@ -4,48 +4,53 @@
  * Conversation turns next to a strong hit often hold the rest of the answer ("Where did you go?" /
  * "To Miami!"), so search scores each memory also as a passage with its neighbours ({@link passagesOf}).
  *
- * The order is rebuilt lazily, once per change of the namespace ({@link NamespaceRuntime.generation}),
- * in O(n log n) over its memories, and shared by the searches until the next write.
+ * The sessions' members are regrouped lazily, once per change of the namespace
+ * ({@link NamespaceRuntime.generation}), in one O(n) pass over its memories; a session is put in
+ * order only when a search first needs it. Both are shared by the searches until the next write.
  *
  * @module
  */
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
-/** Position of each memory in its session's sequence. */
+/** The members of one session, put in creation order on first use. */
+interface SessionOrder {
+  seqs: number[];
+  sorted: boolean;
+  /** seq → index in `seqs` (once sorted). */
+  index: Map<number, number> | null;
+}
+
 interface Timeline {
   generation: number;
-  /** seq → [session sequence, index in it]. */
-  position: Map<number, [number[], number]>;
+  sessions: Map<string, SessionOrder>;
 }
 
 const timelines = new WeakMap<NamespaceRuntime, Timeline>();
 
-function build(rt: NamespaceRuntime): Timeline {
-  const groups = new Map<string, { seq: number; at: number }[]>();
-  for (const [seq, doc] of rt.docs) {
-    if (doc.sessionId === null) continue;
-    const g = groups.get(doc.sessionId);
-    if (g) g.push({ seq, at: doc.createdAt });
-    else groups.set(doc.sessionId, [{ seq, at: doc.createdAt }]);
-  }
-  const position = new Map<number, [number[], number]>();
-  for (const g of groups.values()) {
-    g.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const order = g.map((x) => x.seq);
-    order.forEach((seq, i) => {
-      position.set(seq, [order, i]);
-    });
-  }
-  return { generation: rt.generation, position };
-}
-
 function timeline(rt: NamespaceRuntime): Timeline {
   let t = timelines.get(rt);
   if (!t || t.generation !== rt.generation) {
-    t = build(rt);
+    const sessions = new Map<string, SessionOrder>();
+    for (const [seq, doc] of rt.docs) {
+      if (doc.sessionId === null) continue;
+      const s = sessions.get(doc.sessionId);
+      if (s) s.seqs.push(seq);
+      else sessions.set(doc.sessionId, { seqs: [seq], sorted: false, index: null });
+    }
+    t = { generation: rt.generation, sessions };
     timelines.set(rt, t);
   }
   return t;
+}
+
+function ordered(rt: NamespaceRuntime, s: SessionOrder): { seqs: number[]; index: Map<number, number> } {
+  if (!s.sorted) {
+    const at = (seq: number) => rt.docs.get(seq)!.createdAt;
+    s.seqs.sort((a, b) => at(a) - at(b) || a - b);
+    s.index = new Map(s.seqs.map((seq, i) => [seq, i]));
+    s.sorted = true;
+  }
+  return { seqs: s.seqs, index: s.index! };
 }
 
 /** The neighbours of `seq` within `window` positions, nearest first, with their distance. */
@@ -54,9 +59,12 @@ export function neighborsOf(
   seq: number,
   window: number,
 ): { seq: number; distance: number }[] {
-  const at = timeline(rt).position.get(seq);
-  if (!at) return [];
-  const [order, i] = at;
+  const session = rt.docs.get(seq)?.sessionId;
+  const members = session == null ? undefined : timeline(rt).sessions.get(session);
+  if (!members) return [];
+  const { seqs: order, index } = ordered(rt, members);
+  const i = index.get(seq);
+  if (i === undefined) return [];
   const out: { seq: number; distance: number }[] = [];
   for (let d = 1; d <= window; d++) {
     if (i - d >= 0) out.push({ seq: order[i - d]!, distance: d });

@@ -180,7 +180,12 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
   const keep = (seq: number) => matches(rt.docs.get(seq));
-  const useContext = p.neighbors !== null && useKeyword && p.neighbors.weight > 0;
+  // Session context needs keyword hits written in a session (else nothing changes: skip the work).
+  const useContext =
+    p.neighbors !== null &&
+    useKeyword &&
+    p.neighbors.weight > 0 &&
+    [...kw.keys()].some((seq) => rt.docs.get(seq)?.sessionId != null);
   if (useContext) {
     // The neighbours of the best `limit` keyword hits join the candidates (their passages may hold
     // the answer); more cost time and bought nothing on the recall benchmark.

@@ -100,6 +100,26 @@ describe("session context", () => {
     expect(hits).toEqual([]);
   });
 
+  it("orders a session by creation time, not insertion", async () => {
+    env = await openTempEngine();
+    await env.loci.session.create({ namespace: "late", id: "s" });
+    const t = Date.parse("2024-05-01T10:00:00Z");
+    const add = (content: string, at: number) =>
+      env.loci.memory.add({ namespace: "late", content, sessionId: "s", createdAt: at });
+    const answer = await add("Lisbon, by the river", t + 60_000);
+    const other = await add("my cat knocked over a plant", t + 120_000);
+    await add("where was the offsite held?", t);
+    const hits = await env.loci.memory.search({
+      namespace: "late",
+      query: "offsite held",
+      mode: "keyword",
+      neighbors: { window: 1 },
+    });
+    const ids = hits.map((h) => h.memory.id);
+    expect(ids).toContain(answer.id);
+    expect(ids).not.toContain(other.id);
+  });
+
   it("validates its options", async () => {
     const { ns } = await seedChat();
     for (const neighbors of [{ window: 0 }, { window: 6 }, { weight: 2 }, "near" as never, [] as never]) {
