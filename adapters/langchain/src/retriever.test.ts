@@ -39,11 +39,13 @@ describe("LociRetriever", () => {
     expect(docs[0]!.metadata.memoryId).toBe(docs[0]!.id);
     expect(docs[0]!.metadata.score).toBeGreaterThan(0);
     expect(Object.keys(docs[0]!.metadata.scores).sort()).toEqual([
+      "context",
       "graph",
       "keyword",
       "recency",
       "relevance",
       "retention",
+      "time",
       "vector",
     ]);
     expect(new Set(docs.map((d) => d.metadata.namespace))).toEqual(new Set(["private", "shared"]));
