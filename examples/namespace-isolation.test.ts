@@ -25,9 +25,12 @@ describe("namespace-isolation example", () => {
     }
     expect(result.billingHits.some((h) => h.namespace === "billing")).toBe(true);
     expect(result.billingHits.some((h) => h.namespace === "customer-context")).toBe(true);
-    // The root cause technical shared is the best answer.
-    expect(result.billingHits[0]).toMatchObject({ namespace: "customer-context", agentId: "technical" });
-    expect(result.billingHits[0]!.content).toContain("retry bug");
+    // The two best answers: why (the root cause technical shared) and what was done (billing's refund).
+    const [first, second] = result.billingHits;
+    expect([first!.namespace, second!.namespace].sort()).toEqual(["billing", "customer-context"]);
+    const rootCause = [first!, second!].find((h) => h.namespace === "customer-context")!;
+    expect(rootCause.agentId).toBe("technical");
+    expect(rootCause.content).toContain("retry bug");
     // Triage's and technical's private notes are relevant (triage finds its own) but never reach billing.
     expect(result.triageOwnHits).toBeGreaterThan(0);
     expect(result.otherAgentsPrivateIds).toHaveLength(3);
