@@ -14,7 +14,8 @@ import type {
   EntityUpsert,
   GraphUpsertResult,
 } from "./driver.js";
-import { edgeId, edgeMapKey, type PostgresGraph } from "./postgres-graph.js";
+import { edgeChange, edgeId } from "./graph-log.js";
+import { edgeMapKey, type PostgresGraph } from "./postgres-graph.js";
 import { jsonEqual } from "./postgres-rows.js";
 import type { WriteTx } from "./postgres-tx.js";
 
@@ -88,12 +89,7 @@ export async function upsertGraph(
     const s = source.entity;
     const t = target.entity;
     const id = edgeId(s.key, u.edgeType, t.key);
-    const payload = (metadata: Metadata): Metadata => ({
-      source: { type: s.type, name: s.name },
-      target: { type: t.type, name: t.name },
-      edgeType: u.edgeType,
-      metadata,
-    });
+    const payload = (metadata: Metadata) => edgeChange(s, t, u.edgeType, metadata);
     const k = edgeMapKey(s.key, t.key, u.edgeType);
     const row = edges.get(k);
     if (!row) {

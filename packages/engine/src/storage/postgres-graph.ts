@@ -12,6 +12,7 @@
 import type pg from "pg";
 import type { Metadata } from "../types.js";
 import type { EdgeRecord, EdgeUpsert, EntityRecord, EntityRemoval, GraphData } from "./driver.js";
+import { type EndpointRef, edgeChange, edgeId } from "./graph-log.js";
 import { jsonParam, run } from "./postgres-rows.js";
 import type { WriteTx } from "./postgres-tx.js";
 
@@ -53,10 +54,6 @@ const toEdge = (r: EdgeRow): EdgeRecord => ({
 
 /** The map key of an edge. */
 export const edgeMapKey = (s: string, t: string, type: string) => JSON.stringify([s, t, type]);
-
-/** The change-log id of an edge: `<source key> -<type>-> <target key>`. */
-export const edgeId = (sourceKey: string, edgeType: string, targetKey: string): string =>
-  `${sourceKey} -${edgeType}-> ${targetKey}`;
 
 /** Graph operations of one namespace. */
 export class PostgresGraph {
@@ -173,22 +170,20 @@ export class PostgresGraph {
       tx.client,
       rows.flatMap((r) => [r.source_key, r.target_key]),
     );
-    const ref = (key: string): Metadata => {
-      const e = refs.get(key);
-      return e ? { type: e.type, name: e.name } : { key };
-    };
+    const ref = (key: string): EndpointRef => refs.get(key) ?? { key };
     const out: EdgeRecord[] = [];
     for (const e of list) {
       const k = edgeMapKey(e.sourceKey, e.targetKey, e.edgeType);
       const edge = gone.get(k);
       if (!edge) continue;
       gone.delete(k);
-      tx.log("edge.removed", edgeId(edge.sourceKey, edge.edgeType, edge.targetKey), 0, at, {
-        source: ref(edge.sourceKey),
-        target: ref(edge.targetKey),
-        edgeType: edge.edgeType,
-        metadata: edge.metadata,
-      });
+      tx.log(
+        "edge.removed",
+        edgeId(edge.sourceKey, edge.edgeType, edge.targetKey),
+        0,
+        at,
+        edgeChange(ref(edge.sourceKey), ref(edge.targetKey), edge.edgeType, edge.metadata),
+      );
       out.push(edge);
     }
     return out;

@@ -19,6 +19,7 @@ import type {
   EntityUpsert,
   GraphData,
 } from "./driver.js";
+import { type EndpointRef, edgeChange, edgeId } from "./graph-log.js";
 
 export const GRAPH_SCHEMA = `
 CREATE TABLE IF NOT EXISTS entities (
@@ -86,10 +87,6 @@ const toEdge = (r: EdgeRow): EdgeRecord => ({
   updatedAt: r.updated_at,
 });
 
-/** The change-log id of an edge: `<source key> -<type>-> <target key>`. */
-export const edgeId = (sourceKey: string, edgeType: string, targetKey: string): string =>
-  `${sourceKey} -${edgeType}-> ${targetKey}`;
-
 /** Shallow merge (new keys win) as JSON; `changed` is false when the result equals `before`. */
 function merge(before: string, patch: Metadata): { json: string; value: Metadata; changed: boolean } {
   const value = { ...(JSON.parse(before) as Metadata), ...patch };
@@ -128,9 +125,8 @@ export class SqliteGraph {
     return row ? toEntity(row) : null;
   }
 
-  #ref(key: string): Metadata {
-    const e = this.#get(key);
-    return e ? { type: e.type, name: e.name } : { key };
+  #ref(key: string): EndpointRef {
+    return this.#get(key) ?? { key };
   }
 
   /** Returns the entity, creating it (with `entity.added`) when missing. */
@@ -183,12 +179,7 @@ export class SqliteGraph {
     const s = source.entity;
     const t = target.entity;
     const id = edgeId(s.key, u.edgeType, t.key);
-    const payload = (metadata: Metadata): Metadata => ({
-      source: { type: s.type, name: s.name },
-      target: { type: t.type, name: t.name },
-      edgeType: u.edgeType,
-      metadata,
-    });
+    const payload = (metadata: Metadata) => edgeChange(s, t, u.edgeType, metadata);
     const row = this.#edge.get(s.key, t.key, u.edgeType) as EdgeRow | undefined;
     if (!row) {
       const edge: EdgeRecord = {
@@ -223,12 +214,13 @@ export class SqliteGraph {
       .prepare("DELETE FROM edges WHERE source_key = ? AND target_key = ? AND edge_type = ?")
       .run(sourceKey, targetKey, edgeType);
     const edge = toEdge(row);
-    this.#log("edge.removed", edgeId(sourceKey, edgeType, targetKey), 0, at, {
-      source: this.#ref(sourceKey),
-      target: this.#ref(targetKey),
-      edgeType,
-      metadata: edge.metadata,
-    });
+    this.#log(
+      "edge.removed",
+      edgeId(sourceKey, edgeType, targetKey),
+      0,
+      at,
+      edgeChange(this.#ref(sourceKey), this.#ref(targetKey), edgeType, edge.metadata),
+    );
     return edge;
   }
 
