@@ -52,6 +52,17 @@ function lookupEmbedder(c: Corpus): FunctionEmbedder {
   });
 }
 
+const textIndex = new WeakMap<Corpus, Map<string, number>>();
+/** The corpus position of each text (built once per corpus). */
+function indexOfText(c: Corpus): Map<string, number> {
+  let m = textIndex.get(c);
+  if (!m) {
+    m = new Map(c.texts.map((t, i) => [t, i]));
+    textIndex.set(c, m);
+  }
+  return m;
+}
+
 /** Exact top-10 by cosine (the vectors are unit length). */
 function exactTop10(c: Corpus, q: Float32Array, matches: (i: number) => boolean = () => true): number[] {
   const best: [number, number][] = [];
@@ -75,11 +86,44 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t, out];
 }
 
-async function latencies(fn: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await fn(i); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < QUERIES; i++) out.push((await timed(() => fn(i)))[0]);
-  return out;
+/** Times `QUERIES` calls (after 5 warm-up calls); results are kept for scoring outside the timing. */
+async function measure<T>(fn: (i: number) => Promise<T>): Promise<{ lat: number[]; results: T[] }> {
+  for (let i = 0; i < 5; i++) await fn(i);
+  const lat: number[] = [];
+  const results: T[] = [];
+  for (let i = 0; i < QUERIES; i++) {
+    const [ms, r] = await timed(() => fn(i));
+    lat.push(ms);
+    results.push(r);
+  }
+  return { lat, results };
+}
+
+const truthCache = new WeakMap<Corpus, Map<string, Set<number>>>();
+/** The exact top-10 (corpus positions) of query `qi`, unfiltered or with the 1% filter; computed once. */
+function truth(c: Corpus, qi: number, filtered: boolean): Set<number> {
+  let byQuery = truthCache.get(c);
+  if (!byQuery) {
+    byQuery = new Map();
+    truthCache.set(c, byQuery);
+  }
+  const key = `${qi}:${filtered}`;
+  let t = byQuery.get(key);
+  if (!t) {
+    t = new Set(exactTop10(c, c.queries[qi]!.vector, filtered ? (d) => d % 100 === 7 : undefined));
+    byQuery.set(key, t);
+  }
+  return t;
+}
+
+/** Mean share of each query's exact top-10 found in its results. */
+function recallAt10(c: Corpus, found: number[][], filtered: boolean): number {
+  let sum = 0;
+  found.forEach((positions, i) => {
+    const t = truth(c, i % c.queries.length, filtered);
+    sum += positions.filter((p) => t.has(p)).length / Math.max(1, Math.min(10, t.size));
+  });
+  return sum / found.length;
 }
 
 function record(
@@ -124,46 +168,27 @@ async function benchEngine(
   const ids = new Map<string, number>();
   for (let cursor: string | null = null; ; ) {
     const page = await loci.memory.list({ namespace: NS, limit: 1000, ...(cursor ? { cursor } : {}) });
-    for (const m of page.items) ids.set(m.id, c.texts.indexOf(m.content));
+    for (const m of page.items) ids.set(m.id, indexOfText(c).get(m.content)!);
     cursor = page.nextCursor;
     if (!cursor) break;
   }
-  const recallOf = (
-    hits: { memory: { id: string } }[],
-    q: Float32Array,
-    matches?: (i: number) => boolean,
-  ) => {
-    const truth = new Set(exactTop10(c, q, matches));
-    return (
-      hits.filter((h) => truth.has(ids.get(h.memory.id)!)).length / Math.max(1, Math.min(10, truth.size))
-    );
-  };
   for (const [op, mode, filter] of [
     ["vector top-10", "vector", undefined],
     ["hybrid top-10", "hybrid", undefined],
     ["vector top-10, 1% filter", "vector", { bucket: 7 }],
   ] as const) {
-    let recall = 0;
-    const lat = await latencies(async (i) => {
-      const q = c.queries[i % c.queries.length]!;
+    const { lat, results } = await measure(async (i) => {
       const hits = await loci.memory.search({
         namespace: NS,
-        query: q.text,
+        query: c.queries[i % c.queries.length]!.text,
         limit: 10,
         mode,
         ...(filter ? { metadataFilter: filter } : {}),
       });
-      if (mode === "vector" && i < QUERIES)
-        recall += recallOf(hits, q.vector, filter ? (d) => d % 100 === 7 : undefined);
+      return hits.map((h) => ids.get(h.memory.id)!);
     });
-    record(
-      size,
-      system,
-      op,
-      lat,
-      mode === "vector" ? recall / (QUERIES + 5) : null,
-      mode === "vector" ? "recall@10" : "",
-    );
+    const recall = mode === "vector" ? recallAt10(c, results, filter !== undefined) : null;
+    record(size, system, op, lat, recall, mode === "vector" ? "recall@10" : "");
   }
   await loci.close();
   const [reopenMs] = await timed(async () => {
@@ -182,28 +207,46 @@ async function benchPushdown(size: number, c: Corpus, url: string, schema: strin
     const seqToIndex = new Map<number, number>();
     for (let after = 0; ; ) {
       const page = await store.scan({ afterSeq: after, limit: 5000 });
-      for (const m of page) seqToIndex.set(m.seq, c.texts.indexOf(m.content));
+      for (const m of page) seqToIndex.set(m.seq, indexOfText(c).get(m.content)!);
       if (page.length < 5000) break;
       after = page[page.length - 1]!.seq;
     }
     if (keyword === "bm25") {
-      let recall = 0;
-      const lat = await latencies(async (i) => {
+      const { lat, results } = await measure(async (i) => {
         const q = c.queries[i % c.queries.length]!;
         const hits = await store.vectorSearch({ vector: q.vector, k: 10, now: Date.now() });
-        const truth = new Set(exactTop10(c, q.vector));
-        recall += hits.filter((h) => truth.has(seqToIndex.get(h.seq)!)).length / 10;
+        return hits.map((h) => seqToIndex.get(h.seq)!);
       });
-      record(size, "pushdown: pgvector HNSW", "vector top-10", lat, recall / (QUERIES + 5), "recall@10");
-      const filtered = await latencies(async (i) => {
+      record(
+        size,
+        "pushdown: pgvector HNSW",
+        "vector top-10",
+        lat,
+        recallAt10(c, results, false),
+        "recall@10",
+      );
+      const filtered = await measure(async (i) => {
         const q = c.queries[i % c.queries.length]!;
-        await store.vectorSearch({ vector: q.vector, k: 10, filter: { bucket: 7 }, now: Date.now() });
+        const hits = await store.vectorSearch({
+          vector: q.vector,
+          k: 10,
+          filter: { bucket: 7 },
+          now: Date.now(),
+        });
+        return hits.map((h) => seqToIndex.get(h.seq)!);
       });
-      record(size, "pushdown: pgvector HNSW", "vector top-10, 1% filter", filtered, null);
+      record(
+        size,
+        "pushdown: pgvector HNSW",
+        "vector top-10, 1% filter",
+        filtered.lat,
+        recallAt10(c, filtered.results, true),
+        "recall@10",
+      );
     }
-    const lat = await latencies(async (i) => {
-      await store.keywordSearch({ query: c.queries[i % c.queries.length]!.text, k: 10, now: Date.now() });
-    });
+    const { lat } = await measure((i) =>
+      store.keywordSearch({ query: c.queries[i % c.queries.length]!.text, k: 10, now: Date.now() }),
+    );
     record(
       size,
       `pushdown: ${keyword === "bm25" ? "pg_textsearch BM25" : "full text ts_rank_cd"}`,
