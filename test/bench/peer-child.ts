@@ -1,0 +1,107 @@
+/**
+ * One system of the peers benchmark in its own process (so its resident memory is its own):
+ * ingests the stream, times searches, reopens, and prints one `RESULT <json>` line on stdout.
+ * Progress (`PROGRESS <ingested>`) goes to stderr so the parent can report a partial run.
+ *
+ * Run by `peers.bench.ts`: `node --expose-gc --import tsx --conditions=loci-source peer-child.ts
+ *   --system loci --size 10000 --dims 512 --queries 200 --dir /tmp/x`
+ */
+import { parseArgs } from "node:util";
+import { CorpusStream, percentile } from "./data.js";
+import { openSystem, type SystemName } from "./peer-systems.js";
+
+/** What a child reports. Latencies in ms, memory in MiB. */
+export interface ChildResult {
+  system: SystemName;
+  size: number;
+  ingestMs: number;
+  rssBaseMiB: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  search: { p50: number; p99: number };
+  filtered: { p50: number; p99: number };
+  hybrid: { p50: number; p99: number } | null;
+  reopenMs: number | null;
+  /** Top-10 document indices per query (plain, then filtered). */
+  ids: number[][];
+  filteredIds: number[][];
+}
+
+const { values } = parseArgs({
+  options: {
+    system: { type: "string" },
+    size: { type: "string" },
+    dims: { type: "string", default: "512" },
+    queries: { type: "string", default: "200" },
+    batch: { type: "string", default: "1000" },
+    dir: { type: "string" },
+  },
+});
+const system = values.system as SystemName;
+const size = Number(values.size);
+const dims = Number(values.dims);
+const batch = Number(values.batch);
+const K = 10;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const rss = () => {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().rss / 2 ** 20;
+};
+
+const stream = new CorpusStream({ n: size, dims });
+const queries = stream.queries(Number(values.queries));
+const sys = await openSystem(system, { dir: values.dir!, dims, n: size });
+const rssBaseMiB = rss();
+
+let ingestMs = 0;
+for (const b of stream.batches(batch)) {
+  const t = performance.now();
+  await sys.ingest(b);
+  ingestMs += performance.now() - t;
+  const mem = process.memoryUsage().rss / 2 ** 20;
+  process.stderr.write(`PROGRESS ${b.start + b.texts.length} ${ingestMs.toFixed(0)} ${mem.toFixed(0)}\n`);
+}
+const rssMiB = rss();
+
+async function timed(fn: (i: number) => Promise<number[]>) {
+  for (let i = 0; i < Math.min(5, queries.length); i++) await fn(i); // warm-up
+  const ms: number[] = [];
+  const ids: number[][] = [];
+  for (let i = 0; i < queries.length; i++) {
+    const t = performance.now();
+    ids.push(await fn(i));
+    ms.push(performance.now() - t);
+  }
+  return { ids, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+const plain = await timed((i) => sys.search(queries[i]!, K, false));
+const filtered = await timed((i) => sys.search(queries[i]!, K, true));
+const hybrid = sys.hybrid ? await timed((i) => sys.hybrid!(queries[i]!, K)) : null;
+let reopenMs: number | null = null;
+if (sys.persist) {
+  const reopen = await sys.persist();
+  const t = performance.now();
+  await reopen();
+  await sys.search(queries[0]!, K, false);
+  reopenMs = performance.now() - t;
+}
+await sys.close();
+
+const result: ChildResult = {
+  system,
+  size,
+  ingestMs,
+  rssBaseMiB,
+  rssMiB,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  search: { p50: plain.p50, p99: plain.p99 },
+  filtered: { p50: filtered.p50, p99: filtered.p99 },
+  hybrid: hybrid && { p50: hybrid.p50, p99: hybrid.p99 },
+  reopenMs,
+  ids: plain.ids,
+  filteredIds: filtered.ids,
+};
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
