@@ -28,6 +28,8 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
 export interface PeerSystem {
   ingest(batch: StreamBatch): Promise<void>;
   search(q: StreamQuery, k: number, filtered: boolean): Promise<number[]>;
+  /** Resolves when background indexing has caught up (systems that index in the background). */
+  indexed?(): Promise<void>;
   /** Vector + keyword search (only systems that have both sides). */
   hybrid?(q: StreamQuery, k: number): Promise<number[]>;
   /**
@@ -77,6 +79,7 @@ async function openLoci(dir: string, dims: number): Promise<PeerSystem> {
       });
     },
     search,
+    indexed: () => loci.whenIndexed({ namespace: ns }),
     async hybrid(q, k) {
       return indices(
         await loci.memory.search({ namespace: ns, query: q.text, queryEmbedding: q.vector, limit: k }),

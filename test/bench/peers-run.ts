@@ -34,6 +34,8 @@ export interface PeerRow {
   skipped: string | null;
   ingestPerSec: number | null;
   ingestSeconds: number | null;
+  /** Seconds until the ANN index held everything (Loci indexes in the background). */
+  indexedSeconds: number | null;
   search: { p50: number; p99: number } | null;
   filtered: { p50: number; p99: number } | null;
   hybrid: { p50: number; p99: number } | null;
@@ -156,6 +158,7 @@ export async function runPeers(opts: PeersOptions): Promise<{ rows: PeerRow[]; f
         skipped: null,
         ingestPerSec: size / (r.ingestMs / 1000),
         ingestSeconds: r.ingestMs / 1000,
+        indexedSeconds: r.indexedMs / 1000,
         search: r.search,
         filtered: r.filtered,
         hybrid: r.hybrid,
@@ -196,6 +199,7 @@ function emptyRow(system: SystemName, size: number): PeerRow {
     skipped: null,
     ingestPerSec: null,
     ingestSeconds: null,
+    indexedSeconds: null,
     search: null,
     filtered: null,
     hybrid: null,
@@ -215,7 +219,8 @@ export function peersTable(rows: PeerRow[]): string {
   const header = [
     "memories",
     "system",
-    "ingest",
+    "ingest (acknowledged)",
+    "ANN-indexed after",
     "search p50 / p99",
     "filtered p50 / p99",
     "hybrid p50 / p99",
@@ -228,11 +233,12 @@ export function peersTable(rows: PeerRow[]): string {
     header,
     rows.map((r) =>
       r.skipped
-        ? [fmt(r.size), SYSTEM_LABELS[r.system], `skipped (${r.skipped})`, "", "", "", "", "", "", ""]
+        ? [fmt(r.size), SYSTEM_LABELS[r.system], `skipped (${r.skipped})`, "", "", "", "", "", "", "", ""]
         : [
             fmt(r.size),
             SYSTEM_LABELS[r.system],
             `${fmt(r.ingestPerSec!)}/s (${r.ingestSeconds!.toFixed(1)} s)`,
+            `${r.indexedSeconds!.toFixed(1)} s`,
             pair(r.search),
             pair(r.filtered),
             pair(r.hybrid),

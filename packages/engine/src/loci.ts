@@ -161,7 +161,20 @@ export class Loci implements MemoryClient {
     return sweepExpired(this.#core, opts);
   }
 
-  /** Waits for pending writes, writes index snapshots and closes every database. */
+  /**
+   * Resolves once every memory committed so far (in `namespace`, or in every open namespace) is in
+   * its namespace's ANN graph. Nothing needs to wait for this: a search scores memories the graph
+   * does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
+   */
+  async whenIndexed(opts: { namespace?: string } = {}): Promise<void> {
+    this.#core.assertOpen();
+    const runtimes =
+      opts.namespace === undefined
+        ? await this.#core.openRuntimes()
+        : [await this.#core.openRuntime(opts.namespace)];
+    await Promise.all(runtimes.map((rt) => rt?.vectors?.whenIndexed()));
+  }
+
   /**
    * Rotates the encryption key of an encrypted SQLite data directory while the engine keeps serving.
    * @throws {ValidationError} when the storage is not an encrypted SQLite driver
@@ -175,6 +188,7 @@ export class Loci implements MemoryClient {
     await driver.rekey(newKey);
   }
 
+  /** Waits for pending writes, writes index snapshots and closes every database. */
   async close(): Promise<void> {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     try {

@@ -381,6 +381,8 @@ export class NamespaceRuntime {
           this.snapshot();
         }
       } finally {
+        // Labels still pending are durable and re-indexed from storage when the namespace next opens.
+        this.vectors?.dispose();
         this.#closed = true;
       }
     });

@@ -17,20 +17,21 @@ function vectors(n: number, dims: number, seed = 1): Float32Array[] {
   return Array.from({ length: n }, () => Float32Array.from({ length: dims }, r));
 }
 
+function dotUnit(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return d / Math.sqrt(na * nb);
+}
+
 function exactTop(query: Float32Array, all: Map<number, Float32Array>, k: number): number[] {
-  const cos = (a: Float32Array, b: Float32Array) => {
-    let d = 0;
-    let na = 0;
-    let nb = 0;
-    for (let i = 0; i < a.length; i++) {
-      d += a[i]! * b[i]!;
-      na += a[i]! ** 2;
-      nb += b[i]! ** 2;
-    }
-    return d / Math.sqrt(na * nb);
-  };
   return [...all]
-    .map(([l, v]) => [l, cos(query, v)] as const)
+    .map(([l, v]) => [l, dotUnit(query, v)] as const)
     .sort((a, b) => b[1] - a[1])
     .slice(0, k)
     .map(([l]) => l);
@@ -50,6 +51,8 @@ describe("HnswIndex", () => {
       all.set(i + 10, v);
     });
     expect(idx.size).toBe(300);
+    idx.flush();
+    expect(idx.pending).toBe(0);
     const q = vectors(1, 16, 99)[0]!;
     const hits = idx.search(q, 10);
     expect(hits.map((h) => h.label)).toEqual(exactTop(q, all, 10));
@@ -84,12 +87,52 @@ describe("HnswIndex", () => {
     vs.forEach((v, i) => {
       idx.upsert(i + 1, v);
     });
+    idx.flush();
     idx.save(dir, 77);
     const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(19).keys()].map((i) => i + 1) });
     expect(loaded?.generation).toBe(77);
     expect(loaded!.index.size).toBe(19);
     expect(loaded!.index.search(vs[19]!, 20).map((h) => h.label)).not.toContain(20);
     expect(loaded!.index.search(vs[3]!, 1)[0]!.label).toBe(4);
+  });
+
+  it("serves labels not yet in the graph exactly, inserts them in the background, and bounds them", async () => {
+    const idx = new HnswIndex({ dimensions: 16, maxPending: 50 });
+    const all = new Map<number, Float32Array>();
+    vectors(80, 16, 11).forEach((v, i) => {
+      idx.upsert(i, v);
+      all.set(i, v);
+    });
+    // Past maxPending, the oldest labels went into the graph synchronously.
+    expect(idx.pending).toBe(50);
+    expect(idx.size).toBe(80);
+    const q = vectors(1, 16, 12)[0]!;
+    const even = (l: number) => l % 2 === 0;
+    const exactEven = exactTop(q, new Map([...all].filter(([l]) => even(l))), 5);
+    expect(idx.search(q, 5, even).map((h) => h.label)).toEqual(exactEven);
+    expect(idx.searchAmong(q, 3, [70, 75, 1])).toHaveLength(3);
+    expect(idx.similarities(q, [79]).get(79)).toBeCloseTo(dotUnit(q, all.get(79)!), 5);
+    idx.remove(79);
+    expect(idx.has(79)).toBe(false);
+    await idx.whenIndexed();
+    expect(idx.pending).toBe(0);
+    expect(idx.size).toBe(79);
+    expect(idx.search(q, 5, even).map((h) => h.label)).toEqual(exactEven);
+  });
+
+  it("leaves pending labels out of a snapshot (they are re-added from storage on load)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir);
+    const idx = new HnswIndex({ dimensions: 8 });
+    const vs = vectors(10, 8, 6);
+    for (const [i, v] of vs.slice(0, 6).entries()) idx.upsert(i + 1, v);
+    idx.flush();
+    for (const [i, v] of vs.slice(6).entries()) idx.upsert(i + 7, v);
+    idx.save(dir, 5);
+    const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(10).keys()].map((i) => i + 1) });
+    expect([...loaded!.index.labels()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    idx.dispose();
+    expect(idx.pending).toBe(0);
   });
 
   it("refuses a corrupt or mismatched snapshot instead of loading it", () => {

@@ -4,6 +4,14 @@
  * index doubles its capacity when full. Snapshots are written to a temp file and renamed into place,
  * with a checksum so a torn or corrupt snapshot is detected and rebuilt instead of loaded.
  *
+ * **Deferred graph insertion.** Inserting into the HNSW graph is the most expensive part of a write
+ * (~1 ms per 512-d vector), so a new label is first kept in a pending table and inserted into the
+ * graph in the background, in time slices of at most {@link DRAIN_SLICE_MS} between other work.
+ * Every read sees pending labels: searches score them exactly (brute force) and merge them with the
+ * graph's hits, so a vector is searchable as soon as {@link HnswIndex.upsert} returns and a filtered
+ * or unfiltered top-k is never missing it. {@link HnswIndex.whenIndexed} resolves once the graph has
+ * caught up; {@link HnswIndex.flush} inserts everything pending at once.
+ *
  * @module
  */
 import { createHash } from "node:crypto";
@@ -26,6 +34,12 @@ export interface HnswIndexOptions {
   efSearch?: number;
   /** Initial capacity. @default 1024 */
   initialCapacity?: number;
+  /**
+   * Most labels kept pending (accepted, not yet in the graph); past it, an upsert inserts the oldest
+   * pending labels into the graph before it returns, so memory stays bounded under sustained writes.
+   * @default 100000
+   */
+  maxPending?: number;
 }
 
 /** What a snapshot's sidecar file records. */
@@ -36,6 +50,9 @@ export interface HnswSnapshotMeta {
   /** SHA-256 of the index file. */
   sha256: string;
 }
+
+/** Longest run of background graph insertions before yielding to other work. */
+export const DRAIN_SLICE_MS = 4;
 
 const INDEX_FILE = "vectors.hnsw";
 const META_FILE = "vectors.json";
@@ -58,13 +75,20 @@ function unit(v: Float32Array): Float32Array {
 export class HnswIndex implements VectorIndex {
   readonly dimensions: number;
   readonly #index: Hnsw;
+  /** Labels in the graph (not deleted). */
   readonly #live = new Set<number>();
+  /** Labels accepted but not yet in the graph: label → unit vector. */
+  readonly #pending = new Map<number, Float32Array>();
+  #draining: NodeJS.Immediate | null = null;
+  #idle: (() => void)[] = [];
   readonly #efSearch: number;
+  readonly #maxPending: number;
   #ef = 0;
 
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
     this.#efSearch = opts.efSearch ?? 64;
+    this.#maxPending = opts.maxPending ?? 100_000;
     if (loaded) {
       this.#index = loaded;
     } else {
@@ -80,47 +104,123 @@ export class HnswIndex implements VectorIndex {
   }
 
   get size(): number {
-    return this.#live.size;
+    return this.#live.size + this.#pending.size;
+  }
+
+  /** Labels accepted but not yet inserted into the graph. */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   has(label: number): boolean {
-    return this.#live.has(label);
+    return this.#live.has(label) || this.#pending.has(label);
   }
 
-  labels(): IterableIterator<number> {
-    return this.#live.values();
+  *labels(): IterableIterator<number> {
+    yield* this.#live;
+    yield* this.#pending.keys();
   }
 
   upsert(label: number, vector: Float32Array): void {
-    const point = Array.from(vector);
     if (this.#live.has(label)) {
       // Updating in place: never with replaceDeleted, which could move the label to another slot.
-      this.#index.addPoint(point, label, false);
+      this.#index.addPoint(Array.from(vector), label, false);
       return;
     }
+    this.#pending.set(label, unit(vector));
+    if (this.#pending.size > this.#maxPending) {
+      const [oldest, v] = this.#pending.entries().next().value!;
+      this.#pending.delete(oldest);
+      this.#insert(oldest, v);
+    }
+    this.#scheduleDrain();
+  }
+
+  /** Inserts one pending label into the graph. */
+  #insert(label: number, vector: Float32Array): void {
     const deleted = this.#index.getCurrentCount() - this.#live.size;
     if (deleted === 0 && this.#index.getCurrentCount() >= this.#index.getMaxElements()) {
       this.#index.resizeIndex(Math.max(1024, this.#index.getMaxElements() * 2));
     }
-    this.#index.addPoint(point, label, deleted > 0);
+    this.#index.addPoint(Array.from(vector), label, deleted > 0);
     this.#live.add(label);
   }
 
+  #scheduleDrain(): void {
+    if (this.#draining || this.#pending.size === 0) return;
+    this.#draining = setImmediate(() => {
+      this.#draining = null;
+      this.#drain(DRAIN_SLICE_MS);
+    });
+    // Pending labels are durable in storage and re-indexed on open: only a waiter keeps a process alive.
+    if (this.#idle.length === 0) this.#draining.unref();
+  }
+
+  #drain(budgetMs: number): void {
+    const until = performance.now() + budgetMs;
+    for (const [label, vector] of this.#pending) {
+      this.#pending.delete(label);
+      this.#insert(label, vector);
+      if (performance.now() >= until) break;
+    }
+    if (this.#pending.size > 0) this.#scheduleDrain();
+    else for (const done of this.#idle.splice(0)) done();
+  }
+
+  /** Inserts every pending label into the graph now. */
+  flush(): void {
+    if (this.#draining) clearImmediate(this.#draining);
+    this.#draining = null;
+    this.#drain(Number.POSITIVE_INFINITY);
+  }
+
+  /** Resolves once every label accepted so far is in the graph. */
+  whenIndexed(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idle.push(resolve);
+      // An unref'd drain does not keep the process alive; a waiter does.
+      if (this.#draining) this.#draining.ref();
+    });
+  }
+
+  /** Stops background insertion and drops pending labels (the index is being discarded). */
+  dispose(): void {
+    if (this.#draining) clearImmediate(this.#draining);
+    this.#draining = null;
+    this.#pending.clear();
+    for (const done of this.#idle.splice(0)) done();
+  }
+
   remove(label: number): void {
+    if (this.#pending.delete(label)) {
+      if (this.#pending.size === 0) for (const done of this.#idle.splice(0)) done();
+      return;
+    }
     if (!this.#live.delete(label)) return;
     this.#index.markDelete(label);
   }
 
   search(query: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {
     const n = Math.min(k, this.#live.size);
-    if (n <= 0) return [];
-    const ef = Math.max(this.#efSearch, n);
-    if (ef !== this.#ef) {
-      this.#index.setEf(ef);
-      this.#ef = ef;
+    let hits: VectorHit[] = [];
+    if (n > 0) {
+      const ef = Math.max(this.#efSearch, n);
+      if (ef !== this.#ef) {
+        this.#index.setEf(ef);
+        this.#ef = ef;
+      }
+      const res = this.#index.searchKnn(Array.from(query), n, filter);
+      hits = res.neighbors.map((label, i) => ({ label, similarity: 1 - res.distances[i]! }));
     }
-    const res = this.#index.searchKnn(Array.from(query), n, filter);
-    return res.neighbors.map((label, i) => ({ label, similarity: 1 - res.distances[i]! }));
+    if (this.#pending.size === 0) return hits;
+    // Pending labels: exact similarities, merged with the graph's hits.
+    const q = unit(query);
+    for (const [label, v] of this.#pending) {
+      if (!filter || filter(label)) hits.push({ label, similarity: dot(q, v) });
+    }
+    hits.sort((a, b) => b.similarity - a.similarity || a.label - b.label);
+    return hits.length > k ? hits.slice(0, k) : hits;
   }
 
   searchAmong(query: Float32Array, k: number, labels: Iterable<number>): VectorHit[] {
@@ -134,8 +234,9 @@ export class HnswIndex implements VectorIndex {
     const q = unit(query);
     const out = new Map<number, number>();
     for (const label of labels) {
-      if (!this.#live.has(label)) continue;
-      out.set(label, dot(this.#index.getPoint(label), q));
+      const pending = this.#pending.get(label);
+      if (pending) out.set(label, dot(q, pending));
+      else if (this.#live.has(label)) out.set(label, dot(this.#index.getPoint(label), q));
     }
     return out;
   }
@@ -144,7 +245,9 @@ export class HnswIndex implements VectorIndex {
    * Writes a snapshot (temp file + rename) recording the storage generation it includes. hnswlib
    * reports no write errors (a full disk leaves a short or empty file), so the temp file is read
    * back and must hold every element before it replaces the current snapshot; otherwise this
-   * throws and the current snapshot stays.
+   * throws and the current snapshot stays. Pending labels are not in it; {@link HnswIndex.load}'s
+   * caller re-adds the live labels a snapshot lacks (call {@link HnswIndex.flush} first for a
+   * complete snapshot).
    */
   save(dir: string, generation: number): void {
     mkdirSync(dir, { recursive: true });

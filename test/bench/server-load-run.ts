@@ -1,0 +1,247 @@
+/**
+ * The server load benchmark: starts `loci serve` as a child process on 127.0.0.1 (auth on, rate limit
+ * off, default logging), preloads memories through the batch route, then drives hybrid searches and
+ * single adds with autocannon at several concurrencies for a bounded time each. All traffic goes to
+ * 127.0.0.1 only.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { CorpusStream } from "./data.js";
+import { fmt, groupedBarsSvg, markdownTable, writeResults } from "./report.js";
+
+/** Options of {@link runServerLoad}. */
+export interface ServerLoadOptions {
+  /** Memories preloaded (hash embedder). */
+  size: number;
+  concurrency: number[];
+  /** Seconds per autocannon run. */
+  duration: number;
+  /** Also measure the default USE-lite embedder (searches at this concurrency over `realSize` memories). */
+  realEmbedder?: { concurrency: number; size: number } | null;
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+/** One autocannon run. */
+export interface LoadRow {
+  embedder: string;
+  memories: number;
+  op: "search" | "add";
+  concurrency: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx responses plus connection errors and timeouts. */
+  errors: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const ROOT_KEY = "bench-root-key-0123456789abcdef";
+const NS = "bench";
+const DIMS = 512;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startServe(dataDir: string, embedder: "hash" | "use-lite"): Promise<Server> {
+  const args = ["--import", "tsx", "--conditions=loci-source", "packages/server/src/cli/main.ts", "serve"];
+  args.push("--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--embedder", embedder);
+  if (embedder === "hash") args.push("--embeddings-dimensions", String(DIMS));
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, LOCI_ROOT_KEY: ROOT_KEY, LOCI_RATE_LIMIT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr = `${stderr}${d}`.slice(-4000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const onData = (d: Buffer) => {
+      buf += d;
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf);
+      if (m) resolve(m[1]!);
+      if (buf.length > 100_000) buf = buf.slice(-10_000);
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`loci serve exited (${code}): ${stderr}`)));
+  });
+  // Keep draining the request log so the server never blocks on a full pipe.
+  child.stdout!.removeAllListeners("data");
+  child.stdout!.resume();
+  return { url, child };
+}
+
+async function stopServe(s: Server): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const done = new Promise((r) => s.child.once("exit", r));
+  s.child.kill("SIGTERM");
+  await done;
+}
+
+async function call(s: Server, path: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${s.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Preloads `n` stream documents in batches (with their vectors when `withVectors`). */
+async function preload(s: Server, n: number, withVectors: boolean, log: (l: string) => void) {
+  const t = performance.now();
+  // Vectors as JSON are ~10 KB each: smaller batches keep bodies under the 10 MiB limit.
+  for (const b of new CorpusStream({ n, dims: DIMS }).batches(withVectors ? 250 : 1000)) {
+    await call(s, `/v1/namespaces/${NS}/memories/batch`, {
+      memories: b.texts.map((content, j) => ({
+        content,
+        metadata: b.metadata[j],
+        ...(withVectors ? { embedding: Array.from(b.vectors[j]!) } : {}),
+      })),
+    });
+  }
+  const s_ = (performance.now() - t) / 1000;
+  log(`preloaded ${fmt(n)} memories in ${s_.toFixed(1)} s (${fmt(n / s_)}/s over HTTP)`);
+}
+
+function cannon(
+  s: Server,
+  opts: { op: "search" | "add"; concurrency: number; duration: number; texts: string[] },
+): Promise<autocannon.Result> {
+  let i = 0;
+  const path = opts.op === "search" ? `/v1/namespaces/${NS}/search` : `/v1/namespaces/${NS}/memories`;
+  return autocannon({
+    url: s.url,
+    connections: opts.concurrency,
+    duration: opts.duration,
+    requests: [
+      {
+        method: "POST",
+        path,
+        headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
+        setupRequest: (req) => {
+          const text = opts.texts[i++ % opts.texts.length]!;
+          req.body = JSON.stringify(
+            opts.op === "search"
+              ? { query: text, limit: 10 }
+              : { content: text, metadata: { group: i % 10 } },
+          );
+          return req;
+        },
+      },
+    ],
+  });
+}
+
+function toRow(
+  r: autocannon.Result,
+  base: Omit<LoadRow, "requests" | "rps" | "p50" | "p99" | "errors">,
+): LoadRow {
+  return {
+    ...base,
+    requests: r.requests.total,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+/** Runs the benchmark; returns its rows and the paths of what it wrote. */
+export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: LoadRow[]; files: string[] }> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const rows: LoadRow[] = [];
+  const stream = new CorpusStream({ n: opts.size, dims: DIMS });
+  const queryTexts = stream.queries(500).map((q) => q.text);
+  const addTexts = [...new CorpusStream({ n: 2000, dims: 8, seed: 7 }).batches(2000)][0]!.texts;
+
+  const dir = mkdtempSync(join(tmpdir(), "loci-load-"));
+  let server = await startServe(dir, "hash");
+  try {
+    await preload(server, opts.size, false, log);
+    for (const op of ["search", "add"] as const) {
+      for (const concurrency of opts.concurrency) {
+        const texts = op === "search" ? queryTexts : addTexts;
+        const r = await cannon(server, { op, concurrency, duration: opts.duration, texts });
+        rows.push(toRow(r, { embedder: "hash (512-d)", memories: opts.size, op, concurrency }));
+        log(`${op} c=${concurrency}: ${fmt(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
+      }
+    }
+  } finally {
+    await stopServe(server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (opts.realEmbedder) {
+    const realDir = mkdtempSync(join(tmpdir(), "loci-load-use-"));
+    server = await startServe(realDir, "use-lite");
+    try {
+      await preload(server, opts.realEmbedder.size, true, log);
+      const { concurrency, size } = opts.realEmbedder;
+      const r = await cannon(server, {
+        op: "search",
+        concurrency,
+        duration: opts.duration,
+        texts: queryTexts,
+      });
+      rows.push(toRow(r, { embedder: "use-lite (default)", memories: size, op: "search", concurrency }));
+      log(`use-lite search c=${concurrency}: ${fmt(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
+    } finally {
+      await stopServe(server);
+      rmSync(realDir, { recursive: true, force: true });
+    }
+  }
+
+  const table = markdownTable(
+    ["embedder", "memories", "operation", "concurrency", "requests", "req/s", "p50", "p99", "errors"],
+    rows.map((r) => [
+      r.embedder,
+      fmt(r.memories),
+      r.op === "search" ? "hybrid search top-10" : "add (single, durable)",
+      String(r.concurrency),
+      fmt(r.requests),
+      fmt(r.rps),
+      `${r.p50} ms`,
+      `${r.p99} ms`,
+      fmt(r.errors),
+    ]),
+  );
+  log(`\n${table}\n`);
+  const best = rows.filter((r) => r.op === "search" && r.embedder.startsWith("hash") && r.p99 < 50);
+  const top = best.sort((a, b) => b.rps - a.rps)[0];
+  log(
+    `target (≥ 1,500 hybrid searches/s at p99 < 50 ms): ${top ? `${fmt(top.rps)}/s at c=${top.concurrency} (p99 ${top.p99} ms)` : "no run with p99 < 50 ms"}`,
+  );
+  const meta = { date: new Date().toISOString(), node: process.version, duration: opts.duration, dims: DIMS };
+  const hashRows = rows.filter((r) => r.embedder.startsWith("hash"));
+  const svg = groupedBarsSvg({
+    title: `loci serve, ${fmt(opts.size)} memories: requests/s by concurrency (higher is better)`,
+    unit: "requests/s",
+    groups: opts.concurrency.map((c) => `concurrency ${c}`),
+    series: (["search", "add"] as const).map((op) => ({
+      name: op === "search" ? "hybrid search" : "add (durable)",
+      values: opts.concurrency.map(
+        (c) => hashRows.find((r) => r.op === op && r.concurrency === c)?.rps ?? null,
+      ),
+    })),
+  });
+  const files = writeResults(
+    opts.outDir ?? join(here, "results"),
+    "server-load",
+    { meta, rows },
+    { rps: svg },
+  );
+  log(`wrote ${files.join(", ")}`);
+  return { rows, files };
+}
