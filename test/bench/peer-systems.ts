@@ -228,6 +228,10 @@ async function openLlamaindex(dir: string): Promise<PeerSystem> {
   const { VectorStoreQueryMode } = await import("@llamaindex/core/vector-store");
   const { BaseEmbedding } = await import("@llamaindex/core/embeddings");
   class PrecomputedEmbedding extends BaseEmbedding {
+    // biome-ignore lint/complexity/noUselessConstructor: BaseEmbedding's constructor is protected
+    constructor() {
+      super();
+    }
     getTextEmbedding = precomputed;
   }
   const embedModel = new PrecomputedEmbedding();
@@ -252,7 +256,7 @@ async function openLlamaindex(dir: string): Promise<PeerSystem> {
               metadata: { ...b.metadata[j]! },
               embedding: Array.from(b.vectors[j]!),
               // Metadata is stored (and filterable) only for nodes with a source document.
-              relationships: { [NodeRelationship.SOURCE]: { nodeId: `doc-${b.start + j}` } },
+              relationships: { [NodeRelationship.SOURCE]: { nodeId: `doc-${b.start + j}`, metadata: {} } },
             }),
         ),
       );

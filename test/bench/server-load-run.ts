@@ -111,8 +111,22 @@ async function preload(s: Server, n: number, withVectors: boolean, log: (l: stri
       })),
     });
   }
-  const s_ = (performance.now() - t) / 1000;
-  log(`preloaded ${fmt(n)} memories in ${s_.toFixed(1)} s (${fmt(n / s_)}/s over HTTP)`);
+  const seconds = (performance.now() - t) / 1000;
+  log(`preloaded ${fmt(n)} memories in ${seconds.toFixed(1)} s (${fmt(n / seconds)}/s over HTTP)`);
+  // Warm-up: the first search loads the namespace's indexes (and the embedding model).
+  await call(s, `/v1/namespaces/${NS}/search`, { query: "warm up", limit: 10 });
+  await whenIdle(s);
+}
+
+/** Waits until the server's ANN graphs hold the preload (searches are complete before, only slower). */
+async function whenIdle(s: Server): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const pending = Number(/^loci_index_pending_vectors (\d+)/m.exec(text)?.[1] ?? 0);
+    if (pending === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 }
 
 function cannon(

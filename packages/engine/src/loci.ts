@@ -188,6 +188,13 @@ export class Loci implements MemoryClient {
     await driver.rekey(newKey);
   }
 
+  /** Memories committed but not yet in their namespace's ANN graph, over the open namespaces. */
+  async indexBacklog(): Promise<number> {
+    let pending = 0;
+    for (const rt of await this.#core.openRuntimes()) pending += rt.vectors?.pending ?? 0;
+    return pending;
+  }
+
   /** Waits for pending writes, writes index snapshots and closes every database. */
   async close(): Promise<void> {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);

@@ -20,6 +20,7 @@ import type {
   GraphData,
 } from "./driver.js";
 import { type EndpointRef, edgeChange, edgeId } from "./graph-log.js";
+import type { StatementCache } from "./sqlite-statements.js";
 
 export const GRAPH_SCHEMA = `
 CREATE TABLE IF NOT EXISTS entities (
@@ -96,6 +97,7 @@ function merge(before: string, patch: Metadata): { json: string; value: Metadata
 
 /** Synchronous graph operations over one namespace database. */
 export class SqliteGraph {
+  readonly #statements: StatementCache;
   readonly #db: BetterSqlite3.Database;
   readonly #log: LogChange;
   readonly #entity: BetterSqlite3.Statement;
@@ -104,8 +106,9 @@ export class SqliteGraph {
   readonly #insertEdge: BetterSqlite3.Statement;
   readonly #link: BetterSqlite3.Statement;
 
-  constructor(db: BetterSqlite3.Database, log: LogChange) {
+  constructor(db: BetterSqlite3.Database, statements: StatementCache, log: LogChange) {
     this.#db = db;
+    this.#statements = statements;
     this.#log = log;
     db.exec(GRAPH_SCHEMA);
     this.#entity = db.prepare("SELECT * FROM entities WHERE key = ?");
@@ -267,13 +270,13 @@ export class SqliteGraph {
     const out = new Map<number, EntityLink[]>();
     for (let i = 0; i < seqs.length; i += 500) {
       const part = seqs.slice(i, i + 500);
-      const rows = this.#db
-        .prepare(
-          `SELECT me.memory_seq AS seq, e.key, e.type, e.name FROM memory_entities me
+      const [stmt, params] = this.#statements.inList(
+        part,
+        (list) => `SELECT me.memory_seq AS seq, e.key, e.type, e.name FROM memory_entities me
            JOIN entities e ON e.key = me.entity_key
-           WHERE me.memory_seq IN (${part.map(() => "?").join(",")}) ORDER BY me.memory_seq, e.key`,
-        )
-        .all(...part) as (EntityLink & { seq: number })[];
+           WHERE me.memory_seq IN (${list}) ORDER BY me.memory_seq, e.key`,
+      );
+      const rows = stmt.all(...params) as (EntityLink & { seq: number })[];
       for (const { seq, ...link } of rows) {
         const list = out.get(seq) ?? [];
         list.push(link);

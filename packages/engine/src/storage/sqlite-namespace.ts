@@ -39,6 +39,7 @@ import {
   vectorToBlob,
 } from "./sqlite-rows.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
+import { StatementCache } from "./sqlite-statements.js";
 
 /** {@link NamespaceStore} on one SQLite file. */
 export class SqliteNamespaceStore implements NamespaceStore {
@@ -47,6 +48,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #insert: BetterSqlite3.Statement;
   readonly #sessions: SqliteSessions;
   readonly #graph: SqliteGraph;
+  readonly #statements: StatementCache;
 
   constructor(
     readonly name: string,
@@ -54,9 +56,12 @@ export class SqliteNamespaceStore implements NamespaceStore {
     readonly snapshotDir: string | null,
   ) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
     db.exec(MEMORIES_SCHEMA);
     this.#sessions = new SqliteSessions(db);
-    this.#graph = new SqliteGraph(db, (type, id, seq, at, payload) => this.#log(type, id, seq, at, payload));
+    this.#graph = new SqliteGraph(db, this.#statements, (type, id, seq, at, payload) =>
+      this.#log(type, id, seq, at, payload),
+    );
     this.#logChange = db.prepare(
       "INSERT INTO changes (type, subject_id, subject_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
     );
@@ -103,7 +108,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   async generation(): Promise<number> {
-    const row = this.#db.prepare("SELECT MAX(generation) AS g FROM changes").get() as { g: number | null };
+    const row = this.#statements.get("SELECT MAX(generation) AS g FROM changes").get() as {
+      g: number | null;
+    };
     return row.g ?? 0;
   }
 
@@ -112,8 +119,8 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   async insert(records: readonly NewMemoryRecord[], opts: InsertOptions = {}): Promise<InsertResult> {
-    const exists = this.#db.prepare("SELECT 1 FROM memories WHERE id = ?").pluck();
-    const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
+    const exists = this.#statements.get("SELECT 1 FROM memories WHERE id = ?").pluck();
+    const select = this.#statements.get(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
     const tx = this.#db.transaction((recs: readonly NewMemoryRecord[]) => {
       const inserted: MemoryRecord[] = [];
       const createdEntities: EntityRecord[] = [];
@@ -218,8 +225,11 @@ export class SqliteNamespaceStore implements NamespaceStore {
   async getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>> {
     const out = new Map<number, Float32Array>();
     for (const part of chunks(seqs)) {
-      const sql = `SELECT seq, embedding FROM memories WHERE seq IN (${part.map(() => "?").join(",")})`;
-      for (const row of this.#db.prepare(sql).all(...part) as { seq: number; embedding: Buffer }[]) {
+      const [stmt, params] = this.#statements.inList(
+        part,
+        (list) => `SELECT seq, embedding FROM memories WHERE seq IN (${list})`,
+      );
+      for (const row of stmt.all(...params) as { seq: number; embedding: Buffer }[]) {
         out.set(row.seq, blobToVector(row.embedding));
       }
     }
@@ -230,8 +240,11 @@ export class SqliteNamespaceStore implements NamespaceStore {
     const cols = withEmbeddings ? `${COLUMNS}, embedding` : COLUMNS;
     const byKey = new Map<K, MemoryRecord>();
     for (const part of chunks(keys)) {
-      const sql = `SELECT ${cols} FROM memories WHERE ${column} IN (${part.map(() => "?").join(",")})`;
-      for (const row of this.#db.prepare(sql).all(...part) as Row[]) {
+      const [stmt, params] = this.#statements.inList(
+        part,
+        (list) => `SELECT ${cols} FROM memories WHERE ${column} IN (${list})`,
+      );
+      for (const row of stmt.all(...params) as Row[]) {
         byKey.set((column === "id" ? row.id : row.seq) as K, toRecord(row));
       }
     }
@@ -276,12 +289,20 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async touch(seqs: readonly number[], at: number): Promise<void> {
     if (seqs.length === 0) return;
-    const stmt = this.#db.prepare(
+    const stmt = this.#statements.get(
       "UPDATE memories SET last_accessed_at = MAX(last_accessed_at, ?), access_count = access_count + 1 WHERE seq = ?",
     );
-    this.#db.transaction(() => {
-      for (const seq of seqs) stmt.run(at, seq);
-    })();
+    // Access statistics are not an acknowledged write: their commit skips its own fsync (the next
+    // durable commit or checkpoint syncs it), so coalesced search hits never stall the event loop.
+    const synchronous = this.#db.pragma("synchronous", { simple: true }) as number;
+    this.#db.pragma("synchronous = NORMAL");
+    try {
+      this.#db.transaction(() => {
+        for (const seq of seqs) stmt.run(at, seq);
+      })();
+    } finally {
+      this.#db.pragma(`synchronous = ${synchronous}`);
+    }
   }
 
   async createSession(session: {

@@ -26,6 +26,9 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
         200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } },
       },
     }),
-    (c) => c.text(ctx.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }),
+    async (c) => {
+      const gauges = { loci_index_pending_vectors: (await ctx.tenants?.indexBacklog()) ?? 0 };
+      return c.text(ctx.metrics.render(gauges), 200, { "content-type": "text/plain; version=0.0.4" });
+    },
   );
 }

@@ -41,6 +41,15 @@ export class TenantEngines {
     return opening;
   }
 
+  /** Memories not yet in an ANN graph, over the open engines (see `Loci.whenIndexed`). */
+  async indexBacklog(): Promise<number> {
+    let pending = 0;
+    for (const opening of this.#open.values()) {
+      pending += await opening.then((loci) => loci.indexBacklog()).catch(() => 0);
+    }
+    return pending;
+  }
+
   /** Every tenant. */
   list(): Promise<TenantInfo[]> {
     return this.#opts.store.list();
