@@ -127,7 +127,6 @@ async function whenIdle(s: Server): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-}
 
 function cannon(
   s: Server,
