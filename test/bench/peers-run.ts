@@ -99,7 +99,7 @@ function runChild(
     peak = Math.max(peak, rssOf(child.pid!));
     const elapsed = (performance.now() - started) / 1000;
     if (!over && peak > opts.budgetMiB) over = `over budget: RSS > ${fmt(opts.budgetMiB)} MiB`;
-    if (!over && elapsed > opts.budgetSeconds) over = `over budget: > ${fmt(opts.budgetSeconds)} s`;
+    if (!over && elapsed > opts.budgetSeconds) over = `over budget: > ${opts.budgetSeconds} s`;
     if (over) child.kill("SIGKILL");
   }, 500);
   return new Promise((resolve) => {
