@@ -25,6 +25,8 @@ export interface ChildResult {
   filtered: { p50: number; p99: number };
   hybrid: { p50: number; p99: number } | null;
   reopenMs: number | null;
+  /** Why persisting or reopening failed (e.g. a store too big to serialise). */
+  reopenError: string | null;
   /** Top-10 document indices per query (plain, then filtered). */
   ids: number[][];
   filteredIds: number[][];
@@ -87,12 +89,17 @@ const plain = await timed((i) => sys.search(queries[i]!, K, false));
 const filtered = await timed((i) => sys.search(queries[i]!, K, true));
 const hybrid = sys.hybrid ? await timed((i) => sys.hybrid!(queries[i]!, K)) : null;
 let reopenMs: number | null = null;
+let reopenError: string | null = null;
 if (sys.persist) {
-  const reopen = await sys.persist();
-  const t = performance.now();
-  await reopen();
-  await sys.search(queries[0]!, K, false);
-  reopenMs = performance.now() - t;
+  try {
+    const reopen = await sys.persist();
+    const t = performance.now();
+    await reopen();
+    await sys.search(queries[0]!, K, false);
+    reopenMs = performance.now() - t;
+  } catch (err) {
+    reopenError = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 200);
+  }
 }
 await sys.close();
 
@@ -108,6 +115,7 @@ const result: ChildResult = {
   filtered: { p50: filtered.p50, p99: filtered.p99 },
   hybrid: hybrid && { p50: hybrid.p50, p99: hybrid.p99 },
   reopenMs,
+  reopenError,
   ids: plain.ids,
   filteredIds: filtered.ids,
 };

@@ -44,6 +44,7 @@ export interface PeerRow {
   rssMiB: number | null;
   peakRssMiB: number | null;
   reopenMs: number | null;
+  reopenError: string | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -167,6 +168,7 @@ export async function runPeers(opts: PeersOptions): Promise<{ rows: PeerRow[]; f
         rssMiB: r.rssMiB,
         peakRssMiB: r.peakRssMiB,
         reopenMs: r.reopenMs,
+        reopenError: r.reopenError,
       });
     }
   }
@@ -208,6 +210,7 @@ function emptyRow(system: SystemName, size: number): PeerRow {
     rssMiB: null,
     peakRssMiB: null,
     reopenMs: null,
+    reopenError: null,
   };
 }
 
@@ -245,7 +248,11 @@ export function peersTable(rows: PeerRow[]): string {
             r.recall === null ? "–" : r.recall.toFixed(3),
             r.filteredRecall === null ? "–" : r.filteredRecall.toFixed(3),
             `${fmt(r.rssMiB!)} MiB`,
-            r.reopenMs === null ? "n/a (in memory only)" : ms(r.reopenMs),
+            r.reopenError
+              ? `failed (${r.reopenError})`
+              : r.reopenMs === null
+                ? "n/a (in memory only)"
+                : ms(r.reopenMs),
           ],
     ),
   );
