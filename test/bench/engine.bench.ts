@@ -12,6 +12,7 @@ import { FunctionEmbedder, Loci } from "@loci/engine";
 import { Encoder, Index } from "flexsearch";
 import hnswlib from "hnswlib-node";
 import { makeCorpus, percentile } from "./data.js";
+import { markdownTable } from "./report.js";
 
 const DIMS = 384;
 const SIZES = (process.env.BENCH_SIZES ?? "10000,100000").split(",").map(Number);
@@ -172,12 +173,12 @@ for (const size of SIZES) {
 }
 
 const header = ["memories", "operation", "Loci engine", "floor (raw hnswlib + flexsearch)", "Loci / floor"];
-const table = [header, ...rows.map((r) => [r.size.toLocaleString("en-US"), r.op, r.loci, r.floor, r.ratio])];
-const widths = header.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const r of table.slice(1)) console.log(line(r));
+console.log(
+  markdownTable(
+    header,
+    rows.map((r) => [r.size.toLocaleString("en-US"), r.op, r.loci, r.floor, r.ratio]),
+  ),
+);
 console.log(
   `\n${DIMS}-d vectors, ${QUERIES} queries per row, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
 );

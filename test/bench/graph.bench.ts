@@ -14,6 +14,7 @@ import { FunctionEmbedder, Loci } from "@loci/engine";
 import graphology from "graphology";
 import traversal from "graphology-traversal";
 import { percentile, rng } from "./data.js";
+import { markdownTable } from "./report.js";
 
 const { MultiDirectedGraph } = graphology;
 const { bfsFromNode } = traversal;
@@ -160,12 +161,12 @@ await loci.close();
 rmSync(dataDir, { recursive: true, force: true });
 
 const header = ["operation", "Loci engine", "floor (raw graphology bfsFromNode)", "Loci / floor"];
-const table = [header, ...rows.map((x) => [x.op, x.loci, x.floor, x.ratio])];
-const widths = header.map((_, c) => Math.max(...table.map((x) => x[c]!.length)));
-const line = (x: string[]) => `| ${x.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const x of table.slice(1)) console.log(line(x));
+console.log(
+  markdownTable(
+    header,
+    rows.map((x) => [x.op, x.loci, x.floor, x.ratio]),
+  ),
+);
 console.log(
   `\n${ENTITIES.toLocaleString("en-US")} entities, ${EDGES.toLocaleString("en-US")} edges (${EDGE_TYPES.length} types), ` +
     `direction "out", ${STARTS} random starts per depth, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
