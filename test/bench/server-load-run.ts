@@ -30,7 +30,8 @@ export interface ServerLoadOptions {
 export interface LoadRow {
   embedder: string;
   memories: number;
-  op: "search" | "add";
+  /** `get`: `GET /v1/namespaces/{ns}` (auth, routing, JSON; no search): the server's own floor. */
+  op: "search" | "add" | "get";
   concurrency: number;
   requests: number;
   rps: number;
@@ -130,9 +131,18 @@ async function whenIdle(s: Server): Promise<void> {
 
 function cannon(
   s: Server,
-  opts: { op: "search" | "add"; concurrency: number; duration: number; texts: string[] },
+  opts: { op: LoadRow["op"]; concurrency: number; duration: number; texts: string[] },
 ): Promise<autocannon.Result> {
   let i = 0;
+  const headers = { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" };
+  if (opts.op === "get") {
+    return autocannon({
+      url: s.url,
+      connections: opts.concurrency,
+      duration: opts.duration,
+      requests: [{ method: "GET", path: `/v1/namespaces/${NS}`, headers }],
+    });
+  }
   const path = opts.op === "search" ? `/v1/namespaces/${NS}/search` : `/v1/namespaces/${NS}/memories`;
   return autocannon({
     url: s.url,
@@ -142,7 +152,7 @@ function cannon(
       {
         method: "POST",
         path,
-        headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
+        headers,
         setupRequest: (req) => {
           const text = opts.texts[i++ % opts.texts.length]!;
           req.body = JSON.stringify(
@@ -191,6 +201,9 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
         log(`${op} c=${concurrency}: ${fmt(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
       }
     }
+    const c = opts.concurrency[Math.floor(opts.concurrency.length / 2)]!;
+    const r = await cannon(server, { op: "get", concurrency: c, duration: opts.duration, texts: [] });
+    rows.push(toRow(r, { embedder: "hash (512-d)", memories: opts.size, op: "get", concurrency: c }));
   } finally {
     await stopServe(server);
     rmSync(dir, { recursive: true, force: true });
@@ -221,7 +234,9 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
     rows.map((r) => [
       r.embedder,
       fmt(r.memories),
-      r.op === "search" ? "hybrid search top-10" : "add (single, durable)",
+      { search: "hybrid search top-10", add: "add (single, durable)", get: "get namespace (server floor)" }[
+        r.op
+      ],
       String(r.concurrency),
       fmt(r.requests),
       fmt(r.rps),

@@ -21,13 +21,19 @@ describe("server load benchmark (smoke)", () => {
       outDir: out,
       log: () => {},
     });
-    expect(rows.map((r) => `${r.op}@${r.concurrency}`)).toEqual(["search@1", "search@4", "add@1", "add@4"]);
+    expect(rows.map((r) => `${r.op}@${r.concurrency}`)).toEqual([
+      "search@1",
+      "search@4",
+      "add@1",
+      "add@4",
+      "get@4",
+    ]);
     for (const r of rows) {
       expect(r.errors, `${r.op}@${r.concurrency}`).toBe(0);
       expect(r.requests).toBeGreaterThan(0);
       expect(r.p99).toBeGreaterThanOrEqual(r.p50);
     }
     for (const f of files) expect(existsSync(f)).toBe(true);
-    expect(JSON.parse(readFileSync(files[0]!, "utf8")).rows).toHaveLength(4);
+    expect(JSON.parse(readFileSync(files[0]!, "utf8")).rows).toHaveLength(5);
   }, 120_000);
 });

@@ -68,6 +68,11 @@ export class NamespaceRuntime {
   #touchTimer: NodeJS.Timeout | null = null;
   #generation = 0;
   #snapshotGeneration = 0;
+  /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
+  #snapshotIncomplete = false;
+  readonly #onIndexed = () => {
+    if (this.#snapshotIncomplete && !this.#closed) this.snapshot();
+  };
   #closed = false;
   #graph: KnowledgeGraph | null = null;
   #graphLoading: Promise<KnowledgeGraph> | null = null;
@@ -115,10 +120,17 @@ export class NamespaceRuntime {
 
   async #loadVectors(dimensions: number): Promise<void> {
     const dir = this.store.snapshotDir;
-    const loaded = dir ? HnswIndex.load(dir, { dimensions, live: this.docs.keys() }) : null;
+    const loaded = dir
+      ? HnswIndex.load(dir, { dimensions, live: this.docs.keys(), onIndexed: this.#onIndexed })
+      : null;
     if (!loaded) {
       if (dir) HnswIndex.drop(dir);
-      this.vectors = new HnswIndex({ dimensions, initialCapacity: Math.max(1024, this.docs.size) });
+      this.vectors = new HnswIndex({
+        dimensions,
+        initialCapacity: Math.max(1024, this.docs.size),
+        onIndexed: this.#onIndexed,
+      });
+      this.#snapshotIncomplete = dir !== null;
       for (let after = 0; ; ) {
         const page = await this.store.scan({ afterSeq: after, limit: PAGE, withEmbeddings: true });
         for (const rec of page) this.vectors.upsert(rec.seq, rec.embedding!);
@@ -146,6 +158,7 @@ export class NamespaceRuntime {
       const recs = await this.store.getBySeq(seqs.slice(i, i + PAGE), { withEmbeddings: true });
       for (const rec of recs) loaded.index.upsert(rec.seq, rec.embedding!);
     }
+    this.#snapshotIncomplete = seqs.length > 0;
   }
 
   /**
@@ -208,7 +221,7 @@ export class NamespaceRuntime {
 
   /** Creates the ANN index on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
-    this.vectors ??= new HnswIndex({ dimensions });
+    this.vectors ??= new HnswIndex({ dimensions, onIndexed: this.#onIndexed });
     return this.vectors;
   }
 
@@ -353,7 +366,8 @@ export class NamespaceRuntime {
    */
   snapshot(): boolean {
     const dir = this.store.snapshotDir;
-    if (!dir || !this.vectors || this.#generation === this.#snapshotGeneration) return false;
+    if (!dir || !this.vectors) return false;
+    if (this.#generation === this.#snapshotGeneration && !this.#snapshotIncomplete) return false;
     try {
       this.vectors.save(dir, this.#generation);
     } catch {
@@ -361,6 +375,7 @@ export class NamespaceRuntime {
       return false;
     }
     this.#snapshotGeneration = this.#generation;
+    this.#snapshotIncomplete = this.vectors.pending > 0;
     return true;
   }
 

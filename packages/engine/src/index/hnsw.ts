@@ -40,6 +40,8 @@ export interface HnswIndexOptions {
    * @default 100000
    */
   maxPending?: number;
+  /** Called whenever background insertion has emptied the pending table. */
+  onIndexed?: () => void;
 }
 
 /** What a snapshot's sidecar file records. */
@@ -83,12 +85,14 @@ export class HnswIndex implements VectorIndex {
   #idle: (() => void)[] = [];
   readonly #efSearch: number;
   readonly #maxPending: number;
+  readonly #onIndexed: (() => void) | undefined;
   #ef = 0;
 
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
     this.#efSearch = opts.efSearch ?? 64;
     this.#maxPending = opts.maxPending ?? 100_000;
+    this.#onIndexed = opts.onIndexed;
     if (loaded) {
       this.#index = loaded;
     } else {
@@ -163,8 +167,12 @@ export class HnswIndex implements VectorIndex {
       this.#insert(label, vector);
       if (performance.now() >= until) break;
     }
-    if (this.#pending.size > 0) this.#scheduleDrain();
-    else for (const done of this.#idle.splice(0)) done();
+    if (this.#pending.size > 0) {
+      this.#scheduleDrain();
+      return;
+    }
+    for (const done of this.#idle.splice(0)) done();
+    this.#onIndexed?.();
   }
 
   /** Inserts every pending label into the graph now. */
