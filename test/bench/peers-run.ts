@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildResult } from "./peer-child.js";
 import { SYSTEM_LABELS, SYSTEMS, type SystemName } from "./peer-systems.js";
-import { fmt, groupedBarsSvg, markdownTable, writeResults } from "./report.js";
+import { fmt, markdownTable, writeResults } from "./report.js";
+import { groupedBarsSvg } from "./svg.js";
 
 /** Options of {@link runPeers}. */
 export interface PeersOptions {

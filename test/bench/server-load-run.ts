@@ -11,7 +11,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { CorpusStream } from "./data.js";
-import { fmt, groupedBarsSvg, markdownTable, writeResults } from "./report.js";
+import { fmt, markdownTable, writeResults } from "./report.js";
+import { groupedBarsSvg } from "./svg.js";
 
 /** Options of {@link runServerLoad}. */
 export interface ServerLoadOptions {
