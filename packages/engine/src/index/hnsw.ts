@@ -54,7 +54,7 @@ export interface HnswSnapshotMeta {
 }
 
 /** Longest run of background graph insertions before yielding to other work. */
-export const DRAIN_SLICE_MS = 4;
+export const DRAIN_SLICE_MS = 5;
 
 const INDEX_FILE = "vectors.hnsw";
 const META_FILE = "vectors.json";
@@ -81,7 +81,7 @@ export class HnswIndex implements VectorIndex {
   readonly #live = new Set<number>();
   /** Labels accepted but not yet in the graph: label → unit vector. */
   readonly #pending = new Map<number, Float32Array>();
-  #draining: NodeJS.Immediate | null = null;
+  #draining: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
   readonly #efSearch: number;
   readonly #maxPending: number;
@@ -152,11 +152,13 @@ export class HnswIndex implements VectorIndex {
 
   #scheduleDrain(): void {
     if (this.#draining || this.#pending.size === 0) return;
-    this.#draining = setImmediate(() => {
+    // A timer, not an immediate: an unref'd immediate runs only when something else wakes the event
+    // loop, an unref'd timer runs on time whenever the loop is alive. Pending labels are durable and
+    // re-indexed on open, so only a waiter (whenIndexed) keeps a process alive for them.
+    this.#draining = setTimeout(() => {
       this.#draining = null;
       this.#drain(DRAIN_SLICE_MS);
-    });
-    // Pending labels are durable in storage and re-indexed on open: only a waiter keeps a process alive.
+    }, 0);
     if (this.#idle.length === 0) this.#draining.unref();
   }
 
@@ -177,7 +179,7 @@ export class HnswIndex implements VectorIndex {
 
   /** Inserts every pending label into the graph now. */
   flush(): void {
-    if (this.#draining) clearImmediate(this.#draining);
+    if (this.#draining) clearTimeout(this.#draining);
     this.#draining = null;
     this.#drain(Number.POSITIVE_INFINITY);
   }
@@ -194,7 +196,7 @@ export class HnswIndex implements VectorIndex {
 
   /** Stops background insertion and drops pending labels (the index is being discarded). */
   dispose(): void {
-    if (this.#draining) clearImmediate(this.#draining);
+    if (this.#draining) clearTimeout(this.#draining);
     this.#draining = null;
     this.#pending.clear();
     for (const done of this.#idle.splice(0)) done();
