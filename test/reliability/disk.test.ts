@@ -175,6 +175,8 @@ describe("storage full or read-only", () => {
     const ids: string[] = [];
     for (let i = 0; i < 200; i++)
       ids.push((await loci.memory.add({ namespace: "snap", content: `note ${i}` })).id);
+    // A complete snapshot is written once the ANN graph has caught up with the writes.
+    await loci.whenIndexed();
     // Leave room for a few small commits (the WAL, at its full size, reuses its space), not for the
     // ~450 KB ANN snapshot that every fifth change writes.
     const filler = join(dir, "filler");
