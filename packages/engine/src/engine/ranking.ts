@@ -265,6 +265,9 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       scores: { ...parts.get(seq)!, context, time, relevance, recency: rec, retention: ret },
     });
   }
-  hits.sort((a, b) => b.score - a.score || b.seq - a.seq);
+  // Ties (e.g. vector scores clamped at 0 for memories pointing away from the query) go to the
+  // memory closer to the query, then to the newer one.
+  const raw = (seq: number) => vec.get(seq) ?? Number.NEGATIVE_INFINITY;
+  hits.sort((a, b) => b.score - a.score || raw(b.seq) - raw(a.seq) || b.seq - a.seq);
   return hits.length > p.limit ? hits.slice(0, p.limit) : hits;
 }

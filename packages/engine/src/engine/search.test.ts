@@ -240,3 +240,33 @@ describe("ranking details", () => {
     expect(await env.loci.memory.recall({ namespace: "r", query: "fish", topK: 1 })).toHaveLength(1);
   });
 });
+
+describe("ties", () => {
+  it("orders memories pointing away from the query by their true cosine, not by age", async () => {
+    const vectors: Record<string, number[]> = {
+      query: [1, 0, 0],
+      near: [0.6, 0.8, 0],
+      slightlyAway: [-0.1, 1, 0],
+      farAway: [-0.95, 0.3, 0],
+    };
+    const embedder = new FunctionEmbedder({
+      id: "ties",
+      dimensions: 3,
+      embed: (texts) => texts.map((t) => vectors[t] ?? [0, 0, 1]),
+    });
+    env = await openTempEngine({ embedder });
+    // Oldest first, so that ordering by seq (newest first) would put farAway before slightlyAway.
+    for (const content of ["slightlyAway", "farAway", "near"]) {
+      await env.loci.memory.add({ namespace: "t", content, metadata: { k: 1 } });
+    }
+    const hits = await env.loci.memory.search({
+      namespace: "t",
+      query: "query",
+      mode: "vector",
+      metadataFilter: { k: 1 },
+    });
+    expect(hits.map((h) => h.memory.content)).toEqual(["near", "slightlyAway", "farAway"]);
+    expect(hits[1]!.scores.vector).toBe(0); // clamped: both away-pointing memories score 0
+    expect(hits[2]!.scores.vector).toBe(0);
+  });
+});

@@ -130,7 +130,7 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     return embedded;
   };
 
-  const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number }[] = [];
+  const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number; rank: number }[] = [];
   for (const [order, rt] of runtimes.entries()) {
     const kg = graph ? await rt.graph() : null;
     const hits = await rankNamespace(rt, {
@@ -138,9 +138,10 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
       queryVector: await queryVector(rt),
       graph: kg && graph ? { weight: graph.weight, scores: graphScores(kg, opts.query, graph.depth) } : null,
     });
-    for (const hit of hits) ranked.push({ rt, hit, order });
+    for (const [rank, hit] of hits.entries()) ranked.push({ rt, hit, order, rank });
   }
-  ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || b.hit.seq - a.hit.seq);
+  // Equal scores: namespaces in the order asked, then each namespace's own order (see rankNamespace).
+  ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || a.rank - b.rank);
   const top = ranked.slice(0, params.limit);
 
   const loaded = new Map<NamespaceRuntime, Map<number, MemoryRecord>>();
