@@ -101,6 +101,11 @@ export class NamespaceRuntime {
     return this.#closed;
   }
 
+  /** Whether other processes write this namespace too (the in-memory state is a cache of the database). */
+  get shared(): boolean {
+    return this.#shared;
+  }
+
   /** The store generation the in-memory state reflects (it grows with every applied write). */
   get generation(): number {
     return this.#generation;

@@ -121,7 +121,10 @@ function graphCandidates(
   return out;
 }
 
-/** Exact cosine similarities of stored memories to a query, read from storage (one query). */
+/**
+ * Exact cosine similarities of memories to a query: read from storage (one query), or on shared
+ * storage from the in-memory index where it holds them.
+ */
 async function exactSimilarities(
   rt: NamespaceRuntime,
   query: Float32Array,
@@ -130,8 +133,16 @@ async function exactSimilarities(
   let qn = 0;
   for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
   const qNorm = Math.sqrt(qn) || 1;
-  const out = new Map<number, number>();
-  for (const [seq, v] of await rt.store.getEmbeddings([...seqs])) {
+  let wanted = [...seqs];
+  let out = new Map<number, number>();
+  if (rt.shared && rt.vectors) {
+    // Shared storage is a network round trip away: score from the in-memory index (the same vectors,
+    // kept exact from the change log) and read only what it lacks.
+    out = rt.vectors.similarities(query, wanted);
+    wanted = wanted.filter((seq) => !out.has(seq));
+    if (wanted.length === 0) return out;
+  }
+  for (const [seq, v] of await rt.store.getEmbeddings(wanted)) {
     let dot = 0;
     let vn = 0;
     for (let i = 0; i < v.length; i++) {
