@@ -5,6 +5,7 @@
  * @module
  */
 import type { Metadata } from "../types.js";
+import type { EdgeRecord, EdgeUpsert } from "./driver.js";
 
 /** The change-log id of an edge: `<source key> -<type>-> <target key>`. */
 export const edgeId = (sourceKey: string, edgeType: string, targetKey: string): string =>
@@ -23,4 +24,16 @@ export function edgeChange(
   metadata: Metadata,
 ): Metadata {
   return { source: refOf(source), target: refOf(target), edgeType, metadata };
+}
+
+/** The record of an edge an upsert creates (import timestamps kept when given). */
+export function newEdgeRecord(sourceKey: string, targetKey: string, u: EdgeUpsert, at: number): EdgeRecord {
+  return {
+    sourceKey,
+    targetKey,
+    edgeType: u.edgeType,
+    metadata: u.metadata,
+    createdAt: u.createdAt ?? at,
+    updatedAt: u.updatedAt ?? u.createdAt ?? at,
+  };
 }

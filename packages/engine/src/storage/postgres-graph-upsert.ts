@@ -14,7 +14,7 @@ import type {
   EntityUpsert,
   GraphUpsertResult,
 } from "./driver.js";
-import { edgeChange, edgeId } from "./graph-log.js";
+import { edgeChange, edgeId, newEdgeRecord } from "./graph-log.js";
 import { edgeMapKey, type PostgresGraph } from "./postgres-graph.js";
 import { jsonEqual } from "./postgres-rows.js";
 import type { WriteTx } from "./postgres-tx.js";
@@ -93,14 +93,7 @@ export async function upsertGraph(
     const k = edgeMapKey(s.key, t.key, u.edgeType);
     const row = edges.get(k);
     if (!row) {
-      const edge: EdgeRecord = {
-        sourceKey: s.key,
-        targetKey: t.key,
-        edgeType: u.edgeType,
-        metadata: u.metadata,
-        createdAt: u.createdAt ?? at,
-        updatedAt: u.updatedAt ?? u.createdAt ?? at,
-      };
+      const edge = newEdgeRecord(s.key, t.key, u, at);
       edges.set(k, edge);
       dirtyEdges.set(k, edge);
       tx.log("edge.added", id, 0, at, payload(u.metadata));

@@ -19,7 +19,7 @@ import type {
   EntityUpsert,
   GraphData,
 } from "./driver.js";
-import { type EndpointRef, edgeChange, edgeId } from "./graph-log.js";
+import { type EndpointRef, edgeChange, edgeId, newEdgeRecord } from "./graph-log.js";
 import type { StatementCache } from "./sqlite-statements.js";
 
 export const GRAPH_SCHEMA = `
@@ -185,14 +185,7 @@ export class SqliteGraph {
     const payload = (metadata: Metadata) => edgeChange(s, t, u.edgeType, metadata);
     const row = this.#edge.get(s.key, t.key, u.edgeType) as EdgeRow | undefined;
     if (!row) {
-      const edge: EdgeRecord = {
-        sourceKey: s.key,
-        targetKey: t.key,
-        edgeType: u.edgeType,
-        metadata: u.metadata,
-        createdAt: u.createdAt ?? at,
-        updatedAt: u.updatedAt ?? u.createdAt ?? at,
-      };
+      const edge = newEdgeRecord(s.key, t.key, u, at);
       const json = JSON.stringify(u.metadata);
       this.#insertEdge.run(s.key, t.key, u.edgeType, json, edge.createdAt, edge.updatedAt);
       this.#log("edge.added", id, 0, at, payload(u.metadata));
