@@ -7,6 +7,7 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cosine } from "../util/vectors.js";
 import type { Embedder } from "./embedder.js";
 
 /** Options of {@link runEmbedderSuite}. */
@@ -17,19 +18,6 @@ export interface EmbedderSuiteOptions {
   create: () => Embedder | Promise<Embedder>;
   /** Also check that a paraphrase scores above an unrelated sentence (real semantic models only). */
   semantic?: boolean;
-}
-
-/** Cosine similarity of two vectors of the same length. */
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 function norm(v: Float32Array): number {

@@ -12,6 +12,7 @@ import { LociError } from "../errors.js";
 import { matchesFilter } from "../filter/compile.js";
 import type { Filter } from "../filter/types.js";
 import { type PgliteServer, startPgliteServer } from "../testing/pglite-server.js";
+import { cosine } from "../util/vectors.js";
 import { runStorageDriverSuite } from "./driver.case.js";
 import type { NamespaceRecord, NewMemoryRecord } from "./driver.js";
 import { PostgresDriver, type PostgresDriverOptions } from "./postgres.js";
@@ -253,18 +254,6 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const cosine = (a: Float32Array, b: Float32Array) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-};
 
 describe("PostgresDriver search pushdown", () => {
   const WORDS = ["billing", "refund", "invoice", "login", "password", "outage", "latency", "upgrade"];
