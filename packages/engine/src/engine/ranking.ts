@@ -158,7 +158,15 @@ async function exactSimilarities(
 export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promise<RankedHit[]> {
   const { among, check, matches } = candidateFilter(rt, p);
   if (among?.size === 0) return [];
-  const k = Math.max(p.limit * 4, 40);
+  // When the final score is the vector similarity alone (no decay, recency, graph or time), the
+  // ANN's own top `limit` is the answer; otherwise take more candidates for the re-ranking to reorder.
+  const similarityOnly =
+    p.mode === "vector" &&
+    rt.record.config.decayStrategy === "none" &&
+    p.recencyWeight === 0 &&
+    p.graph === null &&
+    p.time === null;
+  const k = similarityOnly ? p.limit : Math.max(p.limit * 4, 40);
   const useVector = p.mode !== "keyword" && p.queryVector !== null && rt.vectors !== null;
   const useKeyword = p.mode !== "vector";
 
@@ -227,32 +235,25 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   for (const s of ctx?.values() ?? []) if (s > maxCtx) maxCtx = s;
   const rrf = p.fusion === "rrf" && p.mode === "hybrid" ? { v: ranksBy(vec), k: ranksBy(kw) } : null;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
-  const parts = new Map<number, { vector: number; keyword: number; graph: number }>();
-  const fused = new Map<number, number>();
-  for (const seq of candidates) {
+  const beta = ctx && p.mode !== "vector" ? p.neighbors!.weight : 0;
+  const evaluate = (seq: number): RankedHit => {
     const vector = Math.max(0, Math.min(1, vec.get(seq) ?? 0));
     const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
-    let relevance: number;
+    let fused: number;
     // A query without index terms (only stop words, or empty with a queryEmbedding) is vector-only;
     // otherwise the blend is the same in every namespace, so merged results stay comparable.
-    if (p.mode === "vector" || (useVector && !queryHasTerms)) relevance = vector;
-    else if (p.mode === "keyword" || !useVector) relevance = keyword;
+    if (p.mode === "vector" || (useVector && !queryHasTerms)) fused = vector;
+    else if (p.mode === "keyword" || !useVector) fused = keyword;
     else if (rrf) {
       const rv = rrf.v.get(seq);
       const rk = rrf.k.get(seq);
-      relevance = ((rv ? 1 / (RRF_K + rv) : 0) + (rk ? 1 / (RRF_K + rk) : 0)) / (2 / (RRF_K + 1));
-    } else relevance = p.alpha * vector + (1 - p.alpha) * keyword;
+      fused = ((rv ? 1 / (RRF_K + rv) : 0) + (rk ? 1 / (RRF_K + rk) : 0)) / (2 / (RRF_K + 1));
+    } else fused = p.alpha * vector + (1 - p.alpha) * keyword;
     const graph = p.graph?.scores.get(seq) ?? 0;
-    if (p.graph) relevance = (1 - p.graph.weight) * relevance + p.graph.weight * graph;
-    parts.set(seq, { vector, keyword, graph });
-    fused.set(seq, relevance);
-  }
-  const hits: RankedHit[] = [];
-  const beta = ctx && p.mode !== "vector" ? p.neighbors!.weight : 0;
-  for (const [seq, base] of fused) {
+    if (p.graph) fused = (1 - p.graph.weight) * fused + p.graph.weight * graph;
     const doc = rt.docs.get(seq)!;
     const context = maxCtx > 0 ? (ctx?.get(seq) ?? 0) / maxCtx : 0;
-    let relevance = beta > 0 ? (1 - beta) * base + beta * context : base;
+    let relevance = beta > 0 ? (1 - beta) * fused + beta * context : fused;
     const time = p.time ? timeScore(doc.createdAt, p.time.ranges) : 0;
     if (p.time) relevance *= 1 - p.time.weight + p.time.weight * time;
     const ret = retention({
@@ -269,12 +270,16 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       now: p.now,
     });
     const score = (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
-    if (score < p.minScore) continue;
-    hits.push({
+    return {
       seq,
       score,
-      scores: { ...parts.get(seq)!, context, time, relevance, recency: rec, retention: ret },
-    });
+      scores: { vector, keyword, graph, context, time, relevance, recency: rec, retention: ret },
+    };
+  };
+  const hits: RankedHit[] = [];
+  for (const seq of candidates) {
+    const hit = evaluate(seq);
+    if (hit.score >= p.minScore) hits.push(hit);
   }
   // Ties (e.g. vector scores clamped at 0 for memories pointing away from the query) go to the
   // memory closer to the query, then to the newer one.

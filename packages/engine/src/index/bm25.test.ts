@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Bm25Index } from "./bm25.js";
 import { ENGLISH_STOP_WORDS, tokenize } from "./tokenize.js";
@@ -161,5 +162,106 @@ describe("Bm25Index", () => {
         .sort(),
     ).toEqual([2, 5]);
     expect(idx.searchAmong("invoice", 10, [3, 4])).toEqual([]);
+  });
+});
+
+describe("Bm25Index top-k (early termination)", () => {
+  /** Reference BM25: every document scored from its tokens, sorted, no index. */
+  function reference(texts: Map<number, string>, query: string, k: number, keep?: (l: number) => boolean) {
+    const toks = new Map([...texts].map(([l, t]) => [l, tokenize(t)]));
+    const n = toks.size;
+    const avgdl = [...toks.values()].reduce((a, t) => a + t.length, 0) / Math.max(1, n) || 1;
+    const q = [...new Set(tokenize(query))];
+    const df = new Map(q.map((t) => [t, [...toks.values()].filter((d) => d.includes(t)).length]));
+    const hits: { label: number; score: number }[] = [];
+    for (const [label, d] of toks) {
+      if (keep && !keep(label)) continue;
+      let score = 0;
+      for (const t of q) {
+        const tf = d.filter((x) => x === t).length;
+        if (tf === 0) continue;
+        const idf = Math.log(1 + (n - df.get(t)! + 0.5) / (df.get(t)! + 0.5));
+        score += (idf * tf * 1.9) / (tf + 0.9 * (1 - 0.4 + (0.4 * d.length) / avgdl));
+      }
+      if (score > 0) hits.push({ label, score });
+    }
+    return hits.sort((a, b) => b.score - a.score || a.label - b.label).slice(0, k);
+  }
+
+  const word = fc.constantFrom(
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "omega",
+    "zeta",
+    "theta",
+    "kappa",
+    "sigma",
+    "rho",
+  );
+  // Skewed vocabulary: common words in most documents, rare ones in few (where early stops matter).
+  const text = fc
+    .array(
+      fc.oneof({ arbitrary: fc.constantFrom("alpha", "beta"), weight: 5 }, { arbitrary: word, weight: 2 }),
+      {
+        minLength: 0,
+        maxLength: 12,
+      },
+    )
+    .map((ws) => ws.join(" "));
+
+  it("returns exactly the reference top k, under filters, removals and re-indexing", () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 60 }),
+        fc.array(fc.nat(80), { maxLength: 10 }),
+        fc.array(word, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 12 }),
+        (docs, edits, queryWords, k) => {
+          const idx = new Bm25Index();
+          const texts = new Map<number, string>();
+          docs.forEach((d, i) => {
+            idx.upsert(i * 3, d);
+            texts.set(i * 3, d);
+          });
+          // Some removals, some re-indexing with another document's text (labels out of order).
+          for (const e of edits) {
+            const label = (e % docs.length) * 3;
+            if (e % 2 === 0) {
+              idx.remove(label);
+              texts.delete(label);
+            } else {
+              const d = docs[(e + 1) % docs.length]!;
+              idx.upsert(label, d);
+              texts.set(label, d);
+            }
+          }
+          const query = queryWords.join(" ");
+          const check = (
+            got: { label: number; score: number }[],
+            want: { label: number; score: number }[],
+          ) => {
+            expect(got.map((h) => h.label)).toEqual(want.map((h) => h.label));
+            got.forEach((h, i) => {
+              expect(h.score).toBeCloseTo(want[i]!.score, 9);
+            });
+          };
+          check(idx.search(query, k), reference(texts, query, k));
+          const odd = (l: number) => l % 2 === 1;
+          check(idx.search(query, k, odd), reference(texts, query, k, odd));
+          check(idx.searchAmong(query, k, [...texts.keys()].filter(odd)), reference(texts, query, k, odd));
+          expect(idx.size).toBe(texts.size);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("rejects labels a posting cannot hold", () => {
+    const idx = new Bm25Index();
+    expect(() => idx.upsert(-1, "x")).toThrow(RangeError);
+    expect(() => idx.upsert(2 ** 32, "x")).toThrow(RangeError);
+    expect(() => idx.upsert(1.5, "x")).toThrow(RangeError);
   });
 });

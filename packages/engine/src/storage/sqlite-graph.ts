@@ -105,6 +105,11 @@ export class SqliteGraph {
   readonly #edge: BetterSqlite3.Statement;
   readonly #insertEdge: BetterSqlite3.Statement;
   readonly #link: BetterSqlite3.Statement;
+  /**
+   * Whether any memory may be linked to an entity (set by a link, never cleared: a bound, so reads of
+   * memories in namespaces without a graph skip the link query).
+   */
+  #mayHaveLinks: boolean;
 
   constructor(db: BetterSqlite3.Database, statements: StatementCache, log: LogChange) {
     this.#db = db;
@@ -121,6 +126,7 @@ export class SqliteGraph {
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.#link = db.prepare("INSERT OR IGNORE INTO memory_entities (memory_seq, entity_key) VALUES (?, ?)");
+    this.#mayHaveLinks = db.prepare("SELECT EXISTS (SELECT 1 FROM memory_entities)").pluck().get() === 1;
   }
 
   #get(key: string): EntityRecord | null {
@@ -248,6 +254,7 @@ export class SqliteGraph {
     for (const link of links) {
       const e = this.#ensure(link, at);
       if (e.created) created.push(e.entity);
+      this.#mayHaveLinks = true;
       this.#link.run(seq, link.key);
     }
     return created;
@@ -261,6 +268,7 @@ export class SqliteGraph {
   /** The entity links of memories (stored display names, in key order). */
   linksOf(seqs: readonly number[]): Map<number, EntityLink[]> {
     const out = new Map<number, EntityLink[]>();
+    if (!this.#mayHaveLinks) return out;
     for (let i = 0; i < seqs.length; i += 500) {
       const part = seqs.slice(i, i + 500);
       const [stmt, params] = this.#statements.inList(
