@@ -54,6 +54,8 @@ export class NamespaceRuntime {
   vectors: HnswIndex | null = null;
   /** Memories with an expiry time (so searches know whether expiry checks are needed). */
   expiring = 0;
+  /** The highest seq ever indexed here (seqs are never reused; a bound for sampling, see `filter-estimate.ts`). */
+  maxSeq = 0;
   readonly #lock = new Mutex();
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
@@ -235,6 +237,7 @@ export class NamespaceRuntime {
     if (prev?.expiresAt != null) this.expiring--;
     const { content, embedding: _e, entities, ...info } = rec;
     this.docs.set(rec.seq, info);
+    if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
     if (this.#graph && entities.length > 0)
       this.#graph.link(
         rec.seq,

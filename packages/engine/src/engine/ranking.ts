@@ -28,12 +28,19 @@
 import { recency, retention } from "../decay.js";
 import type { FilterPredicate } from "../filter/types.js";
 import type { ScoreBreakdown, SearchMode } from "../types.js";
+import { estimateMatches } from "./filter-estimate.js";
 import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 import { neighborsOf, passagesOf } from "./neighbors.js";
 import { type TimeRange, timeScore } from "./time-expressions.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
 export const EXACT_SEARCH_THRESHOLD = 2_048;
+/**
+ * A filter a sample says this many memories pass is broad: the search walks the ANN graph and the
+ * keyword postings with it directly, without testing every memory first (four times the exact-search
+ * threshold, so a filter passed by fewer than the threshold is all but never taken for broad).
+ */
+export const BROAD_FILTER = 4 * EXACT_SEARCH_THRESHOLD;
 /** Default weight α of the vector side in weighted hybrid fusion. */
 export const HYBRID_ALPHA = 0.5;
 /** At most this many graph-linked memories join the candidates (the best graph scores first). */
@@ -94,9 +101,13 @@ function candidateFilter(rt: NamespaceRuntime, p: RankParams) {
     (p.sessionId === null || doc.sessionId === p.sessionId) &&
     (p.predicate === null || p.predicate(doc.metadata)) &&
     (ranges === null || ranges.some((r) => doc.createdAt >= r.start && doc.createdAt < r.end));
+  const check = (seq: number) => matches(rt.docs.get(seq));
   if (p.predicate === null && p.sessionId === null && ranges === null) {
-    const check = rt.expiring > 0 ? (seq: number) => matches(rt.docs.get(seq)) : undefined;
-    return { among: null, check, matches };
+    return { among: null, check: rt.expiring > 0 ? check : undefined, matches };
+  }
+  if (rt.docs.size > BROAD_FILTER) {
+    const estimate = estimateMatches(rt.docs, rt.maxSeq, matches);
+    if (estimate !== null && estimate >= BROAD_FILTER) return { among: null, check, matches };
   }
   // Selective filters: find every match first, then search exactly among them when few.
   const set = new Set<number>();

@@ -12,6 +12,7 @@ import { LociError } from "../errors.js";
 import { matchesFilter } from "../filter/compile.js";
 import type { Filter } from "../filter/types.js";
 import { type PgliteServer, startPgliteServer } from "../testing/pglite-server.js";
+import { seededRandom } from "../util/random.js";
 import { cosine } from "../util/vectors.js";
 import { runStorageDriverSuite } from "./driver.case.js";
 import type { NamespaceRecord, NewMemoryRecord } from "./driver.js";
@@ -244,17 +245,6 @@ describe("PostgresDriver", () => {
 });
 
 /** Deterministic pseudo-random numbers. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("PostgresDriver search pushdown", () => {
   const WORDS = ["billing", "refund", "invoice", "login", "password", "outage", "latency", "upgrade"];
   let schema: string;
@@ -271,7 +261,7 @@ describe("PostgresDriver search pushdown", () => {
     await base.createNamespace(ns("s"));
     const store = await base.openNamespace("s");
     await store.createSession({ id: "sess", metadata: {}, createdAt: 1 });
-    const rand = rng(7);
+    const rand = seededRandom(7);
     records = Array.from({ length: 400 }, (_, i) => {
       const words = Array.from(
         { length: 1 + Math.floor(rand() * 4) },
@@ -311,7 +301,7 @@ describe("PostgresDriver search pushdown", () => {
       .slice(0, k);
 
   it("returns the exact top-k for selective and broad filters, on both the exact and the HNSW path", async () => {
-    const rand = rng(99);
+    const rand = seededRandom(99);
     const cases: { filter: Filter; sessionId?: string; now: number }[] = [
       { filter: {}, now: 0 },
       { filter: { tier: "gold" }, now: 1_000 },
