@@ -32,10 +32,32 @@ describe("SqliteDriver", () => {
     };
     expect(store.database.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(store.database.pragma("synchronous", { simple: true })).toBe(2);
+    expect(store.database.pragma("cache_size", { simple: true })).toBe(-64 * 1024);
     const files = readdirSync(join(dir, "namespaces"));
     expect(files.some((f) => f.includes("team-shared"))).toBe(false);
     expect(files.some((f) => /^[0-9a-f-]{36}\.db$/.test(f))).toBe(true);
     await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sizes each database's page cache as configured and refuses a bad size", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    const driver = new SqliteDriver({ dir, pageCacheMiB: 8 });
+    await driver.createNamespace({
+      name: "small",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const store = (await driver.openNamespace("small")) as unknown as {
+      database: { pragma: (s: string, o: object) => unknown };
+    };
+    expect(store.database.pragma("cache_size", { simple: true })).toBe(-8 * 1024);
+    await driver.close();
+    for (const pageCacheMiB of [0, -1, Number.NaN]) {
+      expect(() => new SqliteDriver({ dir, pageCacheMiB })).toThrow(/pageCacheMiB/);
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
