@@ -47,7 +47,10 @@ export interface LociOptions {
   autoCreateNamespaces?: boolean;
   /** SQLite `synchronous` (see the README's durability section). @default "FULL" */
   synchronous?: "FULL" | "NORMAL";
-  /** Write an ANN snapshot every this many changes per namespace (and on close). @default 10000 */
+  /**
+   * Write an ANN snapshot every this many changes per namespace, or a tenth of its memories when that
+   * is more, and on close. @default 10000
+   */
   snapshotEvery?: number;
   /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
   sweepIntervalMs?: number;

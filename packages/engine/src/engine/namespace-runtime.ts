@@ -32,7 +32,11 @@ const PAGE = 2_000;
 export interface RuntimeOptions {
   store: NamespaceStore;
   record: NamespaceRecord;
-  /** Write an ANN snapshot after this many changes (and on close). @default 10000 */
+  /**
+   * Write an ANN snapshot after this many changes, or a tenth of the namespace's memories when that is
+   * more (a snapshot writes the whole index, so its cost per change stays bounded), and on close.
+   * @default 10000
+   */
   snapshotEvery?: number;
   /** Runs after every write, still inside the write lock (event delivery). */
   afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
@@ -363,7 +367,8 @@ export class NamespaceRuntime {
     // On shared storage, other processes' changes may lie below `generation`: only sync() advances it.
     if (this.#shared) return;
     this.#generation = generation;
-    if (this.#generation - this.#snapshotGeneration >= this.#snapshotEvery) this.snapshot();
+    const every = Math.max(this.#snapshotEvery, Math.floor(this.docs.size / 10));
+    if (this.#generation - this.#snapshotGeneration >= every) this.snapshot();
   }
 
   /**

@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
+import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
 import type { VectorHit, VectorIndex } from "./vector-index.js";
 
 const { HierarchicalNSW } = hnswlib;
@@ -258,8 +258,8 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Writes a snapshot (temp file + rename) recording the storage generation it includes. hnswlib
-   * reports no write errors (a full disk leaves a short or empty file), so the temp file is read
-   * back and must hold every element before it replaces the current snapshot; otherwise this
+   * reports no write errors (a full disk leaves a short or empty file), so the temp file's layout is
+   * checked to hold every element ({@link checkIndexFile}) before it replaces the current snapshot; otherwise this
    * throws and the current snapshot stays. Pending labels are not in it; {@link HnswIndex.load}'s
    * caller re-adds the live labels a snapshot lacks (call {@link HnswIndex.flush} first for a
    * complete snapshot).
@@ -268,16 +268,12 @@ export class HnswIndex implements VectorIndex {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${INDEX_FILE}.tmp`);
     this.#index.writeIndexSync(tmp);
-    const check = new HierarchicalNSW("cosine", this.dimensions);
     try {
-      check.readIndexSync(tmp, true);
+      checkIndexFile(tmp, { count: this.#index.getCurrentCount(), dimensions: this.dimensions });
     } catch (err) {
       throw new Error(`the ANN snapshot written to ${tmp} is incomplete (is the disk full?)`, { cause: err });
     }
-    if (check.getCurrentCount() !== this.#index.getCurrentCount()) {
-      throw new Error(`the ANN snapshot written to ${tmp} is incomplete (is the disk full?)`);
-    }
-    const sha256 = createHash("sha256").update(readFileSync(tmp)).digest("hex");
+    const sha256 = fileSha256(tmp);
     renameSync(tmp, join(dir, INDEX_FILE));
     const meta: HnswSnapshotMeta = { generation, dimensions: this.dimensions, sha256 };
     writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
@@ -298,8 +294,7 @@ export class HnswIndex implements VectorIndex {
     try {
       const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
       if (meta.dimensions !== opts.dimensions) return null;
-      const sha = createHash("sha256").update(readFileSync(indexFile)).digest("hex");
-      if (sha !== meta.sha256) return null;
+      if (fileSha256(indexFile) !== meta.sha256) return null;
       const raw = new HierarchicalNSW("cosine", opts.dimensions);
       raw.readIndexSync(indexFile, true);
       const index = new HnswIndex(opts, raw);

@@ -1,0 +1,87 @@
+/**
+ * Checks of hnswlib index files (the format hnswlib 0.8 writes, through hnswlib-node): a snapshot is
+ * complete when its header names the expected element count and vector size and the file holds
+ * exactly that many elements and link lists. hnswlib reports no write errors (a full disk leaves a
+ * short file), so {@link HnswIndex.save} checks what it wrote; checking the layout reads only the
+ * header and the link-list tail, where loading the file into a second index to count its elements
+ * would hold a full copy of the index in native memory until a garbage collection.
+ *
+ * Layout: a 96-byte header (six `size_t`: offsetLevel0, maxElements, curElementCount,
+ * sizeDataPerElement, labelOffset, offsetData; `int` maxLevel; `uint32` enterpoint; `size_t` maxM,
+ * maxM0, M; `double` mult; `size_t` efConstruction), then `curElementCount × sizeDataPerElement`
+ * bytes of level-0 data, then per element a `uint32` byte length and its upper-level link lists.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+const HEADER_BYTES = 96;
+const CHUNK = 1 << 20;
+
+/** What a complete index file must hold. */
+export interface IndexFileExpectation {
+  /** Elements in the index (`getCurrentCount()`). */
+  count: number;
+  dimensions: number;
+}
+
+function read(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/** Throws unless `file` is a complete hnswlib index file of `count` elements of `dimensions`. */
+export function checkIndexFile(file: string, expected: IndexFileExpectation): void {
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const header = read(fd, HEADER_BYTES, 0);
+    if (header.length < HEADER_BYTES) throw new Error(`${file}: ${size} bytes, shorter than the header`);
+    const count = Number(header.readBigUInt64LE(16));
+    const perElement = Number(header.readBigUInt64LE(24));
+    const offsetData = Number(header.readBigUInt64LE(40));
+    if (count !== expected.count)
+      throw new Error(`${file}: holds ${count} elements, expected ${expected.count}`);
+    if (perElement !== offsetData + expected.dimensions * 4 + 8) {
+      throw new Error(`${file}: element size ${perElement} does not fit ${expected.dimensions} dimensions`);
+    }
+    // The link-list tail: one length-prefixed record per element, ending exactly at the end of the file.
+    const start = HEADER_BYTES + count * perElement;
+    if (size < start + 4 * count) throw new Error(`${file}: ${size} bytes, truncated`);
+    const tail = read(fd, size - start, start);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > tail.length) throw new Error(`${file}: truncated in the link lists`);
+      at += 4 + tail.readUInt32LE(at);
+    }
+    if (at !== tail.length)
+      throw new Error(`${file}: ${tail.length - at} unexpected bytes after the link lists`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** SHA-256 (hex) of a file, read 1 MiB at a time. */
+export function fileSha256(file: string): string {
+  const hash = createHash("sha256");
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    for (let position = 0; ; ) {
+      const n = readSync(fd, buf, 0, CHUNK, position);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      position += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
