@@ -23,6 +23,7 @@
  * @module
  */
 import { TopK } from "../util/top-k.js";
+import { DocTermTable } from "./doc-terms.js";
 import type { KeywordHit, KeywordIndex } from "./keyword-index.js";
 import { MAX_LABEL, PostingList } from "./postings.js";
 import { type TokenizerOptions, tokenize } from "./tokenize.js";
@@ -46,8 +47,8 @@ interface QueryTerm {
 
 /** BM25 keyword index. */
 export class Bm25Index implements KeywordIndex {
-  /** Per document: `[length, ...term ids]` (the ids, to remove it). */
-  readonly #docs = new Map<number, Uint32Array>();
+  /** Per document: its length and term ids (the ids, to remove it). */
+  readonly #docs = new DocTermTable();
   readonly #termIds = new Map<string, number>();
   readonly #lists: PostingList[] = [];
   #totalLength = 0;
@@ -84,9 +85,7 @@ export class Bm25Index implements KeywordIndex {
     const tokens = this.terms(text);
     const counts = new Map<string, number>();
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
-    const record = new Uint32Array(1 + counts.size);
-    record[0] = tokens.length;
-    let i = 1;
+    const ids: number[] = [];
     for (const [term, tf] of counts) {
       let id = this.#termIds.get(term);
       if (id === undefined) {
@@ -95,19 +94,18 @@ export class Bm25Index implements KeywordIndex {
         this.#lists.push(new PostingList());
       }
       this.#lists[id]!.add(label, tf, tokens.length);
-      record[i++] = id;
+      ids.push(id);
     }
-    this.#docs.set(label, record);
+    this.#docs.set(label, tokens.length, ids);
     this.#totalLength += tokens.length;
     if (tokens.length > 0 && tokens.length < this.#minLength) this.#minLength = tokens.length;
   }
 
   remove(label: number): void {
-    const record = this.#docs.get(label);
-    if (!record) return;
-    for (let i = 1; i < record.length; i++) this.#lists[record[i]!]!.remove(label);
-    this.#totalLength -= record[0]!;
-    this.#docs.delete(label);
+    const length = this.#docs.length(label);
+    if (length === undefined) return;
+    for (const id of this.#docs.delete(label)) this.#lists[id]!.remove(label);
+    this.#totalLength -= length;
   }
 
   /** Query terms present in the index (duplicates folded), with IDF and contribution bound. */
@@ -202,9 +200,9 @@ export class Bm25Index implements KeywordIndex {
       tf.fill(0);
       let length = 0;
       for (const label of labels) {
-        const record = this.#docs.get(label);
-        if (!record) continue;
-        length += record[0]!;
+        const docLength = this.#docs.length(label);
+        if (docLength === undefined) continue;
+        length += docLength;
         terms.forEach(({ list }, t) => {
           const at = list.find(label);
           if (at >= 0) tf[t] = tf[t]! + list.tfs[at]!;

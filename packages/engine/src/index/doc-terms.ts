@@ -1,0 +1,84 @@
+/**
+ * Per-document term lists of {@link Bm25Index} (each document's length and the ids of its distinct
+ * terms, needed to remove it from the postings), packed into one growable `Uint32Array` arena:
+ * `[length, count, id₁ … id_count]` at an offset per document. A typed array per document would cost
+ * ~350 bytes of object and allocator overhead each (300 MB at a million memories); the arena costs
+ * the ids plus one map entry. Removed records leave holes, compacted away once they are half the arena.
+ *
+ * @module
+ */
+
+const HEAD = 2;
+const MIN_COMPACT = 1 << 16;
+
+/** Documents' lengths and term ids. */
+export class DocTermTable {
+  #arena = new Uint32Array(1024);
+  #used = 0;
+  #holes = 0;
+  /** label → offset of its record. */
+  readonly #offsets = new Map<number, number>();
+
+  get size(): number {
+    return this.#offsets.size;
+  }
+
+  has(label: number): boolean {
+    return this.#offsets.has(label);
+  }
+
+  /** The document's length in terms, or `undefined` when absent. */
+  length(label: number): number | undefined {
+    const at = this.#offsets.get(label);
+    return at === undefined ? undefined : this.#arena[at]!;
+  }
+
+  /** Records a document (replacing a previous record of the same label). */
+  set(label: number, length: number, termIds: readonly number[]): void {
+    this.delete(label);
+    const need = HEAD + termIds.length;
+    if (this.#used + need > this.#arena.length) this.#reserve(need);
+    const at = this.#used;
+    this.#arena[at] = length;
+    this.#arena[at + 1] = termIds.length;
+    for (let i = 0; i < termIds.length; i++) this.#arena[at + HEAD + i] = termIds[i]!;
+    this.#used += need;
+    this.#offsets.set(label, at);
+  }
+
+  /** Removes a document; returns its term ids (empty when absent). */
+  delete(label: number): Uint32Array {
+    const at = this.#offsets.get(label);
+    if (at === undefined) return new Uint32Array(0);
+    const count = this.#arena[at + 1]!;
+    const ids = this.#arena.slice(at + HEAD, at + HEAD + count);
+    this.#offsets.delete(label);
+    this.#holes += HEAD + count;
+    return ids;
+  }
+
+  #reserve(need: number): void {
+    if (this.#holes * 2 > this.#used && this.#used > MIN_COMPACT) this.#compact();
+    if (this.#used + need <= this.#arena.length) return;
+    let capacity = this.#arena.length * 2;
+    while (capacity < this.#used + need) capacity *= 2;
+    const next = new Uint32Array(capacity);
+    next.set(this.#arena.subarray(0, this.#used));
+    this.#arena = next;
+  }
+
+  /** Moves the live records to the front (in label order of insertion), dropping the holes. */
+  #compact(): void {
+    const next = new Uint32Array(this.#arena.length);
+    let used = 0;
+    for (const [label, at] of this.#offsets) {
+      const len = HEAD + this.#arena[at + 1]!;
+      next.set(this.#arena.subarray(at, at + len), used);
+      this.#offsets.set(label, used);
+      used += len;
+    }
+    this.#arena = next;
+    this.#used = used;
+    this.#holes = 0;
+  }
+}
