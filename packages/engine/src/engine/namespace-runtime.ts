@@ -19,6 +19,7 @@ import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
 import { HnswIndex } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
+import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { KnowledgeGraph } from "./graph.js";
@@ -130,9 +131,15 @@ export class NamespaceRuntime {
   }
 
   async #loadVectors(dimensions: number): Promise<void> {
-    const dir = this.store.snapshotDir;
-    const loaded = dir
-      ? HnswIndex.load(dir, { dimensions, live: this.docs.keys(), onIndexed: this.#onIndexed })
+    const target = this.#snapshotTarget();
+    const dir = target?.dir ?? null;
+    const loaded = target
+      ? HnswIndex.load(target.dir, {
+          dimensions,
+          live: this.docs.keys(),
+          onIndexed: this.#onIndexed,
+          ...(target.cipher ? { cipher: target.cipher } : {}),
+        })
       : null;
     if (!loaded) {
       if (dir) HnswIndex.drop(dir);
@@ -378,11 +385,12 @@ export class NamespaceRuntime {
    * Returns whether a snapshot was written.
    */
   snapshot(): boolean {
-    const dir = this.store.snapshotDir;
-    if (!dir || !this.vectors) return false;
+    const target = this.#snapshotTarget();
+    if (!target || !this.vectors) return false;
+    const { dir, cipher } = target;
     if (this.#generation === this.#snapshotGeneration && !this.#snapshotIncomplete) return false;
     try {
-      this.vectors.save(dir, this.#generation);
+      this.vectors.save(dir, this.#generation, cipher);
     } catch {
       HnswIndex.discardTemp(dir);
       return false;
@@ -390,6 +398,19 @@ export class NamespaceRuntime {
     this.#snapshotGeneration = this.#generation;
     this.#snapshotIncomplete = this.vectors.pending > 0;
     return true;
+  }
+
+  /**
+   * Where ANN snapshots go, and how they are encrypted on encrypted storage (`null`: none are written —
+   * no snapshot directory, or encrypted storage on a system without a RAM scratch directory).
+   */
+  #snapshotTarget(): { dir: string; cipher?: SnapshotCipher } | null {
+    const dir = this.store.snapshotDir;
+    if (!dir) return null;
+    const key = this.store.snapshotKey;
+    if (!key) return { dir };
+    const scratchDir = ramScratchDir();
+    return scratchDir ? { dir, cipher: { key, scratchDir } } : null;
   }
 
   /** Whether a memory is visible at `now` (not expired). */
@@ -403,7 +424,7 @@ export class NamespaceRuntime {
       if (this.#closed) return;
       try {
         await this.#flushTouches();
-        if (opts.snapshot !== false && this.store.snapshotDir) {
+        if (opts.snapshot !== false && this.#snapshotTarget()) {
           // The generation counter is re-read so the snapshot's watermark is exact.
           this.#generation = await this.store.generation();
           this.snapshot();

@@ -14,10 +14,13 @@
  *
  * @module
  */
+
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
 import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
+import { decryptFile, encryptFile, type SnapshotCipher } from "./snapshot-cipher.js";
 import type { VectorHit, VectorIndex } from "./vector-index.js";
 
 const { HierarchicalNSW } = hnswlib;
@@ -49,8 +52,10 @@ export interface HnswSnapshotMeta {
   /** Storage generation the snapshot includes. */
   generation: number;
   dimensions: number;
-  /** SHA-256 of the index file. */
+  /** SHA-256 of the index file (as stored: encrypted when `encrypted`). */
   sha256: string;
+  /** The file is encrypted ({@link SnapshotCipher}). */
+  encrypted?: boolean;
 }
 
 /** The search beam (efSearch) of a filtered graph walk, relative to an unfiltered one. */
@@ -262,20 +267,34 @@ export class HnswIndex implements VectorIndex {
    * checked to hold every element ({@link checkIndexFile}) before it replaces the current snapshot; otherwise this
    * throws and the current snapshot stays. Pending labels are not in it; {@link HnswIndex.load}'s
    * caller re-adds the live labels a snapshot lacks (call {@link HnswIndex.flush} first for a
-   * complete snapshot).
+   * complete snapshot). With a `cipher`, the file is stored encrypted ({@link SnapshotCipher}).
    */
-  save(dir: string, generation: number): void {
+  save(dir: string, generation: number, cipher?: SnapshotCipher): void {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${INDEX_FILE}.tmp`);
-    this.#index.writeIndexSync(tmp);
+    // Encrypted: the plaintext goes to a scratch file in RAM only, and is encrypted into place.
+    const plain = cipher ? join(cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`) : tmp;
     try {
-      checkIndexFile(tmp, { count: this.#index.getCurrentCount(), dimensions: this.dimensions });
-    } catch (err) {
-      throw new Error(`the ANN snapshot written to ${tmp} is incomplete (is the disk full?)`, { cause: err });
+      this.#index.writeIndexSync(plain);
+      try {
+        checkIndexFile(plain, { count: this.#index.getCurrentCount(), dimensions: this.dimensions });
+      } catch (err) {
+        throw new Error(`the ANN snapshot written to ${plain} is incomplete (is the disk full?)`, {
+          cause: err,
+        });
+      }
+      if (cipher) encryptFile(plain, tmp, cipher.key);
+    } finally {
+      if (cipher) rmSync(plain, { force: true });
     }
     const sha256 = fileSha256(tmp);
     renameSync(tmp, join(dir, INDEX_FILE));
-    const meta: HnswSnapshotMeta = { generation, dimensions: this.dimensions, sha256 };
+    const meta: HnswSnapshotMeta = {
+      generation,
+      dimensions: this.dimensions,
+      sha256,
+      ...(cipher ? { encrypted: true } : {}),
+    };
     writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
     renameSync(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
   }
@@ -286,7 +305,7 @@ export class HnswIndex implements VectorIndex {
    */
   static load(
     dir: string,
-    opts: HnswIndexOptions & { live: Iterable<number> },
+    opts: HnswIndexOptions & { live: Iterable<number>; cipher?: SnapshotCipher },
   ): { index: HnswIndex; generation: number } | null {
     const metaFile = join(dir, META_FILE);
     const indexFile = join(dir, INDEX_FILE);
@@ -295,8 +314,17 @@ export class HnswIndex implements VectorIndex {
       const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
       if (meta.dimensions !== opts.dimensions) return null;
       if (fileSha256(indexFile) !== meta.sha256) return null;
+      if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
       const raw = new HierarchicalNSW("cosine", opts.dimensions);
-      raw.readIndexSync(indexFile, true);
+      if (opts.cipher) {
+        const plain = join(opts.cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`);
+        try {
+          if (!decryptFile(indexFile, plain, opts.cipher.key)) return null;
+          raw.readIndexSync(plain, true);
+        } finally {
+          rmSync(plain, { force: true });
+        }
+      } else raw.readIndexSync(indexFile, true);
       const index = new HnswIndex(opts, raw);
       const inIndex = new Set(raw.getIdsList());
       const wanted = new Set(opts.live);

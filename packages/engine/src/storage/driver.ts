@@ -207,6 +207,11 @@ export interface NamespaceStore {
   readonly name: string;
   /** A directory where derived-index snapshots may be written, or `null` if the driver has none. */
   readonly snapshotDir: string | null;
+  /**
+   * When set (encrypted storage), snapshots must be stored encrypted under this 32-byte key, and their
+   * plaintext may only pass through RAM (see the engine's `index/snapshot-cipher.ts`).
+   */
+  readonly snapshotKey: Buffer | null;
   /** The newest change-log generation (0 for an empty namespace). */
   generation(): Promise<number>;
   /** Number of stored memories. */

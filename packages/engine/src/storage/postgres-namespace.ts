@@ -45,6 +45,7 @@ import { toStorageError, transaction, type WriteTx, writeTransaction } from "./p
 /** {@link NamespaceStore} on PostgreSQL, plus search pushdown. */
 export class PostgresNamespaceStore implements NamespaceStore {
   readonly snapshotDir = null;
+  readonly snapshotKey = null;
   readonly #ctx: SearchContext;
   readonly #pool: pg.Pool;
   readonly #s: string;

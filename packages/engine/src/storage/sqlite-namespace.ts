@@ -49,12 +49,16 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #sessions: SqliteSessions;
   readonly #graph: SqliteGraph;
   readonly #statements: StatementCache;
+  readonly snapshotDir: string | null;
+  readonly snapshotKey: Buffer | null;
 
   constructor(
     readonly name: string,
     db: BetterSqlite3.Database,
-    readonly snapshotDir: string | null,
+    snapshot: { dir: string | null; key: Buffer | null },
   ) {
+    this.snapshotDir = snapshot.dir;
+    this.snapshotKey = snapshot.key;
     this.#db = db;
     this.#statements = new StatementCache(db);
     db.exec(MEMORIES_SCHEMA);

@@ -16,6 +16,7 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
+import { snapshotKeyOf } from "../index/snapshot-cipher.js";
 import type { NamespaceConfig } from "../types.js";
 import type { NamespaceRecord, NamespaceStore, StorageDriver } from "./driver.js";
 import { SqliteNamespaceStore } from "./sqlite-namespace.js";
@@ -32,8 +33,9 @@ export interface SqliteDriverOptions {
   synchronous?: "FULL" | "NORMAL";
   /**
    * A 32-byte key: every database file (catalog and namespaces, their WAL included) is encrypted
-   * with it (SQLite3MultipleCiphers, ChaCha20-Poly1305). Index snapshots are then never written,
-   * since hnswlib writes plaintext files; the ANN index is rebuilt from the database on open.
+   * with it (SQLite3MultipleCiphers, ChaCha20-Poly1305). ANN snapshots are then stored encrypted
+   * (AES-256-GCM, a key derived from this one), their plaintext passing only through RAM (`/dev/shm`);
+   * where the system has no such directory none are written and the ANN index is rebuilt on open.
    */
   encryptionKey?: Buffer;
   /** Older keys tried when `encryptionKey` does not open a file (a file opened so is re-keyed). */
@@ -234,8 +236,10 @@ export class SqliteDriver implements StorageDriver {
       throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
     const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#settings, this.#keys);
     // hnswlib writes plaintext index files: an encrypted tenant never persists snapshots.
-    const snapshotDir = this.#keys.length > 0 ? null : join(this.#dir, "indexes", row.file_id);
-    const store = new SqliteNamespaceStore(name, db, snapshotDir);
+    const store = new SqliteNamespaceStore(name, db, {
+      dir: join(this.#dir, "indexes", row.file_id),
+      key: this.#keys[0] ? snapshotKeyOf(this.#keys[0]) : null,
+    });
     this.#open.set(name, store);
     return store;
   }
