@@ -124,6 +124,13 @@ export interface GraphSearchOptions {
   depth?: number;
   /** Weight of the graph score in relevance, in [0, 1]. @default 0.5 */
   weight?: number;
+  /**
+   * Whether memories linked to a reached entity join the candidates (up to 4,096). `false`: the graph
+   * score only re-ranks the candidates the vector and keyword sides found (cheaper, and on long
+   * conversations more precise: an entity linked to half the namespace no longer floods the candidates).
+   * @default true
+   */
+  expand?: boolean;
 }
 
 /** A namespace's knowledge graph as JSON (`export` / `import`). */

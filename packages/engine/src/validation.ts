@@ -194,6 +194,12 @@ export function assertNumberInRange(value: unknown, field: string, min: number, 
   return value;
 }
 
+/** Checks a boolean. */
+export function assertBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== "boolean") fail(`${field} must be a boolean`, field);
+  return value;
+}
+
 /** Checks an integer in [min, max]. */
 export function assertInteger(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {

@@ -142,7 +142,10 @@ const searchFields = {
   mode: z.enum(["hybrid", "vector", "keyword"]).optional(),
   min_score: z.number().optional(),
   query_embedding: Vector.optional(),
-  graph: z.object({ depth: z.number().optional(), weight: z.number().optional() }).strict().optional(),
+  graph: z
+    .object({ depth: z.number().optional(), weight: z.number().optional(), expand: z.boolean().optional() })
+    .strict()
+    .optional(),
   fusion: z.enum(["weighted", "rrf"]).optional(),
   vector_weight: z.number().optional(),
   neighbors: z

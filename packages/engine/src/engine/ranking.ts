@@ -50,6 +50,8 @@ export const GRAPH_CANDIDATES = 4_096;
 export interface GraphRanking {
   /** γ: the weight of the graph score in relevance. */
   weight: number;
+  /** Whether graph-linked memories join the candidates (else the graph only re-ranks them). */
+  expand: boolean;
   /** Graph score by memory seq (only memories linked to a reached entity). */
   scores: ReadonlyMap<number, number>;
 }
@@ -207,7 +209,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       kw.set(h.label, h.score);
     }
   }
-  if (p.graph) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
+  if (p.graph?.expand) for (const seq of graphCandidates(rt, p.graph, matches)) candidates.add(seq);
   if (candidates.size === 0) return [];
   const keep = (seq: number) => matches(rt.docs.get(seq));
   // Session context needs keyword hits written in a session (else nothing changes: skip the work).

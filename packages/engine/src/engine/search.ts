@@ -9,6 +9,7 @@ import { compileFilter } from "../filter/compile.js";
 import type { MemoryRecord } from "../storage/driver.js";
 import type { GraphSearchOptions, SearchOptions, SearchResult } from "../types.js";
 import {
+  assertBoolean,
   assertId,
   assertInteger,
   assertMode,
@@ -37,11 +38,13 @@ function assertFusion(value: unknown): "weighted" | "rrf" {
 const MAX_NAMESPACES = 64;
 
 /** Validates the `graph` option of a search. */
-function graphOptions(value: GraphSearchOptions | undefined): { depth: number; weight: number } | null {
+function graphOptions(
+  value: GraphSearchOptions | undefined,
+): { depth: number; weight: number; expand: boolean } | null {
   if (value === undefined) return null;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ValidationError({
-      message: "graph must be an object { depth?, weight? }",
+      message: "graph must be an object { depth?, weight?, expand? }",
       details: { field: "graph" },
     });
   }
@@ -51,6 +54,7 @@ function graphOptions(value: GraphSearchOptions | undefined): { depth: number; w
         ? 1
         : assertInteger(value.depth, "graph.depth", 0, GRAPH_LIMITS.maxSearchDepth),
     weight: value.weight === undefined ? 0.5 : assertNumberInRange(value.weight, "graph.weight", 0, 1),
+    expand: value.expand === undefined ? true : assertBoolean(value.expand, "graph.expand"),
   };
 }
 
@@ -136,7 +140,10 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     const hits = await rankNamespace(rt, {
       ...params,
       queryVector: await queryVector(rt),
-      graph: kg && graph ? { weight: graph.weight, scores: graphScores(kg, opts.query, graph.depth) } : null,
+      graph:
+        kg && graph
+          ? { weight: graph.weight, expand: graph.expand, scores: graphScores(kg, opts.query, graph.depth) }
+          : null,
     });
     for (const [rank, hit] of hits.entries()) ranked.push({ rt, hit, order, rank });
   }

@@ -12,7 +12,8 @@
  * - `seq` is assigned by the driver, unique and strictly increasing within a namespace, never reused.
  * - Every write appends change-log entries in the same transaction; `generation()` is the seq of the
  *   newest entry, so a derived index that saw generation G can catch up with `changesSince(G)`.
- * - Deleting a memory (delete, eviction, expiry) removes its entity links in the same transaction.
+ * - Deleting a memory (delete, eviction, expiry) removes its entity links and sentence vectors in the
+ *   same transaction.
  *
  * @module
  */
@@ -66,6 +67,8 @@ export interface MemoryRecord {
 export type NewMemoryRecord = Omit<MemoryRecord, "seq" | "embedding" | "entities"> & {
   embedding: Float32Array;
   entities?: readonly EntityLink[];
+  /** Vectors of the memory's sentences (namespaces with `sentenceVectors`), stored with it. */
+  sentenceEmbeddings?: readonly Float32Array[];
 };
 
 /** Changes `update` can make to a memory. */
@@ -75,6 +78,8 @@ export interface MemoryRecordPatch {
   importance?: number;
   expiresAt?: number | null;
   embedding?: Float32Array;
+  /** Replaces the memory's sentence vectors (`[]` removes them). */
+  sentenceEmbeddings?: readonly Float32Array[];
   updatedAt: number;
 }
 
@@ -242,6 +247,11 @@ export interface NamespaceStore {
   getBySeq(seqs: readonly number[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]>;
   /** The embeddings of the given memories by seq (missing seqs are skipped). */
   getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>>;
+  /**
+   * The sentence vectors of the given memories by seq, in sentence order (memories stored without
+   * any are skipped). Deleting a memory removes them in the same transaction.
+   */
+  getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>>;
   /** Memories in ascending `seq` order, a page at a time. */
   scan(opts: ScanOptions): Promise<MemoryRecord[]>;
   /** Change-log entries newer than `generation`, oldest first. */

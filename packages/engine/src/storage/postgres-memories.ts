@@ -24,6 +24,7 @@ import {
   vectorParam,
 } from "./postgres-rows.js";
 import { dimensionDdl, type NamespaceTables } from "./postgres-schema.js";
+import type { PostgresSentences } from "./postgres-sentences.js";
 import { assertWritable, type PostgresSessions } from "./postgres-sessions.js";
 import type { WriteTx } from "./postgres-tx.js";
 
@@ -42,6 +43,7 @@ export class PostgresMemories {
     tables: NamespaceTables,
     readonly sessions: PostgresSessions,
     readonly graph: PostgresGraph,
+    readonly sentences: PostgresSentences,
   ) {
     this.#s = schema;
     this.#t = tables;
@@ -85,6 +87,10 @@ export class PostgresMemories {
     }
     tx.state.memory_count -= out.length;
     await this.graph.unlink(
+      tx,
+      out.map((r) => r.seq),
+    );
+    await this.sentences.remove(
       tx,
       out.map((r) => r.seq),
     );
@@ -135,6 +141,7 @@ export class PostgresMemories {
     const inserted: MemoryRecord[] = [];
     const createdEntities: EntityRecord[] = [];
     const pairs: [number, string][] = [];
+    const sentences: [number, readonly Float32Array[]][] = [];
     const sessions = new Map<string, number>();
     for (const r of records) {
       if (seen.has(r.id))
@@ -144,8 +151,9 @@ export class PostgresMemories {
         assertWritable(states, r.sessionId);
         sessions.set(r.sessionId, (sessions.get(r.sessionId) ?? 0) + 1);
       }
-      const { entities: links = [], ...fields } = r;
+      const { entities: links = [], sentenceEmbeddings, ...fields } = r;
       const rec: MemoryRecord = { ...fields, seq: tx.nextSeq(), entities: [] };
+      if (sentenceEmbeddings?.length) sentences.push([rec.seq, sentenceEmbeddings]);
       tx.log("memory.added", rec.id, rec.seq, r.updatedAt, {
         sessionId: rec.sessionId,
         agentId: rec.agentId,
@@ -195,6 +203,7 @@ export class PostgresMemories {
     tx.state.memory_count += inserted.length;
     await this.graph.saveEntities(tx, createdEntities);
     await this.graph.link(tx, pairs);
+    await this.sentences.put(tx, sentences);
     await this.sessions.count(tx, sessions);
     const evicted = await this.remove(tx, opts.evict ?? [], "memory.evicted", records[0]?.updatedAt ?? 0);
     return { inserted, evicted, createdEntities };
@@ -229,6 +238,7 @@ export class PostgresMemories {
     );
     if (!rows[0]) return null;
     const rec = toMemory(rows[0]);
+    if (patch.sentenceEmbeddings !== undefined) await this.sentences.put(tx, [[rec.seq, patch.sentenceEmbeddings]]);
     tx.log("memory.updated", rec.id, rec.seq, patch.updatedAt, {
       sessionId: rec.sessionId,
       agentId: rec.agentId,

@@ -39,6 +39,7 @@ import {
   type VectorSearchOptions,
   vectorSearch,
 } from "./postgres-search.js";
+import { PostgresSentences } from "./postgres-sentences.js";
 import { PostgresSessions } from "./postgres-sessions.js";
 import { toStorageError, transaction, type WriteTx, writeTransaction } from "./postgres-tx.js";
 
@@ -52,6 +53,7 @@ export class PostgresNamespaceStore implements NamespaceStore {
   readonly #t: NamespaceTables;
   readonly #sessions: PostgresSessions;
   readonly #graph: PostgresGraph;
+  readonly #sentences: PostgresSentences;
   readonly #memories: PostgresMemories;
 
   constructor(
@@ -64,7 +66,15 @@ export class PostgresNamespaceStore implements NamespaceStore {
     this.#t = ctx.tables;
     this.#sessions = new PostgresSessions(ctx.schema, ctx.nsId);
     this.#graph = new PostgresGraph(ctx.schema, ctx.nsId);
-    this.#memories = new PostgresMemories(name, ctx.schema, ctx.tables, this.#sessions, this.#graph);
+    this.#sentences = new PostgresSentences(ctx.schema, ctx.nsId);
+    this.#memories = new PostgresMemories(
+      name,
+      ctx.schema,
+      ctx.tables,
+      this.#sessions,
+      this.#graph,
+      this.#sentences,
+    );
     this.#write = (fn) =>
       writeTransaction(
         this.#pool,
@@ -160,6 +170,15 @@ export class PostgresNamespaceStore implements NamespaceStore {
       [[...new Set(seqs)]],
     );
     return new Map(rows.map((r) => [r.seq, parseVector(r.embedding)]));
+  }
+
+  async getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>> {
+    if (seqs.length === 0) return new Map();
+    const rows = await this.#read<{ seq: number; count: number; vectors: Buffer }>(
+      this.#sentences.selectSql(),
+      [this.#ctx.nsId, [...new Set(seqs)]],
+    );
+    return PostgresSentences.rows(rows);
   }
 
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {

@@ -7,7 +7,8 @@
  * namespaces                 the catalog, plus per-namespace counters (last seq, generation, …);
  *                            its row is the namespace's write lock (SELECT … FOR UPDATE)
  * changes, sessions,         shared by all namespaces, keyed by ns_id (ON DELETE CASCADE)
- * entities, edges, memory_entities
+ * entities, edges, memory_entities,
+ * sentence_vectors
  * m_<key>                    one memories table per namespace: embedding vector(d) + HNSW (cosine)
  *                            once d is known, tsvector (GIN), and a pg_textsearch bm25 index
  * ```
@@ -131,6 +132,17 @@ const MIGRATIONS: Migration[] = [
         entity_key text COLLATE "C" NOT NULL,
         PRIMARY KEY (ns_id, memory_seq, entity_key))`,
       `CREATE INDEX memory_entities_entity ON ${s}.memory_entities (ns_id, entity_key)`,
+    ],
+  },
+  {
+    version: 2,
+    statements: (s) => [
+      `CREATE TABLE ${s}.sentence_vectors (
+        ns_id bigint NOT NULL REFERENCES ${s}.namespaces (id) ON DELETE CASCADE,
+        seq bigint NOT NULL,
+        count integer NOT NULL,
+        vectors bytea NOT NULL,
+        PRIMARY KEY (ns_id, seq))`,
     ],
   },
 ];

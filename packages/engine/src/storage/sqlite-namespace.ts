@@ -38,6 +38,7 @@ import {
   toRecord,
   vectorToBlob,
 } from "./sqlite-rows.js";
+import { SqliteSentences } from "./sqlite-sentences.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { StatementCache } from "./sqlite-statements.js";
 
@@ -51,6 +52,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #statements: StatementCache;
   readonly snapshotDir: string | null;
   readonly snapshotKey: Buffer | null;
+  readonly #sentences: SqliteSentences;
 
   constructor(
     readonly name: string,
@@ -63,6 +65,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.#statements = new StatementCache(db);
     db.exec(MEMORIES_SCHEMA);
     this.#sessions = new SqliteSessions(db);
+    this.#sentences = new SqliteSentences(db, this.#statements);
     this.#graph = new SqliteGraph(db, this.#statements, (type, id, seq, at, payload) =>
       this.#log(type, id, seq, at, payload),
     );
@@ -106,6 +109,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     const [rec] = this.#linked([toRecord(row)]) as [MemoryRecord];
     this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(row.seq);
     this.#graph.unlink(row.seq);
+    this.#sentences.remove(row.seq);
     if (row.session_id !== null) this.#sessions.count(row.session_id, -1);
     this.#logMemory(type, rec, at);
     return rec;
@@ -150,8 +154,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
           r.expiresAt,
           vectorToBlob(r.embedding),
         );
-        const { entities: links = [], ...fields } = r;
+        const { entities: links = [], sentenceEmbeddings, ...fields } = r;
         const rec: MemoryRecord = { ...fields, seq: Number(info.lastInsertRowid), entities: [] };
+        if (sentenceEmbeddings?.length) this.#sentences.put(rec.seq, sentenceEmbeddings);
         this.#logMemory("memory.added", rec, r.updatedAt);
         if (links.length > 0) createdEntities.push(...this.#graph.link(rec.seq, links, r.updatedAt));
         inserted.push(rec);
@@ -195,6 +200,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
           next.updatedAt,
           next.seq,
         );
+      if (patch.sentenceEmbeddings !== undefined) this.#sentences.put(next.seq, patch.sentenceEmbeddings);
       this.#logMemory("memory.updated", next, patch.updatedAt);
       return this.#linked([next])[0]!;
     });
@@ -238,6 +244,10 @@ export class SqliteNamespaceStore implements NamespaceStore {
       }
     }
     return out;
+  }
+
+  async getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>> {
+    return this.#sentences.get(seqs);
   }
 
   #fetch<K extends string | number>(column: "id" | "seq", keys: readonly K[], withEmbeddings: boolean) {

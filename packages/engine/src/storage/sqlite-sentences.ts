@@ -1,0 +1,54 @@
+/**
+ * Sentence vectors of a namespace's memories in SQLite (table `sentence_vectors`, one row per
+ * memory that has any), written inside the store's transactions.
+ *
+ * @module
+ */
+import type BetterSqlite3 from "better-sqlite3-multiple-ciphers";
+import { blobToSentenceVectors, sentenceVectorsToBlob } from "./sentence-blob.js";
+import { chunks } from "./sqlite-rows.js";
+import type { StatementCache } from "./sqlite-statements.js";
+
+export const SENTENCES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+  seq INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  vectors BLOB NOT NULL
+);
+`;
+
+/** Reads and writes the `sentence_vectors` table (callers hold the transaction). */
+export class SqliteSentences {
+  readonly #statements: StatementCache;
+
+  constructor(db: BetterSqlite3.Database, statements: StatementCache) {
+    db.exec(SENTENCES_SCHEMA);
+    this.#statements = statements;
+  }
+
+  /** Replaces the vectors of a memory (none: removes them). */
+  put(seq: number, vectors: readonly Float32Array[]): void {
+    this.remove(seq);
+    if (vectors.length === 0) return;
+    this.#statements
+      .get("INSERT INTO sentence_vectors (seq, count, vectors) VALUES (?, ?, ?)")
+      .run(seq, vectors.length, sentenceVectorsToBlob(vectors));
+  }
+
+  remove(seq: number): void {
+    this.#statements.get("DELETE FROM sentence_vectors WHERE seq = ?").run(seq);
+  }
+
+  get(seqs: readonly number[]): Map<number, Float32Array[]> {
+    const out = new Map<number, Float32Array[]>();
+    for (const part of chunks(seqs)) {
+      const [stmt, params] = this.#statements.inList(
+        part,
+        (list) => `SELECT seq, count, vectors FROM sentence_vectors WHERE seq IN (${list})`,
+      );
+      for (const row of stmt.all(...params) as { seq: number; count: number; vectors: Buffer }[])
+        out.set(row.seq, blobToSentenceVectors(row.vectors, row.count));
+    }
+    return out;
+  }
+}
