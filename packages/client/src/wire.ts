@@ -138,6 +138,7 @@ export function configToWire(c: Partial<NamespaceConfig>): Wire {
     decay_half_life_hours: c.decayHalfLifeHours,
     max_memories: c.maxMemories,
     reinforce_on_access: c.reinforceOnAccess,
+    sentence_vectors: c.sentenceVectors,
     embedding: c.embedding,
   });
 }
@@ -149,6 +150,7 @@ export function configFromWire(w: Wire): NamespaceConfigInput {
     decayHalfLifeHours: w.decay_half_life_hours,
     maxMemories: w.max_memories,
     reinforceOnAccess: w.reinforce_on_access,
+    sentenceVectors: w.sentence_vectors,
   }) as NamespaceConfigInput;
 }
 
@@ -178,6 +180,7 @@ export function namespaceFromWire(w: Wire): Namespace {
       decayHalfLifeHours: c.decay_half_life_hours as number,
       maxMemories: (c.max_memories as number | null) ?? null,
       reinforceOnAccess: c.reinforce_on_access as boolean,
+      sentenceVectors: c.sentence_vectors === true,
       embedding: (c.embedding as NamespaceConfig["embedding"]) ?? null,
     },
   };

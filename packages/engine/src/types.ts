@@ -30,6 +30,12 @@ export interface NamespaceConfig {
   reinforceOnAccess: boolean;
   /** The embedding model and dimension, fixed at the first write. `null` until then. */
   embedding: { model: string; dimensions: number } | null;
+  /**
+   * Also embed each sentence of a memory written with two or more sentences, and score a memory in
+   * search by its best sentence or its whole text, whichever is closer to the query (see the engine
+   * README, "Sentence vectors"). Applies to memories written after it is set. @default false
+   */
+  sentenceVectors: boolean;
 }
 
 /** A namespace as returned by `namespace.get/list/create`. */

@@ -50,6 +50,7 @@ export const ConfigInputSchema = z
     decay_half_life_hours: z.number().optional(),
     max_memories: z.number().nullable().optional(),
     reinforce_on_access: z.boolean().optional(),
+    sentence_vectors: z.boolean().optional(),
   })
   .strict()
   .openapi("NamespaceConfigInput");
@@ -76,6 +77,7 @@ export const NamespaceSchema = z
       decay_half_life_hours: z.number(),
       max_memories: z.number().nullable(),
       reinforce_on_access: z.boolean(),
+      sentence_vectors: z.boolean(),
       embedding: z.object({ model: z.string(), dimensions: z.number() }).nullable(),
     }),
   })

@@ -10,6 +10,11 @@ import type { RecallConfig } from "./run.js";
 const PLAIN: Partial<SearchOptions> = { neighbors: false, time: false };
 /** Graph-aware recall from the `person` entity each turn is linked to (its speaker). */
 const SPEAKERS: SearchOptions["graph"] = { depth: 0, weight: 0.2 };
+/** The same, re-ranking only the candidates the other sides found (no graph-linked memory joins). */
+const SPEAKER_RERANK: SearchOptions["graph"] = { ...SPEAKERS, expand: false };
+
+/** Namespaces ingested with sentence vectors (a second copy of every conversation). */
+const SENTENCES = { sentenceVectors: true };
 
 /** Every configuration, baselines first. */
 export const RECALL_CONFIGS: RecallConfig[] = [
@@ -27,4 +32,8 @@ export const RECALL_CONFIGS: RecallConfig[] = [
   { name: "hybrid + graph (speakers)", opts: { ...PLAIN, graph: SPEAKERS } },
   { name: "default + graph (speakers)", opts: { graph: SPEAKERS } },
   { name: "default + graph + time", opts: { graph: SPEAKERS, time: {} } },
+  { name: "default + graph re-rank (speakers)", opts: { graph: SPEAKER_RERANK } },
+  { name: "vector + sentence vectors", opts: { ...PLAIN, mode: "vector" }, namespace: SENTENCES },
+  { name: "default + sentence vectors", opts: {}, namespace: SENTENCES },
+  { name: "default + sentences + graph re-rank", opts: { graph: SPEAKER_RERANK }, namespace: SENTENCES },
 ];

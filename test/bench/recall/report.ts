@@ -64,7 +64,10 @@ export function summaryLine(run: RecallRun): string {
     `${run.dataset} (${run.format}): ${run.conversations} conversations, ${run.turns} turns ingested in ` +
     `${(run.ingest.ms / 1000).toFixed(1)} s (${run.ingest.turnsPerSecond.toFixed(0)} turns/s, ` +
     `${run.ingest.embeddedTexts} texts embedded, the rest from the cache); embedder ${run.embedder}; ` +
-    `${run.questions} questions scored (${cats}), ${run.skipped} without resolvable evidence left out. Recall in %.`
+    `${run.questions} questions scored (${cats}), ${run.skipped} without resolvable evidence left out. Recall in %.` +
+    Object.entries(run.extraIngestMs ?? {})
+      .map(([setting, ms]) => ` Ingest again with namespace options ${setting}: ${(ms / 1000).toFixed(1)} s.`)
+      .join("")
   );
 }
 

@@ -13,7 +13,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Embedder, Loci, ManualClock, type SearchOptions } from "@loci/engine";
+import {
+  type Embedder,
+  Loci,
+  ManualClock,
+  type NamespaceConfigInput,
+  type SearchOptions,
+} from "@loci/engine";
 import { percentile } from "../data.js";
 import type { Dataset } from "./datasets.js";
 
@@ -22,6 +28,11 @@ export interface RecallConfig {
   name: string;
   /** Search options (namespace, query and limit are set by the harness). */
   opts: Partial<SearchOptions>;
+  /**
+   * Namespace options the conversations are ingested with (default: none). Each distinct setting
+   * ingests its own copy of every conversation.
+   */
+  namespace?: NamespaceConfigInput;
 }
 
 /** Scores of one group of questions (a category or all). */
@@ -53,6 +64,8 @@ export interface RecallRun {
   skipped: number;
   ks: number[];
   ingest: { ms: number; turnsPerSecond: number; embeddedTexts: number };
+  /** Ingest time of each extra namespace setting (JSON of the setting → ms). */
+  extraIngestMs: Record<string, number>;
   configs: ConfigResult[];
 }
 
@@ -81,33 +94,47 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
   const clock = new ManualClock();
   const loci = await Loci.open({ dataDir, embedder: opts.embedder, clock });
   try {
+    const ingest = async (setting: NamespaceConfigInput, suffix: string) => {
+      let turns = 0;
+      const namespaces: string[] = [];
+      for (const [i, conv] of opts.dataset.conversations.entries()) {
+        const ns = `conv-${i + 1}${suffix}`;
+        namespaces.push(ns);
+        await loci.namespace.create({ name: ns, config: { ...setting, reinforceOnAccess: false } });
+        for (const session of new Set(conv.turns.map((t) => t.session)))
+          await loci.session.create({ namespace: ns, id: session });
+        const memories = conv.turns.map((t) => ({
+          content: `${t.speaker}: ${t.text}`,
+          createdAt: t.time,
+          sessionId: t.session,
+          metadata: { session: t.session, speaker: t.speaker, dia_id: t.id },
+          entities: [{ type: "person", name: t.speaker }],
+        }));
+        for (let j = 0; j < memories.length; j += 500)
+          await loci.memory.addMany({ namespace: ns, memories: memories.slice(j, j + 500) });
+        turns += memories.length;
+        log(`ingested ${conv.id}${suffix}: ${memories.length} turns`);
+      }
+      return { turns, namespaces };
+    };
     const before = opts.embeddedTexts?.() ?? 0;
     const t0 = performance.now();
-    let turns = 0;
-    const namespaces: string[] = [];
-    for (const [i, conv] of opts.dataset.conversations.entries()) {
-      const ns = `conv-${i + 1}`;
-      namespaces.push(ns);
-      await loci.namespace.create({ name: ns, config: { reinforceOnAccess: false } });
-      for (const session of new Set(conv.turns.map((t) => t.session)))
-        await loci.session.create({ namespace: ns, id: session });
-      const memories = conv.turns.map((t) => ({
-        content: `${t.speaker}: ${t.text}`,
-        createdAt: t.time,
-        sessionId: t.session,
-        metadata: { session: t.session, speaker: t.speaker, dia_id: t.id },
-        entities: [{ type: "person", name: t.speaker }],
-      }));
-      for (let j = 0; j < memories.length; j += 500)
-        await loci.memory.addMany({ namespace: ns, memories: memories.slice(j, j + 500) });
-      turns += memories.length;
-      log(`ingested ${conv.id}: ${memories.length} turns`);
-    }
+    const { turns, namespaces: plain } = await ingest({}, "");
     const ingestMs = performance.now() - t0;
     const embeddedTexts = (opts.embeddedTexts?.() ?? 0) - before;
+    const copies = new Map<string, string[]>([["{}", plain]]);
+    const extraIngestMs: Record<string, number> = {};
+    for (const config of opts.configs) {
+      const key = JSON.stringify(config.namespace ?? {});
+      if (copies.has(key)) continue;
+      const t1 = performance.now();
+      copies.set(key, (await ingest(config.namespace ?? {}, `-${copies.size}`)).namespaces);
+      extraIngestMs[key] = performance.now() - t1;
+    }
 
     const configs: ConfigResult[] = [];
     for (const config of opts.configs) {
+      const namespaces = copies.get(JSON.stringify(config.namespace ?? {}))!;
       const recall = new Map<string, Map<number, number[]>>();
       const hit = new Map<string, Map<number, number[]>>();
       const add = (m: Map<string, Map<number, number[]>>, group: string, k: number, v: number) => {
@@ -173,6 +200,7 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
       skipped: opts.dataset.conversations.reduce((n, c) => n + c.skipped, 0),
       ks,
       ingest: { ms: ingestMs, turnsPerSecond: turns / (ingestMs / 1000), embeddedTexts },
+      extraIngestMs,
       configs,
     };
   } finally {

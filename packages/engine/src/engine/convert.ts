@@ -14,10 +14,17 @@ export const DEFAULT_NAMESPACE_CONFIG: NamespaceConfig = {
   maxMemories: null,
   reinforceOnAccess: true,
   embedding: null,
+  sentenceVectors: false,
 };
 
 const STRATEGIES: readonly DecayStrategy[] = ["none", "exponential", "linear", "logarithmic", "step"];
-const CONFIG_KEYS = new Set(["decayStrategy", "decayHalfLifeHours", "maxMemories", "reinforceOnAccess"]);
+const CONFIG_KEYS = new Set([
+  "decayStrategy",
+  "decayHalfLifeHours",
+  "maxMemories",
+  "reinforceOnAccess",
+  "sentenceVectors",
+]);
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -50,7 +57,8 @@ export function toNamespace(rec: NamespaceRecord, memoryCount: number): Namespac
     createdAt: iso(rec.createdAt),
     updatedAt: iso(rec.updatedAt),
     memoryCount,
-    config: { ...rec.config },
+    // Catalogs written before `sentenceVectors` existed lack it: off.
+    config: { ...rec.config, sentenceVectors: rec.config.sentenceVectors === true },
   };
 }
 
@@ -106,6 +114,15 @@ export function mergeConfig(
       });
     }
     next.reinforceOnAccess = input.reinforceOnAccess;
+  }
+  if (input.sentenceVectors !== undefined) {
+    if (typeof input.sentenceVectors !== "boolean") {
+      throw new ValidationError({
+        message: "sentenceVectors must be a boolean",
+        details: { field: "sentenceVectors" },
+      });
+    }
+    next.sentenceVectors = input.sentenceVectors;
   }
   return next;
 }

@@ -36,6 +36,7 @@ import { pickEvictions } from "./eviction.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { search } from "./search.js";
+import { embedSentences } from "./sentence-vectors.js";
 
 interface PreparedMemory {
   record: Omit<NewMemoryRecord, "embedding">;
@@ -132,6 +133,14 @@ export class MemoryService implements MemoryApi {
     }
     const embeddings = await this.#embedMissing(prepared);
     for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
+    // Sentence vectors only for memories whose text the engine embeds (same model as the whole text).
+    const sentences =
+      rt.record.config.sentenceVectors === true
+        ? await embedSentences(
+            this.#core.embedder,
+            prepared.map((p) => (p.embedding === null ? p.record.content : "")),
+          )
+        : null;
     return rt.write(async () => {
       await this.#fixEmbedding(rt, dims);
       const fresh = prepared.map((p) => p.record);
@@ -146,7 +155,11 @@ export class MemoryService implements MemoryApi {
         this.#core.clock.now(),
       );
       const { inserted, evicted, createdEntities } = await rt.store.insert(
-        prepared.map((p, i) => ({ ...p.record, embedding: embeddings[i]! })),
+        prepared.map((p, i) => ({
+          ...p.record,
+          embedding: embeddings[i]!,
+          ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
+        })),
         { evict },
       );
       const generation = await rt.store.generation();
@@ -217,6 +230,11 @@ export class MemoryService implements MemoryApi {
     if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
     else if (patch.content !== undefined)
       [patch.embedding] = await this.#core.embedder.embed([patch.content]);
+    if (patch.content !== undefined) {
+      // New text: new sentence vectors (or none), never the old text's.
+      const embeds = opts.embedding === undefined && rt.record.config.sentenceVectors === true;
+      patch.sentenceEmbeddings = embeds ? (await embedSentences(this.#core.embedder, [patch.content]))[0]! : [];
+    }
     return rt.write(async () => {
       const seq = rt.seqById.get(id);
       const doc = seq === undefined ? undefined : rt.docs.get(seq);

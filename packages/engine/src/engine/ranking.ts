@@ -5,6 +5,8 @@
  * Score (every component in [0, 1], see the engine README):
  * ```
  * vector    = max(0, cosine(query, memory))
+ *             (with the namespace's `sentenceVectors`: max(0, max(cosine(query, memory),
+ *              max over the memory's sentences s of cosine(query, s))))
  * keyword   = bm25(memory) / max bm25 over the query's candidates
  * base      = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
  *           or, with fusion "rrf": (1/(60 + rank_v) + 1/(60 + rank_k)) / (2/61)   (ranks among the candidates)
@@ -31,6 +33,7 @@ import type { ScoreBreakdown, SearchMode } from "../types.js";
 import { estimateMatches } from "./filter-estimate.js";
 import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 import { neighborsOf, passagesOf } from "./neighbors.js";
+import { applySentenceSimilarities } from "./sentence-vectors.js";
 import { type TimeRange, timeScore } from "./time-expressions.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
@@ -231,6 +234,9 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     // Exact similarity for candidates only the keyword or graph side found.
     for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, missing)) vec.set(seq, sim);
   }
+  // Sentence vectors: a memory's vector side is its closer of whole text and best sentence.
+  if (useVector && rt.record.config.sentenceVectors === true)
+    await applySentenceSimilarities(rt, p.queryVector!, candidates, vec);
   // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
   const unscored = [...candidates].filter((seq) => !kw.has(seq));
   if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);
