@@ -174,9 +174,33 @@ describe("graph-aware recall", () => {
     expect(await ids({ metadataFilter: { team: "sales" } })).toEqual([open!.id]);
   });
 
+  it("with expand: false only re-ranks the candidates the other sides found", async () => {
+    const target = await seed();
+    // The target shares no word with the query: only the graph makes it a keyword-mode candidate.
+    const opts = { namespace: ns, query, mode: "keyword" as const, limit: 5 };
+    expect(
+      rank(await env.loci.memory.search({ ...opts, graph: { depth: 2 } }), target.id),
+    ).toBeGreaterThanOrEqual(0);
+    expect(
+      rank(await env.loci.memory.search({ ...opts, graph: { depth: 2, expand: false } }), target.id),
+    ).toBe(-1);
+    for (const mode of ["keyword", "vector", "hybrid"] as const) {
+      const all = { namespace: ns, query, mode, limit: 13 };
+      const plain = await env.loci.memory.search(all);
+      const reranked = await env.loci.memory.search({ ...all, graph: { depth: 2, expand: false } });
+      expect(reranked.map((h) => h.memory.id).sort(), mode).toEqual(plain.map((h) => h.memory.id).sort());
+      for (const h of reranked) {
+        const before = plain.find((p) => p.memory.id === h.memory.id)!;
+        expect(h.scores.relevance).toBeCloseTo(0.5 * before.scores.relevance + 0.5 * h.scores.graph, 12);
+      }
+      if (mode !== "keyword")
+        expect(reranked.find((h) => h.memory.id === target.id)!.scores.graph).toBeCloseTo(1 / 3, 12);
+    }
+  });
+
   it("validates the graph option", async () => {
     await seed();
-    for (const graph of [{ depth: 5 }, { depth: -1 }, { depth: 1.5 }, { weight: 2 }, "deep"]) {
+    for (const graph of [{ depth: 5 }, { depth: -1 }, { depth: 1.5 }, { weight: 2 }, { expand: 1 }, "deep"]) {
       await expect(
         env.loci.memory.search({ namespace: ns, query, graph: graph as never }),
       ).rejects.toMatchObject({

@@ -233,7 +233,9 @@ export class MemoryService implements MemoryApi {
     if (patch.content !== undefined) {
       // New text: new sentence vectors (or none), never the old text's.
       const embeds = opts.embedding === undefined && rt.record.config.sentenceVectors === true;
-      patch.sentenceEmbeddings = embeds ? (await embedSentences(this.#core.embedder, [patch.content]))[0]! : [];
+      patch.sentenceEmbeddings = embeds
+        ? (await embedSentences(this.#core.embedder, [patch.content]))[0]!
+        : [];
     }
     return rt.write(async () => {
       const seq = rt.seqById.get(id);

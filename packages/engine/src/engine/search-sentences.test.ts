@@ -49,7 +49,8 @@ describe("sentence vectors", () => {
       expect(hits[0]!.memory.id, mode).toBe(withS.long.id);
       expect(hits[0]!.scores.vector).toBeCloseTo(best, 5);
       // Memories of one sentence keep their whole-text score.
-      for (const h of hits.slice(1)) expect(h.scores.vector).toBeCloseTo(cosine(q, await embed(h.memory.content)), 5);
+      for (const h of hits.slice(1))
+        expect(h.scores.vector).toBeCloseTo(cosine(q, await embed(h.memory.content)), 5);
     }
     const ns = await env.loci.namespace.get({ namespace: withS.ns });
     expect(ns.config.sentenceVectors).toBe(true);
@@ -60,7 +61,8 @@ describe("sentence vectors", () => {
     env = await openTempEngine({ embedder });
     const { ns, long } = await seed(true);
     await env.reopen();
-    const top = async () => (await env.loci.memory.search({ namespace: ns, query, mode: "vector", limit: 5 }))[0]!;
+    const top = async () =>
+      (await env.loci.memory.search({ namespace: ns, query, mode: "vector", limit: 5 }))[0]!;
     expect((await top()).memory.id).toBe(long.id);
 
     const edited = "Kim: The offsite agenda is done. Flights are booked. The hotel has a pool.";
@@ -78,7 +80,11 @@ describe("sentence vectors", () => {
     expect((await top()).memory.id).not.toBe(long.id);
 
     // A caller-provided embedding: the engine embeds no sentences for it.
-    const own = await env.loci.memory.add({ namespace: ns, content: LONG, embedding: await embed("unrelated") });
+    const own = await env.loci.memory.add({
+      namespace: ns,
+      content: LONG,
+      embedding: await embed("unrelated"),
+    });
     const ownHit = (await env.loci.memory.search({ namespace: ns, query, mode: "vector", limit: 10 })).find(
       (h) => h.memory.id === own.id,
     );

@@ -238,7 +238,8 @@ export class PostgresMemories {
     );
     if (!rows[0]) return null;
     const rec = toMemory(rows[0]);
-    if (patch.sentenceEmbeddings !== undefined) await this.sentences.put(tx, [[rec.seq, patch.sentenceEmbeddings]]);
+    if (patch.sentenceEmbeddings !== undefined)
+      await this.sentences.put(tx, [[rec.seq, patch.sentenceEmbeddings]]);
     tx.log("memory.updated", rec.id, rec.seq, patch.updatedAt, {
       sessionId: rec.sessionId,
       agentId: rec.agentId,

@@ -108,9 +108,30 @@ describe("PostgresDriver", () => {
     await Promise.all([a.listNamespaces(), b.listNamespaces(), a.createNamespace(ns("x"))]);
     const again = open(schema);
     expect((await again.listNamespaces()).map((r) => r.name)).toEqual(["x"]);
-    const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations`);
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
     await Promise.all([a.close(), b.close(), again.close()]);
+    await dropSchema(schema);
+  });
+
+  it("upgrades a version-1 schema with memories to sentence vectors (migration 2)", async () => {
+    const schema = freshSchema();
+    const first = open(schema);
+    await first.createNamespace(ns("x"));
+    const before = await first.openNamespace("x");
+    const { inserted } = await before.insert([mem({ id: "kept" })]);
+    await first.close();
+    // What a driver of schema version 1 left behind.
+    await admin.query(`DROP TABLE "${schema}".sentence_vectors`);
+    await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version = 2`);
+    const upgraded = open(schema);
+    const store = await upgraded.openNamespace("x");
+    expect((await store.get(["kept"])).map((r) => r.id)).toEqual(["kept"]);
+    await store.update("kept", { updatedAt: 9, sentenceEmbeddings: [Float32Array.from([0, 1, 0, 0])] });
+    expect((await store.getSentenceEmbeddings([inserted[0]!.seq])).get(inserted[0]!.seq)).toEqual([
+      Float32Array.from([0, 1, 0, 0]),
+    ]);
+    await upgraded.close();
     await dropSchema(schema);
   });
 

@@ -61,6 +61,37 @@ describe("SqliteDriver", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("adds the sentence_vectors table to a namespace file written before it existed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    let driver = new SqliteDriver({ dir });
+    await driver.createNamespace({
+      name: "old",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const old = await driver.openNamespace("old");
+    const row = { content: "kept", metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
+    const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
+    const { inserted } = await old.insert([
+      { id: "m1", ...row, ...times, embedding: Float32Array.from([1, 0]) },
+    ]);
+    (old as unknown as { database: { exec: (sql: string) => void } }).database.exec(
+      "DROP TABLE sentence_vectors",
+    );
+    await driver.close();
+    driver = new SqliteDriver({ dir });
+    const store = await driver.openNamespace("old");
+    expect((await store.get(["m1"])).map((r) => r.content)).toEqual(["kept"]);
+    await store.update("m1", { updatedAt: 2, sentenceEmbeddings: [Float32Array.from([0, 1])] });
+    expect((await store.getSentenceEmbeddings([inserted[0]!.seq])).get(inserted[0]!.seq)).toEqual([
+      Float32Array.from([0, 1]),
+    ]);
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("removes files orphaned by a crash during namespace deletion", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     new SqliteDriver({ dir }).close();
