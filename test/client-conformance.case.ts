@@ -45,7 +45,12 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
     it("creates, gets, lists, configures and deletes", async () => {
       const ns = await client.namespace.create({ name: "team-shared", description: "finalized outputs" });
       expect(ns).toMatchObject({ name: "team-shared", description: "finalized outputs", memoryCount: 0 });
-      expect(ns.config).toMatchObject({ decayStrategy: "none", decayHalfLifeHours: 168, maxMemories: null });
+      expect(ns.config).toMatchObject({
+        decayStrategy: "none",
+        decayHalfLifeHours: 168,
+        maxMemories: null,
+        sentenceVectors: false,
+      });
       await client.namespace.create({ name: "alpha" });
       const page = await client.namespace.list({ limit: 1 });
       expect(page.items.map((n) => n.name)).toEqual(["alpha"]);
@@ -57,10 +62,11 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         decayStrategy: "exponential",
         decayHalfLifeHours: 24,
         maxMemories: 100,
+        sentenceVectors: true,
       });
       expect(configured).toMatchObject({
         description: "scratch",
-        config: { decayStrategy: "exponential", maxMemories: 100 },
+        config: { decayStrategy: "exponential", maxMemories: 100, sentenceVectors: true },
       });
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(true);
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(false);
@@ -372,6 +378,13 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       });
       const hit = hits.find((h) => h.memory.id === linked.id);
       expect(hit?.scores.graph).toBeGreaterThan(0);
+      // Re-ranking only: the linked memory is a vector candidate here, and keeps its graph score.
+      const reranked = await client.memory.search({
+        namespace: "crm",
+        query: "What is Alice Chen working on?",
+        graph: { depth: 2, expand: false },
+      });
+      expect(reranked.find((h) => h.memory.id === linked.id)?.scores.graph).toBe(hit?.scores.graph);
     });
   });
 

@@ -1,12 +1,13 @@
 /**
  * Ranking inside one namespace: candidate generation (ANN + BM25, plus knowledge-graph neighbours
- * with `graph`, all filtered before the top-k cut), fusion into one relevance, retention and recency.
+ * with `graph` unless `graph.expand` is false, all filtered before the top-k cut), fusion into one
+ * relevance, retention and recency.
  *
  * Score (every component in [0, 1], see the engine README):
  * ```
  * vector    = max(0, cosine(query, memory))
- *             (with the namespace's `sentenceVectors`: max(0, max(cosine(query, memory),
- *              max over the memory's sentences s of cosine(query, s))))
+ *           = max(0, cosine(query, memory), max over its sentences s of cosine(query, s))
+ *                                           (namespaces with `sentenceVectors`, see sentence-vectors.ts)
  * keyword   = bm25(memory) / max bm25 over the query's candidates
  * base      = α·vector + (1 − α)·keyword    (hybrid, α = 0.5; vector alone when the query has no index terms)
  *           or, with fusion "rrf": (1/(60 + rank_v) + 1/(60 + rank_k)) / (2/61)   (ranks among the candidates)
