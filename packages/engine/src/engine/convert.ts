@@ -6,6 +6,7 @@
 import { ValidationError } from "../errors.js";
 import type { MemoryRecord, NamespaceRecord } from "../storage/driver.js";
 import type { DecayStrategy, Memory, Namespace, NamespaceConfig, NamespaceConfigInput } from "../types.js";
+import { assertBoolean } from "../validation.js";
 
 /** The configuration of a new namespace. */
 export const DEFAULT_NAMESPACE_CONFIG: NamespaceConfig = {
@@ -106,23 +107,9 @@ export function mergeConfig(
     }
     next.maxMemories = m;
   }
-  if (input.reinforceOnAccess !== undefined) {
-    if (typeof input.reinforceOnAccess !== "boolean") {
-      throw new ValidationError({
-        message: "reinforceOnAccess must be a boolean",
-        details: { field: "reinforceOnAccess" },
-      });
-    }
-    next.reinforceOnAccess = input.reinforceOnAccess;
-  }
-  if (input.sentenceVectors !== undefined) {
-    if (typeof input.sentenceVectors !== "boolean") {
-      throw new ValidationError({
-        message: "sentenceVectors must be a boolean",
-        details: { field: "sentenceVectors" },
-      });
-    }
-    next.sentenceVectors = input.sentenceVectors;
-  }
+  if (input.reinforceOnAccess !== undefined)
+    next.reinforceOnAccess = assertBoolean(input.reinforceOnAccess, "reinforceOnAccess");
+  if (input.sentenceVectors !== undefined)
+    next.sentenceVectors = assertBoolean(input.sentenceVectors, "sentenceVectors");
   return next;
 }

@@ -16,11 +16,11 @@ export function sentenceVectorsToBlob(vectors: readonly Float32Array[]): Buffer 
   return out;
 }
 
-/** Splits a buffer of `count` concatenated vectors (copied, so each is aligned and owned). */
+/** Splits a buffer of `count` concatenated vectors (copied once, so the views are aligned and owned). */
 export function blobToSentenceVectors(blob: Uint8Array, count: number): Float32Array[] {
   if (count <= 0) return [];
   const all = new Float32Array(blob.byteLength / 4);
   new Uint8Array(all.buffer).set(blob);
   const dims = all.length / count;
-  return Array.from({ length: count }, (_, i) => all.slice(i * dims, (i + 1) * dims));
+  return Array.from({ length: count }, (_, i) => all.subarray(i * dims, (i + 1) * dims));
 }
