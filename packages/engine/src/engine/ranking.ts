@@ -34,7 +34,7 @@ import type { ScoreBreakdown, SearchMode } from "../types.js";
 import { estimateMatches } from "./filter-estimate.js";
 import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 import { neighborsOf, passagesOf } from "./neighbors.js";
-import { applySentenceSimilarities } from "./sentence-vectors.js";
+import { applySentenceSimilarities, sentenceCandidates } from "./sentence-vectors.js";
 import { type TimeRange, timeScore } from "./time-expressions.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
@@ -236,8 +236,10 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, missing)) vec.set(seq, sim);
   }
   // Sentence vectors: a memory's vector side is its closer of whole text and best sentence.
-  if (useVector && rt.record.config.sentenceVectors === true)
-    await applySentenceSimilarities(rt, p.queryVector!, candidates, vec);
+  if (useVector && rt.record.config.sentenceVectors === true) {
+    const seqs = sentenceCandidates(candidates, vec, kw, p.limit, useKeyword);
+    await applySentenceSimilarities(rt, p.queryVector!, seqs, vec);
+  }
   // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
   const unscored = [...candidates].filter((seq) => !kw.has(seq));
   if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);

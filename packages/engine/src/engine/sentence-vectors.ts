@@ -65,6 +65,28 @@ export async function embedSentences(
 }
 
 /**
+ * The candidates worth reading sentence vectors for: in hybrid search the best `2·limit` by
+ * whole-text cosine and the best `limit` keyword hits (on REALTALK rescoring every candidate bought
+ * nothing more, and costs a read of ~200 rows per search); every candidate otherwise.
+ */
+export function sentenceCandidates(
+  candidates: ReadonlySet<number>,
+  vec: ReadonlyMap<number, number>,
+  kw: ReadonlyMap<number, number>,
+  limit: number,
+  hybrid: boolean,
+): number[] {
+  if (!hybrid) return [...candidates];
+  const best = (m: ReadonlyMap<number, number>, n: number) =>
+    [...m]
+      .filter(([seq]) => candidates.has(seq))
+      .sort((a, b) => b[1] - a[1] || b[0] - a[0])
+      .slice(0, n)
+      .map(([seq]) => seq);
+  return [...new Set([...best(vec, 2 * limit), ...best(kw, limit)])];
+}
+
+/**
  * Raises each candidate's cosine in `vec` to its best sentence's cosine when that is higher
  * (candidates stored without sentence vectors keep their whole-text cosine).
  */
