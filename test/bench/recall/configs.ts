@@ -36,4 +36,9 @@ export const RECALL_CONFIGS: RecallConfig[] = [
   { name: "vector + sentence vectors", opts: { ...PLAIN, mode: "vector" }, namespace: SENTENCES },
   { name: "default + sentence vectors", opts: {}, namespace: SENTENCES },
   { name: "default + sentences + graph re-rank", opts: { graph: SPEAKER_RERANK }, namespace: SENTENCES },
+  {
+    name: "sentences + re-rank, α 0.6, β 0.25",
+    opts: { graph: SPEAKER_RERANK, vectorWeight: 0.6, neighbors: { weight: 0.25 } },
+    namespace: SENTENCES,
+  },
 ];

@@ -35,29 +35,24 @@ describe("sentenceTexts", () => {
 });
 
 describe("sentenceCandidates", () => {
-  const candidates = new Set([1, 2, 3, 4, 5, 6, 7]);
-  const vec = new Map([
-    [1, 0.9],
-    [2, 0.8],
-    [3, 0.7],
-    [4, 0.1],
-    [5, 0.2],
-    [6, 0.3],
-    [7, 0.05],
-    [99, 1],
-  ]);
+  // 60 candidates, cosine rising with seq; two keyword hits among the weakest by cosine; 99 is no candidate.
+  const candidates = new Set(Array.from({ length: 60 }, (_, i) => i + 1));
+  const vec = new Map([...candidates].map((seq) => [seq, seq / 100]));
+  vec.set(99, 1);
   const kw = new Map([
-    [7, 9],
-    [1, 5],
-    [4, 1],
+    [2, 5],
+    [1, 9],
+    [99, 10],
   ]);
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-  it("takes the best 2·limit by cosine and the best limit keyword hits in hybrid search", () => {
-    expect(sentenceCandidates(candidates, vec, kw, 1, true).sort()).toEqual([1, 2, 7]);
-    expect(sentenceCandidates(candidates, vec, kw, 2, true).sort()).toEqual([1, 2, 3, 6, 7]);
+  it("takes the vector side's share by cosine and the best limit keyword hits in hybrid search", () => {
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    expect(sorted(sentenceCandidates(candidates, vec, kw, 1, true))).toEqual([1, ...range(21, 60)]);
+    expect(sorted(sentenceCandidates(candidates, vec, kw, 12, true))).toEqual([1, 2, ...range(13, 60)]);
   });
 
   it("takes every candidate otherwise", () => {
-    expect(sentenceCandidates(candidates, vec, kw, 1, false).sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(sentenceCandidates(candidates, vec, kw, 1, false)).toHaveLength(60);
   });
 });
