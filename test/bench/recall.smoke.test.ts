@@ -10,7 +10,7 @@ import { HashEmbedder } from "@loci/engine";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadDataset } from "./recall/datasets.js";
 import { CachedEmbedder } from "./recall/embed-cache.js";
-import { recallChart, recallTable } from "./recall/report.js";
+import { recallChart, recallTable, summaryLine } from "./recall/report.js";
 import { type RecallConfig, type RecallRun, runRecall } from "./recall/run.js";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "recall-cache-"));
@@ -21,6 +21,7 @@ const CONFIGS: RecallConfig[] = [
   { name: "vector", opts: { mode: "vector", neighbors: false, time: false } },
   { name: "hybrid", opts: { neighbors: false, time: false } },
   { name: "defaults", opts: {} },
+  { name: "vector, sentence vectors", opts: { mode: "vector" }, namespace: { sentenceVectors: true } },
 ];
 
 function checkRun(run: RecallRun, categories: string[]) {
@@ -59,6 +60,9 @@ describe("recall benchmark (smoke)", () => {
     const keyword = run.configs[0]!;
     expect(keyword.categories["single-hop"]!.hit[5]).toBe(100);
     expect(run.ingest.embeddedTexts).toBeGreaterThan(0);
+    // The sentence-vector configuration searched its own copy of the conversations.
+    expect(Object.keys(run.extraIngestMs)).toEqual(['{"sentenceVectors":true}']);
+    expect(summaryLine(run)).toContain('Ingest again with namespace options {"sentenceVectors":true}');
     // A second run embeds nothing: every turn and question comes from the cache file.
     const again = new CachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
     expect(again.size).toBeGreaterThanOrEqual(run.turns);
