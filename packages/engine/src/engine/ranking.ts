@@ -175,11 +175,12 @@ async function exactSimilarities(
 export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promise<RankedHit[]> {
   const { among, check, matches } = candidateFilter(rt, p);
   if (among?.size === 0) return [];
-  // When the final score is the vector similarity alone (no decay, recency, graph or time), the
-  // ANN's own top `limit` is the answer; otherwise take more candidates for the re-ranking to reorder.
+  // When the final score is the vector similarity alone (no decay, recency, graph, time or sentence
+  // vectors), the ANN's own top `limit` is the answer; otherwise take more candidates to reorder.
   const similarityOnly =
     p.mode === "vector" &&
     rt.record.config.decayStrategy === "none" &&
+    rt.record.config.sentenceVectors !== true &&
     p.recencyWeight === 0 &&
     p.graph === null &&
     p.time === null;

@@ -52,6 +52,9 @@ describe("sentence vectors", () => {
       for (const h of hits.slice(1))
         expect(h.scores.vector).toBeCloseTo(cosine(q, await embed(h.memory.content)), 5);
     }
+    // Asking for one hit still rescores more than the ANN's best whole-text match.
+    const one = await env.loci.memory.search({ namespace: withS.ns, query, mode: "vector", limit: 1 });
+    expect(one.map((h) => h.memory.id)).toEqual([withS.long.id]);
     const ns = await env.loci.namespace.get({ namespace: withS.ns });
     expect(ns.config.sentenceVectors).toBe(true);
     expect((await env.loci.namespace.get({ namespace: plain.ns })).config.sentenceVectors).toBe(false);
