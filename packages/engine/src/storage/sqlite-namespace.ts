@@ -29,18 +29,11 @@ import type {
   SessionRecord,
 } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
-import {
-  blobToVector,
-  COLUMNS,
-  chunks,
-  MEMORIES_SCHEMA,
-  type MemoryRow as Row,
-  toRecord,
-  vectorToBlob,
-} from "./sqlite-rows.js";
+import { COLUMNS, chunks, MEMORIES_SCHEMA, type MemoryRow as Row, toRecord } from "./sqlite-rows.js";
 import { SqliteSentences } from "./sqlite-sentences.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { StatementCache } from "./sqlite-statements.js";
+import { migrateVectors, SqliteVectors } from "./sqlite-vectors.js";
 
 /** {@link NamespaceStore} on one SQLite file. */
 export class SqliteNamespaceStore implements NamespaceStore {
@@ -53,6 +46,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly snapshotDir: string | null;
   readonly snapshotKey: Buffer | null;
   readonly #sentences: SqliteSentences;
+  readonly #vectors: SqliteVectors;
 
   constructor(
     readonly name: string,
@@ -64,6 +58,8 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.#db = db;
     this.#statements = new StatementCache(db);
     db.exec(MEMORIES_SCHEMA);
+    migrateVectors(db);
+    this.#vectors = new SqliteVectors(db, this.#statements);
     this.#sessions = new SqliteSessions(db);
     this.#sentences = new SqliteSentences(db, this.#statements);
     this.#graph = new SqliteGraph(db, this.#statements, (type, id, seq, at, payload) =>
@@ -74,7 +70,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     );
     this.#insert = db.prepare(
       `INSERT INTO memories (id, content, metadata, session_id, agent_id, importance, created_at, updated_at,
-        last_accessed_at, access_count, expires_at, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+        last_accessed_at, access_count, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
     );
   }
 
@@ -110,6 +106,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(row.seq);
     this.#graph.unlink(row.seq);
     this.#sentences.remove(row.seq);
+    this.#vectors.remove(row.seq);
     if (row.session_id !== null) this.#sessions.count(row.session_id, -1);
     this.#logMemory(type, rec, at);
     return rec;
@@ -152,10 +149,10 @@ export class SqliteNamespaceStore implements NamespaceStore {
           r.lastAccessedAt,
           r.accessCount,
           r.expiresAt,
-          vectorToBlob(r.embedding),
         );
         const { entities: links = [], sentenceEmbeddings, ...fields } = r;
         const rec: MemoryRecord = { ...fields, seq: Number(info.lastInsertRowid), entities: [] };
+        this.#vectors.put(rec.seq, r.embedding);
         if (sentenceEmbeddings?.length) this.#sentences.put(rec.seq, sentenceEmbeddings);
         this.#logMemory("memory.added", rec, r.updatedAt);
         if (links.length > 0) createdEntities.push(...this.#graph.link(rec.seq, links, r.updatedAt));
@@ -175,20 +172,20 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null> {
     const tx = this.#db.transaction(() => {
-      const row = this.#db.prepare(`SELECT ${COLUMNS}, embedding FROM memories WHERE id = ?`).get(id) as
+      const row = this.#statements.get(`SELECT ${COLUMNS} FROM memories WHERE id = ?`).get(id) as
         | Row
         | undefined;
       if (!row) return null;
       const next = toRecord(row);
+      next.embedding = patch.embedding ?? this.#vectors.get([row.seq]).get(row.seq) ?? null;
       if (patch.content !== undefined) next.content = patch.content;
       if (patch.metadata !== undefined) next.metadata = patch.metadata;
       if (patch.importance !== undefined) next.importance = patch.importance;
       if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
-      if (patch.embedding !== undefined) next.embedding = patch.embedding;
       next.updatedAt = patch.updatedAt;
       this.#db
         .prepare(
-          `UPDATE memories SET content = ?, metadata = ?, importance = ?, expires_at = ?, embedding = ?,
+          `UPDATE memories SET content = ?, metadata = ?, importance = ?, expires_at = ?,
            updated_at = ? WHERE seq = ?`,
         )
         .run(
@@ -196,10 +193,10 @@ export class SqliteNamespaceStore implements NamespaceStore {
           JSON.stringify(next.metadata),
           next.importance,
           next.expiresAt,
-          vectorToBlob(next.embedding!),
           next.updatedAt,
           next.seq,
         );
+      if (patch.embedding !== undefined) this.#vectors.put(next.seq, patch.embedding);
       if (patch.sentenceEmbeddings !== undefined) this.#sentences.put(next.seq, patch.sentenceEmbeddings);
       this.#logMemory("memory.updated", next, patch.updatedAt);
       return this.#linked([next])[0]!;
@@ -233,30 +230,26 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   async getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>> {
-    const out = new Map<number, Float32Array>();
-    for (const part of chunks(seqs)) {
-      const [stmt, params] = this.#statements.inList(
-        part,
-        (list) => `SELECT seq, embedding FROM memories WHERE seq IN (${list})`,
-      );
-      for (const row of stmt.all(...params) as { seq: number; embedding: Buffer }[]) {
-        out.set(row.seq, blobToVector(row.embedding));
-      }
-    }
-    return out;
+    return this.#vectors.get(seqs);
   }
 
   async getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>> {
     return this.#sentences.get(seqs);
   }
 
+  /** Adds their stored vectors to records. */
+  #withVectors(records: MemoryRecord[]): MemoryRecord[] {
+    const vectors = this.#vectors.get(records.map((r) => r.seq));
+    for (const r of records) r.embedding = vectors.get(r.seq) ?? null;
+    return records;
+  }
+
   #fetch<K extends string | number>(column: "id" | "seq", keys: readonly K[], withEmbeddings: boolean) {
-    const cols = withEmbeddings ? `${COLUMNS}, embedding` : COLUMNS;
     const byKey = new Map<K, MemoryRecord>();
     for (const part of chunks(keys)) {
       const [stmt, params] = this.#statements.inList(
         part,
-        (list) => `SELECT ${cols} FROM memories WHERE ${column} IN (${list})`,
+        (list) => `SELECT ${COLUMNS} FROM memories WHERE ${column} IN (${list})`,
       );
       for (const row of stmt.all(...params) as Row[]) {
         byKey.set((column === "id" ? row.id : row.seq) as K, toRecord(row));
@@ -267,15 +260,15 @@ export class SqliteNamespaceStore implements NamespaceStore {
       const rec = byKey.get(k);
       if (rec) out.push(rec);
     }
-    return this.#linked(out);
+    return this.#linked(withEmbeddings ? this.#withVectors(out) : out);
   }
 
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {
-    const cols = opts.withEmbeddings ? `${COLUMNS}, embedding` : COLUMNS;
-    const rows = this.#db
-      .prepare(`SELECT ${cols} FROM memories WHERE seq > ? ORDER BY seq LIMIT ?`)
+    const rows = this.#statements
+      .get(`SELECT ${COLUMNS} FROM memories WHERE seq > ? ORDER BY seq LIMIT ?`)
       .all(opts.afterSeq ?? 0, opts.limit) as Row[];
-    return this.#linked(rows.map(toRecord));
+    const records = rows.map(toRecord);
+    return this.#linked(opts.withEmbeddings ? this.#withVectors(records) : records);
   }
 
   async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {

@@ -18,8 +18,7 @@ CREATE TABLE IF NOT EXISTS memories (
   updated_at INTEGER NOT NULL,
   last_accessed_at INTEGER NOT NULL,
   access_count INTEGER NOT NULL DEFAULT 0,
-  expires_at INTEGER,
-  embedding BLOB NOT NULL
+  expires_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS memories_session ON memories(session_id, seq);
 CREATE TABLE IF NOT EXISTS changes (
@@ -33,7 +32,7 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-/** The memory columns selected by default (everything but the embedding). */
+/** The memory columns (embeddings live in `memory_vectors`, see `sqlite-vectors.ts`). */
 export const COLUMNS =
   "seq, id, content, metadata, session_id, agent_id, importance, created_at, updated_at, last_accessed_at, access_count, expires_at";
 
@@ -51,7 +50,6 @@ export interface MemoryRow {
   last_accessed_at: number;
   access_count: number;
   expires_at: number | null;
-  embedding?: Buffer;
 }
 
 /** Float32Array → BLOB (no copy). */
@@ -66,7 +64,7 @@ export function blobToVector(b: Buffer): Float32Array {
   return out;
 }
 
-/** A row as a record (entity links are filled in by the store). */
+/** A row as a record (the store fills in the embedding when asked for, and the entity links). */
 export function toRecord(row: MemoryRow): MemoryRecord {
   return {
     seq: row.seq,
@@ -81,7 +79,7 @@ export function toRecord(row: MemoryRow): MemoryRecord {
     lastAccessedAt: row.last_accessed_at,
     accessCount: row.access_count,
     expiresAt: row.expires_at,
-    embedding: row.embedding ? blobToVector(row.embedding) : null,
+    embedding: null,
     entities: [],
   };
 }

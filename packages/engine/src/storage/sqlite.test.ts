@@ -92,6 +92,57 @@ describe("SqliteDriver", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("moves vectors out of the memories table of a namespace file written before the split", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    let driver = new SqliteDriver({ dir });
+    await driver.createNamespace({
+      name: "old",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const store = await driver.openNamespace("old");
+    const row = { metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
+    const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
+    const { inserted } = await store.insert(
+      [1, 2, 3].map((i) => ({
+        id: `m${i}`,
+        content: `c${i}`,
+        ...row,
+        ...times,
+        embedding: Float32Array.from([i, -i]),
+      })),
+    );
+    // The layout before the split: vectors in memories.embedding, no memory_vectors table.
+    (store as unknown as { database: { exec: (sql: string) => void } }).database.exec(`
+      ALTER TABLE memories ADD COLUMN embedding BLOB;
+      UPDATE memories SET embedding = (SELECT embedding FROM memory_vectors v WHERE v.seq = memories.seq);
+      DROP TABLE memory_vectors;`);
+    await driver.close();
+    driver = new SqliteDriver({ dir });
+    const reopened = await driver.openNamespace("old");
+    const seqs = inserted.map((r) => r.seq);
+    expect([...(await reopened.getEmbeddings(seqs)).values()]).toEqual(
+      [1, 2, 3].map((i) => Float32Array.from([i, -i])),
+    );
+    const scanned = await reopened.scan({ limit: 10, withEmbeddings: true });
+    expect(scanned.map((r) => [r.content, r.embedding])).toEqual(
+      [1, 2, 3].map((i) => [`c${i}`, Float32Array.from([i, -i])]),
+    );
+    const db = (
+      reopened as unknown as { database: { prepare: (s: string) => { all: () => { name: string }[] } } }
+    ).database;
+    expect(
+      db
+        .prepare("PRAGMA table_info(memories)")
+        .all()
+        .map((c) => c.name),
+    ).not.toContain("embedding");
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("removes files orphaned by a crash during namespace deletion", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     new SqliteDriver({ dir }).close();
