@@ -6,6 +6,17 @@ import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { runStorageDriverSuite } from "./driver.case.js";
 import { SqliteDriver } from "./sqlite.js";
 
+/** Creates a namespace with the default configuration. */
+function createNamespace(driver: SqliteDriver, name: string) {
+  return driver.createNamespace({
+    name,
+    description: "",
+    config: { ...DEFAULT_NAMESPACE_CONFIG },
+    createdAt: 1,
+    updatedAt: 1,
+  });
+}
+
 describe("SqliteDriver", () => {
   runStorageDriverSuite({
     setup: async () => {
@@ -20,13 +31,7 @@ describe("SqliteDriver", () => {
   it("runs in WAL mode with synchronous=FULL and names files by id, not by namespace name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     const driver = new SqliteDriver({ dir });
-    await driver.createNamespace({
-      name: "team-shared",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await createNamespace(driver, "team-shared");
     const store = (await driver.openNamespace("team-shared")) as unknown as {
       database: { pragma: (s: string, o: object) => unknown };
     };
@@ -43,13 +48,7 @@ describe("SqliteDriver", () => {
   it("sizes each database's page cache as configured and refuses a bad size", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     const driver = new SqliteDriver({ dir, pageCacheMiB: 8 });
-    await driver.createNamespace({
-      name: "small",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await createNamespace(driver, "small");
     const store = (await driver.openNamespace("small")) as unknown as {
       database: { pragma: (s: string, o: object) => unknown };
     };
@@ -64,13 +63,7 @@ describe("SqliteDriver", () => {
   it("adds the sentence_vectors table to a namespace file written before it existed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     let driver = new SqliteDriver({ dir });
-    await driver.createNamespace({
-      name: "old",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await createNamespace(driver, "old");
     const old = await driver.openNamespace("old");
     const row = { content: "kept", metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
     const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
@@ -95,13 +88,7 @@ describe("SqliteDriver", () => {
   it("moves vectors out of the memories table of a namespace file written before the split", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     let driver = new SqliteDriver({ dir });
-    await driver.createNamespace({
-      name: "old",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await createNamespace(driver, "old");
     const store = await driver.openNamespace("old");
     const row = { metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
     const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
