@@ -33,6 +33,9 @@ function iso(ms: number): string {
 
 /** A storage record as a public {@link Memory}. */
 export function toMemory(namespace: string, rec: MemoryRecord): Memory {
+  // Most memories were never updated or recalled: format a repeated time once.
+  const createdAt = iso(rec.createdAt);
+  const updatedAt = rec.updatedAt === rec.createdAt ? createdAt : iso(rec.updatedAt);
   return {
     id: rec.id,
     namespace,
@@ -41,9 +44,9 @@ export function toMemory(namespace: string, rec: MemoryRecord): Memory {
     sessionId: rec.sessionId,
     agentId: rec.agentId,
     importance: rec.importance,
-    createdAt: iso(rec.createdAt),
-    updatedAt: iso(rec.updatedAt),
-    lastAccessedAt: iso(rec.lastAccessedAt),
+    createdAt,
+    updatedAt,
+    lastAccessedAt: rec.lastAccessedAt === rec.updatedAt ? updatedAt : iso(rec.lastAccessedAt),
     accessCount: rec.accessCount,
     expiresAt: rec.expiresAt === null ? null : iso(rec.expiresAt),
     entities: rec.entities.map((e) => ({ type: e.type, name: e.name })),
