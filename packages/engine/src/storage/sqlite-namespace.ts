@@ -47,6 +47,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly snapshotKey: Buffer | null;
   readonly #sentences: SqliteSentences;
   readonly #vectors: SqliteVectors;
+  #count: number | null = null;
 
   constructor(
     readonly name: string,
@@ -119,8 +120,18 @@ export class SqliteNamespaceStore implements NamespaceStore {
     return row.g ?? 0;
   }
 
+  /**
+   * The number of memories: counted once, then kept by this store's committed inserts and removals
+   * (it is the file's only writer), since `COUNT(*)` walks the whole table (a namespace's `GET`).
+   */
   async count(): Promise<number> {
-    return (this.#db.prepare("SELECT COUNT(*) AS n FROM memories").get() as { n: number }).n;
+    this.#count ??= (this.#statements.get("SELECT COUNT(*) AS n FROM memories").get() as { n: number }).n;
+    return this.#count;
+  }
+
+  /** Adjusts the kept count after a commit (no-op until first counted). */
+  #counted(delta: number): void {
+    if (this.#count !== null) this.#count += delta;
   }
 
   async insert(records: readonly NewMemoryRecord[], opts: InsertOptions = {}): Promise<InsertResult> {
@@ -167,7 +178,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
       }
       return { inserted, evicted, createdEntities };
     });
-    return tx.immediate(records);
+    const result = tx.immediate(records);
+    this.#counted(result.inserted.length - result.evicted.length);
+    return result;
   }
 
   async update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null> {
@@ -218,7 +231,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
       }
       return out;
     });
-    return tx.immediate();
+    const removed = tx.immediate();
+    this.#counted(-removed.length);
+    return removed;
   }
 
   async get(ids: readonly string[], opts?: { withEmbeddings?: boolean }): Promise<MemoryRecord[]> {

@@ -130,6 +130,40 @@ describe("SqliteDriver", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("keeps its memory count right through inserts, evictions, deletes and failed writes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    let driver = new SqliteDriver({ dir });
+    await createNamespace(driver, "n");
+    const store = await driver.openNamespace("n");
+    const memory = (id: string) => ({
+      id,
+      content: id,
+      metadata: {},
+      sessionId: null,
+      agentId: null,
+      importance: 0.5,
+      createdAt: 1,
+      updatedAt: 1,
+      lastAccessedAt: 1,
+      accessCount: 0,
+      expiresAt: null,
+      embedding: Float32Array.from([1, 0]),
+    });
+    await store.insert(["a", "b", "c"].map(memory));
+    expect(await store.count()).toBe(3);
+    await store.insert([memory("d")], { evict: ["a", "b", "missing"] });
+    expect(await store.count()).toBe(2);
+    await expect(store.insert([memory("e"), memory("c")])).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    expect(await store.count()).toBe(2);
+    await store.delete(["c", "nope"], 2);
+    expect(await store.count()).toBe(1);
+    await driver.close();
+    driver = new SqliteDriver({ dir });
+    expect(await (await driver.openNamespace("n")).count()).toBe(1);
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("removes files orphaned by a crash during namespace deletion", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     new SqliteDriver({ dir }).close();

@@ -121,6 +121,8 @@ export class SqliteDriver implements StorageDriver {
   readonly #settings: DatabaseSettings;
   #keys: Buffer[];
   readonly #catalog: Database.Database;
+  /** The catalog lookup by name (on every request's namespace check). */
+  #byName: Database.Statement | null = null;
   readonly #open = new Map<string, SqliteNamespaceStore>();
 
   constructor(opts: SqliteDriverOptions) {
@@ -165,9 +167,8 @@ export class SqliteDriver implements StorageDriver {
   }
 
   #row(name: string): CatalogRow | undefined {
-    return this.#catalog.prepare("SELECT * FROM namespaces WHERE name = ?").get(name) as
-      | CatalogRow
-      | undefined;
+    this.#byName ??= this.#catalog.prepare("SELECT * FROM namespaces WHERE name = ?");
+    return this.#byName.get(name) as CatalogRow | undefined;
   }
 
   async createNamespace(record: NamespaceRecord): Promise<void> {

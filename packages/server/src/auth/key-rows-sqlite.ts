@@ -7,6 +7,7 @@ import type { KeyRow, KeyRows } from "./key-store.js";
 /** {@link KeyRows} in a SQLite file of the server's data directory. */
 export class SqliteKeyRows implements KeyRows {
   readonly #db: Database.Database;
+  #byId: Database.Statement | null = null;
 
   constructor(opts: { dataDir: string }) {
     const dir = join(opts.dataDir, "system");
@@ -20,7 +21,9 @@ export class SqliteKeyRows implements KeyRows {
   }
 
   async get(id: string): Promise<KeyRow | undefined> {
-    return this.#db.prepare("SELECT * FROM keys WHERE id = ?").get(id) as KeyRow | undefined;
+    // Every authenticated request looks its key up: prepared once.
+    this.#byId ??= this.#db.prepare("SELECT * FROM keys WHERE id = ?");
+    return this.#byId.get(id) as KeyRow | undefined;
   }
 
   async insert(r: KeyRow): Promise<void> {
