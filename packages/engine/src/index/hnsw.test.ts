@@ -133,6 +133,11 @@ describe("HnswIndex", () => {
     expect([...loaded!.index.labels()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     idx.dispose();
     expect(idx.pending).toBe(0);
+    // Discarded: the graph is freed, nothing is found any more.
+    expect(idx.size).toBe(0);
+    expect(idx.search(vs[0]!, 5)).toEqual([]);
+    // The snapshot it wrote is unaffected.
+    expect(loaded!.index.search(vs[0]!, 1).map((h) => h.label)).toEqual([1]);
   });
 
   it("refuses a corrupt or mismatched snapshot instead of loading it", () => {

@@ -202,11 +202,19 @@ export class HnswIndex implements VectorIndex {
     });
   }
 
-  /** Stops background insertion and drops pending labels (the index is being discarded). */
+  /**
+   * Discards the index: stops background insertion, drops pending labels and frees the graph's native
+   * memory now. (The graph lives outside the JavaScript heap, so the garbage collector does not know
+   * its size and may keep a discarded one for long: reopening a 1M-memory namespace peaked at 5.7 GB
+   * resident, two graphs at once.) The index is empty afterwards.
+   */
   dispose(): void {
     if (this.#draining) clearTimeout(this.#draining);
     this.#draining = null;
     this.#pending.clear();
+    this.#live.clear();
+    // hnswlib-node frees the previous graph when an index is re-initialised.
+    this.#index.initIndex({ maxElements: 1, m: 2, efConstruction: 2, randomSeed: 1 });
     for (const done of this.#idle.splice(0)) done();
   }
 
