@@ -4,7 +4,27 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { runStorageDriverSuite } from "./driver.case.js";
+import type { NewMemoryRecord } from "./driver.js";
 import { SqliteDriver } from "./sqlite.js";
+
+/** A memory to insert (content = id, a 2-d vector), with `over` applied. */
+function newRecord(id: string, over: Partial<NewMemoryRecord> = {}): NewMemoryRecord {
+  return {
+    id,
+    content: id,
+    metadata: {},
+    sessionId: null,
+    agentId: null,
+    importance: 0.5,
+    createdAt: 1,
+    updatedAt: 1,
+    lastAccessedAt: 1,
+    accessCount: 0,
+    expiresAt: null,
+    embedding: Float32Array.from([1, 0]),
+    ...over,
+  };
+}
 
 /** Creates a namespace with the default configuration. */
 function createNamespace(driver: SqliteDriver, name: string) {
@@ -65,11 +85,7 @@ describe("SqliteDriver", () => {
     let driver = new SqliteDriver({ dir });
     await createNamespace(driver, "old");
     const old = await driver.openNamespace("old");
-    const row = { content: "kept", metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
-    const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
-    const { inserted } = await old.insert([
-      { id: "m1", ...row, ...times, embedding: Float32Array.from([1, 0]) },
-    ]);
+    const { inserted } = await old.insert([newRecord("m1", { content: "kept" })]);
     (old as unknown as { database: { exec: (sql: string) => void } }).database.exec(
       "DROP TABLE sentence_vectors",
     );
@@ -90,16 +106,8 @@ describe("SqliteDriver", () => {
     let driver = new SqliteDriver({ dir });
     await createNamespace(driver, "old");
     const store = await driver.openNamespace("old");
-    const row = { metadata: {}, sessionId: null, agentId: null, importance: 0.5 };
-    const times = { createdAt: 1, updatedAt: 1, lastAccessedAt: 1, accessCount: 0, expiresAt: null };
     const { inserted } = await store.insert(
-      [1, 2, 3].map((i) => ({
-        id: `m${i}`,
-        content: `c${i}`,
-        ...row,
-        ...times,
-        embedding: Float32Array.from([i, -i]),
-      })),
+      [1, 2, 3].map((i) => newRecord(`m${i}`, { content: `c${i}`, embedding: Float32Array.from([i, -i]) })),
     );
     // The layout before the split: vectors in memories.embedding, no memory_vectors table.
     (store as unknown as { database: { exec: (sql: string) => void } }).database.exec(`
@@ -135,20 +143,7 @@ describe("SqliteDriver", () => {
     let driver = new SqliteDriver({ dir });
     await createNamespace(driver, "n");
     const store = await driver.openNamespace("n");
-    const memory = (id: string) => ({
-      id,
-      content: id,
-      metadata: {},
-      sessionId: null,
-      agentId: null,
-      importance: 0.5,
-      createdAt: 1,
-      updatedAt: 1,
-      lastAccessedAt: 1,
-      accessCount: 0,
-      expiresAt: null,
-      embedding: Float32Array.from([1, 0]),
-    });
+    const memory = (id: string) => newRecord(id);
     await store.insert(["a", "b", "c"].map(memory));
     expect(await store.count()).toBe(3);
     await store.insert([memory("d")], { evict: ["a", "b", "missing"] });
