@@ -107,13 +107,22 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     );
   });
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: opts.bodyLimitBytes ?? 10 * 1024 * 1024,
-      onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", "request body is too large"), 413),
-    }),
-  );
+  const maxBody = opts.bodyLimitBytes ?? 10 * 1024 * 1024;
+  const tooLarge = (c: Context) =>
+    c.json(errorBody("PAYLOAD_TOO_LARGE", "request body is too large"), 413);
+  const streamedLimit = bodyLimit({ maxSize: maxBody, onError: tooLarge });
+  app.use("/v1/*", async (c, next) => {
+    // A declared length is checked from the header alone: hono's bodyLimit reads `req.body`, which
+    // turns @hono/node-server's lightweight request into a web stream on every request. Chunked
+    // bodies (no length) go through it and are counted as they stream.
+    const headers = c.req.raw.headers;
+    const length = headers.get("content-length");
+    if (length !== null && !headers.has("transfer-encoding")) {
+      return Number.parseInt(length, 10) > maxBody ? tooLarge(c) : next();
+    }
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    return streamedLimit(c, next);
+  });
 
   app.use("/v1/*", async (c, next) => {
     if (!ctx.keys) {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HashEmbedder, type LociEvent } from "@loci/engine";
@@ -175,6 +176,121 @@ describe("server lifecycle", () => {
     } finally {
       if (prev !== undefined) process.env.LOCI_ROOT_KEY = prev;
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Sends raw HTTP/1.1 requests on one keep-alive socket; resolves with the status line of each response. */
+async function statusesOnOneSocket(port: number, requests: string[]): Promise<string[]> {
+  const socket = connect({ host: "127.0.0.1", port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  let received = "";
+  socket.on("data", (d: Buffer) => {
+    received += d.toString("latin1");
+  });
+  const statuses: string[] = [];
+  try {
+    for (const request of requests) {
+      const before = received.length;
+      socket.write(request);
+      const end = Date.now() + 5000;
+      // A response is complete when its declared content-length has arrived.
+      for (;;) {
+        const text = received.slice(before);
+        const head = text.indexOf("\r\n\r\n");
+        const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? Number.NaN);
+        if (head >= 0 && text.length >= head + 4 + length) {
+          statuses.push(text.slice(0, text.indexOf("\r\n")));
+          break;
+        }
+        if (socket.destroyed || Date.now() > end) {
+          statuses.push(socket.destroyed ? "closed" : "timeout");
+          return statuses;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    return statuses;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe("request bodies", () => {
+  it("a body the server answers without reading (401, 404) leaves the keep-alive connection usable", async () => {
+    const t = await startTestServer();
+    try {
+      await t.root.namespace.create({ name: "kept" });
+      const body = JSON.stringify({ query: "x".repeat(20_000), limit: 3 });
+      const post = (path: string, auth: string) =>
+        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${auth}content-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const get = `GET /v1/namespaces/kept HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${t.rootKey}\r\n\r\n`;
+      const statuses = await statusesOnOneSocket(t.server.port, [
+        post("/v1/namespaces/kept/search", ""),
+        get,
+        post("/v1/no-such-route", `authorization: Bearer ${t.rootKey}\r\n`),
+        get,
+      ]);
+      expect(statuses).toEqual([
+        "HTTP/1.1 401 Unauthorized",
+        "HTTP/1.1 200 OK",
+        "HTTP/1.1 404 Not Found",
+        "HTTP/1.1 200 OK",
+      ]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("a JSON body sent as text/plain or without a content type is read as JSON; an empty DELETE works", async () => {
+    const t = await startTestServer();
+    try {
+      for (const type of ["text/plain", null]) {
+        const res = await fetch(`${t.url}/v1/namespaces`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${t.rootKey}`, ...(type ? { "content-type": type } : {}) },
+          body: JSON.stringify({ name: `typed-${type ? "text" : "none"}` }),
+        });
+        expect(res.status, String(type)).toBe(201);
+      }
+      const del = await fetch(`${t.url}/v1/namespaces/typed-text`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${t.rootKey}` },
+      });
+      expect(del.status).toBe(204);
+    } finally {
+      await t.stop();
+    }
+  });
+  it("a chunked body (no content-length) is limited as it streams: under the limit accepted, over it 413", async () => {
+    const t = await startTestServer({ bodyLimitBytes: 64 * 1024 });
+    try {
+      const send = (text: string) =>
+        fetch(`${t.url}/v1/namespaces/chunked/memories`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${t.rootKey}`, "content-type": "application/json" },
+          body: new ReadableStream({
+            start(controller) {
+              const bytes = new TextEncoder().encode(text);
+              for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.subarray(i, i + 8192));
+              controller.close();
+            },
+          }),
+          duplex: "half",
+        } as RequestInit);
+      const small = await send(JSON.stringify({ content: "streamed in chunks" }));
+      expect(small.status).toBe(201);
+      const large = await send(JSON.stringify({ content: "y".repeat(70_000) }));
+      expect(large.status).toBe(413);
+      expect(((await large.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+      const list = await t.root.memory.list({ namespace: "chunked" });
+      expect(list.items.map((m) => m.content)).toEqual(["streamed in chunks"]);
+    } finally {
+      await t.stop();
     }
   });
 });

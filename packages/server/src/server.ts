@@ -76,15 +76,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
-/** Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written). */
+/**
+ * Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written).
+ * It reads headers only: touching `req.body` would turn @hono/node-server's lightweight request into
+ * a full web `Request` with a web stream, and the JSON routes then could not read the body directly.
+ */
 function normalizeJson(req: Request): Request {
-  if (req.method === "GET" || req.method === "HEAD" || req.body === null) return req;
+  if (req.method === "GET" || req.method === "HEAD") return req;
   const ct = req.headers.get("content-type") ?? "";
   if (/^application\/(.+\+)?json/i.test(ct)) return req;
   if (ct !== "" && !/^(application\/x-www-form-urlencoded|text\/plain)/i.test(ct)) return req;
+  if (!req.headers.has("content-length") && !req.headers.has("transfer-encoding")) return req; // no body
   const headers = new Headers(req.headers);
   headers.set("content-type", "application/json");
   return new Request(req, { headers, duplex: "half" } as RequestInit);
@@ -98,21 +102,6 @@ function parseRateLimit(raw: string | undefined): RateLimitOptions | undefined {
     throw new ValidationError({ message: "LOCI_RATE_LIMIT must be <requests per second>[,<burst>]" });
   }
   return { perSecond: perSecond!, burst: Number.isFinite(burst) ? burst! : Math.max(1, perSecond! * 2) };
-}
-
-/** Reads and discards a request body, up to `max` bytes. */
-async function drain(body: ReadableStream<Uint8Array>, max: number): Promise<void> {
-  const reader = body.getReader();
-  try {
-    for (let n = 0; n <= max; ) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      n += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the client went away
-  }
 }
 
 /** The tenant registry and key store of the chosen storage, and how to close them. */
@@ -221,19 +210,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(rateLimit ? { rateLimit } : {}),
   });
 
-  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   let inflight = 0;
   let idle: (() => void) | null = null;
   const server = serve({
     fetch: async (req: Request) => {
       inflight++;
       try {
-        const request = normalizeJson(req);
-        const res = await app.fetch(request);
-        // A response decided before the body was read (401, 403, 404) must still consume it, or the
-        // unread bytes on the keep-alive socket break the client's next request.
-        if (request.body !== null && !request.bodyUsed) await drain(request.body, bodyLimit);
-        return res;
+        // A body left unread by a response decided before it (401, 403, 404) is drained by
+        // @hono/node-server itself (`autoCleanupIncoming`), so the keep-alive socket stays usable.
+        return await app.fetch(normalizeJson(req));
       } finally {
         if (--inflight === 0) idle?.();
       }
