@@ -108,8 +108,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
   });
 
   const maxBody = opts.bodyLimitBytes ?? 10 * 1024 * 1024;
-  const tooLarge = (c: Context) =>
-    c.json(errorBody("PAYLOAD_TOO_LARGE", "request body is too large"), 413);
+  const tooLarge = (c: Context) => c.json(errorBody("PAYLOAD_TOO_LARGE", "request body is too large"), 413);
   const streamedLimit = bodyLimit({ maxSize: maxBody, onError: tooLarge });
   app.use("/v1/*", async (c, next) => {
     // A declared length is checked from the header alone: hono's bodyLimit reads `req.body`, which
