@@ -57,8 +57,9 @@ export interface LociOptions {
   /** The tenant whose directory (`<dataDir>/tenants/<tenant>/`) this engine serves. @default "default" */
   tenant?: string;
   /**
-   * A 32-byte key encrypting every database of the tenant at rest (SQLite3MultipleCiphers). With a
-   * key, ANN snapshots are never written (they would be plaintext); indexes are rebuilt on open.
+   * A 32-byte key encrypting every database of the tenant at rest (SQLite3MultipleCiphers). ANN
+   * snapshots are then stored encrypted, their plaintext passing only through RAM (`/dev/shm`); where
+   * there is none, no snapshots are written and indexes are rebuilt on open.
    */
   encryptionKey?: Buffer;
   /** Input limits (content size, batch size, page size, search limit, query size, metadata size, filter bounds). */

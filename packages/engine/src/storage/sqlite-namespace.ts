@@ -49,11 +49,16 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #vectors: SqliteVectors;
   #count: number | null = null;
 
+  readonly #onCommit: () => void;
+
   constructor(
     readonly name: string,
     db: BetterSqlite3.Database,
     snapshot: { dir: string | null; key: Buffer | null },
+    /** Called on every write transaction (the driver schedules its WAL checkpoint). */
+    onCommit: () => void = () => undefined,
   ) {
+    this.#onCommit = onCommit;
     this.snapshotDir = snapshot.dir;
     this.snapshotKey = snapshot.key;
     this.#db = db;
@@ -81,6 +86,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   #log(type: ChangeType, id: string, seq: number, at: number, payload: Metadata | null = null): void {
+    this.#onCommit();
     this.#logChange.run(type, id, seq, at, payload === null ? null : JSON.stringify(payload));
   }
 
@@ -322,6 +328,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
       this.#db.transaction(() => {
         for (const seq of seqs) stmt.run(at, seq);
       })();
+      this.#onCommit();
     } finally {
       this.#db.pragma(`synchronous = ${synchronous}`);
     }

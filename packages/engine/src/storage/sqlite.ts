@@ -19,6 +19,7 @@ import { ConflictError, NotFoundError, StorageError, ValidationError } from "../
 import { snapshotKeyOf } from "../index/snapshot-cipher.js";
 import type { NamespaceConfig } from "../types.js";
 import type { NamespaceRecord, NamespaceStore, StorageDriver } from "./driver.js";
+import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from "./sqlite-checkpointer.js";
 import { SqliteNamespaceStore } from "./sqlite-namespace.js";
 
 /** Options of {@link SqliteDriver}. */
@@ -48,6 +49,14 @@ export interface SqliteDriverOptions {
    * @default 64
    */
   pageCacheMiB?: number;
+  /**
+   * Where WAL checkpoints of namespace files run: `"background"` in a worker thread (writes only mark
+   * their file; see `sqlite-checkpointer.ts`), `"inline"` inside the commit that crosses SQLite's
+   * threshold, as SQLite does by default. @default "background"
+   */
+  checkpoints?: "background" | "inline";
+  /** How soon after a write its file's background checkpoint runs, in ms. @default 200 */
+  checkpointIntervalMs?: number;
 }
 
 /** How a database connection is configured. */
@@ -124,6 +133,7 @@ export class SqliteDriver implements StorageDriver {
   /** The catalog lookup by name (on every request's namespace check). */
   #byName: Database.Statement | null = null;
   readonly #open = new Map<string, SqliteNamespaceStore>();
+  readonly #checkpointer: Checkpointer | null;
 
   constructor(opts: SqliteDriverOptions) {
     this.#dir = opts.dir;
@@ -151,6 +161,29 @@ export class SqliteDriver implements StorageDriver {
       name TEXT PRIMARY KEY, file_id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
       config TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
     this.#removeOrphans();
+    this.#checkpointer =
+      opts.checkpoints === "inline"
+        ? null
+        : new Checkpointer({
+            ...(opts.checkpointIntervalMs !== undefined ? { intervalMs: opts.checkpointIntervalMs } : {}),
+            onFailure: () => {
+              for (const store of this.#open.values()) {
+                if (store.database.open) store.database.pragma("wal_autocheckpoint = 1000");
+              }
+            },
+          });
+  }
+
+  #file(fileId: string): string {
+    return join(this.#dir, "namespaces", `${fileId}.db`);
+  }
+
+  /**
+   * Runs the pending background WAL checkpoints now and resolves when they are done (a no-op with
+   * `checkpoints: "inline"`). Writes never need it: a committed write is durable in the WAL.
+   */
+  async checkpoint(): Promise<void> {
+    await this.#checkpointer?.checkpoint();
   }
 
   /** Deletes namespace files left behind by a crash between a catalog delete and the file removal. */
@@ -220,6 +253,7 @@ export class SqliteDriver implements StorageDriver {
     if (!row) return false;
     this.#open.get(name)?.close();
     this.#open.delete(name);
+    await this.#checkpointer?.release(this.#file(row.file_id));
     // The catalog row goes first (durably); files left by a crash after this are removed at next start.
     this.#catalog.prepare("DELETE FROM namespaces WHERE name = ?").run(name);
     for (const suffix of [".db", ".db-wal", ".db-shm"]) {
@@ -235,12 +269,21 @@ export class SqliteDriver implements StorageDriver {
     const row = this.#row(name);
     if (!row)
       throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
-    const db = openDatabase(join(this.#dir, "namespaces", `${row.file_id}.db`), this.#settings, this.#keys);
-    // hnswlib writes plaintext index files: an encrypted tenant never persists snapshots.
-    const store = new SqliteNamespaceStore(name, db, {
-      dir: join(this.#dir, "indexes", row.file_id),
-      key: this.#keys[0] ? snapshotKeyOf(this.#keys[0]) : null,
-    });
+    const file = this.#file(row.file_id);
+    const checkpointer = this.#checkpointer;
+    // Opening with an older key re-keys the file, which needs the worker's connection closed.
+    await checkpointer?.release(file);
+    const db = openDatabase(file, this.#settings, this.#keys);
+    if (checkpointer?.active) db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    const store = new SqliteNamespaceStore(
+      name,
+      db,
+      {
+        dir: join(this.#dir, "indexes", row.file_id),
+        key: this.#keys[0] ? snapshotKeyOf(this.#keys[0]) : null,
+      },
+      checkpointer ? () => checkpointer.mark(file, this.#keys[0] ?? null) : undefined,
+    );
     this.#open.set(name, store);
     return store;
   }
@@ -263,6 +306,8 @@ export class SqliteDriver implements StorageDriver {
     rekeyDatabase(this.#catalog, newKey);
     for (const rec of await this.listNamespaces()) {
       const store = (await this.openNamespace(rec.name)) as SqliteNamespaceStore;
+      const row = this.#row(rec.name);
+      if (row) await this.#checkpointer?.release(this.#file(row.file_id));
       rekeyDatabase(store.database, newKey);
     }
     this.#keys = [newKey];
@@ -271,6 +316,7 @@ export class SqliteDriver implements StorageDriver {
   async close(): Promise<void> {
     for (const store of this.#open.values()) store.close();
     this.#open.clear();
+    await this.#checkpointer?.close();
     if (this.#catalog.open) this.#catalog.close();
   }
 }
