@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HnswIndex } from "./hnsw.js";
+import { EF_SCALE_FROM, FILTERED_EF_FACTOR, HnswIndex, searchBeam } from "./hnsw.js";
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -153,5 +153,34 @@ describe("HnswIndex", () => {
     expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
     HnswIndex.drop(dir);
     expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
+  });
+});
+
+describe("searchBeam", () => {
+  it("keeps efSearch up to EF_SCALE_FROM elements and widens it with log2 of the size past it", () => {
+    expect(searchBeam(64, 0)).toBe(64);
+    expect(searchBeam(64, EF_SCALE_FROM)).toBe(64);
+    expect(searchBeam(64, 2 * EF_SCALE_FROM)).toBe(128);
+    expect(searchBeam(64, 4 * EF_SCALE_FROM)).toBe(192);
+    expect(searchBeam(64, 10 * EF_SCALE_FROM)).toBe(Math.ceil(64 * (1 + Math.log2(10))));
+    for (let size = EF_SCALE_FROM; size < 50 * EF_SCALE_FROM; size *= 1.7) {
+      expect(searchBeam(64, size * 1.7)).toBeGreaterThanOrEqual(searchBeam(64, size));
+    }
+  });
+
+  it("an index searches with at least k, the filtered factor on top, counting graph elements only", () => {
+    const idx = new HnswIndex({ dimensions: 8, efSearch: 32, efScaleFrom: 25 });
+    for (const [i, v] of vectors(50, 8).entries()) idx.upsert(i, v);
+    // Pending vectors are not in the graph yet: the beam is the base one.
+    expect(idx.beam(10)).toBe(32);
+    expect(idx.beam(100)).toBe(100);
+    expect(idx.beam(10, true)).toBe(Math.ceil(32 * FILTERED_EF_FACTOR));
+    idx.flush();
+    // 50 graph elements, twice the scaling threshold: twice the beam.
+    expect(idx.beam(10)).toBe(64);
+    expect(idx.beam(10, true)).toBe(Math.ceil(64 * FILTERED_EF_FACTOR));
+    expect(idx.beam(100)).toBe(100);
+    for (let i = 0; i < 25; i++) idx.remove(i);
+    expect(idx.beam(10)).toBe(32);
   });
 });
