@@ -66,5 +66,6 @@ export { PostgresDriver, type PostgresDriverOptions } from "./storage/postgres.j
 export type { PostgresNamespaceStore } from "./storage/postgres-namespace.js";
 export type { KeywordSearchOptions, SearchStats, VectorSearchOptions } from "./storage/postgres-search.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
+export { Checkpointer, type CheckpointerOptions } from "./storage/sqlite-checkpointer.js";
 export type * from "./types.js";
 export { LIMITS, type Limits, resolveLimits } from "./validation.js";

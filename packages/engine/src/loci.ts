@@ -18,6 +18,7 @@ import { SessionService } from "./engine/session-api.js";
 import { ValidationError } from "./errors.js";
 import type { StorageDriver } from "./storage/driver.js";
 import { SqliteDriver } from "./storage/sqlite.js";
+import type { Checkpointer } from "./storage/sqlite-checkpointer.js";
 import type {
   EventsApi,
   KnowledgeGraphApi,
@@ -66,6 +67,11 @@ export interface LociOptions {
   limits?: Partial<Limits>;
   /** Most namespaces this engine may hold; more fail with QUOTA_EXCEEDED. @default unlimited */
   maxNamespaces?: number;
+  /**
+   * The WAL checkpoint worker of the default SQLite storage, to share one thread between engines (a
+   * server passes one to every tenant's engine). @default a worker of this engine's own
+   */
+  checkpointer?: Checkpointer;
   /** Keys tried when `encryptionKey` does not open a file (an interrupted rotation); such files are re-keyed. */
   previousEncryptionKeys?: readonly Buffer[];
 }
@@ -126,6 +132,7 @@ export class Loci implements MemoryClient {
           synchronous: opts.synchronous ?? "FULL",
           ...(opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {}),
           ...(opts.previousEncryptionKeys ? { previousKeys: opts.previousEncryptionKeys } : {}),
+          ...(opts.checkpointer ? { checkpointer: opts.checkpointer } : {}),
         });
     } catch (err) {
       unlock();

@@ -131,6 +131,29 @@ describe("background WAL checkpoints (SqliteDriver)", () => {
     await reopened.driver.close();
     expect(() => new SqliteDriver({ dir, encryptionKey: oldKey })).toThrow(/wrong encryption key/);
   });
+  it("one shared checkpointer serves several drivers and outlives the one that closes", async () => {
+    const shared = new Checkpointer({ intervalMs: 60_000 });
+    try {
+      const a = await openWith({ checkpointer: shared });
+      const b = await openWith({ checkpointer: shared });
+      await a.store.insert(records(500));
+      await b.store.insert(records(500));
+      const sizes = () => [statSync(a.dbFile).size, statSync(b.dbFile).size];
+      const before = sizes();
+      await shared.checkpoint();
+      const after = sizes();
+      expect(after[0]).toBeGreaterThan(before[0]!);
+      expect(after[1]).toBeGreaterThan(before[1]!);
+      await a.driver.close();
+      expect(shared.running).toBe(true);
+      await b.store.insert(records(500, "more-"));
+      await b.driver.checkpoint();
+      expect(statSync(b.dbFile).size).toBeGreaterThan(after[1]!);
+      await b.driver.close();
+    } finally {
+      await shared.close();
+    }
+  });
 });
 
 describe("Checkpointer", () => {

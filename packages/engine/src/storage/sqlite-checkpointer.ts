@@ -83,16 +83,18 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** The worker (and its connections) stops after this long without writes, in ms. @default 30000 */
   idleMs?: number;
-  /** Called once if the worker fails: the driver returns its connections to inline checkpoints. */
-  onFailure?: () => void;
 }
 
-/** Background WAL checkpoints for the SQLite driver's namespace files (one worker per driver). */
+/**
+ * Background WAL checkpoints for SQLite namespace files: one worker thread, shared by any number of
+ * drivers (pass one instance as `SqliteDriverOptions.checkpointer`, e.g. to every tenant of a server);
+ * a driver given none makes its own.
+ */
 export class Checkpointer {
   readonly #intervalMs: number;
   readonly #idleMs: number;
   #idleTimer: NodeJS.Timeout | null = null;
-  readonly #onFailure: (() => void) | undefined;
+  readonly #failureListeners = new Set<() => void>();
   #worker: Worker | null = null;
   #failed = false;
   #nextId = 1;
@@ -107,12 +109,20 @@ export class Checkpointer {
   constructor(opts: CheckpointerOptions = {}) {
     this.#intervalMs = opts.intervalMs ?? 200;
     this.#idleMs = opts.idleMs ?? 30_000;
-    this.#onFailure = opts.onFailure;
   }
 
   /** Whether checkpoints run in the worker (false after a failure: SQLite's inline ones apply). */
   get active(): boolean {
     return !this.#failed;
+  }
+
+  /**
+   * Calls `listener` once if the worker fails (the drivers then return their connections to inline
+   * checkpoints). Returns the function that removes it.
+   */
+  onFailure(listener: () => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
   }
 
   /** Records a commit to `file`; its checkpoint follows within `intervalMs`. */
@@ -223,7 +233,7 @@ export class Checkpointer {
     this.#dirty.clear();
     for (const resolve of this.#waiting.values()) resolve({ id: 0, error: "checkpoint worker stopped" });
     this.#waiting.clear();
-    this.#onFailure?.();
+    for (const listener of this.#failureListeners) listener();
   }
 
   #send(message: Record<string, unknown>, to?: Worker): Promise<Reply> {

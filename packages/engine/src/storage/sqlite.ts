@@ -57,6 +57,11 @@ export interface SqliteDriverOptions {
   checkpoints?: "background" | "inline";
   /** How soon after a write its file's background checkpoint runs, in ms. @default 200 */
   checkpointIntervalMs?: number;
+  /**
+   * A checkpoint worker shared with other drivers (one thread for every tenant of a server instead of
+   * one per driver). The driver releases its files on close but leaves the worker running.
+   */
+  checkpointer?: Checkpointer;
 }
 
 /** How a database connection is configured. */
@@ -134,6 +139,9 @@ export class SqliteDriver implements StorageDriver {
   #byName: Database.Statement | null = null;
   readonly #open = new Map<string, SqliteNamespaceStore>();
   readonly #checkpointer: Checkpointer | null;
+  /** Whether this driver made its checkpointer (and closes it), or was given a shared one. */
+  readonly #ownCheckpointer: boolean;
+  readonly #unlisten: (() => void) | null;
 
   constructor(opts: SqliteDriverOptions) {
     this.#dir = opts.dir;
@@ -161,17 +169,20 @@ export class SqliteDriver implements StorageDriver {
       name TEXT PRIMARY KEY, file_id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
       config TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
     this.#removeOrphans();
+    this.#ownCheckpointer = opts.checkpoints !== "inline" && !opts.checkpointer;
     this.#checkpointer =
       opts.checkpoints === "inline"
         ? null
-        : new Checkpointer({
-            ...(opts.checkpointIntervalMs !== undefined ? { intervalMs: opts.checkpointIntervalMs } : {}),
-            onFailure: () => {
-              for (const store of this.#open.values()) {
-                if (store.database.open) store.database.pragma("wal_autocheckpoint = 1000");
-              }
-            },
-          });
+        : (opts.checkpointer ??
+          new Checkpointer(
+            opts.checkpointIntervalMs !== undefined ? { intervalMs: opts.checkpointIntervalMs } : {},
+          ));
+    this.#unlisten =
+      this.#checkpointer?.onFailure(() => {
+        for (const store of this.#open.values()) {
+          if (store.database.open) store.database.pragma("wal_autocheckpoint = 1000");
+        }
+      }) ?? null;
   }
 
   #file(fileId: string): string {
@@ -314,9 +325,12 @@ export class SqliteDriver implements StorageDriver {
   }
 
   async close(): Promise<void> {
+    const files = [...this.#open.values()].map((store) => store.database.name);
     for (const store of this.#open.values()) store.close();
     this.#open.clear();
-    await this.#checkpointer?.close();
+    this.#unlisten?.();
+    if (this.#ownCheckpointer) await this.#checkpointer?.close();
+    else for (const file of files) await this.#checkpointer?.release(file);
     if (this.#catalog.open) this.#catalog.close();
   }
 }

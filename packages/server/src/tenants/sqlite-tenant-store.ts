@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ConflictError, Loci, LociError } from "@loci/engine";
+import { Checkpointer, ConflictError, Loci, LociError } from "@loci/engine";
 import Database from "better-sqlite3-multiple-ciphers";
 import type { Logger } from "pino";
 import { unwrapKey, wrapKey } from "./master-key.js";
@@ -54,6 +54,8 @@ export class SqliteTenantStore implements TenantStore {
   readonly #db: Database.Database;
   readonly #master: Buffer;
   readonly #dataDir: string;
+  /** One WAL checkpoint worker for every tenant's namespace files (instead of one per tenant). */
+  readonly #checkpointer = new Checkpointer();
 
   constructor(opts: { dataDir: string; masterKey: Buffer }) {
     const dir = join(opts.dataDir, "system");
@@ -134,6 +136,7 @@ export class SqliteTenantStore implements TenantStore {
       dataDir: s.dataDir,
       tenant: name,
       embedder: s.embedder,
+      checkpointer: this.#checkpointer,
       ...(keys ? { encryptionKey: keys.current, previousEncryptionKeys: keys.previous } : {}),
       ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
       ...(s.limits ? { limits: s.limits } : {}),
@@ -165,6 +168,7 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer.close();
     if (this.#db.open) this.#db.close();
   }
 }
