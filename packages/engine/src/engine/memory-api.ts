@@ -8,7 +8,7 @@
  */
 import { EmbeddingMismatchError, NotFoundError, ValidationError } from "../errors.js";
 import { compileFilter } from "../filter/compile.js";
-import type { MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
+import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
 import type {
   ListMemoriesOptions,
   Memory,
@@ -34,6 +34,7 @@ import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 import { pickEvictions } from "./eviction.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
+import { GroupCommit } from "./group-commit.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { search } from "./search.js";
 import { embedSentences } from "./sentence-vectors.js";
@@ -43,9 +44,16 @@ interface PreparedMemory {
   embedding: Float32Array | null;
 }
 
+/** One `add` / `addMany` call's records, ready to commit. */
+interface InsertRequest {
+  records: NewMemoryRecord[];
+  dims: number;
+}
+
 /** The memory section of the embedded client. */
 export class MemoryService implements MemoryApi {
   readonly #core: EngineCore;
+  readonly #groups = new WeakMap<NamespaceRuntime, GroupCommit<InsertRequest, MemoryRecord[]>>();
 
   constructor(core: EngineCore) {
     this.#core = core;
@@ -141,33 +149,56 @@ export class MemoryService implements MemoryApi {
             prepared.map((p) => (p.embedding === null ? p.record.content : "")),
           )
         : null;
-    return rt.write(async () => {
-      await this.#fixEmbedding(rt, dims);
-      const fresh = prepared.map((p) => p.record);
-      const candidates = function* () {
-        yield* rt.docs.values();
-        yield* fresh;
-      };
-      const evict = pickEvictions(
-        candidates(),
-        rt.docs.size + fresh.length,
-        rt.record.config,
-        this.#core.clock.now(),
-      );
-      const { inserted, evicted, createdEntities } = await rt.store.insert(
-        prepared.map((p, i) => ({
-          ...p.record,
-          embedding: embeddings[i]!,
-          ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
-        })),
-        { evict },
-      );
-      const generation = await rt.store.generation();
-      for (const e of createdEntities) rt.loadedGraph?.putEntity(e);
-      rt.applyUpserts(inserted, generation);
-      rt.applyDeletes(evicted, generation);
-      return inserted.map((r) => toMemory(namespace, r));
-    });
+    const records = prepared.map((p, i) => ({
+      ...p.record,
+      embedding: embeddings[i]!,
+      ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
+    }));
+    const inserted = await this.#groupOf(rt).submit({ records, dims });
+    return inserted.map((r) => toMemory(namespace, r));
+  }
+
+  /** The group commit of a namespace's inserts (see `group-commit.ts`). */
+  #groupOf(rt: NamespaceRuntime): GroupCommit<InsertRequest, MemoryRecord[]> {
+    let group = this.#groups.get(rt);
+    if (!group) {
+      group = new GroupCommit({
+        exclusive: (task) => rt.write(task),
+        commit: (requests) => this.#commitInserts(rt, requests),
+        weight: (r) => r.records.length,
+        maxWeight: this.#core.limits.batchSize,
+      });
+      this.#groups.set(rt, group);
+    }
+    return group;
+  }
+
+  /** Inserts the records of `requests` in one transaction (inside the write lock); results per request. */
+  async #commitInserts(rt: NamespaceRuntime, requests: readonly InsertRequest[]): Promise<MemoryRecord[][]> {
+    await this.#fixEmbedding(rt, requests[0]!.dims);
+    const all = requests.length === 1 ? requests[0]!.records : requests.flatMap((r) => r.records);
+    const candidates = function* () {
+      yield* rt.docs.values();
+      yield* all;
+    };
+    const evict = pickEvictions(
+      candidates(),
+      rt.docs.size + all.length,
+      rt.record.config,
+      this.#core.clock.now(),
+    );
+    const { inserted, evicted, createdEntities } = await rt.store.insert(all, { evict });
+    const generation = await rt.store.generation();
+    for (const e of createdEntities) rt.loadedGraph?.putEntity(e);
+    rt.applyUpserts(inserted, generation);
+    rt.applyDeletes(evicted, generation);
+    const out: MemoryRecord[][] = [];
+    let at = 0;
+    for (const r of requests) {
+      out.push(inserted.slice(at, at + r.records.length));
+      at += r.records.length;
+    }
+    return out;
   }
 
   async add(opts: { namespace: string } & MemoryInput): Promise<Memory> {
