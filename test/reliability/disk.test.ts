@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { HashEmbedder, Loci, LociError } from "@loci/engine";
 import { startTestServer, type TestServer } from "@loci/server/testing";
 import hnswlib from "hnswlib-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ServerProcess, ServerStartError } from "../harness/server-process.js";
 import { RunStats, report } from "./harness/stats.js";
 import { allMemories } from "./harness/verify.js";
@@ -177,6 +177,11 @@ describe("storage full or read-only", () => {
       ids.push((await loci.memory.add({ namespace: "snap", content: `note ${i}` })).id);
     // A complete snapshot is written once the ANN graph has caught up with the writes.
     await loci.whenIndexed();
+    // And the WAL is copied into the database file by the background checkpoint (then commits reuse
+    // the WAL's space instead of growing it).
+    const nsFiles = join(dir, "tenants", "default", "namespaces");
+    const dbFile = join(nsFiles, readdirSync(nsFiles).find((f) => f.endsWith(".db"))!);
+    await vi.waitFor(() => expect(statSync(dbFile).size).toBeGreaterThan(500_000), { timeout: 10_000 });
     // Leave room for a few small commits (the WAL, at its full size, reuses its space), not for the
     // ~450 KB ANN snapshot that every fifth change writes.
     const filler = join(dir, "filler");
