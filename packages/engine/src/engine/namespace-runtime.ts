@@ -384,8 +384,7 @@ export class NamespaceRuntime {
    * triggered it; the snapshot stays behind (or absent) and is caught up or rebuilt on open.
    * Returns whether a snapshot was written.
    */
-  snapshot(): boolean {
-    const target = this.#snapshotTarget();
+  snapshot(target = this.#snapshotTarget()): boolean {
     if (!target || !this.vectors) return false;
     const { dir, cipher } = target;
     if (this.#generation === this.#snapshotGeneration && !this.#snapshotIncomplete) return false;
@@ -424,10 +423,11 @@ export class NamespaceRuntime {
       if (this.#closed) return;
       try {
         await this.#flushTouches();
-        if (opts.snapshot !== false && this.#snapshotTarget()) {
+        const target = opts.snapshot === false ? null : this.#snapshotTarget();
+        if (target) {
           // The generation counter is re-read so the snapshot's watermark is exact.
           this.#generation = await this.store.generation();
-          this.snapshot();
+          this.snapshot(target);
         }
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
