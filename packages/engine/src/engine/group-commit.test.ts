@@ -59,6 +59,26 @@ describe("group commit of concurrent adds", () => {
     await reopened.close();
   });
 
+  it("adds arriving in separate callbacks of one event-loop turn (like HTTP requests) share a commit", async () => {
+    const { loci, inserts } = await engineCountingInserts("io");
+    inserts.mockClear();
+    const added = await Promise.all(
+      Array.from(
+        { length: 16 },
+        (_, i) =>
+          new Promise<unknown>((resolve, reject) =>
+            setTimeout(
+              () => loci.memory.add({ namespace: "io", content: `from callback ${i}` }).then(resolve, reject),
+              0,
+            ),
+          ),
+      ),
+    );
+    expect(added).toHaveLength(16);
+    expect(inserts.mock.calls.length).toBeLessThan(8);
+    await loci.close();
+  });
+
   it("a failing request in a group fails alone: a duplicate id gets ALREADY_EXISTS, the others are stored", async () => {
     const { loci, inserts } = await engineCountingInserts("ns");
     const results = await Promise.allSettled([

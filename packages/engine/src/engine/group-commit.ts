@@ -3,9 +3,9 @@
  * transaction, so one fsync acknowledges all of them. A durable commit costs one WAL fsync whatever
  * it holds; single adds from many agents used to pay one each, one at a time.
  *
- * Every request still takes its turn on the namespace's write lock (in call order). The first turn to
- * come up commits every request queued by then (up to `maxWeight`); later turns find their request
- * already committed and return. When a grouped commit fails, each of its requests is committed
+ * Requests queue; one turn on the namespace's write lock, taken after the current round of I/O
+ * callbacks, commits every request queued by then (in order, up to `maxWeight`; the rest take the next
+ * turn). When a grouped commit fails, each of its requests is committed
  * again on its own, so an error (a duplicate id, a full disk) reaches exactly the requests that cause
  * it, as without grouping. A commit must therefore change nothing when it throws (a rolled-back
  * transaction, no in-memory change before it commits).
@@ -36,6 +36,7 @@ interface Queued<I, R> {
 export class GroupCommit<I, R> {
   readonly #opts: GroupCommitOptions<I, R>;
   readonly #queue: Queued<I, R>[] = [];
+  #scheduled = false;
 
   constructor(opts: GroupCommitOptions<I, R>) {
     this.#opts = opts;
@@ -45,13 +46,27 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Takes a turn on the lock after the current round of I/O callbacks (`setImmediate`): the commits
+   * are synchronous, so requests that arrived during one are parsed in the next poll phase, and they
+   * all join the next group instead of each taking its own turn.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
       this.#opts
         .exclusive(() => this.#flush())
         .catch((err: unknown) => {
-          // The lock's own work failed (e.g. catching up shared storage) before this request ran.
-          const i = this.#queue.findIndex((q) => q.item === item);
-          if (i >= 0) this.#queue.splice(i, 1)[0]!.reject(err);
-        });
+          // The lock's own work failed (e.g. catching up shared storage) before the group was taken.
+          for (const q of this.#queue.splice(0)) q.reject(err);
+        })
+        .finally(() => this.#schedule());
     });
   }
 
