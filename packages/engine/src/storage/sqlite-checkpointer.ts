@@ -238,7 +238,15 @@ export class Checkpointer {
 
   #send(message: Record<string, unknown>, to?: Worker): Promise<Reply> {
     if (this.#failed && !to) return Promise.resolve({ id: 0 });
-    if (!to && !this.#worker) this.#worker = this.#spawn();
+    if (!to && !this.#worker) {
+      try {
+        this.#worker = this.#spawn();
+      } catch {
+        // No worker threads here: SQLite's inline checkpoints apply.
+        this.#fail();
+        return Promise.resolve({ id: 0 });
+      }
+    }
     const worker = to ?? this.#worker!;
     const id = this.#nextId++;
     return new Promise<Reply>((resolve) => {
