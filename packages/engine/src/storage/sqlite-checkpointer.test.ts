@@ -6,6 +6,7 @@ import Database from "better-sqlite3-multiple-ciphers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import type { NewMemoryRecord } from "./driver.js";
+import { newRecord } from "./records.case.js";
 import { SqliteDriver, type SqliteDriverOptions } from "./sqlite.js";
 import { Checkpointer } from "./sqlite-checkpointer.js";
 import type { SqliteNamespaceStore } from "./sqlite-namespace.js";
@@ -23,20 +24,12 @@ function tempDir(): string {
 
 /** `n` memories with 256-d vectors (~1.3 KB each with content), ids `${prefix}${i}`. */
 function records(n: number, prefix = "m"): NewMemoryRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `${prefix}${i}`,
-    content: `memory ${prefix}${i} `.repeat(8),
-    metadata: {},
-    sessionId: null,
-    agentId: null,
-    importance: 0.5,
-    createdAt: 1,
-    updatedAt: 1,
-    lastAccessedAt: 1,
-    accessCount: 0,
-    expiresAt: null,
-    embedding: Float32Array.from({ length: 256 }, (_, k) => Math.sin(i + k)),
-  }));
+  return Array.from({ length: n }, (_, i) =>
+    newRecord(`${prefix}${i}`, {
+      content: `memory ${prefix}${i} `.repeat(8),
+      embedding: Float32Array.from({ length: 256 }, (_, k) => Math.sin(i + k)),
+    }),
+  );
 }
 
 async function openWith(opts: Omit<SqliteDriverOptions, "dir"> & { dir?: string }) {

@@ -4,27 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { runStorageDriverSuite } from "./driver.case.js";
-import type { NewMemoryRecord } from "./driver.js";
+import { newRecord } from "./records.case.js";
 import { SqliteDriver } from "./sqlite.js";
-
-/** A memory to insert (content = id, a 2-d vector), with `over` applied. */
-function newRecord(id: string, over: Partial<NewMemoryRecord> = {}): NewMemoryRecord {
-  return {
-    id,
-    content: id,
-    metadata: {},
-    sessionId: null,
-    agentId: null,
-    importance: 0.5,
-    createdAt: 1,
-    updatedAt: 1,
-    lastAccessedAt: 1,
-    accessCount: 0,
-    expiresAt: null,
-    embedding: Float32Array.from([1, 0]),
-    ...over,
-  };
-}
 
 /** Creates a namespace with the default configuration. */
 function createNamespace(driver: SqliteDriver, name: string) {
