@@ -93,6 +93,20 @@ describe("background WAL checkpoints (SqliteDriver)", () => {
     await driver.close();
   });
 
+  it("concurrent opens of a namespace get one store", async () => {
+    const { driver } = await openWith({});
+    await driver.createNamespace({
+      name: "other",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const [a, b] = await Promise.all([driver.openNamespace("other"), driver.openNamespace("other")]);
+    expect(a).toBe(b);
+    await driver.close();
+  });
+
   it("inline mode keeps SQLite's own checkpoints", async () => {
     const { driver, store } = await openWith({ checkpoints: "inline" });
     expect(store.database.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);

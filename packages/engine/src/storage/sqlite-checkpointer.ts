@@ -186,6 +186,11 @@ export class Checkpointer {
     await this.#round;
   }
 
+  /** Whether the worker may hold a connection to `file` (it checkpointed it and has not released it). */
+  holds(file: string): boolean {
+    return this.#known.has(file);
+  }
+
   /**
    * Closes the worker's connection to `file` (before the file is deleted or re-keyed: leaving WAL mode
    * needs every other connection closed). Pending marks of the file are dropped.

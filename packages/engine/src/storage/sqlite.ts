@@ -283,7 +283,11 @@ export class SqliteDriver implements StorageDriver {
     const file = this.#file(row.file_id);
     const checkpointer = this.#checkpointer;
     // Opening with an older key re-keys the file, which needs the worker's connection closed.
-    await checkpointer?.release(file);
+    if (checkpointer?.holds(file)) {
+      await checkpointer.release(file);
+      const opened = this.#open.get(name);
+      if (opened) return opened;
+    }
     const db = openDatabase(file, this.#settings, this.#keys);
     if (checkpointer?.active) db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     const store = new SqliteNamespaceStore(
