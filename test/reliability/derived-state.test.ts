@@ -71,6 +71,17 @@ async function answers(client: MemoryClient): Promise<string[]> {
   return out;
 }
 
+/**
+ * {@link answers} once the ANN graph holds everything: before that, not-yet-inserted vectors are scored
+ * exactly, which can order exact ties at the candidate cut differently from the graph.
+ */
+async function indexedAnswers(loci: Loci): Promise<string[]> {
+  // Namespaces open on first use: open them, then wait for their graphs.
+  for (const ns of NAMESPACES) await loci.memory.search({ namespace: ns, query: "warm up", limit: 1 });
+  await loci.whenIndexed();
+  return answers(loci);
+}
+
 /** The snapshot directories (`indexes/<file id>/`) of a plaintext data directory. */
 function snapshotDirs(dataDir: string): string[] {
   const base = join(dataDir, "tenants", "default", "indexes");
@@ -117,12 +128,12 @@ describe("damaged derived state", () => {
     const dataDir = tmp("derived");
     let loci = await open(dataDir);
     await seed(loci, 0, 300);
-    const baseline = await answers(loci);
+    const baseline = await indexedAnswers(loci);
     await loci.close();
     for (const [name, damage] of DAMAGES) {
       for (const d of snapshotDirs(dataDir)) damage(d);
       loci = await open(dataDir);
-      expect(await answers(loci), name).toEqual(baseline);
+      expect(await indexedAnswers(loci), name).toEqual(baseline);
       await loci.close();
       stats.rebuilds++;
       // Closing wrote a sound snapshot again, which the next open loads.
@@ -143,14 +154,14 @@ describe("damaged derived state", () => {
     await seed(loci, 300, 150);
     const first = (await loci.memory.list({ namespace: NAMESPACES[0]!, limit: 1 })).items[0]!;
     expect(await loci.memory.delete({ namespace: NAMESPACES[0]!, id: first.id })).toBe(true);
-    const latest = await answers(loci);
+    const latest = await indexedAnswers(loci);
     expect(latest).not.toEqual(baseline);
     await loci.close();
     for (const { d, i } of pairs) {
       for (const f of ["vectors.hnsw", "vectors.json"]) copyFileSync(join(stash, `${i}-${f}`), join(d, f));
     }
     loci = await open(dataDir);
-    expect(await answers(loci)).toEqual(latest);
+    expect(await indexedAnswers(loci)).toEqual(latest);
     await loci.close();
     stats.rebuilds++;
 
@@ -165,10 +176,7 @@ describe("damaged derived state", () => {
     const dataDir = tmp("derived-server");
     const loci = await open(dataDir);
     await seed(loci, 0, 200);
-    // Answers are compared once the ANN graph holds everything: before that, not-yet-inserted vectors
-    // are scored exactly, which can order exact ties at the candidate cut differently from the graph.
-    await loci.whenIndexed();
-    const baseline = await answers(loci);
+    const baseline = await indexedAnswers(loci);
     await loci.close();
     const server = await ServerProcess.start({ dataDir });
     const client = countingClient(() => server.url, stats, { apiKey: ROOT_KEY });

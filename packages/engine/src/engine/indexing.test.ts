@@ -26,18 +26,22 @@ describe("background ANN indexing", () => {
     const env = await openTempEngine({ embedder, snapshotEvery: 100 });
     try {
       const vs = vectors(600, 3);
-      for (let i = 0; i < vs.length; i += 200) {
-        await env.loci.memory.addMany({
-          namespace: "n",
-          memories: vs.slice(i, i + 200).map((embedding, j) => ({
-            id: `m${i + j}`,
-            content: `memory ${i + j}`,
-            embedding,
-            metadata: { even: (i + j) % 2 === 0 },
-          })),
-        });
-      }
-      // Nothing has yielded to the background yet: every vector is still pending.
+      // Three concurrent batches: one group commit, after which nothing has yielded to the background
+      // indexing yet (awaiting each batch in turn would let it run between them).
+      await Promise.all(
+        [0, 200, 400].map((i) =>
+          env.loci.memory.addMany({
+            namespace: "n",
+            memories: vs.slice(i, i + 200).map((embedding, j) => ({
+              id: `m${i + j}`,
+              content: `memory ${i + j}`,
+              embedding,
+              metadata: { even: (i + j) % 2 === 0 },
+            })),
+          }),
+        ),
+      );
+      // Every vector is still pending.
       expect(await env.loci.indexBacklog()).toBe(600);
       const [q] = vectors(1, 9);
       const search = async (filter: boolean) =>
