@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EF_SCALE_FROM, FILTERED_EF_FACTOR, HnswIndex, searchBeam } from "./hnsw.js";
+import { HashEmbedder } from "../embed/hash.js";
+import { EF_SCALE_FROM, EXHAUSTIVE_UP_TO, FILTERED_EF_FACTOR, HnswIndex, searchBeam } from "./hnsw.js";
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -157,8 +158,11 @@ describe("HnswIndex", () => {
 });
 
 describe("searchBeam", () => {
-  it("keeps efSearch up to EF_SCALE_FROM elements and widens it with log2 of the size past it", () => {
+  it("holds the whole graph up to EXHAUSTIVE_UP_TO, keeps efSearch to EF_SCALE_FROM, then widens with log2", () => {
     expect(searchBeam(64, 0)).toBe(64);
+    expect(searchBeam(64, 300)).toBe(300);
+    expect(searchBeam(64, EXHAUSTIVE_UP_TO)).toBe(EXHAUSTIVE_UP_TO);
+    expect(searchBeam(64, EXHAUSTIVE_UP_TO + 1)).toBe(64);
     expect(searchBeam(64, EF_SCALE_FROM)).toBe(64);
     expect(searchBeam(64, 2 * EF_SCALE_FROM)).toBe(128);
     expect(searchBeam(64, 4 * EF_SCALE_FROM)).toBe(192);
@@ -169,18 +173,52 @@ describe("searchBeam", () => {
   });
 
   it("an index searches with at least k, the filtered factor on top, counting graph elements only", () => {
-    const idx = new HnswIndex({ dimensions: 8, efSearch: 32, efScaleFrom: 25 });
-    for (const [i, v] of vectors(50, 8).entries()) idx.upsert(i, v);
+    const n = 2 * (EXHAUSTIVE_UP_TO + 100);
+    const idx = new HnswIndex({ dimensions: 8, efSearch: 32, efScaleFrom: n / 2 });
+    for (const [i, v] of vectors(n, 8).entries()) idx.upsert(i, v);
     // Pending vectors are not in the graph yet: the beam is the base one.
     expect(idx.beam(10)).toBe(32);
     expect(idx.beam(100)).toBe(100);
     expect(idx.beam(10, true)).toBe(Math.ceil(32 * FILTERED_EF_FACTOR));
     idx.flush();
-    // 50 graph elements, twice the scaling threshold: twice the beam.
+    // Twice the scaling threshold in the graph: twice the beam.
     expect(idx.beam(10)).toBe(64);
     expect(idx.beam(10, true)).toBe(Math.ceil(64 * FILTERED_EF_FACTOR));
     expect(idx.beam(100)).toBe(100);
-    for (let i = 0; i < 25; i++) idx.remove(i);
+    for (let i = 0; i < n / 2; i++) idx.remove(i);
     expect(idx.beam(10)).toBe(32);
+    // A small graph is walked whole.
+    for (let i = n / 2; i < n - 300; i++) idx.remove(i);
+    expect(idx.beam(10)).toBe(300);
+  });
+
+  it("a small namespace's graph returns the exact top k (hash embeddings, where a beam of 64 missed one)", async () => {
+    const embedder = new HashEmbedder();
+    const topics = [
+      "invoice",
+      "renewal",
+      "outage",
+      "contract",
+      "refund",
+      "onboarding",
+      "pricing",
+      "security",
+    ];
+    const texts = Array.from(
+      { length: 300 },
+      (_, i) => `${topics[i % 8]} note ${i} for customer ${i % 17} about ${topics[(i * 3) % 8]} in derived-a`,
+    );
+    const all = new Map((await embedder.embed(texts)).map((v, i) => [i + 1, v] as const));
+    const idx = new HnswIndex({ dimensions: embedder.dimensions });
+    for (const [label, v] of all) idx.upsert(label, v);
+    idx.flush();
+    const queries = await embedder.embed([
+      "note 250 renewal pricing",
+      "security outage",
+      "invoice for customer 3",
+    ]);
+    for (const q of queries) {
+      expect(idx.search(q, 10).map((h) => h.label)).toEqual(exactTop(q, all, 10));
+    }
   });
 });
