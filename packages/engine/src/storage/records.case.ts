@@ -1,9 +1,10 @@
 /**
- * Test helper shared by the SQLite driver's tests: a memory record to insert.
+ * Test helpers shared by the SQLite driver's tests: a memory record to insert, a namespace to create.
  *
  * @module
  */
-import type { NewMemoryRecord } from "./driver.js";
+import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
+import type { NewMemoryRecord, StorageDriver } from "./driver.js";
 
 /** A memory to insert (content = id, a 2-d vector), with `over` applied. */
 export function newRecord(id: string, over: Partial<NewMemoryRecord> = {}): NewMemoryRecord {
@@ -22,4 +23,15 @@ export function newRecord(id: string, over: Partial<NewMemoryRecord> = {}): NewM
     embedding: Float32Array.from([1, 0]),
     ...over,
   };
+}
+
+/** Creates a namespace with the default configuration. */
+export function createNamespace(driver: StorageDriver, name: string): Promise<void> {
+  return driver.createNamespace({
+    name,
+    description: "",
+    config: { ...DEFAULT_NAMESPACE_CONFIG },
+    createdAt: 1,
+    updatedAt: 1,
+  });
 }

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import type { NewMemoryRecord } from "./driver.js";
-import { newRecord } from "./records.case.js";
+import { createNamespace, newRecord } from "./records.case.js";
 import { SqliteDriver, type SqliteDriverOptions } from "./sqlite.js";
 import { Checkpointer } from "./sqlite-checkpointer.js";
 import type { SqliteNamespaceStore } from "./sqlite-namespace.js";
@@ -35,15 +34,7 @@ function records(n: number, prefix = "m"): NewMemoryRecord[] {
 async function openWith(opts: Omit<SqliteDriverOptions, "dir"> & { dir?: string }) {
   const dir = opts.dir ?? tempDir();
   const driver = new SqliteDriver({ ...opts, dir });
-  if (!(await driver.getNamespace("n"))) {
-    await driver.createNamespace({
-      name: "n",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
-  }
+  if (!(await driver.getNamespace("n"))) await createNamespace(driver, "n");
   const store = (await driver.openNamespace("n")) as SqliteNamespaceStore;
   const dbFile = join(
     dir,
@@ -95,13 +86,7 @@ describe("background WAL checkpoints (SqliteDriver)", () => {
 
   it("concurrent opens of a namespace get one store", async () => {
     const { driver } = await openWith({});
-    await driver.createNamespace({
-      name: "other",
-      description: "",
-      config: { ...DEFAULT_NAMESPACE_CONFIG },
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await createNamespace(driver, "other");
     const [a, b] = await Promise.all([driver.openNamespace("other"), driver.openNamespace("other")]);
     expect(a).toBe(b);
     await driver.close();

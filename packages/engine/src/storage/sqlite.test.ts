@@ -2,21 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { runStorageDriverSuite } from "./driver.case.js";
-import { newRecord } from "./records.case.js";
+import { createNamespace, newRecord } from "./records.case.js";
 import { SqliteDriver } from "./sqlite.js";
-
-/** Creates a namespace with the default configuration. */
-function createNamespace(driver: SqliteDriver, name: string) {
-  return driver.createNamespace({
-    name,
-    description: "",
-    config: { ...DEFAULT_NAMESPACE_CONFIG },
-    createdAt: 1,
-    updatedAt: 1,
-  });
-}
 
 describe("SqliteDriver", () => {
   runStorageDriverSuite({
