@@ -171,6 +171,9 @@ async function exactSimilarities(
   return out;
 }
 
+/** Extra graph hits a similarity-only search takes beyond `limit` (ties at the cut, see below). */
+const TIE_MARGIN = 4;
+
 /** Ranks the memories of one namespace for a query. */
 export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promise<RankedHit[]> {
   const { among, check, matches } = candidateFilter(rt, p);
@@ -184,7 +187,9 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     p.recencyWeight === 0 &&
     p.graph === null &&
     p.time === null;
-  const k = similarityOnly ? p.limit : Math.max(p.limit * 4, 40);
+  // (A few more than `limit`: memories tied at the cut are then ordered by the tie-break below, newest
+  // first, not by which of them the graph walk happened to reach.)
+  const k = similarityOnly ? p.limit + TIE_MARGIN : Math.max(p.limit * 4, 40);
   const useVector = p.mode !== "keyword" && p.queryVector !== null && rt.vectors !== null;
   const useKeyword = p.mode !== "vector";
 

@@ -168,6 +168,27 @@ describe("ranking details", () => {
     expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
   });
 
+  it("a vector search cutting through tied memories keeps the newest of them, whatever the graph walk reaches", async () => {
+    env = await openTempEngine();
+    const same = Array.from({ length: 6 }, () => ({ content: "identical text about the quarterly report" }));
+    const added = [];
+    for (const m of same) added.push(await env.loci.memory.add({ namespace: "ties", ...m }));
+    await env.loci.memory.add({ namespace: "ties", content: "something else entirely" });
+    await env.loci.whenIndexed({ namespace: "ties" });
+    const hits = await env.loci.memory.search({
+      namespace: "ties",
+      query: "identical text about the quarterly report",
+      mode: "vector",
+      limit: 3,
+    });
+    expect(hits.map((h) => h.memory.id)).toEqual(
+      added
+        .slice(-3)
+        .reverse()
+        .map((m) => m.id),
+    );
+  });
+
   it("applies minScore and recencyWeight (w = 1 orders matches by age)", async () => {
     const clock = new ManualClock();
     env = await openTempEngine({ clock });
