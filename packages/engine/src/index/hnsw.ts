@@ -35,7 +35,8 @@ export interface HnswIndexOptions {
   efConstruction?: number;
   /**
    * Minimum search-time candidate list size (raised to `k` when needed) for a graph of up to
-   * {@link EF_SCALE_FROM} elements; larger graphs search with a wider beam ({@link searchBeam}).
+   * {@link EF_SCALE_FROM} elements; graphs of up to {@link EXHAUSTIVE_UP_TO} are walked whole and
+   * larger ones than EF_SCALE_FROM search with a wider beam ({@link searchBeam}).
    * @default 64
    */
   efSearch?: number;
