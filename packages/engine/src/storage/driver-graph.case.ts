@@ -5,9 +5,9 @@
  * @module
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { toEntityLink } from "../engine/graph-model.js";
 import type { EntityLink, NamespaceStore, NewMemoryRecord, StorageDriver } from "./driver.js";
+import { createNamespace } from "./records.case.js";
 
 /** What the graph cases need from the surrounding suite. */
 export interface GraphCaseContext {
@@ -43,13 +43,7 @@ const memory = (over: Partial<NewMemoryRecord> = {}): NewMemoryRecord => {
 
 async function open(ctx: GraphCaseContext, name = "g"): Promise<NamespaceStore> {
   const d = ctx.driver();
-  await d.createNamespace({
-    name,
-    description: "",
-    config: { ...DEFAULT_NAMESPACE_CONFIG },
-    createdAt: 1,
-    updatedAt: 1,
-  });
+  await createNamespace(d, name);
   return d.openNamespace(name);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Test helpers shared by the SQLite driver's tests: a memory record to insert, a namespace to create.
+ * Test helpers shared by the storage tests and conformance cases: a memory record to insert, a namespace to create.
  *
  * @module
  */

@@ -321,8 +321,7 @@ export class SqliteDriver implements StorageDriver {
     rekeyDatabase(this.#catalog, newKey);
     for (const rec of await this.listNamespaces()) {
       const store = (await this.openNamespace(rec.name)) as SqliteNamespaceStore;
-      const row = this.#row(rec.name);
-      if (row) await this.#checkpointer?.release(this.#file(row.file_id));
+      await this.#checkpointer?.release(store.database.name);
       rekeyDatabase(store.database, newKey);
     }
     this.#keys = [newKey];
