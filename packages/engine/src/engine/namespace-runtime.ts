@@ -22,6 +22,7 @@ import type { KeywordIndex } from "../index/keyword-index.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
+import { FilterCache } from "./filter-cache.js";
 import { KnowledgeGraph } from "./graph.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
@@ -55,6 +56,8 @@ export class NamespaceRuntime {
   /** Live memories by seq, in ascending seq order (Map keeps insertion order). */
   readonly docs = new Map<number, DocInfo>();
   readonly seqById = new Map<string, number>();
+  /** The matches of metadata filters that searches repeat, kept in step by every write. */
+  readonly filters = new FilterCache();
   readonly keyword: KeywordIndex & Bm25Index = new Bm25Index();
   vectors: HnswIndex | null = null;
   /** Memories with an expiry time (so searches know whether expiry checks are needed). */
@@ -248,6 +251,7 @@ export class NamespaceRuntime {
     if (prev?.expiresAt != null) this.expiring--;
     const { content, embedding: _e, entities, ...info } = rec;
     this.docs.set(rec.seq, info);
+    this.filters.update(rec.seq, info.metadata);
     if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
     if (this.#graph && entities.length > 0)
       this.#graph.link(
@@ -284,6 +288,7 @@ export class NamespaceRuntime {
       if (!doc) continue;
       if (doc.expiresAt != null) this.expiring--;
       this.docs.delete(rec.seq);
+      this.filters.update(rec.seq, null);
       this.seqById.delete(rec.id);
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);

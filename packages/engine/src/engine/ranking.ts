@@ -67,6 +67,8 @@ export interface RankParams {
   limit: number;
   mode: SearchMode;
   predicate: FilterPredicate | null;
+  /** The metadata filter as JSON (its cache key, see filter-cache.ts); `null` without a filter. */
+  filterKey: string | null;
   sessionId: string | null;
   recencyWeight: number;
   minScore: number;
@@ -101,15 +103,29 @@ export interface RankedHit {
 
 function candidateFilter(rt: NamespaceRuntime, p: RankParams) {
   const ranges = p.time?.filter ? p.time.ranges : null;
+  // A filter searches repeat has its matches cached (filter-cache.ts): a bit test instead of a call.
+  const cached =
+    p.predicate !== null && p.filterKey !== null
+      ? rt.filters.lookup(p.filterKey, p.predicate, rt.docs)
+      : null;
   const matches = (doc: DocInfo | undefined): doc is DocInfo =>
     doc !== undefined &&
     rt.visible(doc, p.now) &&
     (p.sessionId === null || doc.sessionId === p.sessionId) &&
-    (p.predicate === null || p.predicate(doc.metadata)) &&
+    (cached !== null ? cached.has(doc.seq) : p.predicate === null || p.predicate(doc.metadata)) &&
     (ranges === null || ranges.some((r) => doc.createdAt >= r.start && doc.createdAt < r.end));
   const check = (seq: number) => matches(rt.docs.get(seq));
   if (p.predicate === null && p.sessionId === null && ranges === null) {
     return { among: null, check: rt.expiring > 0 ? check : undefined, matches };
+  }
+  if (cached !== null && p.sessionId === null && ranges === null) {
+    // The metadata filter alone, its matches known: no sampling, no scan.
+    if (cached.count > EXACT_SEARCH_THRESHOLD) {
+      return { among: null, check: rt.expiring > 0 ? check : (seq: number) => cached.has(seq), matches };
+    }
+    const set = new Set<number>();
+    for (const seq of cached.seqs()) if (matches(rt.docs.get(seq))) set.add(seq);
+    return { among: set, check: undefined, matches };
   }
   if (rt.docs.size > BROAD_FILTER) {
     const estimate = estimateMatches(rt.docs, rt.maxSeq, matches);

@@ -103,6 +103,7 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     mode,
     predicate:
       opts.metadataFilter === undefined ? null : compileFilter(opts.metadataFilter, core.limits.filter),
+    filterKey: opts.metadataFilter === undefined ? null : JSON.stringify(opts.metadataFilter),
     sessionId: opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId"),
     recencyWeight:
       opts.recencyWeight === undefined ? 0 : assertNumberInRange(opts.recencyWeight, "recencyWeight", 0, 1),

@@ -29,7 +29,14 @@ import type {
   SessionRecord,
 } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
-import { COLUMNS, chunks, MEMORIES_SCHEMA, type MemoryRow as Row, toRecord } from "./sqlite-rows.js";
+import {
+  COLUMNS,
+  chunks,
+  MEMORIES_SCHEMA,
+  type MemoryRow as Row,
+  toRecord,
+  valuesToRecord,
+} from "./sqlite-rows.js";
 import { SqliteSentences } from "./sqlite-sentences.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { StatementCache } from "./sqlite-statements.js";
@@ -272,8 +279,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
         part,
         (list) => `SELECT ${COLUMNS} FROM memories WHERE ${column} IN (${list})`,
       );
-      for (const row of stmt.all(...params) as Row[]) {
-        byKey.set((column === "id" ? row.id : row.seq) as K, toRecord(row));
+      for (const values of stmt.raw(true).all(...params) as unknown[][]) {
+        const rec = valuesToRecord(values);
+        byKey.set((column === "id" ? rec.id : rec.seq) as K, rec);
       }
     }
     const out: MemoryRecord[] = [];
@@ -287,8 +295,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {
     const rows = this.#statements
       .get(`SELECT ${COLUMNS} FROM memories WHERE seq > ? ORDER BY seq LIMIT ?`)
-      .all(opts.afterSeq ?? 0, opts.limit) as Row[];
-    const records = rows.map(toRecord);
+      .raw(true)
+      .all(opts.afterSeq ?? 0, opts.limit) as unknown[][];
+    const records = rows.map(valuesToRecord);
     return this.#linked(opts.withEmbeddings ? this.#withVectors(records) : records);
   }
 

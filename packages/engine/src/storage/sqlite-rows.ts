@@ -66,19 +66,27 @@ export function blobToVector(b: Buffer): Float32Array {
 
 /** A row as a record (the store fills in the embedding when asked for, and the entity links). */
 export function toRecord(row: MemoryRow): MemoryRecord {
+  return valuesToRecord(Object.values(row));
+}
+
+/**
+ * The values of a row of {@link COLUMNS}, in that order (a statement in raw mode, which skips
+ * building a keyed object per row: half the cost of reading a search's hits), as a record.
+ */
+export function valuesToRecord(v: readonly unknown[]): MemoryRecord {
   return {
-    seq: row.seq,
-    id: row.id,
-    content: row.content,
-    metadata: JSON.parse(row.metadata),
-    sessionId: row.session_id,
-    agentId: row.agent_id,
-    importance: row.importance,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastAccessedAt: row.last_accessed_at,
-    accessCount: row.access_count,
-    expiresAt: row.expires_at,
+    seq: v[0] as number,
+    id: v[1] as string,
+    content: v[2] as string,
+    metadata: JSON.parse(v[3] as string),
+    sessionId: v[4] as string | null,
+    agentId: v[5] as string | null,
+    importance: v[6] as number,
+    createdAt: v[7] as number,
+    updatedAt: v[8] as number,
+    lastAccessedAt: v[9] as number,
+    accessCount: v[10] as number,
+    expiresAt: v[11] as number | null,
     embedding: null,
     entities: [],
   };
