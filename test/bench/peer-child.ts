@@ -7,7 +7,7 @@
  *   --system loci --size 10000 --dims 512 --queries 200 --dir /tmp/x`
  */
 import { parseArgs } from "node:util";
-import { CorpusStream, percentile } from "./data.js";
+import { CorpusStream, percentile, type StreamQuery } from "./data.js";
 import { openSystem, type SystemName } from "./peer-systems.js";
 
 /** What a child reports. Latencies in ms, memory in MiB. */
@@ -47,6 +47,10 @@ const size = Number(values.size);
 const dims = Number(values.dims);
 const batch = Number(values.batch);
 const K = 10;
+/** Warm-up queries before each timed phase (see {@link timed}). */
+const WARMUP_QUERIES = 200;
+/** Longest warm-up of a timed phase (brute force at 1M takes seconds a query). */
+const WARMUP_MS = 5_000;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const rss = () => {
@@ -56,7 +60,11 @@ const rss = () => {
 };
 
 const stream = new CorpusStream({ n: size, dims });
-const queries = stream.queries(Number(values.queries));
+const queryCount = Number(values.queries);
+// Warm-up queries follow the measured ones in the seeded sequence (the measured ones stay the same).
+const allQueries = stream.queries(queryCount + WARMUP_QUERIES);
+const queries = allQueries.slice(0, queryCount);
+const warmup = allQueries.slice(queryCount);
 const sys = await openSystem(system, { dir: values.dir!, dims, n: size });
 const rssBaseMiB = rss();
 
@@ -73,21 +81,27 @@ await sys.indexed?.();
 const indexedMs = ingestMs + (performance.now() - tIndexed);
 const rssMiB = rss();
 
-async function timed(fn: (i: number) => Promise<number[]>) {
-  for (let i = 0; i < Math.min(5, queries.length); i++) await fn(i); // warm-up
+/**
+ * Before each timed phase, every system answers up to {@link WARMUP_QUERIES} other queries or runs
+ * for {@link WARMUP_MS}, whichever ends first: a JIT-compiled search path (every system but the
+ * floor and exact search runs JavaScript per search) is otherwise timed while V8 still interprets it.
+ */
+async function timed(fn: (q: StreamQuery) => Promise<number[]>) {
+  const until = performance.now() + WARMUP_MS;
+  for (let i = 0; i < warmup.length && performance.now() < until; i++) await fn(warmup[i]!);
   const ms: number[] = [];
   const ids: number[][] = [];
   for (let i = 0; i < queries.length; i++) {
     const t = performance.now();
-    ids.push(await fn(i));
+    ids.push(await fn(queries[i]!));
     ms.push(performance.now() - t);
   }
   return { ids, p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
-const plain = await timed((i) => sys.search(queries[i]!, K, false));
-const filtered = await timed((i) => sys.search(queries[i]!, K, true));
-const hybrid = sys.hybrid ? await timed((i) => sys.hybrid!(queries[i]!, K)) : null;
+const plain = await timed((q) => sys.search(q, K, false));
+const filtered = await timed((q) => sys.search(q, K, true));
+const hybrid = sys.hybrid ? await timed((q) => sys.hybrid!(q, K)) : null;
 let reopenMs: number | null = null;
 let reopenError: string | null = null;
 if (sys.persist) {
