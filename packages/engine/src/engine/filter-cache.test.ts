@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileFilter } from "../filter/compile.js";
-import { FILTER_CACHE_SIZE, FilterCache, FilterMatches } from "./filter-cache.js";
+import { FILTER_CACHE_SIZE, FilterCache, FilterMatches, MAX_CACHED_FILTER_CHARS } from "./filter-cache.js";
 
 const docs = (n: number, meta: (seq: number) => Record<string, unknown>) =>
   new Map(Array.from({ length: n }, (_, i) => [i + 1, { metadata: meta(i + 1) }] as const));
@@ -45,6 +45,14 @@ describe("FilterCache", () => {
     expect([...entry.seqs()]).toEqual([3, 11]);
     cache.update(3, null);
     expect([...entry.seqs()]).toEqual([11]);
+  });
+
+  it("never caches a filter longer than MAX_CACHED_FILTER_CHARS", () => {
+    const cache = new FilterCache();
+    const live = docs(4, () => ({ tier: "gold" }));
+    const long = "x".repeat(MAX_CACHED_FILTER_CHARS + 1);
+    for (let i = 0; i < 3; i++) expect(cache.lookup(long, gold, live)).toBeNull();
+    expect(cache.size).toBe(0);
   });
 
   it(`keeps at most ${FILTER_CACHE_SIZE} filters, dropping the least recently used`, () => {

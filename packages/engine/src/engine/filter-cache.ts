@@ -9,6 +9,7 @@
  * {@link FILTER_CACHE_SIZE} filters are kept (least recently used out); each costs one bit per seq
  * (125 KB at a million memories) and one predicate call per write.
  *
+ * Filters longer than {@link MAX_CACHED_FILTER_CHARS} as JSON are not cached.
  * Only the metadata predicate is cached: expiry, session and time conditions are checked per search.
  *
  * @module
@@ -19,6 +20,11 @@ import type { FilterPredicate } from "../filter/types.js";
 export const FILTER_CACHE_SIZE = 32;
 /** Filters remembered as seen once (not yet cached). */
 const SEEN_SIZE = 256;
+/**
+ * Longer filters (as JSON) are never cached: a long `$in` list is rarely repeated, and the keys kept
+ * stay bounded (at most {@link SEEN_SIZE} + {@link FILTER_CACHE_SIZE} of this size per namespace).
+ */
+export const MAX_CACHED_FILTER_CHARS = 4_096;
 
 /** The memories passing one metadata filter. */
 export class FilterMatches {
@@ -83,6 +89,7 @@ export class FilterCache {
     predicate: FilterPredicate,
     docs: Iterable<readonly [number, { metadata: Readonly<Record<string, unknown>> }]>,
   ): FilterMatches | null {
+    if (key.length > MAX_CACHED_FILTER_CHARS) return null;
     const hit = this.#entries.get(key);
     if (hit) {
       this.#entries.delete(key);
