@@ -29,14 +29,7 @@ import type {
   SessionRecord,
 } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
-import {
-  COLUMNS,
-  chunks,
-  MEMORIES_SCHEMA,
-  type MemoryRow as Row,
-  toRecord,
-  valuesToRecord,
-} from "./sqlite-rows.js";
+import { COLUMNS, chunks, MEMORIES_SCHEMA, valuesToRecord } from "./sqlite-rows.js";
 import { SqliteSentences } from "./sqlite-sentences.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { StatementCache } from "./sqlite-statements.js";
@@ -114,14 +107,22 @@ export class SqliteNamespaceStore implements NamespaceStore {
     return records;
   }
 
-  /** Deletes one memory row (and its entity links) inside a transaction, keeping its session's count right. */
-  #remove(row: Row, type: ChangeType, at: number): MemoryRecord {
-    const [rec] = this.#linked([toRecord(row)]) as [MemoryRecord];
-    this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(row.seq);
-    this.#graph.unlink(row.seq);
-    this.#sentences.remove(row.seq);
-    this.#vectors.remove(row.seq);
-    if (row.session_id !== null) this.#sessions.count(row.session_id, -1);
+  /** The memory with this id, without its embedding and entity links, or `undefined`. */
+  #byId(id: string): MemoryRecord | undefined {
+    const values = this.#statements.get(`SELECT ${COLUMNS} FROM memories WHERE id = ?`).raw(true).get(id) as
+      | unknown[]
+      | undefined;
+    return values && valuesToRecord(values);
+  }
+
+  /** Deletes one memory (and its entity links) inside a transaction, keeping its session's count right. */
+  #remove(found: MemoryRecord, type: ChangeType, at: number): MemoryRecord {
+    const [rec] = this.#linked([found]) as [MemoryRecord];
+    this.#db.prepare("DELETE FROM memories WHERE seq = ?").run(rec.seq);
+    this.#graph.unlink(rec.seq);
+    this.#sentences.remove(rec.seq);
+    this.#vectors.remove(rec.seq);
+    if (rec.sessionId !== null) this.#sessions.count(rec.sessionId, -1);
     this.#logMemory(type, rec, at);
     return rec;
   }
@@ -149,7 +150,6 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async insert(records: readonly NewMemoryRecord[], opts: InsertOptions = {}): Promise<InsertResult> {
     const exists = this.#statements.get("SELECT 1 FROM memories WHERE id = ?").pluck();
-    const select = this.#statements.get(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
     const tx = this.#db.transaction((recs: readonly NewMemoryRecord[]) => {
       const inserted: MemoryRecord[] = [];
       const createdEntities: EntityRecord[] = [];
@@ -186,8 +186,8 @@ export class SqliteNamespaceStore implements NamespaceStore {
       const evicted: MemoryRecord[] = [];
       const at = recs[0]?.updatedAt ?? 0;
       for (const id of opts.evict ?? []) {
-        const row = select.get(id) as Row | undefined;
-        if (row) evicted.push(this.#remove(row, "memory.evicted", at));
+        const found = this.#byId(id);
+        if (found) evicted.push(this.#remove(found, "memory.evicted", at));
       }
       return { inserted, evicted, createdEntities };
     });
@@ -198,12 +198,9 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async update(id: string, patch: MemoryRecordPatch): Promise<MemoryRecord | null> {
     const tx = this.#db.transaction(() => {
-      const row = this.#statements.get(`SELECT ${COLUMNS} FROM memories WHERE id = ?`).get(id) as
-        | Row
-        | undefined;
-      if (!row) return null;
-      const next = toRecord(row);
-      next.embedding = patch.embedding ?? this.#vectors.get([row.seq]).get(row.seq) ?? null;
+      const next = this.#byId(id);
+      if (!next) return null;
+      next.embedding = patch.embedding ?? this.#vectors.get([next.seq]).get(next.seq) ?? null;
       if (patch.content !== undefined) next.content = patch.content;
       if (patch.metadata !== undefined) next.metadata = patch.metadata;
       if (patch.importance !== undefined) next.importance = patch.importance;
@@ -235,12 +232,11 @@ export class SqliteNamespaceStore implements NamespaceStore {
     at: number,
     reason: "memory.deleted" | "memory.expired" = "memory.deleted",
   ): Promise<MemoryRecord[]> {
-    const select = this.#db.prepare(`SELECT ${COLUMNS} FROM memories WHERE id = ?`);
     const tx = this.#db.transaction(() => {
       const out: MemoryRecord[] = [];
       for (const id of ids) {
-        const row = select.get(id) as Row | undefined;
-        if (row) out.push(this.#remove(row, reason, at));
+        const found = this.#byId(id);
+        if (found) out.push(this.#remove(found, reason, at));
       }
       return out;
     });

@@ -36,22 +36,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 export const COLUMNS =
   "seq, id, content, metadata, session_id, agent_id, importance, created_at, updated_at, last_accessed_at, access_count, expires_at";
 
-/** A row of the memories table. */
-export interface MemoryRow {
-  seq: number;
-  id: string;
-  content: string;
-  metadata: string;
-  session_id: string | null;
-  agent_id: string | null;
-  importance: number;
-  created_at: number;
-  updated_at: number;
-  last_accessed_at: number;
-  access_count: number;
-  expires_at: number | null;
-}
-
 /** Float32Array → BLOB (no copy). */
 export function vectorToBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -64,14 +48,10 @@ export function blobToVector(b: Buffer): Float32Array {
   return out;
 }
 
-/** A row as a record (the store fills in the embedding when asked for, and the entity links). */
-export function toRecord(row: MemoryRow): MemoryRecord {
-  return valuesToRecord(Object.values(row));
-}
-
 /**
- * The values of a row of {@link COLUMNS}, in that order (a statement in raw mode, which skips
- * building a keyed object per row: half the cost of reading a search's hits), as a record.
+ * The values of a row of {@link COLUMNS}, in that order (statements run in raw mode, which skips
+ * building a keyed object per row: half the cost of reading a search's hits), as a record; the store
+ * fills in the embedding when asked for, and the entity links.
  */
 export function valuesToRecord(v: readonly unknown[]): MemoryRecord {
   return {
