@@ -53,6 +53,13 @@ export interface LociOptions {
    * is more, and on close. @default 10000
    */
   snapshotEvery?: number;
+  /**
+   * Keep an int8 sketch of every stored vector in memory (`dimensions + 12` bytes per memory: 52 MB
+   * per 100,000 memories at 512-d). Searches use it to skip reading stored vectors that cannot change
+   * their result (keyword-only hybrid candidates, selective filters); results are the same either way.
+   * Turn it off to save that memory at the cost of those reads. @default true
+   */
+  vectorSketch?: boolean;
   /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
   sweepIntervalMs?: number;
   /** The tenant whose directory (`<dataDir>/tenants/<tenant>/`) this engine serves. @default "default" */
@@ -144,6 +151,7 @@ export class Loci implements MemoryClient {
       clock: opts.clock ?? systemClock,
       autoCreateNamespaces: opts.autoCreateNamespaces ?? true,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
+      vectorSketch: opts.vectorSketch ?? true,
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
       limits: resolveLimits(opts.limits),

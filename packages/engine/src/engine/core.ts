@@ -20,6 +20,8 @@ export interface EngineCoreOptions {
   clock: Clock;
   autoCreateNamespaces: boolean;
   snapshotEvery: number;
+  /** Keep int8 vector sketches in memory (see `index/vector-sketch.ts`). @default true */
+  vectorSketch?: boolean;
   /** Close the embedder with the engine (true when the engine created it). */
   closeEmbedder: boolean;
   /** Most namespaces this engine may hold (`null`: unlimited). */
@@ -39,6 +41,7 @@ export class EngineCore {
   /** Event fan-out for every namespace of this engine. */
   readonly events = new EventHub();
   readonly #snapshotEvery: number;
+  readonly #vectorSketch: boolean;
   readonly #closeEmbedder: boolean;
   readonly #maxNamespaces: number | null;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
@@ -52,6 +55,7 @@ export class EngineCore {
     this.autoCreateNamespaces = opts.autoCreateNamespaces;
     this.limits = opts.limits;
     this.#snapshotEvery = opts.snapshotEvery;
+    this.#vectorSketch = opts.vectorSketch ?? true;
     this.#closeEmbedder = opts.closeEmbedder;
     this.#maxNamespaces = opts.maxNamespaces ?? null;
   }
@@ -129,6 +133,7 @@ export class EngineCore {
         store,
         record,
         snapshotEvery: this.#snapshotEvery,
+        vectorSketch: this.#vectorSketch,
         afterWrite: (rt) => this.events.publish(rt),
         shared: this.driver.shared ?? false,
       });

@@ -20,6 +20,7 @@ import { Bm25Index } from "../index/bm25.js";
 import { HnswIndex } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
+import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { FilterCache } from "./filter-cache.js";
@@ -29,6 +30,8 @@ import { KnowledgeGraph } from "./graph.js";
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
 
 const PAGE = 2_000;
+/** Vectors read per background sketching step (~2 ms of SQLite reads). */
+const SKETCH_PAGE = 256;
 
 /** Options of {@link NamespaceRuntime.open}. */
 export interface RuntimeOptions {
@@ -44,6 +47,8 @@ export interface RuntimeOptions {
   afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
   /** Other processes may write this namespace (see {@link NamespaceRuntime.sync}). @default false */
   shared?: boolean;
+  /** Keep an int8 sketch of every vector in memory (see `index/vector-sketch.ts`). @default true */
+  vectorSketch?: boolean;
 }
 
 /** How long search-hit access statistics are coalesced before one write persists them. */
@@ -60,6 +65,11 @@ export class NamespaceRuntime {
   readonly filters = new FilterCache();
   readonly keyword: KeywordIndex & Bm25Index = new Bm25Index();
   vectors: HnswIndex | null = null;
+  /**
+   * Int8 sketches of the stored vectors, bounding similarities so search skips reads that cannot change
+   * its result (`null`: off, or no vectors yet). Filled by writes, and after open in the background.
+   */
+  sketch: VectorSketch | null = null;
   /** Memories with an expiry time (so searches know whether expiry checks are needed). */
   expiring = 0;
   /** The highest seq ever indexed here (seqs are never reused; a bound for sampling, see `filter-estimate.ts`). */
@@ -68,6 +78,7 @@ export class NamespaceRuntime {
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
   readonly #shared: boolean;
+  readonly #sketchOn: boolean;
   /** Seqs this write applied from its own results (shared storage): their `memory.added` need no re-read. */
   readonly #ownAdds = new Set<number>();
   readonly #snapshotEvery: number;
@@ -94,6 +105,7 @@ export class NamespaceRuntime {
     this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
+    this.#sketchOn = opts.vectorSketch ?? true;
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -131,9 +143,30 @@ export class NamespaceRuntime {
     }
     const dims = this.record.config.embedding?.dimensions;
     if (dims) await this.#loadVectors(dims);
+    if (this.sketch && this.sketch.size < this.docs.size) this.#fillSketch();
+  }
+
+  /**
+   * Sketches, in the background, the vectors a loaded ANN snapshot brought without reading them: pages
+   * of stored vectors between other work, until every memory has one (a search reads what is not yet
+   * sketched, so results never depend on this). Stops when the namespace closes or a read fails.
+   */
+  #fillSketch(): void {
+    const sketch = this.sketch!;
+    const todo = [...this.docs.keys()].filter((seq) => !sketch.has(seq));
+    const step = async (from: number): Promise<void> => {
+      if (this.#closed || this.sketch !== sketch || from >= todo.length) return;
+      const vectors = await this.store.getEmbeddings(todo.slice(from, from + SKETCH_PAGE));
+      // A write since the read has sketched its own vector: keep that one.
+      for (const [seq, v] of vectors) if (this.docs.has(seq) && !sketch.has(seq)) sketch.set(seq, v);
+      setTimeout(() => void step(from + SKETCH_PAGE).catch(() => undefined), 0).unref();
+    };
+    void step(0).catch(() => undefined);
   }
 
   async #loadVectors(dimensions: number): Promise<void> {
+    const sketch = this.#sketchOn ? new VectorSketch(dimensions) : null;
+    this.sketch = sketch;
     const target = this.#snapshotTarget();
     const dir = target?.dir ?? null;
     const loaded = target
@@ -154,7 +187,10 @@ export class NamespaceRuntime {
       this.#snapshotIncomplete = dir !== null;
       for (let after = 0; ; ) {
         const page = await this.store.scan({ afterSeq: after, limit: PAGE, withEmbeddings: true });
-        for (const rec of page) this.vectors.upsert(rec.seq, rec.embedding!);
+        for (const rec of page) {
+          this.vectors.upsert(rec.seq, rec.embedding!);
+          sketch?.set(rec.seq, rec.embedding!);
+        }
         if (page.length < PAGE) break;
         after = page[page.length - 1]!.seq;
       }
@@ -177,7 +213,10 @@ export class NamespaceRuntime {
     const seqs = [...stale];
     for (let i = 0; i < seqs.length; i += PAGE) {
       const recs = await this.store.getBySeq(seqs.slice(i, i + PAGE), { withEmbeddings: true });
-      for (const rec of recs) loaded.index.upsert(rec.seq, rec.embedding!);
+      for (const rec of recs) {
+        loaded.index.upsert(rec.seq, rec.embedding!);
+        sketch?.set(rec.seq, rec.embedding!);
+      }
     }
     this.#snapshotIncomplete = seqs.length > 0;
   }
@@ -240,9 +279,10 @@ export class NamespaceRuntime {
     return this.#graph;
   }
 
-  /** Creates the ANN index on the first write that fixes the dimension. */
+  /** Creates the ANN index (and the sketch) on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
     this.vectors ??= new HnswIndex({ dimensions, onIndexed: this.#onIndexed });
+    if (this.#sketchOn) this.sketch ??= new VectorSketch(dimensions);
     return this.vectors;
   }
 
@@ -261,7 +301,10 @@ export class NamespaceRuntime {
     this.seqById.set(rec.id, rec.seq);
     if (info.expiresAt != null) this.expiring++;
     this.keyword.upsert(rec.seq, content);
-    if (embedding) this.ensureVectors(embedding.length).upsert(rec.seq, embedding);
+    if (embedding) {
+      this.ensureVectors(embedding.length).upsert(rec.seq, embedding);
+      this.sketch?.set(rec.seq, embedding);
+    }
   }
 
   /**
@@ -292,6 +335,7 @@ export class NamespaceRuntime {
       this.seqById.delete(rec.id);
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);
+      this.sketch?.delete(rec.seq);
       this.#graph?.unlink(rec.seq);
     }
   }
@@ -437,6 +481,7 @@ export class NamespaceRuntime {
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.vectors?.dispose();
+        this.sketch?.clear();
         this.#closed = true;
       }
     });

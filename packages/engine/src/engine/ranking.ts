@@ -36,6 +36,7 @@ import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
 import { neighborsOf, passagesOf } from "./neighbors.js";
 import { applySentenceSimilarities, sentenceCandidates } from "./sentence-vectors.js";
 import { type TimeRange, timeScore } from "./time-expressions.js";
+import { exactSimilarities, kthLargest, sketchBounds, topSimilarities } from "./vector-scoring.js";
 
 /** Below this many matching memories a filtered search is exact (brute force over the matches). */
 export const EXACT_SEARCH_THRESHOLD = 2_048;
@@ -154,39 +155,6 @@ function graphCandidates(
   return out;
 }
 
-/**
- * Exact cosine similarities of memories to a query: read from storage (one query), or on shared
- * storage from the in-memory index where it holds them.
- */
-async function exactSimilarities(
-  rt: NamespaceRuntime,
-  query: Float32Array,
-  seqs: Iterable<number>,
-): Promise<Map<number, number>> {
-  let qn = 0;
-  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
-  const qNorm = Math.sqrt(qn) || 1;
-  let wanted = [...seqs];
-  let out = new Map<number, number>();
-  if (rt.shared && rt.vectors) {
-    // Shared storage is a network round trip away: score from the in-memory index (the same vectors,
-    // kept exact from the change log) and read only what it lacks.
-    out = rt.vectors.similarities(query, wanted);
-    wanted = wanted.filter((seq) => !out.has(seq));
-    if (wanted.length === 0) return out;
-  }
-  for (const [seq, v] of await rt.store.getEmbeddings(wanted)) {
-    let dot = 0;
-    let vn = 0;
-    for (let i = 0; i < v.length; i++) {
-      dot += v[i]! * query[i]!;
-      vn += v[i]! * v[i]!;
-    }
-    out.set(seq, dot / (qNorm * (Math.sqrt(vn) || 1)));
-  }
-  return out;
-}
-
 /** Extra graph hits a similarity-only search takes beyond `limit` (ties at the cut, see below). */
 const TIE_MARGIN = 4;
 
@@ -213,7 +181,8 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   const vec = new Map<number, number>();
   if (useVector && among) {
     // Few matches: exact scores for all of them (stored vectors, one read), keep the best k.
-    const all = [...(await exactSimilarities(rt, p.queryVector!, among))].sort(
+    // (The sketch skips reading the matches that cannot be among the best k.)
+    const all = [...(await topSimilarities(rt, p.queryVector!, among, k))].sort(
       (a, b) => b[1] - a[1] || b[0] - a[0],
     );
     for (const [seq, sim] of all.slice(0, k)) {
@@ -252,16 +221,6 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       for (const n of neighborsOf(rt, seq, p.neighbors!.window)) if (keep(n.seq)) candidates.add(n.seq);
   }
 
-  const missing = useVector ? [...candidates].filter((seq) => !vec.has(seq)) : [];
-  if (missing.length > 0) {
-    // Exact similarity for candidates only the keyword or graph side found.
-    for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, missing)) vec.set(seq, sim);
-  }
-  // Sentence vectors: a memory's vector side is its closer of whole text and best sentence.
-  if (useVector && rt.record.config.sentenceVectors === true) {
-    const seqs = sentenceCandidates(candidates, vec, kw, p.limit, useKeyword);
-    await applySentenceSimilarities(rt, p.queryVector!, seqs, vec);
-  }
   // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
   const unscored = [...candidates].filter((seq) => !kw.has(seq));
   if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);
@@ -277,11 +236,13 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       : null;
   let maxCtx = 0;
   for (const s of ctx?.values() ?? []) if (s > maxCtx) maxCtx = s;
-  const rrf = p.fusion === "rrf" && p.mode === "hybrid" ? { v: ranksBy(vec), k: ranksBy(kw) } : null;
+  const useRrf = p.fusion === "rrf" && p.mode === "hybrid";
+  let rrf: { v: Map<number, number>; k: Map<number, number> } | null = null;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
   const beta = ctx && p.mode !== "vector" ? p.neighbors!.weight : 0;
-  const evaluate = (seq: number): RankedHit => {
-    const vector = Math.max(0, Math.min(1, vec.get(seq) ?? 0));
+  /** The hit of `seq`, with `similarity` in place of its vector score when given (for bounds). */
+  const evaluate = (seq: number, similarity?: number): RankedHit => {
+    const vector = Math.max(0, Math.min(1, similarity ?? vec.get(seq) ?? 0));
     const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
     let fused: number;
     // A query without index terms (only stop words, or empty with a queryEmbedding) is vector-only;
@@ -320,6 +281,33 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       scores: { vector, keyword, graph, context, time, relevance, recency: rec, retention: ret },
     };
   };
+  const missing = useVector ? [...candidates].filter((seq) => !vec.has(seq)) : [];
+  if (missing.length > 0) {
+    // Exact similarity for candidates only the keyword or graph side found. The final score rises with
+    // the vector score, so where ranks do not depend on it (no RRF, no sentence vectors), a sketched
+    // candidate whose best possible score is below the `limit`-th guaranteed score is dropped unread.
+    const prunable = !useRrf && rt.record.config.sentenceVectors !== true;
+    const sketched = prunable ? sketchBounds(rt, p.queryVector!, missing) : null;
+    const first = sketched ? sketched.unsketched : missing;
+    for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, first)) vec.set(seq, sim);
+    if (sketched && sketched.bounds.size > 0) {
+      const lows: number[] = [];
+      for (const seq of candidates) lows.push(evaluate(seq, sketched.bounds.get(seq)?.lo).score);
+      const cut = Math.max(kthLargest(lows, p.limit), p.minScore);
+      const wanted: number[] = [];
+      for (const [seq, b] of sketched.bounds) {
+        if (evaluate(seq, b.hi).score >= cut) wanted.push(seq);
+        else candidates.delete(seq);
+      }
+      for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, wanted)) vec.set(seq, sim);
+    }
+  }
+  // Sentence vectors: a memory's vector side is its closer of whole text and best sentence.
+  if (useVector && rt.record.config.sentenceVectors === true) {
+    const seqs = sentenceCandidates(candidates, vec, kw, p.limit, useKeyword);
+    await applySentenceSimilarities(rt, p.queryVector!, seqs, vec);
+  }
+  if (useRrf) rrf = { v: ranksBy(vec), k: ranksBy(kw) };
   const hits: RankedHit[] = [];
   for (const seq of candidates) {
     const hit = evaluate(seq);

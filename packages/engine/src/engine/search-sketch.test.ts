@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ManualClock } from "../clock.js";
+import type { Loci } from "../loci.js";
+import { SqliteNamespaceStore } from "../storage/sqlite-namespace.js";
+import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
+import type { SearchOptions } from "../types.js";
+
+const envs: TempEngine[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const env of envs.splice(0)) await env.cleanup();
+});
+
+const WORDS = [
+  "refund",
+  "invoice",
+  "login",
+  "outage",
+  "latency",
+  "billing",
+  "export",
+  "crash",
+  "token",
+  "quota",
+];
+
+/** The same memories, in the same order, in every engine (three sessions, two tiers, a rare flag). */
+async function fill(loci: Loci, n: number): Promise<void> {
+  const sessions: string[] = [];
+  for (let s = 0; s < 3; s++) sessions.push((await loci.session.create({ namespace: "t" })).id);
+  for (let i = 0; i < n; i += 500) {
+    await loci.memory.addMany({
+      namespace: "t",
+      memories: Array.from({ length: Math.min(500, n - i) }, (_, j) => {
+        const k = i + j;
+        return {
+          content: `${WORDS[k % 10]} ${WORDS[(k * 7) % 10]} report ${k} about ${WORDS[(k * 3) % 10]} case ${k % 131}`,
+          metadata: { tier: k % 2 === 0 ? "gold" : "free", rare: k % 97 === 0 },
+          sessionId: sessions[k % 3]!,
+          importance: (k % 5) / 4,
+        };
+      }),
+    });
+  }
+}
+
+async function engines(n: number) {
+  // One clock for both: recency and retention are the same in both engines.
+  const clock = new ManualClock(Date.parse("2026-06-01T00:00:00Z"));
+  const on = await openTempEngine({ vectorSketch: true, clock });
+  const off = await openTempEngine({ vectorSketch: false, clock });
+  envs.push(on, off);
+  await fill(on.loci, n);
+  await fill(off.loci, n);
+  // Both ANN graphs complete (a vector still pending insertion is scored in double precision, one in
+  // the graph in single precision: the engines would differ in the last digits).
+  await Promise.all([on.loci.whenIndexed(), off.loci.whenIndexed()]);
+  return { on, off };
+}
+
+/** Hits as (content, score, breakdown): ids differ between engines. */
+async function hits(loci: Loci, opts: SearchOptions) {
+  return (await loci.memory.search(opts)).map((h) => [h.memory.content, h.score, h.scores]);
+}
+
+/** Counts the stored vectors search reads (the real store's reads, spied on, not replaced). */
+function countReads(): { total: () => number } {
+  let total = 0;
+  const real = SqliteNamespaceStore.prototype.getEmbeddings;
+  vi.spyOn(SqliteNamespaceStore.prototype, "getEmbeddings").mockImplementation(function (
+    this: SqliteNamespaceStore,
+    seqs,
+  ) {
+    total += seqs.length;
+    return real.call(this, seqs);
+  });
+  return { total: () => total };
+}
+
+const QUERIES = [
+  "refund report about billing",
+  "login crash case 12",
+  "quota token outage",
+  "latency export 7",
+];
+
+describe("search with the vector sketch", () => {
+  it("returns exactly the hits and scores of reading every vector, in every mode and option", async () => {
+    const { on, off } = await engines(3_000);
+    const variants: Omit<SearchOptions, "namespace" | "query">[] = [
+      {},
+      { mode: "vector" },
+      { mode: "keyword" },
+      { neighbors: false },
+      { vectorWeight: 0.8, limit: 25 },
+      { fusion: "rrf" },
+      { recencyWeight: 0.3 },
+      { minScore: 0.3 },
+      { metadataFilter: { tier: "gold" } },
+      { metadataFilter: { rare: true } },
+      { metadataFilter: { rare: true }, mode: "vector", limit: 5 },
+    ];
+    for (const query of QUERIES) {
+      for (const v of variants) {
+        const opts = { namespace: "t", query, ...v };
+        const want = await hits(off.loci, opts);
+        expect(want.length).toBeGreaterThan(0);
+        expect(await hits(on.loci, opts)).toEqual(want);
+      }
+    }
+  });
+
+  it("reads far fewer stored vectors for keyword-only candidates and for selective filters", async () => {
+    const { on, off } = await engines(3_000);
+    const reads = countReads();
+    const readsFor = async (loci: Loci, opts: Omit<SearchOptions, "namespace">) => {
+      const before = reads.total();
+      await loci.memory.search({ namespace: "t", ...opts });
+      return reads.total() - before;
+    };
+    let withSketch = 0;
+    let without = 0;
+    for (const query of QUERIES) {
+      withSketch += await readsFor(on.loci, { query });
+      without += await readsFor(off.loci, { query });
+    }
+    expect(without).toBeGreaterThan(0);
+    expect(withSketch).toBeLessThan(without / 2);
+    // 31 rare memories: the exact path scores every match, the sketch reads only the best few.
+    const rare = {
+      query: "refund report",
+      mode: "vector" as const,
+      limit: 3,
+      metadataFilter: { rare: true },
+    };
+    expect(await readsFor(off.loci, rare)).toBe(31);
+    expect(await readsFor(on.loci, rare)).toBeLessThan(15);
+  });
+
+  it("follows updates and deletes, and after a reopen sketches the snapshot's vectors in the background", async () => {
+    const { on, off } = await engines(2_000);
+    for (const env of [on, off]) {
+      const [first] = await env.loci.memory.search({ namespace: "t", query: "refund report about billing" });
+      await env.loci.memory.update({
+        namespace: "t",
+        id: first!.memory.id,
+        content: "quota token outage now",
+      });
+      const [second] = await env.loci.memory.search({ namespace: "t", query: "login crash case 12" });
+      await env.loci.memory.delete({ namespace: "t", id: second!.memory.id });
+      await env.loci.whenIndexed();
+    }
+    for (const query of QUERIES) {
+      const opts = { namespace: "t", query };
+      expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
+    }
+    await on.reopen();
+    await on.loci.whenIndexed();
+    const reads = countReads();
+    const opts = { namespace: "t", query: QUERIES[0]! };
+    // Right after the reopen the sketch is being filled: results are the same meanwhile.
+    expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
+    await vi.waitFor(
+      async () => {
+        const before = reads.total();
+        await on.loci.memory.search(opts);
+        expect(reads.total() - before).toBeLessThan(20);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    for (const query of QUERIES) {
+      const o = { namespace: "t", query };
+      expect(await hits(on.loci, o)).toEqual(await hits(off.loci, o));
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { VectorSketch } from "./vector-sketch.js";
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / ((Math.sqrt(na) || 1) * (Math.sqrt(nb) || 1));
+}
+
+const vector = (d: number) =>
+  fc
+    .array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), {
+      minLength: d,
+      maxLength: d,
+    })
+    .map((xs) => Float32Array.from(xs));
+
+describe("VectorSketch", () => {
+  it("brackets the exact cosine similarity for any vector and query", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 48 }).chain((d) => fc.tuple(vector(d), vector(d))),
+        ([v, q]) => {
+          const sketch = new VectorSketch(v.length);
+          sketch.set(7, v);
+          const b = sketch.bounds(sketch.query(q), 7)!;
+          const exact = cosine(v, q);
+          expect(b.lo).toBeLessThanOrEqual(exact);
+          expect(b.hi).toBeGreaterThanOrEqual(exact);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("is tight on realistic vectors: within 0.02 at 512-d", () => {
+    const d = 512;
+    let seed = 1;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31 - 0.5;
+    };
+    const sketch = new VectorSketch(d);
+    const q = Float32Array.from({ length: d }, rand);
+    const sq = sketch.query(q);
+    for (let seq = 0; seq < 200; seq++) {
+      const v = Float32Array.from({ length: d }, rand);
+      sketch.set(seq, v);
+      const b = sketch.bounds(sq, seq)!;
+      const exact = cosine(v, q);
+      expect(b.lo).toBeLessThanOrEqual(exact);
+      expect(b.hi).toBeGreaterThanOrEqual(exact);
+      expect(b.hi - b.lo).toBeLessThan(0.02);
+    }
+  });
+
+  it("keeps a zero vector at similarity 0 and replaces a re-sketched vector", () => {
+    const sketch = new VectorSketch(4);
+    const q = sketch.query(Float32Array.from([1, 0, 0, 0]));
+    sketch.set(1, new Float32Array(4));
+    const zero = sketch.bounds(q, 1)!;
+    expect(zero.lo).toBeLessThanOrEqual(0);
+    expect(zero.hi).toBeGreaterThanOrEqual(0);
+    expect(zero.hi - zero.lo).toBeLessThan(1e-5);
+    sketch.set(1, Float32Array.from([2, 0, 0, 0]));
+    expect(sketch.bounds(q, 1)!.lo).toBeGreaterThan(0.99);
+    expect(sketch.size).toBe(1);
+  });
+
+  it("tracks membership, drops vectors of another dimension, and frees emptied chunks", () => {
+    const sketch = new VectorSketch(3);
+    const v = Float32Array.from([1, 2, 3]);
+    for (const seq of [0, 5, 1023, 1024, 5000]) sketch.set(seq, v);
+    expect(sketch.size).toBe(5);
+    expect(sketch.bytes).toBe(3 * 1024 * (3 + 12));
+    expect(sketch.has(1024)).toBe(true);
+    expect(sketch.has(6)).toBe(false);
+    expect(sketch.bounds(sketch.query(v), 6)).toBeNull();
+    sketch.set(5, Float32Array.from([1, 2]));
+    expect(sketch.has(5)).toBe(false);
+    sketch.delete(1024);
+    sketch.delete(1024);
+    expect(sketch.size).toBe(3);
+    expect(sketch.bytes).toBe(2 * 1024 * (3 + 12));
+    sketch.clear();
+    expect(sketch.size).toBe(0);
+    expect(sketch.bytes).toBe(0);
+  });
+});
