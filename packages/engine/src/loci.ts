@@ -54,12 +54,13 @@ export interface LociOptions {
    */
   snapshotEvery?: number;
   /**
-   * Keep an int8 sketch of every stored vector in memory (`dimensions + 12` bytes per memory: 52 MB
-   * per 100,000 memories at 512-d). Searches use it to skip reading stored vectors that cannot change
-   * their result (keyword-only hybrid candidates, selective filters); results are the same either way.
-   * Turn it off to save that memory at the cost of those reads. @default true
+   * An int8 sketch of the stored vectors of each namespace, in memory (`dimensions + 12` bytes per
+   * memory: 52 MB per 100,000 memories at 512-d). Searches use it to skip reading stored vectors that
+   * cannot change their result (keyword-only hybrid candidates, matches of selective filters); results
+   * are the same either way. `maxMiB` caps each namespace's sketch (the memories past it are read as
+   * without one); `false` turns it off. @default { maxMiB: 128 } (about 250,000 memories at 512-d)
    */
-  vectorSketch?: boolean;
+  vectorSketch?: { maxMiB?: number } | false;
   /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
   sweepIntervalMs?: number;
   /** The tenant whose directory (`<dataDir>/tenants/<tenant>/`) this engine serves. @default "default" */
@@ -120,6 +121,7 @@ export class Loci implements MemoryClient {
 
   /** Opens (creating if needed) the data directory. */
   static async open(opts: LociOptions): Promise<Loci> {
+    const vectorSketch = sketchLimit(opts?.vectorSketch);
     if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
       throw new ValidationError({
         message: "dataDir must be a non-empty path",
@@ -151,7 +153,7 @@ export class Loci implements MemoryClient {
       clock: opts.clock ?? systemClock,
       autoCreateNamespaces: opts.autoCreateNamespaces ?? true,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
-      vectorSketch: opts.vectorSketch ?? true,
+      vectorSketch,
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
       limits: resolveLimits(opts.limits),
@@ -223,4 +225,20 @@ export class Loci implements MemoryClient {
       this.#unlock();
     }
   }
+}
+
+/** Default cap of each namespace's vector sketch, MiB. */
+const SKETCH_MIB = 128;
+
+/** The per-namespace vector sketch limit of `LociOptions.vectorSketch` (`null`: off). */
+function sketchLimit(value: LociOptions["vectorSketch"]): { maxBytes: number } | null {
+  if (value === false) return null;
+  const maxMiB = value?.maxMiB ?? SKETCH_MIB;
+  if (typeof maxMiB !== "number" || !Number.isFinite(maxMiB) || maxMiB < 0) {
+    throw new ValidationError({
+      message: "vectorSketch.maxMiB must be a non-negative number",
+      details: { field: "vectorSketch.maxMiB" },
+    });
+  }
+  return maxMiB === 0 ? null : { maxBytes: maxMiB * 1024 * 1024 };
 }

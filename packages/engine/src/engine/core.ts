@@ -20,8 +20,8 @@ export interface EngineCoreOptions {
   clock: Clock;
   autoCreateNamespaces: boolean;
   snapshotEvery: number;
-  /** Keep int8 vector sketches in memory (see `index/vector-sketch.ts`). @default true */
-  vectorSketch?: boolean;
+  /** Each namespace's int8 vector sketch (see `index/vector-sketch.ts`); `null`: none. */
+  vectorSketch?: { maxBytes: number } | null;
   /** Close the embedder with the engine (true when the engine created it). */
   closeEmbedder: boolean;
   /** Most namespaces this engine may hold (`null`: unlimited). */
@@ -41,7 +41,7 @@ export class EngineCore {
   /** Event fan-out for every namespace of this engine. */
   readonly events = new EventHub();
   readonly #snapshotEvery: number;
-  readonly #vectorSketch: boolean;
+  readonly #vectorSketch: { maxBytes: number } | null;
   readonly #closeEmbedder: boolean;
   readonly #maxNamespaces: number | null;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
@@ -55,7 +55,7 @@ export class EngineCore {
     this.autoCreateNamespaces = opts.autoCreateNamespaces;
     this.limits = opts.limits;
     this.#snapshotEvery = opts.snapshotEvery;
-    this.#vectorSketch = opts.vectorSketch ?? true;
+    this.#vectorSketch = opts.vectorSketch ?? null;
     this.#closeEmbedder = opts.closeEmbedder;
     this.#maxNamespaces = opts.maxNamespaces ?? null;
   }

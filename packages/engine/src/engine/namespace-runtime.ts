@@ -47,8 +47,8 @@ export interface RuntimeOptions {
   afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
   /** Other processes may write this namespace (see {@link NamespaceRuntime.sync}). @default false */
   shared?: boolean;
-  /** Keep an int8 sketch of every vector in memory (see `index/vector-sketch.ts`). @default true */
-  vectorSketch?: boolean;
+  /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
+  vectorSketch?: { maxBytes: number } | null;
 }
 
 /** How long search-hit access statistics are coalesced before one write persists them. */
@@ -78,7 +78,7 @@ export class NamespaceRuntime {
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
   readonly #shared: boolean;
-  readonly #sketchOn: boolean;
+  readonly #sketchLimit: { maxBytes: number } | null;
   /** Seqs this write applied from its own results (shared storage): their `memory.added` need no re-read. */
   readonly #ownAdds = new Set<number>();
   readonly #snapshotEvery: number;
@@ -105,7 +105,7 @@ export class NamespaceRuntime {
     this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
-    this.#sketchOn = opts.vectorSketch ?? true;
+    this.#sketchLimit = opts.vectorSketch ?? null;
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -157,15 +157,17 @@ export class NamespaceRuntime {
     const step = async (from: number): Promise<void> => {
       if (this.#closed || this.sketch !== sketch || from >= todo.length) return;
       const vectors = await this.store.getEmbeddings(todo.slice(from, from + SKETCH_PAGE));
-      // A write since the read has sketched its own vector: keep that one.
-      for (const [seq, v] of vectors) if (this.docs.has(seq) && !sketch.has(seq)) sketch.set(seq, v);
+      // A write since the read has sketched its own vector: keep that one. A full sketch stops here.
+      for (const [seq, v] of vectors) {
+        if (this.docs.has(seq) && !sketch.has(seq) && !sketch.set(seq, v)) return;
+      }
       setTimeout(() => void step(from + SKETCH_PAGE).catch(() => undefined), 0).unref();
     };
     void step(0).catch(() => undefined);
   }
 
   async #loadVectors(dimensions: number): Promise<void> {
-    const sketch = this.#sketchOn ? new VectorSketch(dimensions) : null;
+    const sketch = this.#newSketch(dimensions);
     this.sketch = sketch;
     const target = this.#snapshotTarget();
     const dir = target?.dir ?? null;
@@ -282,8 +284,12 @@ export class NamespaceRuntime {
   /** Creates the ANN index (and the sketch) on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
     this.vectors ??= new HnswIndex({ dimensions, onIndexed: this.#onIndexed });
-    if (this.#sketchOn) this.sketch ??= new VectorSketch(dimensions);
+    this.sketch ??= this.#newSketch(dimensions);
     return this.vectors;
+  }
+
+  #newSketch(dimensions: number): VectorSketch | null {
+    return this.#sketchLimit ? new VectorSketch(dimensions, this.#sketchLimit) : null;
   }
 
   #index(rec: MemoryRecord, embedding: Float32Array | null): void {

@@ -1,6 +1,9 @@
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
-import type { Loci } from "../loci.js";
+import { Loci } from "../loci.js";
 import { SqliteNamespaceStore } from "../storage/sqlite-namespace.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import type { SearchOptions } from "../types.js";
@@ -47,7 +50,7 @@ async function fill(loci: Loci, n: number): Promise<void> {
 async function engines(n: number) {
   // One clock for both: recency and retention are the same in both engines.
   const clock = new ManualClock(Date.parse("2026-06-01T00:00:00Z"));
-  const on = await openTempEngine({ vectorSketch: true, clock });
+  const on = await openTempEngine({ clock });
   const off = await openTempEngine({ vectorSketch: false, clock });
   envs.push(on, off);
   await fill(on.loci, n);
@@ -172,5 +175,45 @@ describe("search with the vector sketch", () => {
       const o = { namespace: "t", query };
       expect(await hits(on.loci, o)).toEqual(await hits(off.loci, o));
     }
+  });
+
+  it("with a cap on its size, sketches part of the namespace and still returns the same results", async () => {
+    const clock = new ManualClock(Date.parse("2026-06-01T00:00:00Z"));
+    // 256-d: one chunk of 1,024 seqs is 268 KiB; a 0.3 MiB cap holds one chunk of the 2,000 memories.
+    const capped = await openTempEngine({ clock, vectorSketch: { maxMiB: 0.3 } });
+    const off = await openTempEngine({ clock, vectorSketch: false });
+    envs.push(capped, off);
+    for (const env of [capped, off]) {
+      await fill(env.loci, 2_000);
+      await env.loci.whenIndexed();
+    }
+    for (const query of QUERIES) {
+      const opts = { namespace: "t", query, metadataFilter: { rare: true } };
+      expect(await hits(capped.loci, opts)).toEqual(await hits(off.loci, opts));
+      expect(await hits(capped.loci, { namespace: "t", query })).toEqual(
+        await hits(off.loci, { namespace: "t", query }),
+      );
+    }
+    // After a reopen the background fill stops at the cap: searches keep working and agree.
+    await capped.reopen();
+    await capped.loci.memory.search({ namespace: "t", query: "warm" });
+    await new Promise((r) => setTimeout(r, 200));
+    for (const query of QUERIES) {
+      expect(await hits(capped.loci, { namespace: "t", query })).toEqual(
+        await hits(off.loci, { namespace: "t", query }),
+      );
+    }
+  });
+
+  it("rejects a bad cap with a typed error", async () => {
+    // Checked before the data directory is touched.
+    const dataDir = join(tmpdir(), `loci-never-${process.pid}`);
+    for (const maxMiB of [-1, Number.NaN, "64" as unknown as number]) {
+      await expect(Loci.open({ dataDir, vectorSketch: { maxMiB } })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        details: { field: "vectorSketch.maxMiB" },
+      });
+    }
+    expect(existsSync(dataDir)).toBe(false);
   });
 });

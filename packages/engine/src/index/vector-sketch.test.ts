@@ -93,4 +93,19 @@ describe("VectorSketch", () => {
     expect(sketch.size).toBe(0);
     expect(sketch.bytes).toBe(0);
   });
+
+  it("adds no chunk past maxBytes, and takes vectors again once a chunk is freed", () => {
+    const chunkBytes = 1024 * (4 + 12);
+    const sketch = new VectorSketch(4, { maxBytes: 2 * chunkBytes });
+    const v = Float32Array.from([1, 2, 3, 4]);
+    expect(sketch.set(1, v)).toBe(true);
+    expect(sketch.set(1500, v)).toBe(true);
+    expect(sketch.set(1501, v)).toBe(true); // same chunk as 1500
+    expect(sketch.set(5000, v)).toBe(false);
+    expect(sketch.has(5000)).toBe(false);
+    expect(sketch.bytes).toBe(2 * chunkBytes);
+    sketch.delete(1);
+    expect(sketch.set(5000, v)).toBe(true);
+    expect(sketch.size).toBe(3);
+  });
 });

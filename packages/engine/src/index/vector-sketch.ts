@@ -13,7 +13,8 @@
  * Search uses it to skip exact reads that cannot change the result (see `engine/vector-scoring.ts`):
  * a candidate whose best possible score is below the scores already guaranteed to others is not read.
  * It costs `dimensions + 12` bytes per memory (524 B at 512-d: 52 MB for 100,000 memories), in chunks
- * of 1,024 seqs, so a deleted range frees its chunk.
+ * of 1,024 seqs, so a deleted range frees its chunk; past `maxBytes` no chunk is added (the vectors
+ * left out are read as before).
  *
  * @module
  */
@@ -56,10 +57,16 @@ function up(x: number): number {
 export class VectorSketch {
   readonly dimensions: number;
   readonly #chunks = new Map<number, Chunk>();
+  readonly #maxChunks: number;
   #size = 0;
 
-  constructor(dimensions: number) {
+  constructor(dimensions: number, opts: { maxBytes?: number } = {}) {
     this.dimensions = dimensions;
+    this.#maxChunks = Math.floor((opts.maxBytes ?? Number.POSITIVE_INFINITY) / this.#chunkBytes());
+  }
+
+  #chunkBytes(): number {
+    return CHUNK * (this.dimensions + 12);
   }
 
   /** Sketched vectors. */
@@ -69,7 +76,7 @@ export class VectorSketch {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.#chunks.size * CHUNK * (this.dimensions + 12);
+    return this.#chunks.size * this.#chunkBytes();
   }
 
   has(seq: number): boolean {
@@ -77,13 +84,17 @@ export class VectorSketch {
     return c !== undefined && !Number.isNaN(c.scale[seq & (CHUNK - 1)]!);
   }
 
-  /** Sketches (or re-sketches) the vector of `seq`; a vector of another dimension is dropped instead. */
-  set(seq: number, vector: Float32Array): void {
+  /**
+   * Sketches (or re-sketches) the vector of `seq`. Returns false, keeping no sketch of `seq`, when the
+   * vector has another dimension or the sketch is at `maxBytes`.
+   */
+  set(seq: number, vector: Float32Array): boolean {
     if (vector.length !== this.dimensions) {
       this.delete(seq);
-      return;
+      return false;
     }
     const chunk = this.#chunk(seq >>> CHUNK_BITS);
+    if (!chunk) return false;
     const slot = seq & (CHUNK - 1);
     const d = this.dimensions;
     let nn = 0;
@@ -110,6 +121,7 @@ export class VectorSketch {
     chunk.scale[slot] = s;
     chunk.err[2 * slot] = up(Math.sqrt(e2));
     chunk.err[2 * slot + 1] = up(eMax);
+    return true;
   }
 
   delete(seq: number): void {
@@ -175,9 +187,10 @@ export class VectorSketch {
     return { lo: approx - eps, hi: approx + eps };
   }
 
-  #chunk(key: number): Chunk {
+  #chunk(key: number): Chunk | null {
     let chunk = this.#chunks.get(key);
     if (!chunk) {
+      if (this.#chunks.size >= this.#maxChunks) return null;
       chunk = {
         codes: new Int8Array(CHUNK * this.dimensions),
         scale: new Float32Array(CHUNK).fill(Number.NaN),
