@@ -1,18 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { cosine } from "../util/vectors.js";
 import { VectorSketch } from "./vector-sketch.js";
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / ((Math.sqrt(na) || 1) * (Math.sqrt(nb) || 1));
-}
 
 const vector = (d: number) =>
   fc
