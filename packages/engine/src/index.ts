@@ -66,6 +66,10 @@ export { PostgresDriver, type PostgresDriverOptions } from "./storage/postgres.j
 export type { PostgresNamespaceStore } from "./storage/postgres-namespace.js";
 export type { KeywordSearchOptions, SearchStats, VectorSearchOptions } from "./storage/postgres-search.js";
 export { SqliteDriver, type SqliteDriverOptions } from "./storage/sqlite.js";
-export { Checkpointer, type CheckpointerOptions } from "./storage/sqlite-checkpointer.js";
+export {
+  Checkpointer,
+  type CheckpointerOptions,
+  type CheckpointFailure,
+} from "./storage/sqlite-checkpointer.js";
 export type * from "./types.js";
 export { LIMITS, type Limits, resolveLimits } from "./validation.js";

@@ -212,6 +212,10 @@ describe("errors, limits and documents", () => {
       'loci_http_requests_total{method="POST",route="/v1/namespaces/:ns/memories",status="201"}',
     );
     expect(metrics).not.toContain("team-shared");
+    // Failed background WAL checkpoints are counted (none here).
+    expect(metrics).toMatch(
+      /^# TYPE loci_checkpoint_failures_total counter\nloci_checkpoint_failures_total 0$/m,
+    );
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, object>;

@@ -64,7 +64,7 @@ export class Metrics {
       ...gauges,
     };
     for (const [name, value] of Object.entries(all)) {
-      out.push(`# TYPE ${name} gauge`);
+      out.push(`# TYPE ${name} ${name.endsWith("_total") ? "counter" : "gauge"}`);
       out.push(`${name} ${value}`);
     }
     return `${out.join("\n")}\n`;

@@ -111,6 +111,7 @@ async function openSystem(o: {
   auth: boolean;
   connections: number;
   masterKey?: string;
+  logger: Logger;
 }): Promise<{ store: TenantStore; keys: KeyStore | null; close(): Promise<void> }> {
   if (/^postgres(ql)?:\/\//.test(o.storage)) {
     const pool = new pg.Pool({ connectionString: o.storage, max: o.connections });
@@ -137,6 +138,7 @@ async function openSystem(o: {
   // key fails here, before anything is served.
   const store = new SqliteTenantStore({
     dataDir: o.dataDir,
+    logger: o.logger,
     masterKey: loadMasterKey({ dataDir: o.dataDir, ...(o.masterKey ? { masterKey: o.masterKey } : {}) }),
   });
   const keys = o.auth ? new KeyStore(new SqliteKeyRows({ dataDir: o.dataDir })) : null;
@@ -167,6 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dataDir,
     auth,
     connections: opts.postgresConnections ?? Number(process.env.LOCI_PG_CONNECTIONS ?? 10),
+    logger,
     ...(opts.masterKey ? { masterKey: opts.masterKey } : {}),
   });
   const { store, keys } = system;

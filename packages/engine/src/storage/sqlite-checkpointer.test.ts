@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NewMemoryRecord } from "./driver.js";
 import { createNamespace, newRecord } from "./records.case.js";
 import { SqliteDriver, type SqliteDriverOptions } from "./sqlite.js";
-import { Checkpointer } from "./sqlite-checkpointer.js";
+import { Checkpointer, type CheckpointFailure } from "./sqlite-checkpointer.js";
 import type { SqliteNamespaceStore } from "./sqlite-namespace.js";
 
 const dirs: string[] = [];
@@ -155,7 +155,8 @@ describe("Checkpointer", () => {
     await store.insert(records(500));
     const bogus = join(dir, "not-a-database.db");
     writeFileSync(bogus, "this is not a database file, not even close to one".repeat(100));
-    const checkpointer = new Checkpointer({ intervalMs: 60_000 });
+    const reported: CheckpointFailure[] = [];
+    const checkpointer = new Checkpointer({ intervalMs: 60_000, onError: (f) => reported.push(f) });
     try {
       checkpointer.mark(bogus, null);
       checkpointer.mark(dbFile, null);
@@ -163,6 +164,11 @@ describe("Checkpointer", () => {
       await checkpointer.checkpoint();
       expect(statSync(dbFile).size).toBeGreaterThan(before);
       expect(checkpointer.active).toBe(true);
+      // The failure is reported, not swallowed: the listener, the count and the latest failure.
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toMatchObject({ file: bogus, message: expect.stringMatching(/not a database/) });
+      expect(checkpointer.failures).toBe(1);
+      expect(checkpointer.lastFailure).toEqual(reported[0]);
     } finally {
       await checkpointer.close();
       await driver.close();

@@ -26,7 +26,16 @@ interface Target {
   key: Buffer | null;
 }
 
-type Reply = { id: number; error?: string };
+type Reply = { id: number; errors?: { file: string | null; message: string }[] };
+
+/** A checkpoint that failed (reported through {@link CheckpointerOptions.onError}). */
+export interface CheckpointFailure {
+  /** The database file, or `null` when the worker itself stopped (inline checkpoints apply then). */
+  file: string | null;
+  message: string;
+  /** When it was reported (ms since the epoch). */
+  at: number;
+}
 
 /** The worker: one connection per file, opened on first use, closed on `release` and `close`. */
 const WORKER_SOURCE = `
@@ -54,7 +63,7 @@ function release(file) {
   if (db && db.open) db.close();
 }
 parentPort.on("message", (m) => {
-  let error;
+  const errors = [];
   try {
     if (m.type === "checkpoint") {
       for (const t of m.targets) {
@@ -62,7 +71,7 @@ parentPort.on("message", (m) => {
           connection(t.file, t.key).pragma("wal_checkpoint(PASSIVE)");
         } catch (err) {
           release(t.file);
-          error = String(err && err.message);
+          errors.push({ file: t.file, message: String(err && err.message) });
         }
       }
     } else if (m.type === "release") {
@@ -71,9 +80,9 @@ parentPort.on("message", (m) => {
       for (const file of [...open.keys()]) release(file);
     }
   } catch (err) {
-    error = String(err && err.message);
+    errors.push({ file: null, message: String(err && err.message) });
   }
-  parentPort.postMessage(error ? { id: m.id, error } : { id: m.id });
+  parentPort.postMessage(errors.length > 0 ? { id: m.id, errors } : { id: m.id });
 });
 `;
 
@@ -83,6 +92,12 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** The worker (and its connections) stops after this long without writes, in ms. @default 30000 */
   idleMs?: number;
+  /**
+   * Called for every checkpoint that fails (a file that cannot be opened or checkpointed, or the
+   * worker stopping). A failed checkpoint loses no data (commits are durable in the WAL) but lets the
+   * WAL grow until the writing connection's own fallback checkpoint: log it.
+   */
+  onError?: (failure: CheckpointFailure) => void;
 }
 
 /**
@@ -93,6 +108,9 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   readonly #intervalMs: number;
   readonly #idleMs: number;
+  readonly #onError: ((failure: CheckpointFailure) => void) | undefined;
+  #failures = 0;
+  #lastFailure: CheckpointFailure | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   readonly #failureListeners = new Set<() => void>();
   #worker: Worker | null = null;
@@ -109,6 +127,27 @@ export class Checkpointer {
   constructor(opts: CheckpointerOptions = {}) {
     this.#intervalMs = opts.intervalMs ?? 200;
     this.#idleMs = opts.idleMs ?? 30_000;
+    this.#onError = opts.onError;
+  }
+
+  /** Checkpoints that failed so far (see {@link CheckpointerOptions.onError}). */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** The latest failed checkpoint, or `null`. */
+  get lastFailure(): CheckpointFailure | null {
+    return this.#lastFailure;
+  }
+
+  #report(file: string | null, message: string): void {
+    this.#failures++;
+    this.#lastFailure = { file, message, at: Date.now() };
+    try {
+      this.#onError?.(this.#lastFailure);
+    } catch {
+      // A throwing listener must not stop checkpoints.
+    }
   }
 
   /** Whether checkpoints run in the worker (false after a failure: SQLite's inline ones apply). */
@@ -178,7 +217,9 @@ export class Checkpointer {
     this.#dirty.clear();
     for (const t of targets) this.#known.add(t.file);
     this.#round = this.#send({ type: "checkpoint", targets })
-      .then(() => undefined)
+      .then((reply) => {
+        for (const e of reply.errors ?? []) this.#report(e.file, e.message);
+      })
       .finally(() => {
         this.#round = null;
         this.#schedule();
@@ -236,7 +277,8 @@ export class Checkpointer {
     if (this.#failed) return;
     this.#failed = true;
     this.#dirty.clear();
-    for (const resolve of this.#waiting.values()) resolve({ id: 0, error: "checkpoint worker stopped" });
+    this.#report(null, "the checkpoint worker stopped: SQLite's inline checkpoints apply from now on");
+    for (const resolve of this.#waiting.values()) resolve({ id: 0 });
     this.#waiting.clear();
     for (const listener of this.#failureListeners) listener();
   }

@@ -27,7 +27,10 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
       },
     }),
     async (c) => {
-      const gauges = { loci_index_pending_vectors: (await ctx.tenants?.indexBacklog()) ?? 0 };
+      const gauges = {
+        loci_index_pending_vectors: (await ctx.tenants?.indexBacklog()) ?? 0,
+        loci_checkpoint_failures_total: ctx.tenants?.checkpointFailures() ?? 0,
+      };
       return c.text(ctx.metrics.render(gauges), 200, { "content-type": "text/plain; version=0.0.4" });
     },
   );

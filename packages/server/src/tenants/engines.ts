@@ -50,6 +50,11 @@ export class TenantEngines {
     return pending;
   }
 
+  /** Failed background WAL checkpoints of the tenant store (0 where it runs none). */
+  checkpointFailures(): number {
+    return this.#opts.store.checkpointFailures?.() ?? 0;
+  }
+
   /** Every tenant. */
   list(): Promise<TenantInfo[]> {
     return this.#opts.store.list();

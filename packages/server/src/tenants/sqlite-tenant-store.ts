@@ -55,9 +55,16 @@ export class SqliteTenantStore implements TenantStore {
   readonly #master: Buffer;
   readonly #dataDir: string;
   /** One WAL checkpoint worker for every tenant's namespace files (instead of one per tenant). */
-  readonly #checkpointer = new Checkpointer();
+  readonly #checkpointer: Checkpointer;
 
-  constructor(opts: { dataDir: string; masterKey: Buffer }) {
+  /** `logger` receives a warning for every failed WAL checkpoint. */
+  constructor(opts: { dataDir: string; masterKey: Buffer; logger?: Logger }) {
+    const logger = opts.logger;
+    this.#checkpointer = new Checkpointer({
+      ...(logger
+        ? { onError: (f) => logger.warn({ file: f.file, err: f.message }, "WAL checkpoint failed") }
+        : {}),
+    });
     const dir = join(opts.dataDir, "system");
     mkdirSync(dir, { recursive: true });
     this.#dataDir = opts.dataDir;
@@ -165,6 +172,11 @@ export class SqliteTenantStore implements TenantStore {
     if (this.#db.prepare("DELETE FROM tenants WHERE name = ?").run(name).changes === 0) return false;
     rmSync(join(s.dataDir, "tenants", name), { recursive: true, force: true });
     return true;
+  }
+
+  /** Failed WAL checkpoints since the store opened (the `loci_checkpoint_failures_total` metric). */
+  checkpointFailures(): number {
+    return this.#checkpointer.failures;
   }
 
   async close(): Promise<void> {

@@ -43,5 +43,7 @@ export interface TenantStore {
   rekey(name: string, engine: Loci): Promise<TenantInfo>;
   /** Deletes the tenant's record and destroys its data (its engine is closed first). */
   delete(name: string, settings: EngineSettings): Promise<boolean>;
+  /** Failed background WAL checkpoints so far (stores without them omit it). */
+  checkpointFailures?(): number;
   close(): Promise<void>;
 }
