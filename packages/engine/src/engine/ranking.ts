@@ -222,6 +222,8 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   }
 
   // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
+  // Sentence vectors are read for the best keyword-side hits: keep those apart from the scores added next.
+  const keywordHits = rt.record.config.sentenceVectors === true ? new Map(kw) : kw;
   const unscored = [...candidates].filter((seq) => !kw.has(seq));
   if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);
   let maxKw = 0;
@@ -304,7 +306,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   }
   // Sentence vectors: a memory's vector side is its closer of whole text and best sentence.
   if (useVector && rt.record.config.sentenceVectors === true) {
-    const seqs = sentenceCandidates(candidates, vec, kw, p.limit, useKeyword);
+    const seqs = sentenceCandidates(candidates, vec, keywordHits, p.limit, useKeyword);
     await applySentenceSimilarities(rt, p.queryVector!, seqs, vec);
   }
   if (useRrf) rrf = { v: ranksBy(vec), k: ranksBy(kw) };
