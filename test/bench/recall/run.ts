@@ -131,6 +131,9 @@ export async function runRecall(opts: RunRecallOptions): Promise<RecallRun> {
       copies.set(key, (await ingest(config.namespace ?? {}, `-${copies.size}`)).namespaces);
       extraIngestMs[key] = performance.now() - t1;
     }
+    // Every ANN graph complete before searching: no background insertion competes with the timed
+    // searches, and every vector is scored by the graph (not a pending one by brute force).
+    await loci.whenIndexed();
 
     const configs: ConfigResult[] = [];
     for (const config of opts.configs) {
