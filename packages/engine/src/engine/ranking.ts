@@ -24,7 +24,9 @@
  * The session neighbours of the best `limit` keyword hits join the candidates (see `neighbors.ts`); `time` is
  * {@link timeScore} of the memory's creation time against the query's time expressions.
  * Both sides are scored exactly for every candidate any side found (vector, keyword or graph), so a
- * memory found by only one side still gets its true score from the others.
+ * memory found by only one side still gets its true score from the others; a candidate the vector
+ * sketch proves cannot reach the top `limit` is dropped without reading its vector (`vector-scoring.ts`),
+ * which changes no hit and no score.
  *
  * @module
  */
