@@ -74,6 +74,8 @@ describe("VectorSketch", () => {
     expect(sketch.bounds(sketch.query(v), 6)).toBeNull();
     sketch.set(5, Float32Array.from([1, 2]));
     expect(sketch.has(5)).toBe(false);
+    expect(sketch.set(7, Float32Array.from([1, Number.NaN, 3]))).toBe(false);
+    expect(sketch.has(7)).toBe(false);
     sketch.delete(1024);
     sketch.delete(1024);
     expect(sketch.size).toBe(3);

@@ -93,9 +93,6 @@ export class VectorSketch {
       this.delete(seq);
       return false;
     }
-    const chunk = this.#chunk(seq >>> CHUNK_BITS);
-    if (!chunk) return false;
-    const slot = seq & (CHUNK - 1);
     const d = this.dimensions;
     let nn = 0;
     let max = 0;
@@ -103,6 +100,14 @@ export class VectorSketch {
     const inv = nn > 0 ? 1 / Math.sqrt(nn) : 0;
     for (let i = 0; i < d; i++) max = Math.max(max, Math.abs(vector[i]! * inv));
     const s = Math.fround(max / 127);
+    if (!Number.isFinite(s)) {
+      // Not a finite vector (stored vectors are validated; this keeps the sketch consistent anyway).
+      this.delete(seq);
+      return false;
+    }
+    const chunk = this.#chunk(seq >>> CHUNK_BITS);
+    if (!chunk) return false;
+    const slot = seq & (CHUNK - 1);
     const toCode = s > 0 ? 1 / s : 0;
     let e2 = 0;
     let eMax = 0;
