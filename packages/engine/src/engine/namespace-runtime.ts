@@ -167,8 +167,7 @@ export class NamespaceRuntime {
   }
 
   async #loadVectors(dimensions: number): Promise<void> {
-    const sketch = this.#newSketch(dimensions);
-    this.sketch = sketch;
+    this.sketch = this.#newSketch(dimensions);
     const target = this.#snapshotTarget();
     const dir = target?.dir ?? null;
     const loaded = target
@@ -189,10 +188,7 @@ export class NamespaceRuntime {
       this.#snapshotIncomplete = dir !== null;
       for (let after = 0; ; ) {
         const page = await this.store.scan({ afterSeq: after, limit: PAGE, withEmbeddings: true });
-        for (const rec of page) {
-          this.vectors.upsert(rec.seq, rec.embedding!);
-          sketch?.set(rec.seq, rec.embedding!);
-        }
+        for (const rec of page) this.#putVector(this.vectors, rec.seq, rec.embedding!);
         if (page.length < PAGE) break;
         after = page[page.length - 1]!.seq;
       }
@@ -215,10 +211,7 @@ export class NamespaceRuntime {
     const seqs = [...stale];
     for (let i = 0; i < seqs.length; i += PAGE) {
       const recs = await this.store.getBySeq(seqs.slice(i, i + PAGE), { withEmbeddings: true });
-      for (const rec of recs) {
-        loaded.index.upsert(rec.seq, rec.embedding!);
-        sketch?.set(rec.seq, rec.embedding!);
-      }
+      for (const rec of recs) this.#putVector(loaded.index, rec.seq, rec.embedding!);
     }
     this.#snapshotIncomplete = seqs.length > 0;
   }
@@ -288,6 +281,12 @@ export class NamespaceRuntime {
     return this.vectors;
   }
 
+  /** A memory's vector into the ANN index and the sketch. */
+  #putVector(index: HnswIndex, seq: number, vector: Float32Array): void {
+    index.upsert(seq, vector);
+    this.sketch?.set(seq, vector);
+  }
+
   #newSketch(dimensions: number): VectorSketch | null {
     return this.#sketchLimit ? new VectorSketch(dimensions, this.#sketchLimit) : null;
   }
@@ -307,10 +306,7 @@ export class NamespaceRuntime {
     this.seqById.set(rec.id, rec.seq);
     if (info.expiresAt != null) this.expiring++;
     this.keyword.upsert(rec.seq, content);
-    if (embedding) {
-      this.ensureVectors(embedding.length).upsert(rec.seq, embedding);
-      this.sketch?.set(rec.seq, embedding);
-    }
+    if (embedding) this.#putVector(this.ensureVectors(embedding.length), rec.seq, embedding);
   }
 
   /**

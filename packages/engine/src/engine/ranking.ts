@@ -285,6 +285,8 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       scores: { vector, keyword, graph, context, time, relevance, recency: rec, retention: ret },
     };
   };
+  /** Hits already evaluated with their exact scores (by the pruning below). */
+  const scored = new Map<number, RankedHit>();
   const missing = useVector ? [...candidates].filter((seq) => !vec.has(seq)) : [];
   if (missing.length > 0) {
     // Exact similarity for candidates only the keyword or graph side found. The final score rises with
@@ -296,7 +298,17 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, first)) vec.set(seq, sim);
     if (sketched && sketched.bounds.size > 0) {
       const lows: number[] = [];
-      for (const seq of candidates) lows.push(evaluate(seq, sketched.bounds.get(seq)?.lo).score);
+      for (const seq of candidates) {
+        const b = sketched.bounds.get(seq);
+        if (b) {
+          lows.push(evaluate(seq, b.lo).score);
+        } else {
+          // Exact already, and nothing below changes its vector score here: evaluated once.
+          const hit = evaluate(seq);
+          scored.set(seq, hit);
+          lows.push(hit.score);
+        }
+      }
       const cut = Math.max(kthLargest(lows, p.limit), p.minScore);
       const wanted: number[] = [];
       for (const [seq, b] of sketched.bounds) {
@@ -314,7 +326,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   if (useRrf) rrf = { v: ranksBy(vec), k: ranksBy(kw) };
   const hits: RankedHit[] = [];
   for (const seq of candidates) {
-    const hit = evaluate(seq);
+    const hit = scored.get(seq) ?? evaluate(seq);
     if (hit.score >= p.minScore) hits.push(hit);
   }
   // Ties (e.g. vector scores clamped at 0 for memories pointing away from the query) go to the

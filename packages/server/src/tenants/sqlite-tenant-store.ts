@@ -59,11 +59,8 @@ export class SqliteTenantStore implements TenantStore {
 
   /** `logger` receives a warning for every failed WAL checkpoint. */
   constructor(opts: { dataDir: string; masterKey: Buffer; logger?: Logger }) {
-    const logger = opts.logger;
     this.#checkpointer = new Checkpointer({
-      ...(logger
-        ? { onError: (f) => logger.warn({ file: f.file, err: f.message }, "WAL checkpoint failed") }
-        : {}),
+      onError: (f) => opts.logger?.warn({ file: f.file, err: f.message }, "WAL checkpoint failed"),
     });
     const dir = join(opts.dataDir, "system");
     mkdirSync(dir, { recursive: true });
