@@ -10,6 +10,12 @@ import { parseArgs } from "node:util";
 import { CorpusStream, percentile, type StreamQuery } from "./data.js";
 import { openSystem, type SystemName } from "./peer-systems.js";
 
+/** p50 and p99 of a timed phase, ms. */
+export interface Latency {
+  p50: number;
+  p99: number;
+}
+
 /** What a child reports. Latencies in ms, memory in MiB. */
 export interface ChildResult {
   system: SystemName;
@@ -21,10 +27,16 @@ export interface ChildResult {
   rssBaseMiB: number;
   rssMiB: number;
   peakRssMiB: number;
-  search: { p50: number; p99: number };
-  filtered: { p50: number; p99: number };
-  hybrid: { p50: number; p99: number } | null;
+  search: Latency;
+  filtered: Latency;
+  hybrid: Latency | null;
   reopenMs: number | null;
+  /**
+   * Loci's search and the floor's `searchKnn` on the same graph (Loci's snapshot), timed interleaved
+   * query by query in this process (see `PeerSystem.twin`); `agreement` is the mean share of Loci's
+   * top 10 the raw walk also returned. `null` for other systems and past 100,000 memories.
+   */
+  paired: { loci: Latency; floor: Latency; ratio: number; agreement: number } | null;
   /** Why persisting or reopening failed (e.g. a store too big to serialise). */
   reopenError: string | null;
   /** Top-10 document indices per query (plain, then filtered). */
@@ -99,6 +111,52 @@ async function timed(fn: (q: StreamQuery) => Promise<number[]>) {
   return { ids, p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
+/**
+ * Loci and its floor twin on one graph, query by query, in alternating order (so neither always runs
+ * with the other's data in the CPU caches), after the same warm-up as {@link timed}.
+ */
+async function pairedPhase(): Promise<ChildResult["paired"]> {
+  const twin = await sys.twin!();
+  if (!twin) return null;
+  const until = performance.now() + WARMUP_MS;
+  for (let i = 0; i < warmup.length && performance.now() < until; i++) {
+    await sys.search(warmup[i]!, K, false);
+    twin.search(warmup[i]!, K);
+  }
+  const ms = { loci: [] as number[], floor: [] as number[] };
+  let agreement = 0;
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i]!;
+    const runLoci = async () => {
+      const t = performance.now();
+      const ids = await sys.search(q, K, false);
+      ms.loci.push(performance.now() - t);
+      return ids;
+    };
+    const runFloor = () => {
+      const t = performance.now();
+      const labels = twin.search(q, K);
+      ms.floor.push(performance.now() - t);
+      return labels;
+    };
+    let ids: number[];
+    let labels: number[];
+    if (i % 2 === 0) {
+      ids = await runLoci();
+      labels = runFloor();
+    } else {
+      labels = runFloor();
+      ids = await runLoci();
+    }
+    const twinIds = new Set(labels);
+    agreement += ids.filter((id) => twinIds.has(id)).length / Math.max(1, ids.length);
+  }
+  twin.dispose();
+  const loci = { p50: percentile(ms.loci, 50), p99: percentile(ms.loci, 99) };
+  const floor = { p50: percentile(ms.floor, 50), p99: percentile(ms.floor, 99) };
+  return { loci, floor, ratio: loci.p50 / floor.p50, agreement: agreement / queries.length };
+}
+
 const plain = await timed((q) => sys.search(q, K, false));
 const filtered = await timed((q) => sys.search(q, K, true));
 const hybrid = sys.hybrid ? await timed((q) => sys.hybrid!(q, K)) : null;
@@ -115,6 +173,9 @@ if (sys.persist) {
     reopenError = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 200);
   }
 }
+// Measured last: the twin holds a second copy of the graph (the resident sizes above are taken).
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+const paired = reopenMs !== null && sys.twin ? await pairedPhase() : null;
 await sys.close();
 
 const result: ChildResult = {
@@ -124,11 +185,12 @@ const result: ChildResult = {
   indexedMs,
   rssBaseMiB,
   rssMiB,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  peakRssMiB,
   search: { p50: plain.p50, p99: plain.p99 },
   filtered: { p50: filtered.p50, p99: filtered.p99 },
   hybrid: hybrid && { p50: hybrid.p50, p99: hybrid.p99 },
   reopenMs,
+  paired,
   reopenError,
   ids: plain.ids,
   filteredIds: filtered.ids,

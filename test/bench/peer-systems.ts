@@ -3,9 +3,10 @@
  * precomputed vectors, answers top-k vector searches (optionally with a `group` metadata filter)
  * by document index, and reopens from what it persisted when it persists anything.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Document } from "@langchain/core/documents";
+import type { HierarchicalNSW } from "hnswlib-node";
 import type { StreamBatch, StreamQuery } from "./data.js";
 
 // Each system's libraries are imported only by the process that runs it (a clean resident size).
@@ -37,13 +38,36 @@ export interface PeerSystem {
    * with the first search after it.
    */
   persist?(): Promise<() => Promise<void>>;
+  /**
+   * The floor's search over this system's own ANN graph, loaded from its snapshot into a raw hnswlib
+   * index (Loci only, after `persist`): timed interleaved with {@link PeerSystem.search} in one
+   * process, the two walk the same graph with the same beam, so their ratio is what the memory layer
+   * adds, free of the run-to-run noise of separate processes. Results are document indices.
+   */
+  twin?(): Promise<FloorTwin | null>;
   close(): Promise<void>;
+}
+
+/** A raw hnswlib index searched as the floor searches (see {@link PeerSystem.twin}). */
+export interface FloorTwin {
+  search(q: StreamQuery, k: number): number[];
+  dispose(): void;
+}
+
+/** The floor's top-k vector search: one `searchKnn` call (with the conversion it needs). */
+function floorSearch(
+  index: HierarchicalNSW,
+  q: StreamQuery,
+  k: number,
+  filter?: (label: number) => boolean,
+): number[] {
+  return index.searchKnn(Array.from(q.vector), k, filter).neighbors;
 }
 
 /** hnswlib parameters shared by Loci's defaults and the floor (same graph, same search effort). */
 const HNSW = { m: 16, efConstruction: 100, ef: 64 };
 
-async function openLoci(dir: string, dims: number): Promise<PeerSystem> {
+async function openLoci(dir: string, dims: number, n: number): Promise<PeerSystem> {
   const { FunctionEmbedder, Loci } = await import("@loci/engine");
   const embedder = new FunctionEmbedder({
     id: "bench-precomputed",
@@ -91,6 +115,24 @@ async function openLoci(dir: string, dims: number): Promise<PeerSystem> {
         loci = await Loci.open({ dataDir: dir, embedder });
       };
     },
+    async twin() {
+      // Loci's beam (engine `searchBeam`): the whole graph up to 1,024 memories, then the floor's 64 up
+      // to 100,000; past that Loci widens it, and a twin at the floor's beam would not be the same walk.
+      const indexes = join(dir, "tenants", "default", "indexes");
+      const file = readdirSync(indexes)
+        .map((d) => join(indexes, d, "vectors.hnsw"))
+        .find((f) => existsSync(f));
+      if (n > 100_000 || !file) return null;
+      const { HierarchicalNSW } = (await import("hnswlib-node")).default;
+      const index = new HierarchicalNSW("ip", dims);
+      index.readIndexSync(file, true);
+      index.setEf(n <= 1024 ? Math.max(HNSW.ef, n) : HNSW.ef);
+      return {
+        // Labels are Loci's seqs, which count from 1 in ingest order (the pairing's agreement checks it).
+        search: (q, k) => floorSearch(index, q, k).map((seq) => seq - 1),
+        dispose: () => index.initIndex({ maxElements: 1, m: 2, efConstruction: 2, randomSeed: 1 }),
+      };
+    },
     close: () => loci.close(),
   };
 }
@@ -116,8 +158,7 @@ async function openFloor(dir: string, dims: number, n: number): Promise<PeerSyst
     },
     async search(q, k, filtered) {
       const g = q.group;
-      const filter = filtered ? (label: number) => groups[label] === g : undefined;
-      return index.searchKnn(Array.from(q.vector), k, filter).neighbors;
+      return floorSearch(index, q, k, filtered ? (label: number) => groups[label] === g : undefined);
     },
     async hybrid(q, k) {
       // The floor of a hybrid search: both candidate lists (4·k each, as Loci takes), no scoring.
@@ -280,7 +321,7 @@ export async function openSystem(
 ): Promise<PeerSystem> {
   switch (name) {
     case "loci":
-      return openLoci(opts.dir, opts.dims);
+      return openLoci(opts.dir, opts.dims, opts.n);
     case "floor":
       return openFloor(opts.dir, opts.dims, opts.n);
     case "exact":

@@ -46,6 +46,8 @@ export interface PeerRow {
   peakRssMiB: number | null;
   reopenMs: number | null;
   reopenError: string | null;
+  /** Loci against the floor's walk of the same graph, interleaved in one process (Loci rows only). */
+  paired: ChildResult["paired"];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,6 +172,7 @@ export async function runPeers(opts: PeersOptions): Promise<{ rows: PeerRow[]; f
         peakRssMiB: r.peakRssMiB,
         reopenMs: r.reopenMs,
         reopenError: r.reopenError,
+        paired: r.paired,
       });
     }
   }
@@ -212,6 +215,7 @@ function emptyRow(system: SystemName, size: number): PeerRow {
     peakRssMiB: null,
     reopenMs: null,
     reopenError: null,
+    paired: null,
   };
 }
 
@@ -268,8 +272,13 @@ export function targetLines(rows: PeerRow[]): string[] {
     const floor = get("floor", size);
     if (!loci) continue;
     const ratio = floor ? loci.search!.p50 / floor.search!.p50 : null;
+    const p = loci.paired;
+    const paired = p
+      ? `; on one graph, interleaved in one process: ${ms(p.loci.p50)} / ${ms(p.floor.p50)} = ${p.ratio.toFixed(2)}× ` +
+        `(same top 10: ${(100 * p.agreement).toFixed(1)} %)`
+      : "";
     out.push(
-      `${fmt(size)}: Loci search p50 ${ratio === null ? "–" : `${ratio.toFixed(2)}× the floor`} (target ≤ 1.5×), ` +
+      `${fmt(size)}: Loci search p50 ${ratio === null ? "–" : `${ratio.toFixed(2)}× the floor`}${paired} (target ≤ 1.5×), ` +
         `recall@10 ${loci.recall?.toFixed(3) ?? "–"} (target ≥ 0.95), ingest ${fmt(loci.ingestPerSec!)}/s ` +
         `(target ≥ 5,000/s), RSS ${fmt(loci.rssMiB!)} MiB`,
     );

@@ -37,6 +37,12 @@ describe("peers benchmark (smoke)", () => {
     expect(rows.find((r) => r.system === "loci")!.recall).toBeGreaterThan(0.9);
     expect(rows.find((r) => r.system === "langchain")!.reopenMs).toBeNull();
     expect(rows.find((r) => r.system === "loci")!.reopenMs).toBeGreaterThan(0);
+    // Loci is also timed against the floor's walk of its own graph, in one process: same top 10.
+    const paired = rows.find((r) => r.system === "loci")!.paired!;
+    expect(paired.agreement).toBeGreaterThan(0.95);
+    expect(paired.ratio).toBeCloseTo(paired.loci.p50 / paired.floor.p50, 10);
+    expect(paired.floor.p99).toBeGreaterThanOrEqual(paired.floor.p50);
+    expect(rows.filter((r) => r.paired !== null).map((r) => r.system)).toEqual(["loci"]);
     expect(files.map((f) => f.split("/").pop())).toEqual([
       "peers.json",
       "peers-search.svg",

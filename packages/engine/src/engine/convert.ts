@@ -6,6 +6,7 @@
 import { ValidationError } from "../errors.js";
 import type { MemoryRecord, NamespaceRecord } from "../storage/driver.js";
 import type { DecayStrategy, Memory, Namespace, NamespaceConfig, NamespaceConfigInput } from "../types.js";
+import { isoTime as iso } from "../util/iso-time.js";
 import { assertBoolean } from "../validation.js";
 
 /** The configuration of a new namespace. */
@@ -26,10 +27,6 @@ const CONFIG_KEYS = new Set([
   "reinforceOnAccess",
   "sentenceVectors",
 ]);
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /** A storage record as a public {@link Memory}. */
 export function toMemory(namespace: string, rec: MemoryRecord): Memory {

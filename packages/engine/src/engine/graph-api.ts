@@ -31,6 +31,7 @@ import type {
   GraphUpsertResult,
 } from "../storage/driver.js";
 import type { Metadata } from "../types.js";
+import { isoTime as iso } from "../util/iso-time.js";
 import { assertInteger, validateMetadata } from "../validation.js";
 import type { EngineCore } from "./core.js";
 import { KnowledgeGraph } from "./graph.js";
@@ -38,8 +39,6 @@ import { exportGraph, parseImport } from "./graph-io.js";
 import { assertEdgeType, GRAPH_LIMITS, toDirection, toEdgeTypeSet, toEntityLink } from "./graph-model.js";
 import { chainOf, neighborEdges, shortestPath, traverse } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function entityOut(rec: EntityRecord): Entity {
   const { type, name, properties } = rec;

@@ -12,6 +12,7 @@ import type { Attributes } from "graphology-types";
 import type { Entity, EntityRef, GraphEdge } from "../graph-types.js";
 import type { EdgeRecord, EntityRecord, GraphData } from "../storage/driver.js";
 import type { Metadata } from "../types.js";
+import { isoTime as iso } from "../util/iso-time.js";
 import { foldName, words } from "./graph-model.js";
 
 /** Attributes of a node. */
@@ -30,8 +31,6 @@ export type EdgeAttrs = {
   createdAt: number;
   updatedAt: number;
 };
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A namespace's knowledge graph in memory. */
 export class KnowledgeGraph {

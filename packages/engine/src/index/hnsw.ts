@@ -104,6 +104,16 @@ function dot(a: Float32Array | number[], b: Float32Array): number {
   return s;
 }
 
+/**
+ * A vector as the plain array hnswlib-node takes. A counted loop: `Array.from` on a typed array goes
+ * through the iterator protocol (~16 µs for 512 dimensions, against ~1 µs here, per search).
+ */
+function plain(v: Float32Array): number[] {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]!;
+  return out;
+}
+
 function unit(v: Float32Array): Float32Array {
   let n = 0;
   for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
@@ -169,7 +179,7 @@ export class HnswIndex implements VectorIndex {
   upsert(label: number, vector: Float32Array): void {
     if (this.#live.has(label)) {
       // Updating in place: never with replaceDeleted, which could move the label to another slot.
-      this.#index.addPoint(Array.from(vector), label, false);
+      this.#index.addPoint(plain(vector), label, false);
       return;
     }
     this.#pending.set(label, unit(vector));
@@ -187,7 +197,7 @@ export class HnswIndex implements VectorIndex {
     if (deleted === 0 && this.#index.getCurrentCount() >= this.#index.getMaxElements()) {
       this.#index.resizeIndex(Math.max(1024, this.#index.getMaxElements() * 2));
     }
-    this.#index.addPoint(Array.from(vector), label, deleted > 0);
+    this.#index.addPoint(plain(vector), label, deleted > 0);
     this.#live.add(label);
   }
 
@@ -271,7 +281,7 @@ export class HnswIndex implements VectorIndex {
         this.#index.setEf(ef);
         this.#ef = ef;
       }
-      const res = this.#index.searchKnn(Array.from(query), n, filter);
+      const res = this.#index.searchKnn(plain(query), n, filter);
       hits = res.neighbors.map((label, i) => ({ label, similarity: 1 - res.distances[i]! }));
     }
     if (this.#pending.size === 0) return hits;
