@@ -223,15 +223,16 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       for (const n of neighborsOf(rt, seq, p.neighbors!.window)) if (keep(n.seq)) candidates.add(n.seq);
   }
 
-  // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored).
+  // Exact BM25 for candidates only the vector or graph side found (keyword hits are already scored;
+  // a query without index terms scores 0 everywhere, as a missing score counts).
   // Sentence vectors are read for the best keyword-side hits: keep those apart from the scores added next.
+  const queryHasTerms = rt.keyword.terms(p.query).length > 0;
   const keywordHits = rt.record.config.sentenceVectors === true ? new Map(kw) : kw;
-  const unscored = [...candidates].filter((seq) => !kw.has(seq));
+  const unscored = queryHasTerms ? [...candidates].filter((seq) => !kw.has(seq)) : [];
   if (unscored.length > 0) for (const [seq, score] of rt.keyword.score(p.query, unscored)) kw.set(seq, score);
   let maxKw = 0;
   for (const s of kw.values()) if (s > maxKw) maxKw = s;
 
-  const queryHasTerms = rt.keyword.terms(p.query).length > 0;
   // Session context, only when some candidate has session neighbours (else scores stay plain).
   const passages = useContext && queryHasTerms ? passagesOf(rt, candidates, p.neighbors!.window, keep) : null;
   const ctx =
