@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { HashEmbedder, UseLiteEmbedder } from "@loci/engine";
 import { RECALL_CONFIGS } from "./recall/configs.js";
 import { loadDataset } from "./recall/datasets.js";
-import { CachedEmbedder } from "./recall/embed-cache.js";
+import { DiskCachedEmbedder } from "./recall/embed-cache.js";
 import { hitTable, recallChart, recallTable, summaryLine } from "./recall/report.js";
 import { runRecall } from "./recall/run.js";
 
@@ -32,7 +32,7 @@ const data =
   values.data ?? process.env.REALTALK_DIR ?? join(import.meta.dirname, "../../../shared/data/realtalk");
 const dataset = loadDataset(data, values.limit === undefined ? {} : { limit: Number(values.limit) });
 const inner = values.embedder === "hash" ? new HashEmbedder() : new UseLiteEmbedder();
-const embedder = new CachedEmbedder({ inner, dir: join(import.meta.dirname, ".cache", "embeddings") });
+const embedder = new DiskCachedEmbedder({ inner, dir: join(import.meta.dirname, ".cache", "embeddings") });
 const all = process.env.RECALL_CONFIGS_FILE
   ? (JSON.parse(readFileSync(process.env.RECALL_CONFIGS_FILE, "utf8")) as typeof RECALL_CONFIGS)
   : RECALL_CONFIGS;

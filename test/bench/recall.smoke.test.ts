@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { HashEmbedder } from "@loci/engine";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadDataset } from "./recall/datasets.js";
-import { CachedEmbedder } from "./recall/embed-cache.js";
+import { DiskCachedEmbedder } from "./recall/embed-cache.js";
 import { recallChart, recallTable, summaryLine } from "./recall/report.js";
 import { type RecallConfig, type RecallRun, runRecall } from "./recall/run.js";
 
@@ -47,7 +47,7 @@ function checkRun(run: RecallRun, categories: string[]) {
 describe("recall benchmark (smoke)", () => {
   it("scores the LoCoMo fixture per category, and caches embeddings on disk", async () => {
     const dataset = loadDataset(join(import.meta.dirname, "recall", "fixtures", "locomo-tiny.json"));
-    const embedder = new CachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
+    const embedder = new DiskCachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
     const run = await runRecall({
       dataset,
       embedder,
@@ -64,7 +64,7 @@ describe("recall benchmark (smoke)", () => {
     expect(Object.keys(run.extraIngestMs)).toEqual(['{"sentenceVectors":true}']);
     expect(summaryLine(run)).toContain('Ingest again with namespace options {"sentenceVectors":true}');
     // A second run embeds nothing: every turn and question comes from the cache file.
-    const again = new CachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
+    const again = new DiskCachedEmbedder({ inner: new HashEmbedder({ dimensions: 64 }), dir: cacheDir });
     expect(again.size).toBeGreaterThanOrEqual(run.turns);
     const rerun = await runRecall({
       dataset,

@@ -15,6 +15,7 @@
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { decayCurve, effectiveHalfLife, recency, retention } from "./decay.js";
 // Embedders
+export { CachedEmbedder, type CachedEmbedderOptions, type EmbeddingCacheStats } from "./embed/cached.js";
 export { type Embedder, normalize } from "./embed/embedder.js";
 export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function.js";
 export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Clock, systemClock } from "./clock.js";
+import { CachedEmbedder } from "./embed/cached.js";
 import type { Embedder } from "./embed/embedder.js";
 import { UseLiteEmbedder } from "./embed/use-lite.js";
 import { EngineCore } from "./engine/core.js";
@@ -61,6 +62,13 @@ export interface LociOptions {
    * without one); `false` turns it off. @default { maxMiB: 128 } (about 250,000 memories at 512-d)
    */
   vectorSketch?: { maxMiB?: number } | false;
+  /**
+   * Keep the vectors of recently embedded texts in memory ({@link CachedEmbedder}): a query or
+   * content embedded again (the same question asked by several agents, or every turn) is not sent to
+   * the embedder again. Calls embedding more than 32 new texts (bulk adds) are served but not kept.
+   * `false` turns it off. @default { maxEntries: 2048 } (4 MiB at 512-d)
+   */
+  embeddingCache?: { maxEntries?: number } | false;
   /** How often open namespaces are swept for expired memories, in ms; 0 disables the timer. @default 60000 */
   sweepIntervalMs?: number;
   /** The tenant whose directory (`<dataDir>/tenants/<tenant>/`) this engine serves. @default "default" */
@@ -122,6 +130,7 @@ export class Loci implements MemoryClient {
   /** Opens (creating if needed) the data directory. */
   static async open(opts: LociOptions): Promise<Loci> {
     const vectorSketch = sketchLimit(opts?.vectorSketch);
+    const cacheEntries = embeddingCacheEntries(opts?.embeddingCache);
     if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
       throw new ValidationError({
         message: "dataDir must be a non-empty path",
@@ -149,7 +158,7 @@ export class Loci implements MemoryClient {
     }
     const core = new EngineCore({
       driver,
-      embedder: opts.embedder ?? new UseLiteEmbedder(),
+      embedder: withCache(opts.embedder ?? new UseLiteEmbedder(), cacheEntries),
       clock: opts.clock ?? systemClock,
       autoCreateNamespaces: opts.autoCreateNamespaces ?? true,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
@@ -168,7 +177,7 @@ export class Loci implements MemoryClient {
     return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }
 
-  /** The embedder in use. */
+  /** The embedder in use (a {@link CachedEmbedder} around the given one unless `embeddingCache: false`). */
   get embedder(): Embedder {
     return this.#core.embedder;
   }
@@ -229,6 +238,25 @@ export class Loci implements MemoryClient {
 
 /** Default cap of each namespace's vector sketch, MiB. */
 const SKETCH_MIB = 128;
+/** Default `embeddingCache.maxEntries`. */
+const EMBEDDING_CACHE_ENTRIES = 2048;
+
+/** `LociOptions.embeddingCache` as a number of entries (`null`: off). */
+function embeddingCacheEntries(value: LociOptions["embeddingCache"]): number | null {
+  if (value === false) return null;
+  const max = value?.maxEntries ?? EMBEDDING_CACHE_ENTRIES;
+  if (!Number.isInteger(max) || max < 0) {
+    throw new ValidationError({
+      message: "embeddingCache.maxEntries must be a non-negative integer",
+      details: { field: "embeddingCache.maxEntries" },
+    });
+  }
+  return max === 0 ? null : max;
+}
+
+function withCache(embedder: Embedder, maxEntries: number | null): Embedder {
+  return maxEntries === null ? embedder : new CachedEmbedder({ embedder, maxEntries });
+}
 
 /** The per-namespace vector sketch limit of `LociOptions.vectorSketch` (`null`: off). */
 function sketchLimit(value: LociOptions["vectorSketch"]): { maxBytes: number } | null {

@@ -207,7 +207,26 @@ describe("errors, limits and documents", () => {
 
   it("serves /health, /metrics and an OpenAPI document of every route", async () => {
     expect(await (await fetch(`${t.url}/health`)).json()).toMatchObject({ status: "ok" });
+    const counter = (text: string, name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    const before = await (await fetch(`${t.url}/metrics`)).text();
+    // The same query twice: the second one's embedding comes from the tenant's cache.
+    for (let i = 0; i < 2; i++) {
+      const res = await t.fetch("/v1/namespaces/x/search", {
+        method: "POST",
+        body: JSON.stringify({ query: "a query asked twice for the metrics" }),
+      });
+      expect(res.status).toBe(200);
+    }
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/^# TYPE loci_embedding_cache_hits_total counter$/m);
+    expect(counter(metrics, "loci_embedding_cache_hits_total")).toBeGreaterThanOrEqual(1);
+    expect(counter(metrics, "loci_embedding_cache_hits_total")).toBe(
+      counter(before, "loci_embedding_cache_hits_total") + 1,
+    );
+    expect(counter(metrics, "loci_embedding_cache_misses_total")).toBe(
+      counter(before, "loci_embedding_cache_misses_total") + 1,
+    );
     expect(metrics).toContain(
       'loci_http_requests_total{method="POST",route="/v1/namespaces/:ns/memories",status="201"}',
     );

@@ -13,8 +13,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Embedder } from "@loci/engine";
 
-/** Embedder with a persistent per-model vector cache. */
-export class CachedEmbedder implements Embedder {
+/** Embedder with a persistent per-model vector cache (the engine's `CachedEmbedder` keeps recent vectors in memory only). */
+export class DiskCachedEmbedder implements Embedder {
   readonly id: string;
   readonly dimensions: number;
   readonly #inner: Embedder;

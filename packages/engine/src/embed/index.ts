@@ -3,6 +3,7 @@
  *
  * @module
  */
+export { CachedEmbedder, type CachedEmbedderOptions, type EmbeddingCacheStats } from "./cached.js";
 export { type Embedder, normalize } from "./embedder.js";
 export { FunctionEmbedder, type FunctionEmbedderOptions } from "./function.js";
 export { HashEmbedder, type HashEmbedderOptions } from "./hash.js";

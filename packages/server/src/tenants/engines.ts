@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Loci, LociError } from "@loci/engine";
+import { CachedEmbedder, type Loci, LociError } from "@loci/engine";
 import type { Logger } from "pino";
 import type { EngineSettings, TenantInfo, TenantStore } from "./tenant-store.js";
 
@@ -48,6 +48,19 @@ export class TenantEngines {
       pending += await opening.then((loci) => loci.indexBacklog()).catch(() => 0);
     }
     return pending;
+  }
+
+  /** Embedding-cache hits and misses over the open engines (each tenant has its own cache). */
+  async embeddingCache(): Promise<{ hits: number; misses: number }> {
+    const total = { hits: 0, misses: 0 };
+    for (const opening of this.#open.values()) {
+      const embedder = await opening.then((loci) => loci.embedder).catch(() => null);
+      if (embedder instanceof CachedEmbedder) {
+        total.hits += embedder.stats.hits;
+        total.misses += embedder.stats.misses;
+      }
+    }
+    return total;
   }
 
   /** Failed background WAL checkpoints of the tenant store (0 where it runs none). */
