@@ -15,7 +15,8 @@
  * stops as soon as the bounds of the terms left cannot lift an unseen document above the k-th best
  * score. Documents whose partial score plus those bounds cannot reach it are skipped without being
  * looked up. The result is the exact BM25 top k — every posting of every term counts — while common
- * terms (low IDF) are rarely walked at all.
+ * terms (low IDF) are rarely walked at all. Lookups in the other terms' postings move one forward
+ * cursor per term ({@link PostingList.seek}): a walk visits documents in label order.
  *
  * The index replaced flexsearch: flexsearch keeps no term frequencies (BM25 needs them), cannot
  * stop a walk early, and removes a document by scanning every posting list (5 ms a removal at 100k).
@@ -132,15 +133,35 @@ export class Bm25Index implements KeywordIndex {
     return (idf * tf * (k1 + 1)) / (tf + k1 * (1 - this.#b + (this.#b * length) / avgdl));
   }
 
-  /** BM25 of one document over `terms` (looked up in each term's postings). */
-  #scoreDoc(label: number, terms: readonly QueryTerm[], from: number, avgdl: number): number {
-    let score = 0;
-    for (let j = from; j < terms.length; j++) {
-      const { list, idf } = terms[j]!;
-      const at = list.find(label);
-      if (at >= 0) score += this.#part(idf, list.tfs[at]!, list.lengths[at]!, avgdl);
+  /** Moves term `j`'s cursor to `label`: its posting index, or −1 when the term's list lacks it. */
+  #advance(list: PostingList, cursors: Int32Array, j: number, label: number): number {
+    const at = list.seek(label, cursors[j]!);
+    cursors[j] = at;
+    return at < list.size && list.labels[at] === label ? at : -1;
+  }
+
+  /**
+   * BM25 of each document of `labels` over `terms`, taken in label order so that each term's postings
+   * are read with a forward cursor; `visit` gets every document the index holds.
+   */
+  #scoreEach(
+    labels: Iterable<number>,
+    terms: readonly QueryTerm[],
+    avgdl: number,
+    visit: (label: number, score: number) => void,
+  ): void {
+    const sorted = Uint32Array.from(labels).sort();
+    const cursors = new Int32Array(terms.length);
+    for (const label of sorted) {
+      if (!this.#docs.has(label)) continue;
+      let score = 0;
+      for (let j = 0; j < terms.length; j++) {
+        const { list, idf } = terms[j]!;
+        const at = this.#advance(list, cursors, j, label);
+        if (at >= 0) score += this.#part(idf, list.tfs[at]!, list.lengths[at]!, avgdl);
+      }
+      visit(label, score);
     }
-    return score;
   }
 
   search(query: string, k: number, filter?: (label: number) => boolean): KeywordHit[] {
@@ -150,19 +171,30 @@ export class Bm25Index implements KeywordIndex {
     const top = new TopK(k);
     let rest = 0;
     for (const t of terms) rest += t.bound;
+    // One cursor per term: a walk visits labels in increasing order, so lookups in the other terms'
+    // postings only move forward (PostingList.seek).
+    const cursors = new Int32Array(terms.length);
     for (let i = 0; i < terms.length; i++) {
       const { list, idf, bound } = terms[i]!;
       rest -= bound; // the bounds of the terms after this one
       // A document not seen yet holds none of the earlier terms: it scores at most bound + rest.
       if (bound + rest < top.threshold) break;
+      cursors.fill(0);
       const { labels, tfs, lengths, size } = list;
       postings: for (let p = 0; p < size; p++) {
         const label = labels[p]!;
-        for (let j = 0; j < i; j++) if (terms[j]!.list.find(label) >= 0) continue postings;
+        for (let j = 0; j < i; j++)
+          if (this.#advance(terms[j]!.list, cursors, j, label) >= 0) continue postings;
         const own = this.#part(idf, tfs[p]!, lengths[p]!, avgdl);
         if (own + rest < top.threshold) continue;
         if (filter && !filter(label)) continue;
-        top.push(label, own + this.#scoreDoc(label, terms, i + 1, avgdl));
+        let others = 0;
+        for (let j = i + 1; j < terms.length; j++) {
+          const other = terms[j]!;
+          const at = this.#advance(other.list, cursors, j, label);
+          if (at >= 0) others += this.#part(other.idf, other.list.tfs[at]!, other.list.lengths[at]!, avgdl);
+        }
+        top.push(label, own + others);
       }
     }
     return top.sorted().map(({ label, score }) => ({ label, score }));
@@ -174,11 +206,9 @@ export class Bm25Index implements KeywordIndex {
     if (terms.length === 0 || k <= 0) return [];
     const avgdl = this.#avgdl();
     const top = new TopK(k);
-    for (const label of labels) {
-      if (!this.#docs.has(label)) continue;
-      const score = this.#scoreDoc(label, terms, 0, avgdl);
+    this.#scoreEach(labels, terms, avgdl, (label, score) => {
       if (score > 0) top.push(label, score);
-    }
+    });
     return top.sorted();
   }
 
@@ -221,9 +251,7 @@ export class Bm25Index implements KeywordIndex {
     const terms = this.#queryTerms(query);
     const avgdl = this.#avgdl();
     const out = new Map<number, number>();
-    for (const label of labels) {
-      if (this.#docs.has(label)) out.set(label, this.#scoreDoc(label, terms, 0, avgdl));
-    }
+    this.#scoreEach(labels, terms, avgdl, (label, score) => out.set(label, score));
     return out;
   }
 }

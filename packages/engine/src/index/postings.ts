@@ -43,6 +43,34 @@ export class PostingList {
     return -lo - 1;
   }
 
+  /**
+   * The first index at or after `from` whose label is ≥ `label` (`size` when there is none), by
+   * galloping from `from`: lookups of increasing labels (a walk of another term's sorted postings)
+   * move a cursor forward in a few steps each, where a binary search from scratch takes log2(size)
+   * steps all over the list.
+   */
+  seek(label: number, from: number): number {
+    const labels = this.labels;
+    const size = this.size;
+    if (from >= size || labels[from]! >= label) return from;
+    // labels[lo] < label throughout; find hi with labels[hi] >= label (or hi = size).
+    let lo = from;
+    let step = 1;
+    let hi = from + 1;
+    while (hi < size && labels[hi]! < label) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step;
+    }
+    if (hi > size) hi = size;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (labels[mid]! < label) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+
   /** Adds a posting (the label must be absent). */
   add(label: number, tf: number, length: number): void {
     if (this.size === this.labels.length) this.#grow();
