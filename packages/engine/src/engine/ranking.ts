@@ -245,8 +245,11 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
   let rrf: { v: Map<number, number>; k: Map<number, number> } | null = null;
   const { decayStrategy, decayHalfLifeHours } = rt.record.config;
   const beta = ctx && p.mode !== "vector" ? p.neighbors!.weight : 0;
-  /** The hit of `seq`, with `similarity` in place of its vector score when given (for bounds). */
-  const evaluate = (seq: number, similarity?: number): RankedHit => {
+  /**
+   * Fills `out` with the breakdown of `seq` and returns its final score, with `similarity` in place of
+   * its vector score when given (for bounds: those go into one scratch breakdown, unallocated).
+   */
+  const scoreInto = (seq: number, out: ScoreBreakdown, similarity?: number): number => {
     const vector = Math.max(0, Math.min(1, similarity ?? vec.get(seq) ?? 0));
     const keyword = maxKw > 0 ? (kw.get(seq) ?? 0) / maxKw : 0;
     let fused: number;
@@ -279,12 +282,33 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       createdAt: doc.createdAt,
       now: p.now,
     });
-    const score = (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
-    return {
-      seq,
-      score,
-      scores: { vector, keyword, graph, context, time, relevance, recency: rec, retention: ret },
-    };
+    out.vector = vector;
+    out.keyword = keyword;
+    out.graph = graph;
+    out.context = context;
+    out.time = time;
+    out.relevance = relevance;
+    out.recency = rec;
+    out.retention = ret;
+    return (1 - p.recencyWeight) * relevance * ret + p.recencyWeight * rec;
+  };
+  const breakdown = (): ScoreBreakdown => ({
+    vector: 0,
+    keyword: 0,
+    graph: 0,
+    context: 0,
+    time: 0,
+    relevance: 0,
+    recency: 0,
+    retention: 0,
+  });
+  const scratch = breakdown();
+  /** The score `seq` would have with `similarity` as its vector score. */
+  const boundScore = (seq: number, similarity: number) => scoreInto(seq, scratch, similarity);
+  /** The hit of `seq`, with its breakdown. */
+  const evaluate = (seq: number): RankedHit => {
+    const scores = breakdown();
+    return { seq, score: scoreInto(seq, scores), scores };
   };
   /** Hits already evaluated with their exact scores (by the pruning below). */
   const scored = new Map<number, RankedHit>();
@@ -302,7 +326,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       for (const seq of candidates) {
         const b = sketched.bounds.get(seq);
         if (b) {
-          lows.push(evaluate(seq, b.lo).score);
+          lows.push(boundScore(seq, b.lo));
         } else {
           // Exact already, and nothing below changes its vector score here: evaluated once.
           const hit = evaluate(seq);
@@ -313,7 +337,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
       const cut = Math.max(kthLargest(lows, p.limit), p.minScore);
       const wanted: number[] = [];
       for (const [seq, b] of sketched.bounds) {
-        if (evaluate(seq, b.hi).score >= cut) wanted.push(seq);
+        if (boundScore(seq, b.hi) >= cut) wanted.push(seq);
         else candidates.delete(seq);
       }
       for (const [seq, sim] of await exactSimilarities(rt, p.queryVector!, wanted)) vec.set(seq, sim);
