@@ -23,6 +23,7 @@ import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js"
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
+import { AccessTouches } from "./access-touches.js";
 import { FilterCache } from "./filter-cache.js";
 import { KnowledgeGraph } from "./graph.js";
 
@@ -50,9 +51,6 @@ export interface RuntimeOptions {
   /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
   vectorSketch?: { maxBytes: number } | null;
 }
-
-/** How long search-hit access statistics are coalesced before one write persists them. */
-const TOUCH_FLUSH_MS = 50;
 
 /** Live state of one namespace. */
 export class NamespaceRuntime {
@@ -83,10 +81,14 @@ export class NamespaceRuntime {
   readonly #ownAdds = new Set<number>();
   readonly #snapshotEvery: number;
   readonly #afterWrite: ((rt: NamespaceRuntime) => Promise<void>) | undefined;
-  /** Search hits not yet persisted: seq → number of hits. */
-  readonly #pendingTouches = new Map<number, number>();
-  #touchAt = 0;
-  #touchTimer: NodeJS.Timeout | null = null;
+  /** Search hits not yet persisted (one coalesced write, inside the lock, unless closed by then). */
+  readonly #touches = new AccessTouches({
+    persist: (seqs, at) => this.store.touch(seqs, at),
+    schedule: (flush) =>
+      this.#lock.run(async () => {
+        if (!this.#closed) await flush();
+      }),
+  });
   #generation = 0;
   #snapshotGeneration = 0;
   /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
@@ -395,30 +397,15 @@ export class NamespaceRuntime {
    * reinforcement), persisted by one coalesced write shortly after, off the search path.
    */
   recordAccess(seqs: readonly number[], at: number): void {
+    const hits: number[] = [];
     for (const seq of seqs) {
       const doc = this.docs.get(seq);
       if (!doc) continue;
       doc.lastAccessedAt = Math.max(doc.lastAccessedAt, at);
       doc.accessCount++;
-      this.#pendingTouches.set(seq, (this.#pendingTouches.get(seq) ?? 0) + 1);
+      hits.push(seq);
     }
-    this.#touchAt = Math.max(this.#touchAt, at);
-    if (this.#pendingTouches.size > 0 && !this.#touchTimer) {
-      this.#touchTimer = setTimeout(() => {
-        void this.#lock.run(() => this.#flushTouches()).catch(() => undefined);
-      }, TOUCH_FLUSH_MS);
-      this.#touchTimer.unref();
-    }
-  }
-
-  async #flushTouches(): Promise<void> {
-    if (this.#touchTimer) clearTimeout(this.#touchTimer);
-    this.#touchTimer = null;
-    if (this.#closed || this.#pendingTouches.size === 0) return;
-    const seqs: number[] = [];
-    for (const [seq, n] of this.#pendingTouches) for (let i = 0; i < n; i++) seqs.push(seq);
-    this.#pendingTouches.clear();
-    await this.store.touch(seqs, this.#touchAt);
+    this.#touches.add(hits, at);
   }
 
   #changed(generation: number): void {
@@ -473,7 +460,7 @@ export class NamespaceRuntime {
     await this.#lock.run(async () => {
       if (this.#closed) return;
       try {
-        await this.#flushTouches();
+        await this.#touches.flush();
         const target = opts.snapshot === false ? null : this.#snapshotTarget();
         if (target) {
           // The generation counter is re-read so the snapshot's watermark is exact.
@@ -482,6 +469,7 @@ export class NamespaceRuntime {
         }
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
+        this.#touches.discard();
         this.vectors?.dispose();
         this.sketch?.clear();
         this.#closed = true;
