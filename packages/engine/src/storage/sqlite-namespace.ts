@@ -323,15 +323,19 @@ export class SqliteNamespaceStore implements NamespaceStore {
   async touch(seqs: readonly number[], at: number): Promise<void> {
     if (seqs.length === 0) return;
     const stmt = this.#statements.get(
-      "UPDATE memories SET last_accessed_at = MAX(last_accessed_at, ?), access_count = access_count + 1 WHERE seq = ?",
+      "UPDATE memories SET last_accessed_at = MAX(last_accessed_at, ?), access_count = access_count + ? WHERE seq = ?",
     );
+    // One update per memory (a memory hit by several searches counts them all), in seq order.
+    const hits = new Map<number, number>();
+    for (const seq of seqs) hits.set(seq, (hits.get(seq) ?? 0) + 1);
+    const ordered = [...hits].sort((a, b) => a[0] - b[0]);
     // Access statistics are not an acknowledged write: their commit skips its own fsync (the next
     // durable commit or checkpoint syncs it), so coalesced search hits never stall the event loop.
     const synchronous = this.#db.pragma("synchronous", { simple: true }) as number;
     this.#db.pragma("synchronous = NORMAL");
     try {
       this.#db.transaction(() => {
-        for (const seq of seqs) stmt.run(at, seq);
+        for (const [seq, n] of ordered) stmt.run(at, n, seq);
       })();
       this.#onCommit();
     } finally {
