@@ -164,7 +164,9 @@ describe("CachedEmbedder", () => {
   it("rejects a maxEntries that is not a positive integer", () => {
     const embedder = new HashEmbedder();
     for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
-      expect(() => new CachedEmbedder({ embedder, maxEntries })).toThrow(RangeError);
+      expect(() => new CachedEmbedder({ embedder, maxEntries })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", details: { field: "maxEntries" } }),
+      );
     }
   });
 });

@@ -15,7 +15,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { EmbedderError } from "../errors.js";
+import { EmbedderError, ValidationError } from "../errors.js";
 import type { Embedder } from "./embedder.js";
 
 /** Texts up to this length are their own key; longer ones are keyed by their SHA-256. */
@@ -81,9 +81,15 @@ export class CachedEmbedder implements Embedder {
   #hits = 0;
   #misses = 0;
 
+  /** @throws {ValidationError} when `maxEntries` is not a positive integer. */
   constructor(opts: CachedEmbedderOptions) {
     const max = opts.maxEntries ?? 2048;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError("maxEntries must be a positive integer");
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ValidationError({
+        message: "maxEntries must be a positive integer",
+        details: { field: "maxEntries" },
+      });
+    }
     this.inner = opts.embedder;
     this.id = opts.embedder.id;
     this.dimensions = opts.embedder.dimensions;
