@@ -40,6 +40,11 @@ export interface LoadRow {
   p99: number;
   /** Non-2xx responses plus connection errors and timeouts. */
   errors: number;
+  /**
+   * Share of the texts the run asked the server to embed that its embedding cache served (from
+   * `/metrics`; `null` when the run embedded nothing). Queries cycle through 500 texts, adds through 2,000.
+   */
+  cacheHits: number | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -130,6 +135,26 @@ async function whenIdle(s: Server): Promise<void> {
   }
 }
 
+/** The server's embedding-cache counters. */
+async function cacheCounters(s: Server): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+  return { hits: read("loci_embedding_cache_hits_total"), misses: read("loci_embedding_cache_misses_total") };
+}
+
+/** One autocannon run, with the share of its embeddings the server's cache served. */
+async function measured(
+  s: Server,
+  opts: Parameters<typeof cannon>[1],
+): Promise<{ result: autocannon.Result; cacheHits: number | null }> {
+  const before = await cacheCounters(s);
+  const result = await cannon(s, opts);
+  const after = await cacheCounters(s);
+  const hits = after.hits - before.hits;
+  const total = hits + after.misses - before.misses;
+  return { result, cacheHits: total > 0 ? hits / total : null };
+}
+
 function cannon(
   s: Server,
   opts: { op: LoadRow["op"]; concurrency: number; duration: number; texts: string[] },
@@ -169,11 +194,12 @@ function cannon(
 }
 
 function toRow(
-  r: autocannon.Result,
-  base: Omit<LoadRow, "requests" | "rps" | "p50" | "p99" | "errors">,
+  { result: r, cacheHits }: { result: autocannon.Result; cacheHits: number | null },
+  base: Omit<LoadRow, "requests" | "rps" | "p50" | "p99" | "errors" | "cacheHits">,
 ): LoadRow {
   return {
     ...base,
+    cacheHits,
     requests: r.requests.total,
     rps: r.requests.average,
     p50: r.latency.p50,
@@ -197,14 +223,16 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
     for (const op of ["search", "add"] as const) {
       for (const concurrency of opts.concurrency) {
         const texts = op === "search" ? queryTexts : addTexts;
-        const r = await cannon(server, { op, concurrency, duration: opts.duration, texts });
-        rows.push(toRow(r, { embedder: "hash (512-d)", memories: opts.size, op, concurrency }));
-        log(`${op} c=${concurrency}: ${fmt(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
+        const m = await measured(server, { op, concurrency, duration: opts.duration, texts });
+        rows.push(toRow(m, { embedder: "hash (512-d)", memories: opts.size, op, concurrency }));
+        log(
+          `${op} c=${concurrency}: ${fmt(m.result.requests.average)} req/s, p99 ${m.result.latency.p99} ms`,
+        );
       }
     }
     const c = opts.concurrency[Math.floor(opts.concurrency.length / 2)]!;
-    const r = await cannon(server, { op: "get", concurrency: c, duration: opts.duration, texts: [] });
-    rows.push(toRow(r, { embedder: "hash (512-d)", memories: opts.size, op: "get", concurrency: c }));
+    const m = await measured(server, { op: "get", concurrency: c, duration: opts.duration, texts: [] });
+    rows.push(toRow(m, { embedder: "hash (512-d)", memories: opts.size, op: "get", concurrency: c }));
   } finally {
     await stopServe(server);
     rmSync(dir, { recursive: true, force: true });
@@ -216,14 +244,16 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
     try {
       await preload(server, opts.realEmbedder.size, true, log);
       const { concurrency, size } = opts.realEmbedder;
-      const r = await cannon(server, {
+      const m = await measured(server, {
         op: "search",
         concurrency,
         duration: opts.duration,
         texts: queryTexts,
       });
-      rows.push(toRow(r, { embedder: "use-lite (default)", memories: size, op: "search", concurrency }));
-      log(`use-lite search c=${concurrency}: ${fmt(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
+      rows.push(toRow(m, { embedder: "use-lite (default)", memories: size, op: "search", concurrency }));
+      log(
+        `use-lite search c=${concurrency}: ${fmt(m.result.requests.average)} req/s, p99 ${m.result.latency.p99} ms`,
+      );
     } finally {
       await stopServe(server);
       rmSync(realDir, { recursive: true, force: true });
@@ -231,7 +261,18 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
   }
 
   const table = markdownTable(
-    ["embedder", "memories", "operation", "concurrency", "requests", "req/s", "p50", "p99", "errors"],
+    [
+      "embedder",
+      "memories",
+      "operation",
+      "concurrency",
+      "requests",
+      "req/s",
+      "p50",
+      "p99",
+      "errors",
+      "embedding cache hits",
+    ],
     rows.map((r) => [
       r.embedder,
       fmt(r.memories),
@@ -244,6 +285,7 @@ export async function runServerLoad(opts: ServerLoadOptions): Promise<{ rows: Lo
       `${r.p50} ms`,
       `${r.p99} ms`,
       fmt(r.errors),
+      r.cacheHits === null ? "–" : `${(100 * r.cacheHits).toFixed(0)} %`,
     ]),
   );
   log(`\n${table}\n`);

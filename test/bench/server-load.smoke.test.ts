@@ -33,6 +33,13 @@ describe("server load benchmark (smoke)", () => {
       expect(r.requests).toBeGreaterThan(0);
       expect(r.p99).toBeGreaterThanOrEqual(r.p50);
     }
+    // Searches cycle through 500 query texts: the first asking of each is embedded, repeats are not.
+    const search = rows.filter((r) => r.op === "search");
+    for (const r of search) {
+      expect(r.cacheHits).toBeGreaterThanOrEqual(0);
+      expect(r.cacheHits).toBeLessThanOrEqual(1);
+    }
+    expect(rows.find((r) => r.op === "get")!.cacheHits).toBeNull();
     for (const f of files) expect(existsSync(f)).toBe(true);
     expect(JSON.parse(readFileSync(files[0]!, "utf8")).rows).toHaveLength(5);
   }, 120_000);
