@@ -72,6 +72,28 @@ describe("UseLiteEmbedder with the real model", () => {
   );
 
   it(
+    "gives concurrent calls, which share model runs, the vectors they get one at a time",
+    async () => {
+      const texts = [
+        "refund for order 42",
+        "the printer is jammed",
+        "renewal due in May",
+        "hello",
+        "ok then",
+      ];
+      const alone: Float32Array[] = [];
+      for (const t of texts) alone.push((await embedder.embed([t]))[0]!);
+      const together = await Promise.all(texts.map((t) => embedder.embed([t])));
+      together.forEach(([v], i) => {
+        let d = 0;
+        for (let j = 0; j < 512; j++) d = Math.max(d, Math.abs(v![j]! - alone[i]![j]!));
+        expect(d).toBeLessThan(1e-5);
+      });
+    },
+    TIMEOUT,
+  );
+
+  it(
     "truncates inputs longer than maxChars",
     async () => {
       const head = "The quarterly report is due on Friday. ".repeat(60).slice(0, 2000);
@@ -90,6 +112,16 @@ describe("UseLiteEmbedder mechanics (stand-in model)", () => {
     expect(vectors).toHaveLength(5);
     expect(calls).toEqual([[" ", " "], ["abcde", "ok"], ["z"]]);
     expect(vectors[0]![1]).toBe(1); // normalised
+  });
+
+  it("merges calls made while the model runs into its next run, each caller getting its own vectors", async () => {
+    const calls: string[][] = [];
+    const embedder = new UseLiteEmbedder({ batchSize: 8, load: async () => fakeModel(calls) });
+    const texts = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"];
+    const out = await Promise.all(texts.map((t) => embedder.embed([t])));
+    // The first call runs alone (after the load); the five made meanwhile share the next run.
+    expect(calls).toEqual([["a"], ["bb", "ccc", "dddd", "eeeee", "ffffff"]]);
+    out.forEach(([v], i) => expect(v![texts[i]!.length]).toBeCloseTo(1, 6));
   });
 
   it("does not split a surrogate pair when truncating", async () => {

@@ -8,6 +8,7 @@
  * @module
  */
 import { EmbedderError, ValidationError } from "../errors.js";
+import { BatchQueue } from "./batch-queue.js";
 import { type Embedder, normalize } from "./embedder.js";
 
 /** The narrow part of `@energetic-ai/embeddings`' `EmbeddingsModel` this file uses. */
@@ -66,6 +67,8 @@ export class UseLiteEmbedder implements Embedder {
   readonly #batchSize: number;
   readonly #maxChars: number;
   readonly #load: () => Promise<UseLiteModel>;
+  /** Concurrent calls share model runs (the model runs one batch at a time anyway). */
+  readonly #queue: BatchQueue<string, Float32Array>;
   #model: Promise<UseLiteModel> | undefined;
   #loads = 0;
 
@@ -80,6 +83,7 @@ export class UseLiteEmbedder implements Embedder {
       });
     }
     this.#load = options.load ?? loadPackagedModel;
+    this.#queue = new BatchQueue({ batchSize: this.#batchSize, run: (batch) => this.#run(batch) });
   }
 
   /** How many times this instance has started loading the model (diagnostics and tests). */
@@ -88,43 +92,46 @@ export class UseLiteEmbedder implements Embedder {
   }
 
   /**
-   * Embeds texts in batches of `batchSize`, returning L2-normalised 512-d vectors.
-   * A caller's abort is checked between batches and rethrown as the signal's reason.
-   * @throws {EmbedderError} when the model fails to load or to run.
+   * Embeds texts in batches of `batchSize`, returning L2-normalised 512-d vectors. Calls made while
+   * the model is busy share its next runs ({@link BatchQueue}: a batch of 16 texts takes ~7× the time
+   * of one, not 16×); a call's texts are never reordered. An aborted call is rejected at once with the
+   * signal's reason, and its texts not yet sent are not embedded.
+   * @throws {EmbedderError} when the model fails to load or to run (every call sharing that run fails).
    */
   async embed(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     const { signal } = options;
     signal?.throwIfAborted();
     if (texts.length === 0) return [];
+    return this.#queue.push(
+      texts.map((t) => this.#prepare(t)),
+      signal,
+    );
+  }
+
+  /** One model run. */
+  async #run(batch: string[]): Promise<Float32Array[]> {
     const model = await this.#ensureModel();
-    const out: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += this.#batchSize) {
-      signal?.throwIfAborted();
-      const batch = texts.slice(start, start + this.#batchSize).map((t) => this.#prepare(t));
-      let raw: number[][];
-      try {
-        raw = await model.embed(batch);
-      } catch (err) {
-        throw new EmbedderError({ message: `USE-lite failed to embed: ${messageOf(err)}`, cause: err });
-      }
-      if (!Array.isArray(raw) || raw.length !== batch.length) {
-        throw new EmbedderError({ message: "USE-lite returned a wrong number of vectors" });
-      }
-      for (const row of raw) {
-        if (row?.length !== DIMENSIONS) {
-          throw new EmbedderError({
-            message: `USE-lite returned a vector of length ${row?.length}, expected 512`,
-          });
-        }
-        const vector = Float32Array.from(row);
-        for (const x of vector) {
-          if (!Number.isFinite(x))
-            throw new EmbedderError({ message: "USE-lite returned a non-finite value" });
-        }
-        out.push(normalize(vector));
-      }
+    let raw: number[][];
+    try {
+      raw = await model.embed(batch);
+    } catch (err) {
+      throw new EmbedderError({ message: `USE-lite failed to embed: ${messageOf(err)}`, cause: err });
     }
-    return out;
+    if (!Array.isArray(raw) || raw.length !== batch.length) {
+      throw new EmbedderError({ message: "USE-lite returned a wrong number of vectors" });
+    }
+    return raw.map((row) => {
+      if (row?.length !== DIMENSIONS) {
+        throw new EmbedderError({
+          message: `USE-lite returned a vector of length ${row?.length}, expected 512`,
+        });
+      }
+      const vector = Float32Array.from(row);
+      for (const x of vector) {
+        if (!Number.isFinite(x)) throw new EmbedderError({ message: "USE-lite returned a non-finite value" });
+      }
+      return normalize(vector);
+    });
   }
 
   /** Drops the model reference (and disposes its tensors); a later `embed` loads it again. */
