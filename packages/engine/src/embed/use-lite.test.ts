@@ -121,7 +121,7 @@ describe("UseLiteEmbedder mechanics (stand-in model)", () => {
     const out = await Promise.all(texts.map((t) => embedder.embed([t])));
     // The first call runs alone (after the load); the five made meanwhile share the next run.
     expect(calls).toEqual([["a"], ["bb", "ccc", "dddd", "eeeee", "ffffff"]]);
-    out.forEach(([v], i) => expect(v![texts[i]!.length]).toBeCloseTo(1, 6));
+    for (const [i, [v]] of out.entries()) expect(v![texts[i]!.length]).toBeCloseTo(1, 6);
   });
 
   it("does not split a surrogate pair when truncating", async () => {
