@@ -42,7 +42,7 @@ export interface LoadRow {
   errors: number;
   /**
    * Share of the texts the run asked the server to embed that its embedding cache served (from
-   * `/metrics`; `null` when the run embedded nothing). Queries cycle through 500 texts, adds through 2,000.
+   * `/metrics`; `null` when the run embedded nothing). Queries cycle through 500 texts; every add is new.
    */
   cacheHits: number | null;
 }
@@ -184,7 +184,9 @@ function cannon(
           req.body = JSON.stringify(
             opts.op === "search"
               ? { query: text, limit: 10 }
-              : { content: text, metadata: { group: i % 10 } },
+              : // Every add is new content (a number appended): repeated texts would be served by the
+                // embedding cache, which real adds rarely are.
+                { content: `${text} (${i})`, metadata: { group: i % 10 } },
           );
           return req;
         },
