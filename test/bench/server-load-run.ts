@@ -125,21 +125,25 @@ async function preload(s: Server, n: number, withVectors: boolean, log: (l: stri
   await whenIdle(s);
 }
 
+/** The server's `/metrics` values of `names` (0 for a metric it does not report). */
+async function metrics<N extends string>(s: Server, names: readonly N[]): Promise<Record<N, number>> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const out = {} as Record<N, number>;
+  for (const name of names) out[name] = Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+  return out;
+}
+
 /** Waits until the server's ANN graphs hold the preload (searches are complete before, only slower). */
 async function whenIdle(s: Server): Promise<void> {
-  for (;;) {
-    const text = await (await fetch(`${s.url}/metrics`)).text();
-    const pending = Number(/^loci_index_pending_vectors (\d+)/m.exec(text)?.[1] ?? 0);
-    if (pending === 0) return;
+  while ((await metrics(s, ["loci_index_pending_vectors"])).loci_index_pending_vectors > 0) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** The server's embedding-cache counters. */
 async function cacheCounters(s: Server): Promise<{ hits: number; misses: number }> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
-  return { hits: read("loci_embedding_cache_hits_total"), misses: read("loci_embedding_cache_misses_total") };
+  const m = await metrics(s, ["loci_embedding_cache_hits_total", "loci_embedding_cache_misses_total"]);
+  return { hits: m.loci_embedding_cache_hits_total, misses: m.loci_embedding_cache_misses_total };
 }
 
 /** One autocannon run, with the share of its embeddings the server's cache served. */
