@@ -230,4 +230,33 @@ describe("two engines sharing one PostgreSQL schema (calls alternate between the
       await cleanup();
     }
   });
+
+  it("backfills sentence vectors once the option is turned on, and both engines score with them", async () => {
+    const { engines, cleanup } = await openEngines(2);
+    const [a, b] = engines as [Loci, Loci];
+    const contents = [
+      "Kim: The offsite agenda is done. Flights are booked. I ordered the espresso grinder.",
+      "Kim: the espresso machine is loud",
+      "Ana: Billing moved to the new provider. Invoices go out on the first.",
+    ];
+    try {
+      await a.namespace.create({ name: "fresh", config: { sentenceVectors: true } });
+      await b.namespace.create({ name: "later" });
+      for (const namespace of ["fresh", "later"]) {
+        await a.memory.addMany({ namespace, memories: contents.map((content) => ({ content })) });
+      }
+      const scores = async (e: Loci, namespace: string) =>
+        (await e.memory.search({ namespace, query: "which grinder did Kim order", mode: "vector" })).map(
+          (h) => `${h.memory.content} ${h.scores.vector.toFixed(6)}`,
+        );
+      const want = await scores(b, "fresh");
+      expect(await scores(b, "later")).not.toEqual(want);
+      await b.namespace.configure({ namespace: "later", sentenceVectors: true });
+      await b.whenIndexed({ namespace: "later" });
+      expect(await scores(b, "later")).toEqual(want);
+      expect(await scores(a, "later")).toEqual(want);
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -193,8 +193,10 @@ export class Loci implements MemoryClient {
 
   /**
    * Resolves once every memory committed so far (in `namespace`, or in every open namespace) is in
-   * its namespace's ANN graph. Nothing needs to wait for this: a search scores memories the graph
-   * does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
+   * its namespace's ANN graph, and a running sentence-vector backfill (after `sentenceVectors` was
+   * turned on, see the README) has finished; rejects with the backfill's error when it failed (it is
+   * retried later). Nothing needs to wait for this: a search scores memories the graph does not hold
+   * yet exactly, so it is complete either way; only its speed depends on the graph.
    */
   async whenIndexed(opts: { namespace?: string } = {}): Promise<void> {
     this.#core.assertOpen();
@@ -202,7 +204,11 @@ export class Loci implements MemoryClient {
       opts.namespace === undefined
         ? await this.#core.openRuntimes()
         : [await this.#core.openRuntime(opts.namespace)];
-    await Promise.all(runtimes.map((rt) => rt?.vectors?.whenIndexed()));
+    await Promise.all(
+      runtimes.flatMap((rt) =>
+        rt ? [rt.vectors?.whenIndexed(), this.#core.backfillOf(rt)?.whenDone()] : [],
+      ),
+    );
   }
 
   /**

@@ -33,7 +33,8 @@ export interface NamespaceConfig {
   /**
    * Also embed each sentence of a memory written with two or more sentences, and score a memory in
    * search by its best sentence or its whole text, whichever is closer to the query (see the engine
-   * README, "Sentence vectors"). Applies to memories written after it is set. @default false
+   * README, "Sentence vectors"). Turning it on backfills the memories already stored, in the
+   * background. @default false
    */
   sentenceVectors: boolean;
 }

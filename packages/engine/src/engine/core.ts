@@ -12,6 +12,7 @@ import { assertNamespaceName, type Limits } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { EventHub } from "./events.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
+import { SentenceBackfill } from "./sentence-backfill.js";
 
 /** Options of {@link EngineCore}. */
 export interface EngineCoreOptions {
@@ -45,6 +46,8 @@ export class EngineCore {
   readonly #closeEmbedder: boolean;
   readonly #maxNamespaces: number | null;
   readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
+  /** The sentence-vector backfill of each open runtime that has needed one (see `sentence-backfill.ts`). */
+  readonly #backfills = new Map<NamespaceRuntime, SentenceBackfill>();
   #closed = false;
   #unfollow: (() => Promise<void>) | null = null;
 
@@ -129,7 +132,7 @@ export class EngineCore {
       if (!record)
         throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${name}" not found` });
       const store = await this.driver.openNamespace(name);
-      return NamespaceRuntime.open({
+      const rt = await NamespaceRuntime.open({
         store,
         record,
         snapshotEvery: this.#snapshotEvery,
@@ -137,6 +140,8 @@ export class EngineCore {
         afterWrite: (rt) => this.events.publish(rt),
         shared: this.driver.shared ?? false,
       });
+      this.backfill(rt);
+      return rt;
     })().catch((err: unknown) => {
       throw storageFailure(err) ?? err;
     });
@@ -182,8 +187,30 @@ export class EngineCore {
     if (!record) {
       throw new NotFoundError({ code: "NAMESPACE_NOT_FOUND", message: `namespace "${rt.name}" not found` });
     }
-    if (JSON.stringify(record) !== JSON.stringify(rt.record)) rt.record = record;
+    if (JSON.stringify(record) !== JSON.stringify(rt.record)) {
+      rt.record = record;
+      this.backfill(rt);
+    }
     await rt.sync();
+  }
+
+  /**
+   * Starts (or resumes) the namespace's pending sentence-vector backfill when it has `sentenceVectors`
+   * on, and returns it; `null` when the option is off and no backfill was started before.
+   */
+  backfill(rt: NamespaceRuntime): SentenceBackfill | null {
+    let backfill = this.#backfills.get(rt) ?? null;
+    if (!backfill && rt.record.config.sentenceVectors === true && !this.#closed) {
+      backfill = new SentenceBackfill({ rt, embedder: this.embedder, now: () => this.clock.now() });
+      this.#backfills.set(rt, backfill);
+    }
+    backfill?.start();
+    return backfill;
+  }
+
+  /** The backfill of a runtime if one was started (without starting one). */
+  backfillOf(rt: NamespaceRuntime): SentenceBackfill | null {
+    return this.#backfills.get(rt) ?? null;
   }
 
   /** The open runtime if there is one (without opening). */
@@ -201,6 +228,11 @@ export class EngineCore {
   forget(name: string): void {
     this.#runtimes.delete(name);
     this.events.drop(name);
+    for (const [rt, backfill] of [...this.#backfills]) {
+      if (rt.name !== name) continue;
+      this.#backfills.delete(rt);
+      void backfill.stop();
+    }
   }
 
   /** The runtimes opened so far. */
@@ -218,6 +250,9 @@ export class EngineCore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#unfollow?.().catch(() => undefined);
+    const backfills = [...this.#backfills.values()];
+    this.#backfills.clear();
+    await Promise.all(backfills.map((b) => b.stop()));
     for (const opening of this.#runtimes.values()) {
       try {
         await (await opening).close();

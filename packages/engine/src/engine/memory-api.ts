@@ -261,12 +261,15 @@ export class MemoryService implements MemoryApi {
     if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
     else if (patch.content !== undefined)
       [patch.embedding] = await this.#core.embedder.embed([patch.content]);
-    if (patch.content !== undefined) {
+    if (patch.content !== undefined && opts.embedding === undefined) {
       // New text: new sentence vectors (or none), never the old text's.
-      const embeds = opts.embedding === undefined && rt.record.config.sentenceVectors === true;
-      patch.sentenceEmbeddings = embeds
-        ? (await embedSentences(this.#core.embedder, [patch.content]))[0]!
-        : [];
+      patch.sentenceEmbeddings =
+        rt.record.config.sentenceVectors === true
+          ? (await embedSentences(this.#core.embedder, [patch.content]))[0]!
+          : [];
+    } else if (opts.embedding !== undefined) {
+      // The caller's own vector: the engine's sentence vectors no longer belong with it (as at insert).
+      patch.sentenceEmbeddings = [];
     }
     return rt.write(async () => {
       const seq = rt.seqById.get(id);

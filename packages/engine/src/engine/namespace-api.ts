@@ -73,9 +73,14 @@ export class NamespaceService implements NamespaceApi {
         config: mergeConfig(rec.config, config as Record<string, unknown>),
         updatedAt: this.#core.clock.now(),
       };
+      // Memories already stored get their sentence vectors in the background (`sentence-backfill.ts`).
+      // The progress is recorded first: a crash before the catalog update leaves the option off.
+      if (next.config.sentenceVectors && !rec.config.sentenceVectors && rt.maxSeq > 0)
+        await rt.store.setSentenceBackfill({ after: 0, through: rt.maxSeq });
       await this.#core.driver.updateNamespace(next);
       rt.record = next;
     });
+    this.#core.backfill(rt);
     return this.#toPublic(name);
   }
 

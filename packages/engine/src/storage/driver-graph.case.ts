@@ -6,15 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { toEntityLink } from "../engine/graph-model.js";
-import type { EntityLink, NamespaceStore, NewMemoryRecord, StorageDriver } from "./driver.js";
-import { createNamespace } from "./records.case.js";
-
-/** What the graph cases need from the surrounding suite. */
-export interface GraphCaseContext {
-  driver(): StorageDriver;
-  /** Closes the driver and opens a new one over the same location. */
-  reopen(): Promise<StorageDriver>;
-}
+import type { EntityLink, NamespaceStore, NewMemoryRecord } from "./driver.js";
+import { createNamespace, type DriverCaseContext } from "./records.case.js";
 
 const link = (type: string, name: string): EntityLink => toEntityLink({ type, name }, "entity");
 const alice = link("person", "Alice Chen");
@@ -41,7 +34,7 @@ const memory = (over: Partial<NewMemoryRecord> = {}): NewMemoryRecord => {
   };
 };
 
-async function open(ctx: GraphCaseContext, name = "g"): Promise<NamespaceStore> {
+async function open(ctx: DriverCaseContext, name = "g"): Promise<NamespaceStore> {
   const d = ctx.driver();
   await createNamespace(d, name);
   return d.openNamespace(name);
@@ -51,7 +44,7 @@ const types = async (store: NamespaceStore, after = 0) =>
   (await store.changesSince(after)).map((c) => `${c.type} ${c.subjectId}`);
 
 /** Registers the knowledge-graph conformance tests. */
-export function registerGraphCases(ctx: GraphCaseContext): void {
+export function registerGraphCases(ctx: DriverCaseContext): void {
   describe("knowledge graph", () => {
     it("creates endpoints, merges an edge's metadata instead of duplicating, and skips no-op merges", async () => {
       const store = await open(ctx);

@@ -11,6 +11,7 @@ import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import { LociError } from "../errors.js";
 import type { NamespaceRecord, NewMemoryRecord, StorageDriver } from "./driver.js";
 import { registerGraphCases } from "./driver-graph.case.js";
+import { registerSentenceCases } from "./driver-sentences.case.js";
 
 /** Options of {@link runStorageDriverSuite}. */
 export interface StorageDriverSuiteOptions {
@@ -191,36 +192,6 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       expect(await store.update("nope", { updatedAt: 1 })).toBeNull();
     });
 
-    it("stores sentence vectors with their memory, replaces them on update and drops them with it", async () => {
-      await driver.createNamespace(ns("a"));
-      let store = await driver.openNamespace("a");
-      const two = [Float32Array.from([1, 0, 0, 0]), Float32Array.from([0, 0.5, 0.25, 1])];
-      const { inserted } = await store.insert([
-        mem({ sentenceEmbeddings: two }),
-        mem(),
-        mem({ sentenceEmbeddings: [Float32Array.from([0, 0, 1, 0])] }),
-      ]);
-      const [a, b, c] = [inserted[0]!, inserted[1]!, inserted[2]!];
-      expect(a).not.toHaveProperty("sentenceEmbeddings");
-      let got = await store.getSentenceEmbeddings([a.seq, b.seq, c.seq, 999_999]);
-      expect([...got.keys()].sort()).toEqual([a.seq, c.seq].sort());
-      expect(got.get(a.seq)).toEqual(two);
-      await store.update(c.id, { updatedAt: 5_000, sentenceEmbeddings: [two[1]!, two[0]!, two[1]!] });
-      await store.update(a.id, { updatedAt: 5_000, sentenceEmbeddings: [] });
-      await store.update(b.id, { updatedAt: 5_000, content: "no vectors change" });
-      got = await store.getSentenceEmbeddings([a.seq, b.seq, c.seq]);
-      expect([...got.keys()]).toEqual([c.seq]);
-      expect(got.get(c.seq)).toEqual([two[1], two[0], two[1]]);
-      await driver.close();
-      driver = await env.open();
-      store = await driver.openNamespace("a");
-      expect((await store.getSentenceEmbeddings([c.seq])).get(c.seq)).toHaveLength(3);
-      const { inserted: more } = await store.insert([mem({ sentenceEmbeddings: two })], { evict: [c.id] });
-      expect((await store.getSentenceEmbeddings([c.seq])).size).toBe(0);
-      await store.delete([more[0]!.id], 6_000);
-      expect((await store.getSentenceEmbeddings([more[0]!.seq])).size).toBe(0);
-    });
-
     it("fetches by id and seq in the order asked, scans in pages, and touches", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");
@@ -327,14 +298,16 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     });
   });
 
-  registerGraphCases({
+  const context = {
     driver: () => driver,
     reopen: async () => {
       await driver.close();
       driver = await env.open();
       return driver;
     },
-  });
+  };
+  registerGraphCases(context);
+  registerSentenceCases(context);
 
   describe("durability", () => {
     it("keeps everything across close and reopen", async () => {

@@ -71,6 +71,24 @@ export type NewMemoryRecord = Omit<MemoryRecord, "seq" | "embedding" | "entities
   sentenceEmbeddings?: readonly Float32Array[];
 };
 
+/**
+ * Progress of a namespace's sentence-vector backfill (the engine's `sentence-backfill.ts`): memories
+ * with `after < seq ≤ through` are still to be given sentence vectors.
+ */
+export interface SentenceBackfillState {
+  after: number;
+  through: number;
+}
+
+/** Sentence vectors a backfill computed for one memory from the text it read. */
+export interface SentenceFill {
+  seq: number;
+  /** The memory's `content` and `updatedAt` as read: the vectors are stored only while both still match. */
+  content: string;
+  updatedAt: number;
+  vectors: readonly Float32Array[];
+}
+
 /** Changes `update` can make to a memory. */
 export interface MemoryRecordPatch {
   content?: string;
@@ -252,6 +270,17 @@ export interface NamespaceStore {
    * any are skipped). Deleting a memory removes them in the same transaction.
    */
   getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>>;
+  /**
+   * Stores sentence vectors computed by a backfill, in one transaction. An entry is skipped when its
+   * memory is gone, already has sentence vectors, or no longer has the `content` and `updatedAt` they
+   * were computed from (a newer write owns its vectors). Logs no change: the memory itself does not
+   * change. Returns the seqs written.
+   */
+  fillSentenceEmbeddings(entries: readonly SentenceFill[]): Promise<number[]>;
+  /** The namespace's pending sentence-vector backfill, or `null` (stored with the namespace, not logged). */
+  sentenceBackfill(): Promise<SentenceBackfillState | null>;
+  /** Records the backfill's progress durably (`null`: none pending). Logs no change. */
+  setSentenceBackfill(state: SentenceBackfillState | null): Promise<void>;
   /** Memories in ascending `seq` order, a page at a time. */
   scan(opts: ScanOptions): Promise<MemoryRecord[]>;
   /** Change-log entries newer than `generation`, oldest first. */

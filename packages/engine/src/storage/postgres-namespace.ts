@@ -24,6 +24,8 @@ import type {
   NamespaceStore,
   NewMemoryRecord,
   ScanOptions,
+  SentenceBackfillState,
+  SentenceFill,
   SessionRecord,
 } from "./driver.js";
 import { PostgresGraph } from "./postgres-graph.js";
@@ -179,6 +181,36 @@ export class PostgresNamespaceStore implements NamespaceStore {
       [this.#ctx.nsId, [...new Set(seqs)]],
     );
     return PostgresSentences.rows(rows);
+  }
+
+  async fillSentenceEmbeddings(entries: readonly SentenceFill[]): Promise<number[]> {
+    try {
+      return await transaction(this.#pool, (client) =>
+        this.#sentences.fill(client, this.#t.memories, entries),
+      );
+    } catch (err) {
+      throw toStorageError(err, this.name);
+    }
+  }
+
+  async sentenceBackfill(): Promise<SentenceBackfillState | null> {
+    const rows = await this.#read<{ state: SentenceBackfillState | null }>(
+      `SELECT sentence_backfill AS state FROM ${this.#s}.namespaces WHERE id = $1`,
+      [this.#ctx.nsId],
+    );
+    if (!rows[0]) throw this.#gone();
+    return rows[0].state;
+  }
+
+  async setSentenceBackfill(state: SentenceBackfillState | null): Promise<void> {
+    const rows = await this.#read<{ id: number }>(
+      `UPDATE ${this.#s}.namespaces SET sentence_backfill = $2::jsonb WHERE id = $1 RETURNING id`,
+      [
+        this.#ctx.nsId,
+        state === null ? null : JSON.stringify({ after: state.after, through: state.through }),
+      ],
+    );
+    if (!rows[0]) throw this.#gone();
   }
 
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {

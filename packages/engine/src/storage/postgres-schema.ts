@@ -145,6 +145,11 @@ const MIGRATIONS: Migration[] = [
         PRIMARY KEY (ns_id, seq))`,
     ],
   },
+  {
+    version: 3,
+    // Progress of a namespace's sentence-vector backfill (`NamespaceStore.sentenceBackfill`).
+    statements: (s) => [`ALTER TABLE ${s}.namespaces ADD COLUMN sentence_backfill jsonb`],
+  },
 ];
 
 /** The newest schema version this code knows. */

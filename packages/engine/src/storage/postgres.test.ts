@@ -109,7 +109,7 @@ describe("PostgresDriver", () => {
     const again = open(schema);
     expect((await again.listNamespaces()).map((r) => r.name)).toEqual(["x"]);
     const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
     await Promise.all([a.close(), b.close(), again.close()]);
     await dropSchema(schema);
   });
@@ -131,6 +131,23 @@ describe("PostgresDriver", () => {
     expect((await store.getSentenceEmbeddings([inserted[0]!.seq])).get(inserted[0]!.seq)).toEqual([
       Float32Array.from([0, 1, 0, 0]),
     ]);
+    await upgraded.close();
+    await dropSchema(schema);
+  });
+
+  it("upgrades a version-2 schema to the sentence backfill's progress column (migration 3)", async () => {
+    const schema = freshSchema();
+    const first = open(schema);
+    await first.createNamespace(ns("x"));
+    await first.close();
+    // What a driver of schema version 2 left behind.
+    await admin.query(`ALTER TABLE "${schema}".namespaces DROP COLUMN sentence_backfill`);
+    await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version = 3`);
+    const upgraded = open(schema);
+    const store = await upgraded.openNamespace("x");
+    expect(await store.sentenceBackfill()).toBeNull();
+    await store.setSentenceBackfill({ after: 1, through: 2 });
+    expect(await store.sentenceBackfill()).toEqual({ after: 1, through: 2 });
     await upgraded.close();
     await dropSchema(schema);
   });

@@ -6,6 +6,13 @@
 import { DEFAULT_NAMESPACE_CONFIG } from "../engine/convert.js";
 import type { NewMemoryRecord, StorageDriver } from "./driver.js";
 
+/** What the conformance cases registered by `runStorageDriverSuite` need from the surrounding suite. */
+export interface DriverCaseContext {
+  driver(): StorageDriver;
+  /** Closes the driver and opens a new one over the same location. */
+  reopen(): Promise<StorageDriver>;
+}
+
 /** A memory to insert (content = id, a 2-d vector), with `over` applied. */
 export function newRecord(id: string, over: Partial<NewMemoryRecord> = {}): NewMemoryRecord {
   return {

@@ -26,6 +26,8 @@ import type {
   NamespaceStore,
   NewMemoryRecord,
   ScanOptions,
+  SentenceBackfillState,
+  SentenceFill,
   SessionRecord,
 } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
@@ -259,6 +261,21 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async getSentenceEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array[]>> {
     return this.#sentences.get(seqs);
+  }
+
+  async fillSentenceEmbeddings(entries: readonly SentenceFill[]): Promise<number[]> {
+    const written = this.#db.transaction(() => this.#sentences.fill(entries)).immediate();
+    this.#onCommit();
+    return written;
+  }
+
+  async sentenceBackfill(): Promise<SentenceBackfillState | null> {
+    return this.#sentences.backfill();
+  }
+
+  async setSentenceBackfill(state: SentenceBackfillState | null): Promise<void> {
+    this.#db.transaction(() => this.#sentences.setBackfill(state)).immediate();
+    this.#onCommit();
   }
 
   /** Adds their stored vectors to records. */

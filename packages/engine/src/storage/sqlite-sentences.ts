@@ -1,10 +1,12 @@
 /**
  * Sentence vectors of a namespace's memories in SQLite (table `sentence_vectors`, one row per
- * memory that has any), written inside the store's transactions.
+ * memory that has any), written inside the store's transactions, and the progress of their backfill
+ * (key `sentence_backfill` of the `meta` table).
  *
  * @module
  */
 import type BetterSqlite3 from "better-sqlite3-multiple-ciphers";
+import type { SentenceBackfillState, SentenceFill } from "./driver.js";
 import { blobToSentenceVectors, sentenceVectorsToBlob } from "./sentence-blob.js";
 import { chunks } from "./sqlite-rows.js";
 import type { StatementCache } from "./sqlite-statements.js";
@@ -51,4 +53,43 @@ export class SqliteSentences {
     }
     return out;
   }
+
+  /** Stores backfilled vectors for memories that have none and still hold the text they were computed from. */
+  fill(entries: readonly SentenceFill[]): number[] {
+    const stmt = this.#statements.get(
+      `INSERT OR IGNORE INTO sentence_vectors (seq, count, vectors) SELECT ?, ?, ?
+       WHERE EXISTS (SELECT 1 FROM memories WHERE seq = ? AND updated_at = ? AND content = ?)`,
+    );
+    const written: number[] = [];
+    for (const e of entries) {
+      if (e.vectors.length === 0) continue;
+      const info = stmt.run(
+        e.seq,
+        e.vectors.length,
+        sentenceVectorsToBlob(e.vectors),
+        e.seq,
+        e.updatedAt,
+        e.content,
+      );
+      if (info.changes > 0) written.push(e.seq);
+    }
+    return written;
+  }
+
+  backfill(): SentenceBackfillState | null {
+    const row = this.#statements.get(`SELECT value FROM meta WHERE key = '${BACKFILL_KEY}'`).get() as
+      | { value: string }
+      | undefined;
+    return row ? (JSON.parse(row.value) as SentenceBackfillState) : null;
+  }
+
+  setBackfill(state: SentenceBackfillState | null): void {
+    if (state === null) this.#statements.get(`DELETE FROM meta WHERE key = '${BACKFILL_KEY}'`).run();
+    else
+      this.#statements
+        .get(`INSERT OR REPLACE INTO meta (key, value) VALUES ('${BACKFILL_KEY}', ?)`)
+        .run(JSON.stringify({ after: state.after, through: state.through }));
+  }
 }
+
+const BACKFILL_KEY = "sentence_backfill";
