@@ -103,4 +103,29 @@ describe("BatchQueue", () => {
     expect(await b).toEqual([18]);
     expect(await queue.push([])).toEqual([]);
   });
+
+  it("runs each call alone after a shared run failed, so only the call with the bad input fails", async () => {
+    const batches: number[][] = [];
+    let gate: (() => void) | null = null;
+    const queue = new BatchQueue<number, number>({
+      batchSize: 8,
+      run: async (items) => {
+        batches.push(items);
+        if (items[0] === 0) await new Promise<void>((r) => (gate = r));
+        if (items.some((x) => x < 0)) throw new Error(`cannot embed ${items.join(",")}`);
+        return items.map((x) => x * 2);
+      },
+    });
+    const first = queue.push([0]);
+    const good = queue.push([1, 2]);
+    const bad = expect(queue.push([-1])).rejects.toThrow("cannot embed -1");
+    const other = queue.push([3]);
+    await new Promise((r) => setTimeout(r, 0));
+    gate!();
+    expect(await first).toEqual([0]);
+    expect(await good).toEqual([2, 4]);
+    await bad;
+    expect(await other).toEqual([6]);
+    expect(batches).toEqual([[0], [-1, 3, 1, 2], [-1], [3], [1, 2]]);
+  });
 });

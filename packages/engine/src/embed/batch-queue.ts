@@ -6,8 +6,9 @@
  *
  * Each batch takes the calls with the fewest items left first and fills up with the rest, so a
  * search's one query is not queued behind a bulk import's thousand texts (the import still advances
- * with every batch). An aborted call is rejected at once and its items not sent; a failed run fails
- * the calls whose items it carried, and the next batch runs as usual.
+ * with every batch). An aborted call is rejected at once and its items not sent. When a run that
+ * carried several calls fails, each call's items are run again on their own, so a failure caused by
+ * one call's input fails that call only; the next batch runs as usual.
  *
  * @module
  */
@@ -30,6 +31,13 @@ interface Job<I, O> {
   reject: (err: unknown) => void;
   /** Settled (done, failed or aborted): later results are dropped. */
   settled: boolean;
+}
+
+/** The items `from … from + count` of a job, in a batch. */
+interface Segment<I, O> {
+  job: Job<I, O>;
+  from: number;
+  count: number;
 }
 
 /** Concurrent calls, merged into batches of at most `batchSize` items, one batch running at a time. */
@@ -88,22 +96,22 @@ export class BatchQueue<I, O> {
       for (;;) {
         const segments = this.#nextBatch();
         if (segments.length === 0) return;
-        const items = segments.flatMap(({ job, from, count }) => job.items.slice(from, from + count));
-        let out: O[];
         try {
-          out = await this.#opts.run(items);
-          if (out.length !== items.length) {
-            throw new Error(`a batch of ${items.length} items returned ${out.length} outputs`);
-          }
+          this.#deliver(segments, await this.#runSegments(segments));
         } catch (err) {
-          for (const { job } of segments) this.#settle(job, err, false);
-          continue;
-        }
-        let k = 0;
-        for (const { job, from, count } of segments) {
-          for (let i = 0; i < count; i++) job.results[from + i] = out[k++]!;
-          job.received += count;
-          if (job.received === job.items.length) this.#settle(job, null, true);
+          const live = segments.filter(({ job }) => !job.settled);
+          if (live.length <= 1) {
+            for (const { job } of segments) this.#settle(job, err, false);
+            continue;
+          }
+          // A shared run failed: each call's items run alone, so one call's bad input fails only it.
+          for (const segment of live) {
+            try {
+              this.#deliver([segment], await this.#runSegments([segment]));
+            } catch (alone) {
+              this.#settle(segment.job, alone, false);
+            }
+          }
         }
       }
     } finally {
@@ -111,11 +119,29 @@ export class BatchQueue<I, O> {
     }
   }
 
+  async #runSegments(segments: readonly Segment<I, O>[]): Promise<O[]> {
+    const items = segments.flatMap(({ job, from, count }) => job.items.slice(from, from + count));
+    const out = await this.#opts.run(items);
+    if (out.length !== items.length) {
+      throw new Error(`a batch of ${items.length} items returned ${out.length} outputs`);
+    }
+    return out;
+  }
+
+  #deliver(segments: readonly Segment<I, O>[], out: readonly O[]): void {
+    let k = 0;
+    for (const { job, from, count } of segments) {
+      for (let i = 0; i < count; i++) job.results[from + i] = out[k++]!;
+      job.received += count;
+      if (job.received === job.items.length) this.#settle(job, null, true);
+    }
+  }
+
   /** The next batch: the jobs with the fewest items left first (arrival order among equals). */
-  #nextBatch(): { job: Job<I, O>; from: number; count: number }[] {
+  #nextBatch(): Segment<I, O>[] {
     const waiting = this.#jobs.filter((j) => j.next < j.items.length);
     waiting.sort((a, b) => a.items.length - a.next - (b.items.length - b.next));
-    const segments: { job: Job<I, O>; from: number; count: number }[] = [];
+    const segments: Segment<I, O>[] = [];
     let room = this.#opts.batchSize;
     for (const job of waiting) {
       if (room === 0) break;

@@ -134,6 +134,8 @@ describe("CachedEmbedder", () => {
     const [v] = await joiner;
     expect(v).toHaveLength(32);
     expect(calls).toEqual([["shared"], ["shared"]]);
+    // Each caller's text counts once: the starter's miss and the joiner's hit (not again on its retry).
+    expect(cached.stats).toMatchObject({ hits: 1, misses: 1 });
   });
 
   it("rejects a joined request as soon as its own signal aborts", async () => {

@@ -31,7 +31,10 @@ export interface CachedEmbedderOptions {
   maxEntries?: number;
 }
 
-/** Hits and misses so far (a text asked twice in one call counts once). */
+/**
+ * Hits and misses so far, per text asked (a text asked twice in one call counts once). A text that
+ * joins another call's embedding of it in flight counts as a hit: it is not embedded again.
+ */
 export interface EmbeddingCacheStats {
   hits: number;
   misses: number;
@@ -101,8 +104,18 @@ export class CachedEmbedder implements Embedder {
     return { hits: this.#hits, misses: this.#misses, entries: this.#entries.size };
   }
 
-  async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
+  embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
+    return this.#embed(texts, options, true);
+  }
+
+  /** `count`: false for the retry of a call whose joined request was aborted (counted already). */
+  async #embed(
+    texts: readonly string[],
+    options: { signal?: AbortSignal } | undefined,
+    count: boolean,
+  ): Promise<Float32Array[]> {
     const keys = texts.map(keyOf);
+    const tally = count ? 1 : 0;
     const found = new Map<string, Float32Array | Promise<Float32Array>>();
     const missing: { key: string; text: string }[] = [];
     const seen = new Set<string>();
@@ -115,17 +128,17 @@ export class CachedEmbedder implements Embedder {
         this.#entries.delete(key);
         this.#entries.set(key, hit);
         found.set(key, hit);
-        this.#hits++;
+        this.#hits += tally;
         continue;
       }
       const pending = this.#inFlight.get(key);
       if (pending) {
         found.set(key, pending);
-        this.#hits++;
+        this.#hits += tally;
         continue;
       }
       missing.push({ key, text: texts[i]! });
-      this.#misses++;
+      this.#misses += tally;
     }
     if (missing.length > 0) this.#start(missing, options?.signal, found);
     try {
@@ -133,7 +146,7 @@ export class CachedEmbedder implements Embedder {
       return vectors.map((v) => v.slice());
     } catch (err) {
       // Another caller's request was aborted: this one was not, so it embeds on its own.
-      if (isAbort(err) && !options?.signal?.aborted) return this.embed(texts, options);
+      if (isAbort(err) && !options?.signal?.aborted) return this.#embed(texts, options, false);
       throw err;
     }
   }
