@@ -109,9 +109,8 @@ describe("sentence-vector backfill", () => {
     await driver.close();
 
     const again = await open({ dir: first.dir });
-    // The backfill resumes when the namespace is opened, on its first use.
-    await again.loci.memory.list({ namespace: "ns" });
-    await again.loci.whenIndexed();
+    // The backfill resumes when the namespace is opened: on its first use, or here.
+    await again.loci.whenIndexed({ namespace: "ns" });
     // Seq 1 was "done", seq 4 (one sentence) is past `through`; the other two were filled.
     expect(await again.sentences("ns", ids)).toEqual([0, 2, 2, 0]);
     expect(await (await again.driver.openNamespace("ns")).sentenceBackfill()).toBeNull();
@@ -153,6 +152,9 @@ describe("sentence-vector backfill", () => {
     const again = await open({ dir: first.dir });
     await again.loci.memory.list({ namespace: "ns" });
     await again.loci.whenIndexed();
+    await expect(again.loci.whenIndexed({ namespace: "missing" })).rejects.toMatchObject({
+      code: "NAMESPACE_NOT_FOUND",
+    });
     expect(await again.sentences("ns", ids)).toEqual([3, 2, 2]);
   });
 
