@@ -48,7 +48,7 @@ export interface EmbedCacheResult {
 }
 
 /** `embedder`, counting the texts it embeds. */
-function counted(embedder: Embedder) {
+export function counted(embedder: Embedder) {
   const counter = { texts: 0 };
   const wrapped = new FunctionEmbedder({
     id: embedder.id,

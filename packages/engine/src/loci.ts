@@ -193,10 +193,10 @@ export class Loci implements MemoryClient {
 
   /**
    * Resolves once every memory committed so far (in `namespace`, opening it if need be, or in every
-   * open namespace) is in its namespace's ANN graph, and a running sentence-vector backfill (after `sentenceVectors` was
-   * turned on, see the README) has finished; rejects with the backfill's error when it failed (it is
-   * retried later). Nothing needs to wait for this: a search scores memories the graph does not hold
-   * yet exactly, so it is complete either way; only its speed depends on the graph.
+   * open namespace) is in its namespace's ANN graph, and a running sentence-vector backfill (after
+   * `sentenceVectors` was turned on, see the README) has finished; rejects with the backfill's error
+   * when it failed (it is retried later). Nothing needs to wait for this: a search scores memories the
+   * graph does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
    * @throws {NotFoundError} NAMESPACE_NOT_FOUND when `namespace` does not exist
    */
   async whenIndexed(opts: { namespace?: string } = {}): Promise<void> {
@@ -206,9 +206,7 @@ export class Loci implements MemoryClient {
         ? await this.#core.openRuntimes()
         : [await this.#core.runtime(opts.namespace)];
     await Promise.all(
-      runtimes.flatMap((rt) =>
-        rt ? [rt.vectors?.whenIndexed(), this.#core.backfillOf(rt)?.whenDone()] : [],
-      ),
+      runtimes.flatMap((rt) => [rt.vectors?.whenIndexed(), this.#core.backfillOf(rt)?.whenDone()]),
     );
   }
 

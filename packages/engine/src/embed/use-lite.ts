@@ -96,7 +96,8 @@ export class UseLiteEmbedder implements Embedder {
    * the model is busy share its next runs ({@link BatchQueue}: a batch of 16 texts takes ~7× the time
    * of one, not 16×); a call's texts are never reordered. An aborted call is rejected at once with the
    * signal's reason, and its texts not yet sent are not embedded.
-   * @throws {EmbedderError} when the model fails to load or to run (every call sharing that run fails).
+   * @throws {EmbedderError} when the model fails to load or to run (a run shared by several calls is
+   *   retried call by call, so the others still get their vectors).
    */
   async embed(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     const { signal } = options;
