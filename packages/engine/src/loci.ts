@@ -230,6 +230,16 @@ export class Loci implements MemoryClient {
     return pending;
   }
 
+  /**
+   * Memories a sentence-vector backfill still has to check, over the open namespaces (0 when none
+   * runs; see `whenIndexed`).
+   */
+  async sentenceBackfillBacklog(): Promise<number> {
+    let pending = 0;
+    for (const rt of await this.#core.openRuntimes()) pending += this.#core.backfillOf(rt)?.pending ?? 0;
+    return pending;
+  }
+
   /** Waits for pending writes, writes index snapshots and closes every database. */
   async close(): Promise<void> {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);

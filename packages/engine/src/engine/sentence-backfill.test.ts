@@ -147,6 +147,7 @@ describe("sentence-vector backfill", () => {
     await first.loci.namespace.configure({ namespace: "ns", sentenceVectors: true });
     await expect(first.loci.whenIndexed()).rejects.toMatchObject({ code: "EMBEDDER_FAILED" });
     expect(await (await first.driver.openNamespace("ns")).sentenceBackfill()).not.toBeNull();
+    expect(await first.loci.sentenceBackfillBacklog()).toBe(3);
     await first.loci.close();
 
     const again = await open({ dir: first.dir });
@@ -156,6 +157,7 @@ describe("sentence-vector backfill", () => {
       code: "NAMESPACE_NOT_FOUND",
     });
     expect(await again.sentences("ns", ids)).toEqual([3, 2, 2]);
+    expect(await again.loci.sentenceBackfillBacklog()).toBe(0);
   });
 
   it("retries a failed run after retryMs", async () => {

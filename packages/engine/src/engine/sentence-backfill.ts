@@ -48,6 +48,8 @@ export class SentenceBackfill {
   #retry: NodeJS.Timeout | null = null;
   #failure: unknown = null;
   #filled = 0;
+  /** The progress last read or written (`null`: nothing pending, or the backfill does not apply). */
+  #state: SentenceBackfillState | null = null;
 
   constructor(opts: SentenceBackfillOptions) {
     this.rt = opts.rt;
@@ -59,6 +61,18 @@ export class SentenceBackfill {
   /** Memories given sentence vectors so far by this runtime's backfill. */
   get filled(): number {
     return this.#filled;
+  }
+
+  /**
+   * Memories still to be checked (in the pending range and not deleted), 0 once done or while the
+   * backfill does not apply. A failed run's memories stay pending until its retry.
+   */
+  get pending(): number {
+    const state = this.#state;
+    if (state === null || !this.#applies()) return 0;
+    let n = 0;
+    for (const seq of this.rt.docs.keys()) if (seq > state.after && seq <= state.through) n++;
+    return n;
   }
 
   /** Starts working through a pending backfill (a no-op while one runs or after {@link stop}). */
@@ -117,6 +131,7 @@ export class SentenceBackfill {
   async #step(): Promise<boolean> {
     if (!this.#applies()) return false;
     const state = await this.rt.store.sentenceBackfill();
+    this.#state = state;
     if (!state) return false;
     const page = await this.rt.store.scan({ afterSeq: state.after, limit: PAGE, withEmbeddings: true });
     const last = page[page.length - 1]?.seq ?? state.through;
@@ -127,7 +142,8 @@ export class SentenceBackfill {
       if (!sameState(await this.rt.store.sentenceBackfill(), state)) return true;
       if (fills.length > 0) this.#filled += (await this.rt.store.fillSentenceEmbeddings(fills)).length;
       const done = page.length < PAGE || last >= state.through;
-      await this.rt.store.setSentenceBackfill(done ? null : { after: last, through: state.through });
+      this.#state = done ? null : { after: last, through: state.through };
+      await this.rt.store.setSentenceBackfill(this.#state);
       return !done;
     });
   }

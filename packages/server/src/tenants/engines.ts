@@ -50,6 +50,15 @@ export class TenantEngines {
     return pending;
   }
 
+  /** Memories sentence-vector backfills still have to check, over the open engines. */
+  async sentenceBackfillBacklog(): Promise<number> {
+    let pending = 0;
+    for (const opening of this.#open.values()) {
+      pending += await opening.then((loci) => loci.sentenceBackfillBacklog()).catch(() => 0);
+    }
+    return pending;
+  }
+
   /** Embedding-cache hits and misses over the open engines (each tenant has its own cache). */
   async embeddingCache(): Promise<{ hits: number; misses: number }> {
     const total = { hits: 0, misses: 0 };
