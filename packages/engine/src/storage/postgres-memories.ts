@@ -21,6 +21,7 @@ import {
   MEMORY_COLUMNS,
   type MemoryRow,
   toMemory,
+  vectorColumn,
   vectorParam,
 } from "./postgres-rows.js";
 import { dimensionDdl, type NamespaceTables } from "./postgres-schema.js";
@@ -51,7 +52,7 @@ export class PostgresMemories {
 
   /** SELECT of memories (`$1` is the namespace id) with their entity links. */
   select(withEmbeddings: boolean, where: string, tail = ""): string {
-    return `SELECT ${MEMORY_COLUMNS}${withEmbeddings ? ", m.embedding::text AS embedding" : ""}, ${this.links()}
+    return `SELECT ${MEMORY_COLUMNS}${withEmbeddings ? `, ${vectorColumn("m.embedding")} AS embedding` : ""}, ${this.links()}
       FROM ${this.#t.memories} m WHERE ${where} ${tail}`;
   }
 
@@ -233,7 +234,7 @@ export class PostgresMemories {
     }
     const { rows } = await tx.query<MemoryRow>(
       `UPDATE ${this.#t.memories} m SET ${sets.join(", ")} WHERE m.id = $2
-       RETURNING ${MEMORY_COLUMNS}, m.embedding::text AS embedding, ${this.links()}`,
+       RETURNING ${MEMORY_COLUMNS}, ${vectorColumn("m.embedding")} AS embedding, ${this.links()}`,
       params,
     );
     if (!rows[0]) return null;

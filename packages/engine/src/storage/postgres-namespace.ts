@@ -31,7 +31,15 @@ import type {
 import { PostgresGraph } from "./postgres-graph.js";
 import { upsertGraph } from "./postgres-graph-upsert.js";
 import { PostgresMemories } from "./postgres-memories.js";
-import { type ChangeRow, type MemoryRow, parseVector, run, toChange, toMemory } from "./postgres-rows.js";
+import {
+  type ChangeRow,
+  type MemoryRow,
+  parseVector,
+  run,
+  toChange,
+  toMemory,
+  vectorColumn,
+} from "./postgres-rows.js";
 import type { NamespaceTables } from "./postgres-schema.js";
 import {
   type KeywordSearchOptions,
@@ -167,8 +175,8 @@ export class PostgresNamespaceStore implements NamespaceStore {
 
   async getEmbeddings(seqs: readonly number[]): Promise<Map<number, Float32Array>> {
     if (seqs.length === 0) return new Map();
-    const rows = await this.#read<{ seq: number; embedding: string }>(
-      `SELECT seq, embedding::text AS embedding FROM ${this.#t.memories} WHERE seq = ANY($1::bigint[])`,
+    const rows = await this.#read<{ seq: number; embedding: Buffer }>(
+      `SELECT seq, ${vectorColumn("embedding")} AS embedding FROM ${this.#t.memories} WHERE seq = ANY($1::bigint[])`,
       [[...new Set(seqs)]],
     );
     return new Map(rows.map((r) => [r.seq, parseVector(r.embedding)]));

