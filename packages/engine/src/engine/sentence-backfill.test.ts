@@ -129,6 +129,38 @@ describe("sentence-vector backfill", () => {
     expect(await sentences("ns", [id!])).toEqual([0]);
   });
 
+  it("leaves a memory updated while its page was being embedded to that update", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let armed = false;
+    let gated = false;
+    const slow = new FunctionEmbedder({
+      id: hash.id,
+      dimensions: hash.dimensions,
+      normalize: false,
+      embed: async (texts) => {
+        // The backfill's first call waits until the test lets it go.
+        if (armed && !gated) {
+          gated = true;
+          await gate;
+        }
+        return hash.embed(texts);
+      },
+    });
+    const { loci, sentences } = await open({ embedder: slow });
+    const ids = await seed(loci, "ns", { sentenceVectors: false });
+    armed = true;
+    await loci.namespace.configure({ namespace: "ns", sentenceVectors: true });
+    await vi.waitFor(() => expect(gated).toBe(true));
+    // While the page is embedded: one memory gets new text of one sentence (no vectors), one is deleted.
+    await loci.memory.update({ namespace: "ns", id: ids[0]!, content: "Kim: one sentence now" });
+    await loci.memory.delete({ namespace: "ns", id: ids[1]! });
+    release();
+    await loci.whenIndexed();
+    expect(await sentences("ns", [ids[0]!, ids[2]!, ids[3]!])).toEqual([0, 2, 0]);
+    expect((await loci.memory.get({ namespace: "ns", id: ids[0]! })).content).toBe("Kim: one sentence now");
+  });
+
   it("reports a failed run through whenIndexed, keeps its progress and resumes on the next open", async () => {
     const failing = new FunctionEmbedder({
       id: hash.id,
