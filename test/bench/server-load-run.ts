@@ -146,11 +146,17 @@ async function cacheCounters(s: Server): Promise<{ hits: number; misses: number 
   return { hits: m.loci_embedding_cache_hits_total, misses: m.loci_embedding_cache_misses_total };
 }
 
-/** One autocannon run, with the share of its embeddings the server's cache served. */
+/**
+ * One autocannon run, with the share of its embeddings the server's cache served. It starts once the
+ * ANN graphs hold everything: the adds of a previous run leave vectors for the background insertion,
+ * which would otherwise take the CPU from this run (the `get` row measured 2,088 requests/s right after
+ * the adds at concurrency 64, against ~8,000/s once they were indexed).
+ */
 async function measured(
   s: Server,
   opts: Parameters<typeof cannon>[1],
 ): Promise<{ result: autocannon.Result; cacheHits: number | null }> {
+  await whenIdle(s);
   const before = await cacheCounters(s);
   const result = await cannon(s, opts);
   const after = await cacheCounters(s);
