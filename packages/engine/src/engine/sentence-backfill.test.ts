@@ -161,6 +161,39 @@ describe("sentence-vector backfill", () => {
     expect((await loci.memory.get({ namespace: "ns", id: ids[0]! })).content).toBe("Kim: one sentence now");
   });
 
+  it("stops when its namespace is deleted or the engine closes mid-page, without an error", async () => {
+    let armed = false;
+    const waiting: (() => void)[] = [];
+    const slow = new FunctionEmbedder({
+      id: hash.id,
+      dimensions: hash.dimensions,
+      normalize: false,
+      embed: async (texts, { signal }) => {
+        if (armed) {
+          // Held until aborted: only the backfill's abort ends this call.
+          await new Promise<void>((resolve, reject) => {
+            waiting.push(resolve);
+            signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+          });
+        }
+        return hash.embed(texts);
+      },
+    });
+    const { loci } = await open({ embedder: slow });
+    await seed(loci, "gone", { sentenceVectors: false });
+    await seed(loci, "open", { sentenceVectors: false });
+    armed = true;
+    await loci.namespace.configure({ namespace: "gone", sentenceVectors: true });
+    await vi.waitFor(() => expect(waiting).toHaveLength(1));
+    expect(await loci.namespace.delete({ namespace: "gone" })).toBe(true);
+    await expect(loci.whenIndexed()).resolves.toBeUndefined();
+    expect((await loci.namespace.list()).items.map((n) => n.name)).toEqual(["open"]);
+
+    await loci.namespace.configure({ namespace: "open", sentenceVectors: true });
+    await vi.waitFor(() => expect(waiting).toHaveLength(2));
+    await loci.close(); // aborts the held call
+  });
+
   it("reports a failed run through whenIndexed, keeps its progress and resumes on the next open", async () => {
     const failing = new FunctionEmbedder({
       id: hash.id,
