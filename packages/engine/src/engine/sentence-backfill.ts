@@ -160,7 +160,7 @@ export class SentenceBackfill {
     const todo = split.filter((m) => !have.has(m.r.seq));
     if (todo.length === 0) return [];
     // The whole texts too, to tell the engine's vectors from a caller's own. Whole texts first, then
-    // the sentences: batches of texts of like length run faster (USE-lite: ~20 % on chat turns).
+    // the sentences: batches of texts of like length run faster (USE-lite, a REALTALK chat: 90 → 59 s).
     const vectors = await this.#embedder.embed(
       [...todo.map((m) => m.r.content), ...todo.flatMap((m) => m.sentences)],
       { signal: this.#abort.signal },
@@ -168,12 +168,12 @@ export class SentenceBackfill {
     const out: SentenceFill[] = [];
     let next = todo.length;
     for (const [k, { r, sentences }] of todo.entries()) {
-      const own = vectors.slice(next, next + sentences.length);
+      const sentenceVectors = vectors.slice(next, next + sentences.length);
       next += sentences.length;
       const whole = vectors[k]!;
       const stored = r.embedding!;
       if (stored.length !== whole.length || cosine(whole, stored) < SAME_MODEL) continue;
-      out.push({ seq: r.seq, content: r.content, updatedAt: r.updatedAt, vectors: own });
+      out.push({ seq: r.seq, content: r.content, updatedAt: r.updatedAt, vectors: sentenceVectors });
     }
     return out;
   }
