@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Clock, HashEmbedder, Loci, ManualClock, type MemoryClient, PostgresDriver } from "@loci/engine";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { runClientSuite } from "./client-conformance.case.js";
 import { usePostgres } from "./pg-harness.js";
 
@@ -256,6 +256,40 @@ describe("two engines sharing one PostgreSQL schema (calls alternate between the
       expect(await scores(b, "later")).toEqual(want);
       expect(await scores(a, "later")).toEqual(want);
     } finally {
+      await cleanup();
+    }
+  });
+
+  it("leaves a page leased by another engine alone until the lease ends, then takes over", async () => {
+    const { engines, schema, cleanup } = await openEngines(1);
+    const [a] = engines as [Loci];
+    const driver = new PostgresDriver({ connectionString: db.url, schema, maxConnections: 1 });
+    try {
+      await a.namespace.create({ name: "ns" });
+      await a.memory.addMany({
+        namespace: "ns",
+        memories: ["Kim: One. Two.", "Ana: Three. Four.", "Raj: five"].map((content) => ({ content })),
+      });
+      const store = await driver.openNamespace("ns");
+      const seqs = (await store.scan({ limit: 10 })).map((r) => r.seq);
+      // What a second engine working on the backfill leaves: its lease, live for 1.5 s more.
+      const lease = { holder: "another-engine", until: Date.now() + 1_500 };
+      await store.setSentenceBackfill({ after: 0, through: seqs[2]!, lease });
+      const record = await driver.getNamespace("ns");
+      await driver.updateNamespace({ ...record!, config: { ...record!.config, sentenceVectors: true } });
+      // Changed "elsewhere": the engine catches up with the configuration and starts the backfill.
+      await a.memory.list({ namespace: "ns" });
+      await a.whenIndexed({ namespace: "ns" });
+      expect((await store.getSentenceEmbeddings(seqs)).size).toBe(0);
+      expect(await a.sentenceBackfillBacklog()).toBe(3);
+      // Once the lease has ended (plus a second), this engine does the work.
+      await vi.waitFor(async () => expect((await store.getSentenceEmbeddings(seqs)).size).toBe(2), {
+        timeout: 10_000,
+        interval: 200,
+      });
+      await vi.waitFor(async () => expect(await store.sentenceBackfill()).toBeNull(), { timeout: 5_000 });
+    } finally {
+      await driver.close();
       await cleanup();
     }
   });

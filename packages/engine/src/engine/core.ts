@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Embedder } from "../embed/embedder.js";
 import { ConflictError, NotFoundError, storageFailure } from "../errors.js";
@@ -50,6 +51,8 @@ export class EngineCore {
   readonly #backfills = new Map<NamespaceRuntime, SentenceBackfill>();
   #closed = false;
   #unfollow: (() => Promise<void>) | null = null;
+  /** This engine's id in sentence-backfill leases (shared storage). */
+  readonly #id = randomUUID();
 
   constructor(opts: EngineCoreOptions) {
     this.driver = opts.driver;
@@ -201,7 +204,12 @@ export class EngineCore {
   backfill(rt: NamespaceRuntime): SentenceBackfill | null {
     let backfill = this.#backfills.get(rt) ?? null;
     if (!backfill && rt.record.config.sentenceVectors === true && !this.#closed) {
-      backfill = new SentenceBackfill({ rt, embedder: this.embedder, now: () => this.clock.now() });
+      backfill = new SentenceBackfill({
+        rt,
+        embedder: this.embedder,
+        now: () => this.clock.now(),
+        holder: this.#id,
+      });
       this.#backfills.set(rt, backfill);
     }
     backfill?.start();

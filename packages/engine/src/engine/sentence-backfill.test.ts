@@ -255,7 +255,7 @@ describe("sentence-vector backfill", () => {
     ]);
     await store.setSentenceBackfill({ after: 0, through: inserted[0]!.seq });
     const rt = await NamespaceRuntime.open({ store, record });
-    const backfill = new SentenceBackfill({ rt, embedder: flaky, now: () => 2, retryMs: 10 });
+    const backfill = new SentenceBackfill({ rt, embedder: flaky, now: () => 2, holder: "test", retryMs: 10 });
     try {
       backfill.start();
       await expect(backfill.whenDone()).rejects.toMatchObject({ code: "EMBEDDER_FAILED" });

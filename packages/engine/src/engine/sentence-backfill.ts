@@ -13,6 +13,9 @@
  *   as a change and no event fires: the memories themselves do not change.
  * - Progress is stored after every page, so a restart resumes where it stopped; a failure (embedder,
  *   storage) is retried after `retryMs`. Closing the namespace or turning the option off stops it.
+ * - On shared storage (PostgreSQL, several engines) each page is leased first (`lease` in the
+ *   stored state, compare-and-set): the other engines wait for the lease to end instead of embedding
+ *   the same page, and take over if its holder stops for {@link LEASE_MS}.
  *
  * @module
  */
@@ -27,14 +30,21 @@ export const SAME_MODEL = 0.99;
 /** Memories read per step (with their vectors; ~3 texts each to embed on chat data). */
 const PAGE = 32;
 
+/** How long a page's lease holds other engines off (shared storage), ms. */
+export const LEASE_MS = 120_000;
+
 /** Options of {@link SentenceBackfill}. */
 export interface SentenceBackfillOptions {
   rt: NamespaceRuntime;
   embedder: Embedder;
   /** The engine clock (expired memories are skipped). */
   now: () => number;
+  /** This engine's id in leases (shared storage only). */
+  holder: string;
   /** Wait before retrying after a failure, ms. @default 30000 */
   retryMs?: number;
+  /** Wall-clock time for leases, which other processes compare with theirs. @default Date.now */
+  wallClock?: () => number;
 }
 
 /** The background backfill of one namespace runtime. */
@@ -43,6 +53,8 @@ export class SentenceBackfill {
   readonly #embedder: Embedder;
   readonly #now: () => number;
   readonly #retryMs: number;
+  readonly #holder: string;
+  readonly #wallClock: () => number;
   readonly #abort = new AbortController();
   #running: Promise<void> | null = null;
   #retry: NodeJS.Timeout | null = null;
@@ -56,6 +68,8 @@ export class SentenceBackfill {
     this.#embedder = opts.embedder;
     this.#now = opts.now;
     this.#retryMs = opts.retryMs ?? 30_000;
+    this.#holder = opts.holder;
+    this.#wallClock = opts.wallClock ?? Date.now;
   }
 
   /** Memories given sentence vectors so far by this runtime's backfill. */
@@ -111,9 +125,16 @@ export class SentenceBackfill {
     } catch (err) {
       if (this.#abort.signal.aborted || this.rt.closed) return;
       this.#failure = err;
-      this.#retry = setTimeout(() => this.start(), this.#retryMs);
-      this.#retry.unref();
+      this.#later(this.#retryMs);
     }
+  }
+
+  /** Runs {@link start} again after `ms`. */
+  #later(ms: number): void {
+    if (this.#abort.signal.aborted) return;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => this.start(), ms);
+    this.#retry.unref();
   }
 
   #applies(): boolean {
@@ -127,25 +148,50 @@ export class SentenceBackfill {
     );
   }
 
-  /** One page; `false` when nothing is left to do. */
+  /** One page; `false` when nothing is left to do here (done, not applicable, or leased elsewhere). */
   async #step(): Promise<boolean> {
     if (!this.#applies()) return false;
-    const state = await this.rt.store.sentenceBackfill();
-    this.#state = state;
-    if (!state) return false;
-    const page = await this.rt.store.scan({ afterSeq: state.after, limit: PAGE, withEmbeddings: true });
+    const { store } = this.rt;
+    const read = await store.sentenceBackfill();
+    this.#state = read;
+    if (!read) return false;
+    const state = await this.#claim(read);
+    if (state === false) return false;
+    if (state === null) return true; // the state changed meanwhile: read it again
+    const page = await store.scan({ afterSeq: state.after, limit: PAGE, withEmbeddings: true });
     const last = page[page.length - 1]?.seq ?? state.through;
     const fills = await this.#compute(page.filter((r) => r.seq <= state.through));
     return this.rt.write(async () => {
       if (!this.#applies()) return false;
-      // Turning the option off and on again restarts the backfill: only advance the state read above.
-      if (!sameState(await this.rt.store.sentenceBackfill(), state)) return true;
-      if (fills.length > 0) this.#filled += (await this.rt.store.fillSentenceEmbeddings(fills)).length;
+      if (fills.length > 0) this.#filled += (await store.fillSentenceEmbeddings(fills)).length;
       const done = page.length < PAGE || last >= state.through;
-      this.#state = done ? null : { after: last, through: state.through };
-      await this.rt.store.setSentenceBackfill(this.#state);
-      return !done;
+      const next = done ? null : { after: last, through: state.through };
+      // Only the state this page was claimed under advances (turning the option off and on again
+      // restarts the backfill; another engine may have taken over an expired lease): the fills above
+      // are conditional, so they are right either way.
+      if (await store.setSentenceBackfill(next, { expected: state })) this.#state = next;
+      return true;
     });
+  }
+
+  /**
+   * The state to work on. On shared storage the page is leased first (`false`: another engine holds
+   * a live lease, so this one waits for it to end; `null`: the state changed before the claim).
+   */
+  async #claim(read: SentenceBackfillState): Promise<SentenceBackfillState | null | false> {
+    if (!this.rt.shared) return read;
+    const now = this.#wallClock();
+    if (read.lease && read.lease.holder !== this.#holder && read.lease.until > now) {
+      this.#later(read.lease.until - now + 1_000);
+      return false;
+    }
+    const claimed = {
+      after: read.after,
+      through: read.through,
+      lease: { holder: this.#holder, until: now + LEASE_MS },
+    };
+    const won = await this.rt.write(() => this.rt.store.setSentenceBackfill(claimed, { expected: read }));
+    return won ? claimed : null;
   }
 
   /** The sentence vectors of the page's memories that need them. */
@@ -177,8 +223,4 @@ export class SentenceBackfill {
     }
     return out;
   }
-}
-
-function sameState(a: SentenceBackfillState | null, b: SentenceBackfillState): boolean {
-  return a !== null && a.after === b.after && a.through === b.through;
 }

@@ -104,5 +104,29 @@ export function registerSentenceCases(ctx: DriverCaseContext): void {
       await store.setSentenceBackfill(null);
       expect(await store.sentenceBackfill()).toBeNull();
     });
+
+    it("sets the backfill's progress only while it is the expected one (compare-and-set)", async () => {
+      const store = await open(ctx);
+      const base = { after: 0, through: 9 };
+      const leased = { after: 0, through: 9, lease: { holder: "engine-a", until: 5_000 } };
+      expect(await store.setSentenceBackfill(base, { expected: { after: 1, through: 9 } })).toBe(false);
+      expect(await store.sentenceBackfill()).toBeNull();
+      expect(await store.setSentenceBackfill(base, { expected: null })).toBe(true);
+      expect(await store.setSentenceBackfill(leased, { expected: null })).toBe(false);
+      expect(await store.setSentenceBackfill(leased, { expected: { through: 9, after: 0 } })).toBe(true);
+      expect(await store.sentenceBackfill()).toEqual(leased);
+      // Another holder, or the same one with another expiry, is not the expected state.
+      const other = { ...leased, lease: { holder: "engine-b", until: 5_000 } };
+      expect(await store.setSentenceBackfill(base, { expected: other })).toBe(false);
+      expect(
+        await store.setSentenceBackfill(base, {
+          expected: { ...leased, lease: { holder: "engine-a", until: 1 } },
+        }),
+      ).toBe(false);
+      expect(await store.setSentenceBackfill(null, { expected: leased })).toBe(true);
+      expect(await store.sentenceBackfill()).toBeNull();
+      expect(await store.setSentenceBackfill(base)).toBe(true);
+      expect(await store.sentenceBackfill()).toEqual(base);
+    });
   });
 }

@@ -78,6 +78,11 @@ export type NewMemoryRecord = Omit<MemoryRecord, "seq" | "embedding" | "entities
 export interface SentenceBackfillState {
   after: number;
   through: number;
+  /**
+   * The engine working on it until `until` (epoch ms, wall clock): on shared storage the others wait
+   * for the lease to end instead of embedding the same page.
+   */
+  lease?: { holder: string; until: number };
 }
 
 /** Sentence vectors a backfill computed for one memory from the text it read. */
@@ -279,8 +284,15 @@ export interface NamespaceStore {
   fillSentenceEmbeddings(entries: readonly SentenceFill[]): Promise<number[]>;
   /** The namespace's pending sentence-vector backfill, or `null` (stored with the namespace, not logged). */
   sentenceBackfill(): Promise<SentenceBackfillState | null>;
-  /** Records the backfill's progress durably (`null`: none pending). Logs no change. */
-  setSentenceBackfill(state: SentenceBackfillState | null): Promise<void>;
+  /**
+   * Records the backfill's progress durably (`null`: none pending). Logs no change. With `expected`
+   * it writes only while the stored state is still that one (compare-and-set, atomic across the
+   * processes sharing the storage). Resolves to whether it wrote.
+   */
+  setSentenceBackfill(
+    state: SentenceBackfillState | null,
+    opts?: { expected: SentenceBackfillState | null },
+  ): Promise<boolean>;
   /** Memories in ascending `seq` order, a page at a time. */
   scan(opts: ScanOptions): Promise<MemoryRecord[]>;
   /** Change-log entries newer than `generation`, oldest first. */

@@ -9,6 +9,7 @@
 import type pg from "pg";
 import { NotFoundError } from "../errors.js";
 import type { Metadata } from "../types.js";
+import { canonicalBackfill } from "./backfill-state.js";
 import type {
   ChangeRecord,
   EdgeRecord,
@@ -207,18 +208,24 @@ export class PostgresNamespaceStore implements NamespaceStore {
       [this.#ctx.nsId],
     );
     if (!rows[0]) throw this.#gone();
-    return rows[0].state;
+    return canonicalBackfill(rows[0].state);
   }
 
-  async setSentenceBackfill(state: SentenceBackfillState | null): Promise<void> {
+  async setSentenceBackfill(
+    state: SentenceBackfillState | null,
+    opts?: { expected: SentenceBackfillState | null },
+  ): Promise<boolean> {
+    const json = (s: SentenceBackfillState | null) =>
+      s === null ? null : JSON.stringify(canonicalBackfill(s));
+    // jsonb equality ignores key order; IS NOT DISTINCT FROM also matches an expected null.
     const rows = await this.#read<{ id: number }>(
-      `UPDATE ${this.#s}.namespaces SET sentence_backfill = $2::jsonb WHERE id = $1 RETURNING id`,
-      [
-        this.#ctx.nsId,
-        state === null ? null : JSON.stringify({ after: state.after, through: state.through }),
-      ],
+      `UPDATE ${this.#s}.namespaces SET sentence_backfill = $2::jsonb
+       WHERE id = $1 AND (NOT $3 OR sentence_backfill IS NOT DISTINCT FROM $4::jsonb) RETURNING id`,
+      [this.#ctx.nsId, json(state), opts !== undefined, json(opts?.expected ?? null)],
     );
-    if (!rows[0]) throw this.#gone();
+    if (rows[0]) return true;
+    await this.generation(); // throws NAMESPACE_NOT_FOUND when the namespace is gone
+    return false;
   }
 
   async scan(opts: ScanOptions): Promise<MemoryRecord[]> {

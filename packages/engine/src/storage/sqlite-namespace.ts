@@ -273,9 +273,13 @@ export class SqliteNamespaceStore implements NamespaceStore {
     return this.#sentences.backfill();
   }
 
-  async setSentenceBackfill(state: SentenceBackfillState | null): Promise<void> {
-    this.#db.transaction(() => this.#sentences.setBackfill(state)).immediate();
+  async setSentenceBackfill(
+    state: SentenceBackfillState | null,
+    opts?: { expected: SentenceBackfillState | null },
+  ): Promise<boolean> {
+    const written = this.#db.transaction(() => this.#sentences.setBackfill(state, opts)).immediate();
     this.#onCommit();
+    return written;
   }
 
   /** Adds their stored vectors to records. */

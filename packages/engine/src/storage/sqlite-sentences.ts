@@ -6,6 +6,7 @@
  * @module
  */
 import type BetterSqlite3 from "better-sqlite3-multiple-ciphers";
+import { canonicalBackfill, sameBackfill } from "./backfill-state.js";
 import type { SentenceBackfillState, SentenceFill } from "./driver.js";
 import { blobToSentenceVectors, sentenceVectorsToBlob } from "./sentence-blob.js";
 import { chunks } from "./sqlite-rows.js";
@@ -80,15 +81,21 @@ export class SqliteSentences {
     const row = this.#statements.get(`SELECT value FROM meta WHERE key = '${BACKFILL_KEY}'`).get() as
       | { value: string }
       | undefined;
-    return row ? (JSON.parse(row.value) as SentenceBackfillState) : null;
+    return row ? canonicalBackfill(JSON.parse(row.value) as SentenceBackfillState) : null;
   }
 
-  setBackfill(state: SentenceBackfillState | null): void {
+  /** Writes the state (inside the caller's transaction) unless `expected` is given and differs. */
+  setBackfill(
+    state: SentenceBackfillState | null,
+    expected?: { expected: SentenceBackfillState | null },
+  ): boolean {
+    if (expected && !sameBackfill(this.backfill(), expected.expected)) return false;
     if (state === null) this.#statements.get(`DELETE FROM meta WHERE key = '${BACKFILL_KEY}'`).run();
     else
       this.#statements
         .get(`INSERT OR REPLACE INTO meta (key, value) VALUES ('${BACKFILL_KEY}', ?)`)
-        .run(JSON.stringify({ after: state.after, through: state.through }));
+        .run(JSON.stringify(canonicalBackfill(state)));
+    return true;
   }
 }
 
