@@ -15,6 +15,7 @@ import { KnowledgeGraphService } from "./engine/graph-api.js";
 import { sweepExpired } from "./engine/maintenance.js";
 import { MemoryService } from "./engine/memory-api.js";
 import { NamespaceService } from "./engine/namespace-api.js";
+import type { NamespaceRuntime } from "./engine/namespace-runtime.js";
 import { SessionService } from "./engine/session-api.js";
 import { ValidationError } from "./errors.js";
 import type { StorageDriver } from "./storage/driver.js";
@@ -224,20 +225,23 @@ export class Loci implements MemoryClient {
   }
 
   /** Memories committed but not yet in their namespace's ANN graph, over the open namespaces. */
-  async indexBacklog(): Promise<number> {
-    let pending = 0;
-    for (const rt of await this.#core.openRuntimes()) pending += rt.vectors?.pending ?? 0;
-    return pending;
+  indexBacklog(): Promise<number> {
+    return this.#sum((rt) => rt.vectors?.pending ?? 0);
   }
 
   /**
    * Memories a sentence-vector backfill still has to check, over the open namespaces (0 when none
    * runs; see `whenIndexed`).
    */
-  async sentenceBackfillBacklog(): Promise<number> {
-    let pending = 0;
-    for (const rt of await this.#core.openRuntimes()) pending += this.#core.backfillOf(rt)?.pending ?? 0;
-    return pending;
+  sentenceBackfillBacklog(): Promise<number> {
+    return this.#sum((rt) => this.#core.backfillOf(rt)?.pending ?? 0);
+  }
+
+  /** `count` summed over the open namespaces. */
+  async #sum(count: (rt: NamespaceRuntime) => number): Promise<number> {
+    let total = 0;
+    for (const rt of await this.#core.openRuntimes()) total += count(rt);
+    return total;
   }
 
   /** Waits for pending writes, writes index snapshots and closes every database. */

@@ -87,9 +87,9 @@ export class SqliteSentences {
   /** Writes the state (inside the caller's transaction) unless `expected` is given and differs. */
   setBackfill(
     state: SentenceBackfillState | null,
-    expected?: { expected: SentenceBackfillState | null },
+    opts?: { expected: SentenceBackfillState | null },
   ): boolean {
-    if (expected && !sameBackfill(this.backfill(), expected.expected)) return false;
+    if (opts && !sameBackfill(this.backfill(), opts.expected)) return false;
     if (state === null) this.#statements.get(`DELETE FROM meta WHERE key = '${BACKFILL_KEY}'`).run();
     else
       this.#statements

@@ -42,21 +42,20 @@ export class TenantEngines {
   }
 
   /** Memories not yet in an ANN graph, over the open engines (see `Loci.whenIndexed`). */
-  async indexBacklog(): Promise<number> {
-    let pending = 0;
-    for (const opening of this.#open.values()) {
-      pending += await opening.then((loci) => loci.indexBacklog()).catch(() => 0);
-    }
-    return pending;
+  indexBacklog(): Promise<number> {
+    return this.#sum((loci) => loci.indexBacklog());
   }
 
   /** Memories sentence-vector backfills still have to check, over the open engines. */
-  async sentenceBackfillBacklog(): Promise<number> {
-    let pending = 0;
-    for (const opening of this.#open.values()) {
-      pending += await opening.then((loci) => loci.sentenceBackfillBacklog()).catch(() => 0);
-    }
-    return pending;
+  sentenceBackfillBacklog(): Promise<number> {
+    return this.#sum((loci) => loci.sentenceBackfillBacklog());
+  }
+
+  /** `count` summed over the open engines (an engine that failed to open counts 0). */
+  async #sum(count: (loci: Loci) => Promise<number>): Promise<number> {
+    let total = 0;
+    for (const opening of this.#open.values()) total += await opening.then(count).catch(() => 0);
+    return total;
   }
 
   /** Embedding-cache hits and misses over the open engines (each tenant has its own cache). */
