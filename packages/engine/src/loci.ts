@@ -175,6 +175,8 @@ export class Loci implements MemoryClient {
       unlock();
       throw err;
     }
+    // Backfills left pending by the last run resume now, not at their namespace's first use.
+    void core.resumeBackfills();
     return new Loci(core, unlock, opts.sweepIntervalMs ?? 60_000);
   }
 
@@ -194,7 +196,7 @@ export class Loci implements MemoryClient {
 
   /**
    * Resolves once every memory committed so far (in `namespace`, opening it if need be, or in every
-   * open namespace) is in its namespace's ANN graph, and a running sentence-vector backfill (after
+   * open namespace, which includes those opened at startup to resume a backfill) is in its namespace's ANN graph, and a running sentence-vector backfill (after
    * `sentenceVectors` was turned on, see the README) has finished; rejects with the backfill's error
    * when it failed (it is retried later). Nothing needs to wait for this: a search scores memories the
    * graph does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
@@ -204,7 +206,7 @@ export class Loci implements MemoryClient {
     this.#core.assertOpen();
     const runtimes =
       opts.namespace === undefined
-        ? await this.#core.openRuntimes()
+        ? await this.#core.resumeBackfills().then(() => this.#core.openRuntimes())
         : [await this.#core.runtime(opts.namespace)];
     await Promise.all(
       runtimes.flatMap((rt) => [rt.vectors?.whenIndexed(), this.#core.backfillOf(rt)?.whenDone()]),

@@ -51,6 +51,8 @@ export class EngineCore {
   readonly #backfills = new Map<NamespaceRuntime, SentenceBackfill>();
   #closed = false;
   #unfollow: (() => Promise<void>) | null = null;
+  /** {@link resumeBackfills} once started. */
+  #resuming: Promise<void> | null = null;
   /** This engine's id in sentence-backfill leases (shared storage). */
   readonly #id = randomUUID();
 
@@ -216,6 +218,29 @@ export class EngineCore {
     return backfill;
   }
 
+  /**
+   * Opens every namespace whose sentence-vector backfill is still pending (`sentenceVectors` on and
+   * progress stored), which starts it: after a restart a backfill resumes without waiting for its
+   * namespace's first use. A namespace that fails to open here is left to its first use.
+   */
+  resumeBackfills(): Promise<void> {
+    this.#resuming ??= this.#resume().catch(() => undefined);
+    return this.#resuming;
+  }
+
+  async #resume(): Promise<void> {
+    for (const rec of await this.driver.listNamespaces()) {
+      if (this.#closed) return;
+      if (rec.config.sentenceVectors !== true || this.#runtimes.has(rec.name)) continue;
+      try {
+        const store = await this.driver.openNamespace(rec.name);
+        if (await store.sentenceBackfill()) await this.runtime(rec.name);
+      } catch {
+        // deleted meanwhile, closed, or a storage failure: its first use opens it (and reports that)
+      }
+    }
+  }
+
   /** The backfill of a runtime if one was started (without starting one). */
   backfillOf(rt: NamespaceRuntime): SentenceBackfill | null {
     return this.#backfills.get(rt) ?? null;
@@ -258,6 +283,7 @@ export class EngineCore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#unfollow?.().catch(() => undefined);
+    await this.#resuming;
     const backfills = [...this.#backfills.values()];
     this.#backfills.clear();
     await Promise.all(backfills.map((b) => b.stop()));

@@ -109,8 +109,12 @@ describe("sentence-vector backfill", () => {
     await driver.close();
 
     const again = await open({ dir: first.dir });
-    // The backfill resumes when the namespace is opened: on its first use, or here.
-    await again.loci.whenIndexed({ namespace: "ns" });
+    // The engine opens the namespace at startup to resume it: nothing has to use it first.
+    await vi.waitFor(async () => expect(await again.sentences("ns", ids)).toEqual([0, 2, 2, 0]), {
+      timeout: 5_000,
+    });
+    // whenIndexed() over the open namespaces includes it.
+    await again.loci.whenIndexed();
     // Seq 1 was "done", seq 4 (one sentence) is past `through`; the other two were filled.
     expect(await again.sentences("ns", ids)).toEqual([0, 2, 2, 0]);
     expect(await (await again.driver.openNamespace("ns")).sentenceBackfill()).toBeNull();
