@@ -50,8 +50,9 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         decayHalfLifeHours: 168,
         maxMemories: null,
         sentenceVectors: false,
+        vectorIndex: { m: 16, efConstruction: 100, efSearch: 64 },
       });
-      await client.namespace.create({ name: "alpha" });
+      await client.namespace.create({ name: "alpha", config: { vectorIndex: { m: 32 } } });
       const page = await client.namespace.list({ limit: 1 });
       expect(page.items.map((n) => n.name)).toEqual(["alpha"]);
       const next = await client.namespace.list({ limit: 1, cursor: page.nextCursor! });
@@ -63,10 +64,16 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         decayHalfLifeHours: 24,
         maxMemories: 100,
         sentenceVectors: true,
+        vectorIndex: { efSearch: 128 },
       });
       expect(configured).toMatchObject({
         description: "scratch",
-        config: { decayStrategy: "exponential", maxMemories: 100, sentenceVectors: true },
+        config: {
+          decayStrategy: "exponential",
+          maxMemories: 100,
+          sentenceVectors: true,
+          vectorIndex: { m: 32, efConstruction: 100, efSearch: 128 },
+        },
       });
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(true);
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(false);
@@ -81,6 +88,11 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       expect(missing).toBeInstanceOf(NotFoundError);
       expect(missing.code).toBe("NAMESPACE_NOT_FOUND");
       expect((await failure(client.namespace.create({ name: "_reserved" }))).code).toBe("INVALID_NAMESPACE");
+      const badGraph = await failure(
+        client.namespace.create({ name: "g", config: { vectorIndex: { m: 2 } } }),
+      );
+      expect(badGraph).toBeInstanceOf(ValidationError);
+      expect(badGraph).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.m" } });
     });
   });
 

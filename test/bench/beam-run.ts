@@ -19,6 +19,10 @@ export interface BeamSweepOptions {
   size: number;
   beams: number[];
   queries: number;
+  /** Links per node (hnswlib's M); default 16, as the engine builds its graphs. */
+  m?: number;
+  /** Build beam (efConstruction); default 100, as the engine builds its graphs. */
+  efConstruction?: number;
   outDir?: string;
   log?: (line: string) => void;
 }
@@ -34,9 +38,11 @@ export interface BeamRow {
 export function runBeamSweep(opts: BeamSweepOptions): { rows: BeamRow[]; files: string[] } {
   const log = opts.log ?? console.log;
   const { size } = opts;
+  const m = opts.m ?? 16;
+  const efConstruction = opts.efConstruction ?? 100;
   const stream = new CorpusStream({ n: size, dims: DIMS });
   const index = new hnswlib.HierarchicalNSW("cosine", DIMS);
-  index.initIndex({ maxElements: size, m: 16, efConstruction: 100, randomSeed: 100 });
+  index.initIndex({ maxElements: size, m, efConstruction, randomSeed: 100 });
   const all = new Float32Array(size * DIMS);
   const started = performance.now();
   for (const batch of stream.batches(1000)) {
@@ -81,16 +87,22 @@ export function runBeamSweep(opts: BeamSweepOptions): { rows: BeamRow[]; files: 
   });
   log(
     markdownTable(
-      ["vectors", "beam (efSearch)", "recall@10", "ms / query"],
-      rows.map((r) => [fmt(size), String(r.beam), r.recall.toFixed(3), r.msPerQuery.toFixed(2)]),
+      ["vectors", "M / efConstruction", "beam (efSearch)", "recall@10", "ms / query"],
+      rows.map((r) => [
+        fmt(size),
+        `${m} / ${efConstruction}`,
+        String(r.beam),
+        r.recall.toFixed(3),
+        r.msPerQuery.toFixed(2),
+      ]),
     ),
   );
   const here = dirname(fileURLToPath(import.meta.url));
   const files = writeResults(
     opts.outDir ?? join(here, "results"),
-    `beam-${size}`,
+    m === 16 && efConstruction === 100 ? `beam-${size}` : `beam-${size}-m${m}-efc${efConstruction}`,
     {
-      meta: { date: new Date().toISOString(), size, dims: DIMS, m: 16, efConstruction: 100, buildSeconds },
+      meta: { date: new Date().toISOString(), size, dims: DIMS, m, efConstruction, buildSeconds },
       rows,
     },
     {},

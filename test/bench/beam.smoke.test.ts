@@ -32,4 +32,22 @@ describe("beam sweep (smoke)", () => {
     expect(json.meta.size).toBe(3000);
     expect(json.rows).toHaveLength(2);
   });
+
+  it("builds the graph with the given M and efConstruction, and names its results by them", () => {
+    const { rows, files } = runBeamSweep({
+      size: 2000,
+      beams: [10],
+      queries: 10,
+      m: 8,
+      efConstruction: 40,
+      outDir: out,
+      log: () => {},
+    });
+    expect(rows).toHaveLength(1);
+    expect(files.map((f) => f.split("/").pop())).toEqual(["beam-2000-m8-efc40.json"]);
+    const json = JSON.parse(readFileSync(files[0]!, "utf8")) as {
+      meta: { m: number; efConstruction: number };
+    };
+    expect(json.meta).toMatchObject({ m: 8, efConstruction: 40 });
+  });
 });

@@ -131,26 +131,30 @@ export function memoryPatchFromWire(w: Wire): MemoryPatch {
   }) as MemoryPatch;
 }
 
-/** Namespace config → wire. */
-export function configToWire(c: Partial<NamespaceConfig>): Wire {
+/** Namespace config (or config input) → wire. */
+export function configToWire(c: NamespaceConfigInput & { embedding?: NamespaceConfig["embedding"] }): Wire {
+  const v = c.vectorIndex;
   return defined({
     decay_strategy: c.decayStrategy,
     decay_half_life_hours: c.decayHalfLifeHours,
     max_memories: c.maxMemories,
     reinforce_on_access: c.reinforceOnAccess,
     sentence_vectors: c.sentenceVectors,
+    vector_index: v && defined({ m: v.m, ef_construction: v.efConstruction, ef_search: v.efSearch }),
     embedding: c.embedding,
   });
 }
 
 /** Wire → namespace config input. */
 export function configFromWire(w: Wire): NamespaceConfigInput {
+  const v = w.vector_index as Wire | undefined;
   return defined({
     decayStrategy: w.decay_strategy,
     decayHalfLifeHours: w.decay_half_life_hours,
     maxMemories: w.max_memories,
     reinforceOnAccess: w.reinforce_on_access,
     sentenceVectors: w.sentence_vectors,
+    vectorIndex: v && defined({ m: v.m, efConstruction: v.ef_construction, efSearch: v.ef_search }),
   }) as NamespaceConfigInput;
 }
 
@@ -181,6 +185,7 @@ export function namespaceFromWire(w: Wire): Namespace {
       maxMemories: (c.max_memories as number | null) ?? null,
       reinforceOnAccess: c.reinforce_on_access as boolean,
       sentenceVectors: c.sentence_vectors === true,
+      vectorIndex: configFromWire(c).vectorIndex as NamespaceConfig["vectorIndex"],
       embedding: (c.embedding as NamespaceConfig["embedding"]) ?? null,
     },
   };

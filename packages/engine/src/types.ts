@@ -37,6 +37,21 @@ export interface NamespaceConfig {
    * background. @default false
    */
   sentenceVectors: boolean;
+  /**
+   * The namespace's ANN graph (HNSW, see the engine README, "The vector index"). Changing `m` or
+   * `efConstruction` of a namespace that holds memories rebuilds its graph; `efSearch` applies at once.
+   */
+  vectorIndex: VectorIndexConfig;
+}
+
+/** HNSW parameters of a namespace's ANN graph. */
+export interface VectorIndexConfig {
+  /** Links per node: more links find more of the true neighbours in large graphs, at more memory and build time. @default 16 */
+  m: number;
+  /** Candidate list while inserting: larger builds a better graph, more slowly. @default 100 */
+  efConstruction: number;
+  /** Search beam up to 100,000 memories (wider past that, growing with the graph). @default 64 */
+  efSearch: number;
 }
 
 /** A namespace as returned by `namespace.get/list/create`. */
@@ -225,7 +240,10 @@ export interface MemoryPatch {
 }
 
 /** Configuration accepted by `namespace.create` and `namespace.configure`. */
-export type NamespaceConfigInput = Partial<Omit<NamespaceConfig, "embedding">>;
+export type NamespaceConfigInput = Partial<Omit<NamespaceConfig, "embedding" | "vectorIndex">> & {
+  /** Merged over the current parameters (or the defaults). */
+  vectorIndex?: Partial<VectorIndexConfig>;
+};
 
 /** Namespace operations. */
 export interface NamespaceApi {

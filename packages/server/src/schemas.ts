@@ -51,6 +51,14 @@ export const ConfigInputSchema = z
     max_memories: z.number().nullable().optional(),
     reinforce_on_access: z.boolean().optional(),
     sentence_vectors: z.boolean().optional(),
+    vector_index: z
+      .object({
+        m: z.number().optional(),
+        ef_construction: z.number().optional(),
+        ef_search: z.number().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .openapi("NamespaceConfigInput");
@@ -78,6 +86,7 @@ export const NamespaceSchema = z
       max_memories: z.number().nullable(),
       reinforce_on_access: z.boolean(),
       sentence_vectors: z.boolean(),
+      vector_index: z.object({ m: z.number(), ef_construction: z.number(), ef_search: z.number() }),
       embedding: z.object({ model: z.string(), dimensions: z.number() }).nullable(),
     }),
   })

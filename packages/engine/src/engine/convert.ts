@@ -5,7 +5,14 @@
  */
 import { ValidationError } from "../errors.js";
 import type { MemoryRecord, NamespaceRecord } from "../storage/driver.js";
-import type { DecayStrategy, Memory, Namespace, NamespaceConfig, NamespaceConfigInput } from "../types.js";
+import type {
+  DecayStrategy,
+  Memory,
+  Namespace,
+  NamespaceConfig,
+  NamespaceConfigInput,
+  VectorIndexConfig,
+} from "../types.js";
 import { isoTime as iso } from "../util/iso-time.js";
 import { assertBoolean } from "../validation.js";
 
@@ -17,6 +24,28 @@ export const DEFAULT_NAMESPACE_CONFIG: NamespaceConfig = {
   reinforceOnAccess: true,
   embedding: null,
   sentenceVectors: false,
+  vectorIndex: { m: 16, efConstruction: 100, efSearch: 64 },
+};
+
+/** A stored configuration with the options added since it was written set to their defaults. */
+export function fullConfig(config: NamespaceConfig): NamespaceConfig {
+  return {
+    ...config,
+    sentenceVectors: config.sentenceVectors === true,
+    vectorIndex: { ...DEFAULT_NAMESPACE_CONFIG.vectorIndex, ...config.vectorIndex },
+  };
+}
+
+/** Whether two graph configurations build different graphs (`efSearch` only changes searches). */
+export function differentGraph(a: VectorIndexConfig, b: VectorIndexConfig): boolean {
+  return a.m !== b.m || a.efConstruction !== b.efConstruction;
+}
+
+/** Bounds of each `vectorIndex` parameter. */
+const VECTOR_INDEX_BOUNDS: Record<keyof VectorIndexConfig, [number, number]> = {
+  m: [4, 96],
+  efConstruction: [16, 2000],
+  efSearch: [10, 4096],
 };
 
 const STRATEGIES: readonly DecayStrategy[] = ["none", "exponential", "linear", "logarithmic", "step"];
@@ -26,6 +55,7 @@ const CONFIG_KEYS = new Set([
   "maxMemories",
   "reinforceOnAccess",
   "sentenceVectors",
+  "vectorIndex",
 ]);
 
 /** A storage record as a public {@link Memory}. */
@@ -58,8 +88,7 @@ export function toNamespace(rec: NamespaceRecord, memoryCount: number): Namespac
     createdAt: iso(rec.createdAt),
     updatedAt: iso(rec.updatedAt),
     memoryCount,
-    // Catalogs written before `sentenceVectors` existed lack it: off.
-    config: { ...rec.config, sentenceVectors: rec.config.sentenceVectors === true },
+    config: fullConfig(rec.config),
   };
 }
 
@@ -111,5 +140,32 @@ export function mergeConfig(
     next.reinforceOnAccess = assertBoolean(input.reinforceOnAccess, "reinforceOnAccess");
   if (input.sentenceVectors !== undefined)
     next.sentenceVectors = assertBoolean(input.sentenceVectors, "sentenceVectors");
+  if (input.vectorIndex !== undefined) next.vectorIndex = mergeVectorIndex(base, input.vectorIndex);
+  return next;
+}
+
+function mergeVectorIndex(base: NamespaceConfig, input: unknown): VectorIndexConfig {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new ValidationError({
+      message: "vectorIndex must be an object",
+      details: { field: "vectorIndex" },
+    });
+  }
+  const next = { ...fullConfig(base).vectorIndex };
+  for (const [key, value] of Object.entries(input)) {
+    const field = `vectorIndex.${key}`;
+    if (!Object.hasOwn(VECTOR_INDEX_BOUNDS, key)) {
+      throw new ValidationError({ message: `unknown vectorIndex option "${key}"`, details: { field } });
+    }
+    if (value === undefined) continue;
+    const [min, max] = VECTOR_INDEX_BOUNDS[key as keyof VectorIndexConfig];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw new ValidationError({
+        message: `${field} must be an integer from ${min} to ${max}`,
+        details: { field },
+      });
+    }
+    next[key as keyof VectorIndexConfig] = value;
+  }
   return next;
 }

@@ -17,13 +17,14 @@
  */
 import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
-import { HnswIndex } from "../index/hnsw.js";
+import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
+import { fullConfig } from "./convert.js";
 import { FilterCache } from "./filter-cache.js";
 import { KnowledgeGraph } from "./graph.js";
 
@@ -55,7 +56,7 @@ export interface RuntimeOptions {
 /** Live state of one namespace. */
 export class NamespaceRuntime {
   readonly store: NamespaceStore;
-  record: NamespaceRecord;
+  #record: NamespaceRecord;
   /** Live memories by seq, in ascending seq order (Map keeps insertion order). */
   readonly docs = new Map<number, DocInfo>();
   readonly seqById = new Map<string, number>();
@@ -103,7 +104,7 @@ export class NamespaceRuntime {
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
-    this.record = opts.record;
+    this.#record = opts.record;
     this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
@@ -115,6 +116,22 @@ export class NamespaceRuntime {
     const rt = new NamespaceRuntime(opts);
     await rt.#load();
     return rt;
+  }
+
+  /** The namespace's catalog record; a new one's search beam (`vectorIndex.efSearch`) applies at once. */
+  get record(): NamespaceRecord {
+    return this.#record;
+  }
+
+  set record(next: NamespaceRecord) {
+    this.#record = next;
+    this.vectors?.setEfSearch(fullConfig(next.config).vectorIndex.efSearch);
+  }
+
+  /** Options of this namespace's ANN graph for vectors of `dimensions`. */
+  #graphOptions(dimensions: number): HnswIndexOptions {
+    const { m, efConstruction, efSearch } = fullConfig(this.#record.config).vectorIndex;
+    return { dimensions, m, efConstruction, efSearch, onIndexed: this.#onIndexed };
   }
 
   get name(): string {
@@ -174,18 +191,16 @@ export class NamespaceRuntime {
     const dir = target?.dir ?? null;
     const loaded = target
       ? HnswIndex.load(target.dir, {
-          dimensions,
+          ...this.#graphOptions(dimensions),
           live: this.docs.keys(),
-          onIndexed: this.#onIndexed,
           ...(target.cipher ? { cipher: target.cipher } : {}),
         })
       : null;
     if (!loaded) {
       if (dir) HnswIndex.drop(dir);
       this.vectors = new HnswIndex({
-        dimensions,
+        ...this.#graphOptions(dimensions),
         initialCapacity: Math.max(1024, this.docs.size),
-        onIndexed: this.#onIndexed,
       });
       this.#snapshotIncomplete = dir !== null;
       for (let after = 0; ; ) {
@@ -278,7 +293,7 @@ export class NamespaceRuntime {
 
   /** Creates the ANN index (and the sketch) on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
-    this.vectors ??= new HnswIndex({ dimensions, onIndexed: this.#onIndexed });
+    this.vectors ??= new HnswIndex(this.#graphOptions(dimensions));
     this.sketch ??= this.#newSketch(dimensions);
     return this.vectors;
   }

@@ -63,6 +63,9 @@ export interface HnswSnapshotMeta {
   sha256: string;
   /** The file is encrypted ({@link SnapshotCipher}). */
   encrypted?: boolean;
+  /** The graph's degree and build beam (absent in snapshots written before they were options: 16, 100). */
+  m?: number;
+  efConstruction?: number;
 }
 
 /**
@@ -132,7 +135,10 @@ export class HnswIndex implements VectorIndex {
   readonly #pending = new Map<number, Float32Array>();
   #draining: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
-  readonly #efSearch: number;
+  #efSearch: number;
+  /** The graph's degree and build beam (recorded in snapshots). */
+  readonly #m: number;
+  readonly #efConstruction: number;
   readonly #efScaleFrom: number;
   readonly #maxPending: number;
   readonly #onIndexed: (() => void) | undefined;
@@ -141,6 +147,8 @@ export class HnswIndex implements VectorIndex {
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
     this.#efSearch = opts.efSearch ?? 64;
+    this.#m = opts.m ?? 16;
+    this.#efConstruction = opts.efConstruction ?? 100;
     this.#efScaleFrom = opts.efScaleFrom ?? EF_SCALE_FROM;
     this.#maxPending = opts.maxPending ?? 100_000;
     this.#onIndexed = opts.onIndexed;
@@ -150,8 +158,8 @@ export class HnswIndex implements VectorIndex {
       this.#index = new HierarchicalNSW("cosine", opts.dimensions);
       this.#index.initIndex({
         maxElements: opts.initialCapacity ?? 1024,
-        m: opts.m ?? 16,
-        efConstruction: opts.efConstruction ?? 100,
+        m: this.#m,
+        efConstruction: this.#efConstruction,
         randomSeed: 100,
         allowReplaceDeleted: true,
       });
@@ -294,6 +302,11 @@ export class HnswIndex implements VectorIndex {
     return hits.length > k ? hits.slice(0, k) : hits;
   }
 
+  /** Sets the search beam of graphs up to {@link EF_SCALE_FROM} elements (see {@link searchBeam}). */
+  setEfSearch(efSearch: number): void {
+    this.#efSearch = efSearch;
+  }
+
   /** The beam a search for `k` hits uses now (it grows with the graph, see {@link searchBeam}). */
   beam(k: number, filtered = false): number {
     const base = searchBeam(this.#efSearch, this.#live.size, this.#efScaleFrom);
@@ -349,6 +362,8 @@ export class HnswIndex implements VectorIndex {
     const meta: HnswSnapshotMeta = {
       generation,
       dimensions: this.dimensions,
+      m: this.#m,
+      efConstruction: this.#efConstruction,
       sha256,
       ...(cipher ? { encrypted: true } : {}),
     };
@@ -357,7 +372,8 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Loads a snapshot if it exists, matches the dimension and its checksum; `null` otherwise.
+   * Loads a snapshot if it exists, matches the dimension, the graph parameters (`m`,
+   * `efConstruction`) and its checksum; `null` otherwise.
    * `live` is the set of labels the storage holds: labels outside it are treated as deleted.
    */
   static load(
@@ -370,6 +386,9 @@ export class HnswIndex implements VectorIndex {
     try {
       const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
       if (meta.dimensions !== opts.dimensions) return null;
+      // A graph built with other parameters than the namespace's is rebuilt.
+      if ((meta.m ?? 16) !== (opts.m ?? 16)) return null;
+      if ((meta.efConstruction ?? 100) !== (opts.efConstruction ?? 100)) return null;
       if (fileSha256(indexFile) !== meta.sha256) return null;
       if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
       const raw = new HierarchicalNSW("cosine", opts.dimensions);

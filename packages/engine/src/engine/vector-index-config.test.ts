@@ -1,0 +1,180 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { HashEmbedder } from "../embed/hash.js";
+import { ValidationError } from "../errors.js";
+import { Loci } from "../loci.js";
+import { SqliteDriver } from "../storage/sqlite.js";
+import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
+import { NamespaceRuntime } from "./namespace-runtime.js";
+
+const hash = new HashEmbedder({ dimensions: 64 });
+let dirs: string[] = [];
+let engines: Loci[] = [];
+afterEach(async () => {
+  for (const loci of engines) await loci.close().catch(() => undefined);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+  engines = [];
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "loci-vector-index-"));
+  dirs.push(dir);
+  return dir;
+}
+
+async function open(dir: string) {
+  const loci = await Loci.open({ dataDir: dir, embedder: hash, embeddingCache: false });
+  engines.push(loci);
+  return loci;
+}
+
+/** The snapshot sidecar of the only namespace of `dir` (the graph parameters it was built with). */
+function snapshotMeta(dir: string): { m?: number; efConstruction?: number } {
+  const indexes = join(dir, "tenants", "default", "indexes");
+  const [only] = readdirSync(indexes);
+  return JSON.parse(readFileSync(join(indexes, only!, "vectors.json"), "utf8"));
+}
+
+const TEXTS = Array.from(
+  { length: 40 },
+  (_, i) => `note ${i}: the ${i % 2 ? "deploy" : "invoice"} item ${i}`,
+);
+
+async function seed(loci: Loci, ns: string) {
+  await loci.memory.addMany({ namespace: ns, memories: TEXTS.map((content) => ({ content })) });
+}
+
+describe("namespace option vectorIndex", () => {
+  it("defaults to M 16, efConstruction 100, efSearch 64, also for catalogs written before the option", async () => {
+    const dir = tempDir();
+    const loci = await open(dir);
+    const ns = await loci.namespace.create({ name: "plain" });
+    expect(ns.config.vectorIndex).toEqual({ m: 16, efConstruction: 100, efSearch: 64 });
+    await loci.close();
+
+    const driver = new SqliteDriver({ dir: join(dir, "tenants", "default") });
+    const { vectorIndex: _omitted, ...older } = DEFAULT_NAMESPACE_CONFIG;
+    await driver.createNamespace({
+      name: "older",
+      description: "",
+      config: older as typeof DEFAULT_NAMESPACE_CONFIG,
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    await driver.close();
+    const again = await open(dir);
+    expect((await again.namespace.get({ namespace: "older" })).config.vectorIndex).toEqual({
+      m: 16,
+      efConstruction: 100,
+      efSearch: 64,
+    });
+  });
+
+  it("builds the graph with the namespace's parameters and reloads its snapshot only while they match", async () => {
+    const dir = tempDir();
+    const loci = await open(dir);
+    const created = await loci.namespace.create({
+      name: "dense",
+      config: { vectorIndex: { m: 32, efConstruction: 200 } },
+    });
+    expect(created.config.vectorIndex).toEqual({ m: 32, efConstruction: 200, efSearch: 64 });
+    await seed(loci, "dense");
+    await loci.whenIndexed();
+    await loci.close();
+    expect(snapshotMeta(dir)).toMatchObject({ m: 32, efConstruction: 200 });
+
+    // Same parameters: the snapshot is loaded, nothing waits for graph insertion.
+    const same = await open(dir);
+    const hits = await same.memory.search({ namespace: "dense", query: "deploy item 7", mode: "vector" });
+    expect(await same.indexBacklog()).toBe(0);
+    await same.close();
+
+    // Parameters that differ from the snapshot's (set here behind the engine's back): rebuilt.
+    const driver = new SqliteDriver({ dir: join(dir, "tenants", "default") });
+    const rec = (await driver.getNamespace("dense"))!;
+    await driver.updateNamespace({
+      ...rec,
+      config: { ...rec.config, vectorIndex: { m: 24, efConstruction: 150, efSearch: 64 } },
+    });
+    await driver.close();
+    const rebuilt = await open(dir);
+    const again = await rebuilt.memory.search({ namespace: "dense", query: "deploy item 7", mode: "vector" });
+    // Scored exactly until the new graph holds them (the hash embedder ties further down the list).
+    expect(again.slice(0, 4).map((h) => h.memory.id)).toEqual(hits.slice(0, 4).map((h) => h.memory.id));
+    expect(await rebuilt.indexBacklog()).toBe(TEXTS.length);
+    await rebuilt.whenIndexed();
+    await rebuilt.close();
+    expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 });
+  });
+
+  it("fixes m and efConstruction once the namespace has held memories; efSearch changes at any time", async () => {
+    const loci = await open(tempDir());
+    await loci.namespace.create({ name: "ns" });
+    // Before the first write the graph does not exist yet: any parameter may change.
+    const early = await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 24 } });
+    expect(early.config.vectorIndex).toEqual({ m: 24, efConstruction: 100, efSearch: 64 });
+    await seed(loci, "ns");
+    const err = await loci.namespace
+      .configure({ namespace: "ns", vectorIndex: { efConstruction: 300 } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.efConstruction" } });
+    // Repeating the current values is no change.
+    const same = await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 24, efSearch: 128 } });
+    expect(same.config.vectorIndex).toEqual({ m: 24, efConstruction: 100, efSearch: 128 });
+    expect((await loci.namespace.get({ namespace: "ns" })).config.vectorIndex.efSearch).toBe(128);
+  });
+
+  it("applies a new efSearch to the open graph at once", async () => {
+    const dir = tempDir();
+    const driver = new SqliteDriver({ dir });
+    const record = {
+      name: "ns",
+      description: "",
+      config: { ...DEFAULT_NAMESPACE_CONFIG, vectorIndex: { m: 16, efConstruction: 100, efSearch: 80 } },
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    await driver.createNamespace(record);
+    const rt = await NamespaceRuntime.open({ store: await driver.openNamespace("ns"), record });
+    const vectors = rt.ensureVectors(8);
+    // Tiny graphs are walked whole (beam ≥ their size); the configured beam is the floor.
+    expect(vectors.beam(10)).toBe(80);
+    rt.record = {
+      ...record,
+      config: { ...record.config, vectorIndex: { ...record.config.vectorIndex, efSearch: 200 } },
+    };
+    expect(vectors.beam(10)).toBe(200);
+    await rt.close();
+    await driver.close();
+  });
+
+  it("rejects parameters out of range, of the wrong type or unknown, with the field named", async () => {
+    const loci = await open(tempDir());
+    const cases: [unknown, string][] = [
+      [{ m: 3 }, "vectorIndex.m"],
+      [{ m: 97 }, "vectorIndex.m"],
+      [{ m: 16.5 }, "vectorIndex.m"],
+      [{ efConstruction: 10 }, "vectorIndex.efConstruction"],
+      [{ efSearch: "64" }, "vectorIndex.efSearch"],
+      [{ efSearch: 5000 }, "vectorIndex.efSearch"],
+      [{ beam: 64 }, "vectorIndex.beam"],
+      [[16], "vectorIndex"],
+      [null, "vectorIndex"],
+    ];
+    for (const [vectorIndex, field] of cases) {
+      const err = await loci.namespace
+        .create({ name: "bad", config: { vectorIndex } as never })
+        .catch((e: unknown) => e);
+      expect(err, JSON.stringify(vectorIndex)).toMatchObject({
+        code: "INVALID_ARGUMENT",
+        details: { field },
+      });
+    }
+    // Nothing was created by a rejected call.
+    expect((await loci.namespace.list()).items).toEqual([]);
+  });
+});
