@@ -4,31 +4,23 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
 import { ValidationError } from "../errors.js";
-import { Loci } from "../loci.js";
+import type { Loci } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
+import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
 
 const hash = new HashEmbedder({ dimensions: 64 });
-let dirs: string[] = [];
-let engines: Loci[] = [];
+let envs: TempEngine[] = [];
 afterEach(async () => {
-  for (const loci of engines) await loci.close().catch(() => undefined);
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs = [];
-  engines = [];
+  for (const env of envs) await env.cleanup();
+  envs = [];
 });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "loci-vector-index-"));
-  dirs.push(dir);
-  return dir;
-}
-
-async function open(dir: string) {
-  const loci = await Loci.open({ dataDir: dir, embedder: hash, embeddingCache: false });
-  engines.push(loci);
-  return loci;
+async function open(): Promise<TempEngine> {
+  const env = await openTempEngine({ embedder: hash, embeddingCache: false });
+  envs.push(env);
+  return env;
 }
 
 /** The snapshot sidecar of the only namespace of `dir` (the graph parameters it was built with). */
@@ -49,13 +41,12 @@ async function seed(loci: Loci, ns: string) {
 
 describe("namespace option vectorIndex", () => {
   it("defaults to M 16, efConstruction 100, efSearch 64, also for catalogs written before the option", async () => {
-    const dir = tempDir();
-    const loci = await open(dir);
-    const ns = await loci.namespace.create({ name: "plain" });
+    const env = await open();
+    const ns = await env.loci.namespace.create({ name: "plain" });
     expect(ns.config.vectorIndex).toEqual({ m: 16, efConstruction: 100, efSearch: 64 });
-    await loci.close();
+    await env.loci.close();
 
-    const driver = new SqliteDriver({ dir: join(dir, "tenants", "default") });
+    const driver = new SqliteDriver({ dir: join(env.dataDir, "tenants", "default") });
     const { vectorIndex: _omitted, ...older } = DEFAULT_NAMESPACE_CONFIG;
     await driver.createNamespace({
       name: "older",
@@ -65,7 +56,7 @@ describe("namespace option vectorIndex", () => {
       updatedAt: 1,
     });
     await driver.close();
-    const again = await open(dir);
+    const again = await env.reopen();
     expect((await again.namespace.get({ namespace: "older" })).config.vectorIndex).toEqual({
       m: 16,
       efConstruction: 100,
@@ -74,8 +65,9 @@ describe("namespace option vectorIndex", () => {
   });
 
   it("builds the graph with the namespace's parameters and reloads its snapshot only while they match", async () => {
-    const dir = tempDir();
-    const loci = await open(dir);
+    const env = await open();
+    const dir = env.dataDir;
+    const { loci } = env;
     const created = await loci.namespace.create({
       name: "dense",
       config: { vectorIndex: { m: 32, efConstruction: 200 } },
@@ -87,7 +79,7 @@ describe("namespace option vectorIndex", () => {
     expect(snapshotMeta(dir)).toMatchObject({ m: 32, efConstruction: 200 });
 
     // Same parameters: the snapshot is loaded, nothing waits for graph insertion.
-    const same = await open(dir);
+    const same = await env.reopen();
     const hits = await same.memory.search({ namespace: "dense", query: "deploy item 7", mode: "vector" });
     expect(await same.indexBacklog()).toBe(0);
     await same.close();
@@ -100,7 +92,7 @@ describe("namespace option vectorIndex", () => {
       config: { ...rec.config, vectorIndex: { m: 24, efConstruction: 150, efSearch: 64 } },
     });
     await driver.close();
-    const rebuilt = await open(dir);
+    const rebuilt = await env.reopen();
     const again = await rebuilt.memory.search({ namespace: "dense", query: "deploy item 7", mode: "vector" });
     // Scored exactly until the new graph holds them (the hash embedder ties further down the list).
     expect(again.slice(0, 4).map((h) => h.memory.id)).toEqual(hits.slice(0, 4).map((h) => h.memory.id));
@@ -111,7 +103,7 @@ describe("namespace option vectorIndex", () => {
   });
 
   it("fixes m and efConstruction once the namespace has held memories; efSearch changes at any time", async () => {
-    const loci = await open(tempDir());
+    const { loci } = await open();
     await loci.namespace.create({ name: "ns" });
     // Before the first write the graph does not exist yet: any parameter may change.
     const early = await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 24 } });
@@ -129,7 +121,7 @@ describe("namespace option vectorIndex", () => {
   });
 
   it("applies a new efSearch to the open graph at once", async () => {
-    const dir = tempDir();
+    const dir = mkdtempSync(join(tmpdir(), "loci-vector-index-"));
     const driver = new SqliteDriver({ dir });
     const record = {
       name: "ns",
@@ -150,10 +142,11 @@ describe("namespace option vectorIndex", () => {
     expect(vectors.beam(10)).toBe(200);
     await rt.close();
     await driver.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("rejects parameters out of range, of the wrong type or unknown, with the field named", async () => {
-    const loci = await open(tempDir());
+    const { loci } = await open();
     const cases: [unknown, string][] = [
       [{ m: 3 }, "vectorIndex.m"],
       [{ m: 97 }, "vectorIndex.m"],
