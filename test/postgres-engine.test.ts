@@ -231,6 +231,31 @@ describe("two engines sharing one PostgreSQL schema (calls alternate between the
     }
   });
 
+  it("shares a namespace's graph parameters: fixed for every engine once either has written", async () => {
+    const { engines, cleanup } = await openEngines(2);
+    const [a, b] = engines as [Loci, Loci];
+    try {
+      await a.namespace.create({ name: "dense", config: { vectorIndex: { m: 24 } } });
+      // Still empty: the other engine may change them.
+      await b.namespace.configure({ namespace: "dense", vectorIndex: { efConstruction: 150 } });
+      await a.memory.add({ namespace: "dense", content: "the deploy failed twice" });
+      const err = await b.namespace
+        .configure({ namespace: "dense", vectorIndex: { m: 32 } })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.m" } });
+      await b.namespace.configure({ namespace: "dense", vectorIndex: { efSearch: 200 } });
+      expect((await a.namespace.get({ namespace: "dense" })).config.vectorIndex).toEqual({
+        m: 24,
+        efConstruction: 150,
+        efSearch: 200,
+      });
+      const hits = await a.memory.search({ namespace: "dense", query: "deploy", mode: "vector" });
+      expect(hits.map((h) => h.memory.content)).toEqual(["the deploy failed twice"]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it("backfills sentence vectors once the option is turned on, and both engines score with them", async () => {
     const { engines, cleanup } = await openEngines(2);
     const [a, b] = engines as [Loci, Loci];
