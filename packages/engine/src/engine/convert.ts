@@ -106,7 +106,7 @@ export function mergeConfig(
       throw new ValidationError({ message: `unknown namespace option "${key}"`, details: { field: key } });
     }
   }
-  const next = { ...base };
+  const next = fullConfig(base);
   if (input.decayStrategy !== undefined) {
     if (!STRATEGIES.includes(input.decayStrategy)) {
       throw new ValidationError({
@@ -140,7 +140,7 @@ export function mergeConfig(
     next.reinforceOnAccess = assertBoolean(input.reinforceOnAccess, "reinforceOnAccess");
   if (input.sentenceVectors !== undefined)
     next.sentenceVectors = assertBoolean(input.sentenceVectors, "sentenceVectors");
-  if (input.vectorIndex !== undefined) next.vectorIndex = mergeVectorIndex(base, input.vectorIndex);
+  if (input.vectorIndex !== undefined) next.vectorIndex = mergeVectorIndex(next, input.vectorIndex);
   return next;
 }
 
@@ -151,7 +151,7 @@ function mergeVectorIndex(base: NamespaceConfig, input: unknown): VectorIndexCon
       details: { field: "vectorIndex" },
     });
   }
-  const next = { ...fullConfig(base).vectorIndex };
+  const next = { ...base.vectorIndex };
   for (const [key, value] of Object.entries(input)) {
     const field = `vectorIndex.${key}`;
     if (!Object.hasOwn(VECTOR_INDEX_BOUNDS, key)) {

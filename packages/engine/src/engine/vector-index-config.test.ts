@@ -62,6 +62,12 @@ describe("namespace option vectorIndex", () => {
       efConstruction: 100,
       efSearch: 64,
     });
+    // Configuring it (any option) stores the full configuration.
+    await again.memory.add({ namespace: "older", content: "a first memory" });
+    const configured = await again.namespace.configure({ namespace: "older", maxMemories: 10 });
+    expect(configured.config).toMatchObject({ maxMemories: 10, vectorIndex: { m: 16, efSearch: 64 } });
+    await again.namespace.configure({ namespace: "older", vectorIndex: { efSearch: 100 } });
+    expect((await again.namespace.get({ namespace: "older" })).config.vectorIndex.efSearch).toBe(100);
   });
 
   it("builds the graph with the namespace's parameters and reloads its snapshot only while they match", async () => {
