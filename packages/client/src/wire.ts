@@ -147,15 +147,19 @@ export function configToWire(c: NamespaceConfigInput & { embedding?: NamespaceCo
 
 /** Wire → namespace config input. */
 export function configFromWire(w: Wire): NamespaceConfigInput {
-  const v = w.vector_index as Wire | undefined;
   return defined({
     decayStrategy: w.decay_strategy,
     decayHalfLifeHours: w.decay_half_life_hours,
     maxMemories: w.max_memories,
     reinforceOnAccess: w.reinforce_on_access,
     sentenceVectors: w.sentence_vectors,
-    vectorIndex: v && defined({ m: v.m, efConstruction: v.ef_construction, efSearch: v.ef_search }),
+    vectorIndex: vectorIndexFromWire(w.vector_index as Wire | undefined),
   }) as NamespaceConfigInput;
+}
+
+/** Wire → the HNSW parameters of a namespace config (those given). */
+function vectorIndexFromWire(v: Wire | undefined): NamespaceConfigInput["vectorIndex"] {
+  return v && defined({ m: v.m, efConstruction: v.ef_construction, efSearch: v.ef_search });
 }
 
 /** Namespace → wire. */
@@ -185,7 +189,7 @@ export function namespaceFromWire(w: Wire): Namespace {
       maxMemories: (c.max_memories as number | null) ?? null,
       reinforceOnAccess: c.reinforce_on_access as boolean,
       sentenceVectors: c.sentence_vectors === true,
-      vectorIndex: configFromWire(c).vectorIndex as NamespaceConfig["vectorIndex"],
+      vectorIndex: vectorIndexFromWire(c.vector_index as Wire) as NamespaceConfig["vectorIndex"],
       embedding: (c.embedding as NamespaceConfig["embedding"]) ?? null,
     },
   };

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from "../errors.js";
+import { HNSW_DEFAULTS } from "../index/hnsw.js";
 import type { MemoryRecord, NamespaceRecord } from "../storage/driver.js";
 import type {
   DecayStrategy,
@@ -24,7 +25,7 @@ export const DEFAULT_NAMESPACE_CONFIG: NamespaceConfig = {
   reinforceOnAccess: true,
   embedding: null,
   sentenceVectors: false,
-  vectorIndex: { m: 16, efConstruction: 100, efSearch: 64 },
+  vectorIndex: { ...HNSW_DEFAULTS },
 };
 
 /** A stored configuration with the options added since it was written set to their defaults. */

@@ -74,9 +74,10 @@ export class NamespaceService implements NamespaceApi {
         config: mergeConfig(rec.config, config as Record<string, unknown>),
         updatedAt: this.#core.clock.now(),
       };
-      // The graph is built as memories arrive: its parameters are fixed once it exists.
+      // The graph is built as memories arrive: its parameters are fixed with the embedding, at the
+      // first write.
       const graph = [fullConfig(rec.config).vectorIndex, next.config.vectorIndex] as const;
-      if ((rt.vectors !== null || rec.config.embedding !== null) && differentGraph(...graph)) {
+      if (rec.config.embedding !== null && differentGraph(...graph)) {
         throw new ValidationError({
           message:
             "vectorIndex.m and vectorIndex.efConstruction are fixed once the namespace has held memories " +

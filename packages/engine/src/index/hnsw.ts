@@ -76,6 +76,9 @@ export interface HnswSnapshotMeta {
  */
 export const EXHAUSTIVE_UP_TO = 1024;
 
+/** The graph parameters when none are given (and of snapshots written before they were recorded). */
+export const HNSW_DEFAULTS = { m: 16, efConstruction: 100, efSearch: 64 } as const;
+
 /** Graph size up to which the search beam is `efSearch`; past it the beam grows with the graph. */
 export const EF_SCALE_FROM = 100_000;
 
@@ -146,9 +149,9 @@ export class HnswIndex implements VectorIndex {
 
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
-    this.#efSearch = opts.efSearch ?? 64;
-    this.#m = opts.m ?? 16;
-    this.#efConstruction = opts.efConstruction ?? 100;
+    this.#efSearch = opts.efSearch ?? HNSW_DEFAULTS.efSearch;
+    this.#m = opts.m ?? HNSW_DEFAULTS.m;
+    this.#efConstruction = opts.efConstruction ?? HNSW_DEFAULTS.efConstruction;
     this.#efScaleFrom = opts.efScaleFrom ?? EF_SCALE_FROM;
     this.#maxPending = opts.maxPending ?? 100_000;
     this.#onIndexed = opts.onIndexed;
@@ -387,8 +390,9 @@ export class HnswIndex implements VectorIndex {
       const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
       if (meta.dimensions !== opts.dimensions) return null;
       // A graph built with other parameters than the namespace's is rebuilt.
-      if ((meta.m ?? 16) !== (opts.m ?? 16)) return null;
-      if ((meta.efConstruction ?? 100) !== (opts.efConstruction ?? 100)) return null;
+      const { m, efConstruction } = HNSW_DEFAULTS;
+      if ((meta.m ?? m) !== (opts.m ?? m)) return null;
+      if ((meta.efConstruction ?? efConstruction) !== (opts.efConstruction ?? efConstruction)) return null;
       if (fileSha256(indexFile) !== meta.sha256) return null;
       if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
       const raw = new HierarchicalNSW("cosine", opts.dimensions);
