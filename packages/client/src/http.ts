@@ -18,6 +18,7 @@ import {
   StorageError,
   ValidationError,
 } from "@loci/engine";
+import { fieldFromWire, renameErrorField } from "./error-fields.js";
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
@@ -61,8 +62,11 @@ export function errorFromWire(status: number, body: unknown): LociError {
   const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
     ?.error;
   const code = (err?.code && err.code in ERROR_CODES ? err.code : null) as ErrorCode | null;
-  const message = err?.message ?? `HTTP ${status}`;
-  const opts = { message, ...(err?.details ? { details: err.details } : {}) };
+  const named = renameErrorField(
+    { message: err?.message ?? `HTTP ${status}`, details: err?.details },
+    fieldFromWire,
+  );
+  const opts = { message: named.message, ...(named.details ? { details: named.details } : {}) };
   switch (code) {
     case "INVALID_ARGUMENT":
     case "INVALID_NAMESPACE":

@@ -20,6 +20,8 @@ import type {
   Session,
 } from "@loci/engine";
 
+export { fieldFromWire, fieldToWire, renameErrorField } from "./error-fields.js";
+
 type Wire = Record<string, unknown>;
 
 function defined(obj: Wire): Wire {

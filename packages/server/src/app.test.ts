@@ -205,6 +205,42 @@ describe("errors, limits and documents", () => {
     }
   });
 
+  it("names invalid fields by their wire names, and leaves metadata keys as the caller wrote them", async () => {
+    const post = async (path: string, payload: unknown) => {
+      const res = await t.fetch(path, { method: "POST", body: JSON.stringify(payload) });
+      expect(res.status, path).toBe(400);
+      return (await body(res)).error as { code: string; message: string; details?: { field?: string } };
+    };
+    await t.root.namespace.create({ name: "fields" });
+    // Engine validation (ranges, ids, nesting), renamed from the engine's camelCase.
+    const graph = await post("/v1/namespaces", {
+      name: "fields-graph",
+      config: { vector_index: { ef_construction: 3 } },
+    });
+    expect(graph.details?.field).toBe("vector_index.ef_construction");
+    expect(graph.message).toBe("vector_index.ef_construction must be an integer from 16 to 2000");
+    const session = await post("/v1/namespaces/fields/memories/batch", {
+      memories: [{ content: "ok" }, { content: "bad id", session_id: "" }],
+    });
+    expect(session.details?.field).toBe("memories[1].session_id");
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { innerKey: deep };
+    const nested = await post("/v1/namespaces/fields/memories", {
+      content: "x",
+      metadata: { customerId: deep },
+    });
+    expect(nested.details?.field).toMatch(/^memory\.metadata\.customerId\.innerKey\.innerKey/);
+    // Structural (zod) errors name the first offending field too.
+    const structural = await post("/v1/namespaces/fields/memories/batch", { memories: [{ content: 5 }] });
+    expect(structural).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "memories[0].content" } });
+    // The HTTP client renames them back, so its callers see the engine's names.
+    const err = await t.root.namespace
+      .create({ name: "fields-graph", config: { vectorIndex: { efConstruction: 3 } } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.efConstruction" } });
+    expect((err as Error).message).toMatch(/^vectorIndex\.efConstruction /);
+  });
+
   it("serves /health, /metrics and an OpenAPI document of every route", async () => {
     expect(await (await fetch(`${t.url}/health`)).json()).toMatchObject({ status: "ok" });
     const counter = (text: string, name: string) =>

@@ -5,6 +5,7 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { wire } from "@loci/client";
 import { ERROR_CODES, LociError, type MemoryClient, storageFailure } from "@loci/engine";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -48,6 +49,13 @@ export interface AppOptions {
 
 const ROOT: Principal = { keyId: "auth-off", tenant: "default", role: "root", scopes: [] };
 
+/** A zod issue path as a field path in the engine's style: `memories.0.content` → `memories[0].content`. */
+function zodPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
+    .join("");
+}
+
 function errorBody(code: string, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...(details ? { details } : {}) } };
 }
@@ -71,7 +79,12 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
         .slice(0, 5)
         .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
         .join("; ");
-      return c.json(errorBody("INVALID_ARGUMENT", `invalid request: ${issues}`), 400);
+      const first = result.error.issues[0];
+      const field = first?.path.length ? zodPath(first.path) : undefined;
+      return c.json(
+        errorBody("INVALID_ARGUMENT", `invalid request: ${issues}`, field ? { field } : undefined),
+        400,
+      );
     },
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -180,7 +193,9 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
         ctx.logger.warn({ code: typed.code, msg: typed.message }, "storage unavailable");
       const headers: Record<string, string> =
         typed.code === "STORAGE_READ_ONLY" ? { "retry-after": "5" } : {};
-      return c.json(errorBody(typed.code, typed.message, typed.details), typed.status as 400, headers);
+      // The engine names fields in camelCase; the wire in snake_case (`vector_index.m`).
+      const named = wire.renameErrorField(typed, wire.fieldToWire);
+      return c.json(errorBody(typed.code, named.message, named.details), typed.status as 400, headers);
     }
     if (err instanceof HTTPException) {
       const status = err.status;
