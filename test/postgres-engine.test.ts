@@ -231,26 +231,36 @@ describe("two engines sharing one PostgreSQL schema (calls alternate between the
     }
   });
 
-  it("shares a namespace's graph parameters: fixed for every engine once either has written", async () => {
+  it("shares a namespace's graph parameters: a change by either engine rebuilds both engines' graphs", async () => {
     const { engines, cleanup } = await openEngines(2);
     const [a, b] = engines as [Loci, Loci];
     try {
       await a.namespace.create({ name: "dense", config: { vectorIndex: { m: 24 } } });
-      // Still empty: the other engine may change them.
       await b.namespace.configure({ namespace: "dense", vectorIndex: { efConstruction: 150 } });
       await a.memory.add({ namespace: "dense", content: "the deploy failed twice" });
-      const err = await b.namespace
-        .configure({ namespace: "dense", vectorIndex: { m: 32 } })
-        .catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.m" } });
-      await b.namespace.configure({ namespace: "dense", vectorIndex: { efSearch: 200 } });
+      await b.memory.search({ namespace: "dense", query: "deploy", mode: "vector" });
+      // Both engines hold a graph now; b changes its degree, and a follows.
+      await b.namespace.configure({ namespace: "dense", vectorIndex: { m: 32, efSearch: 200 } });
+      await a.memory.add({ namespace: "dense", content: "the invoice was paid late" });
+      await Promise.all([a.whenIndexed({ namespace: "dense" }), b.whenIndexed({ namespace: "dense" })]);
+      expect(await a.graphRebuildBacklog()).toBe(0);
+      expect(await b.graphRebuildBacklog()).toBe(0);
       expect((await a.namespace.get({ namespace: "dense" })).config.vectorIndex).toEqual({
-        m: 24,
+        m: 32,
         efConstruction: 150,
         efSearch: 200,
       });
-      const hits = await a.memory.search({ namespace: "dense", query: "deploy", mode: "vector" });
-      expect(hits.map((h) => h.memory.content)).toEqual(["the deploy failed twice"]);
+      for (const engine of [a, b]) {
+        const hits = await engine.memory.search({
+          namespace: "dense",
+          query: "invoice paid",
+          mode: "vector",
+        });
+        expect(hits.map((h) => h.memory.content)).toEqual([
+          "the invoice was paid late",
+          "the deploy failed twice",
+        ]);
+      }
     } finally {
       await cleanup();
     }

@@ -196,8 +196,10 @@ export class Loci implements MemoryClient {
 
   /**
    * Resolves once every memory committed so far (in `namespace`, opening it if need be, or in every
-   * open namespace, which includes those opened at startup to resume a backfill) is in its namespace's ANN graph, and a running sentence-vector backfill (after
-   * `sentenceVectors` was turned on, see the README) has finished; rejects with the backfill's error
+   * open namespace, which includes those opened at startup to resume a backfill) is in its namespace's
+   * ANN graph, a running graph rebuild (after `vectorIndex.m` or `efConstruction` changed) has been
+   * swapped in, and a running sentence-vector backfill (after `sentenceVectors` was turned on, see the
+   * README) has finished; rejects with the backfill's error
    * when it failed (it is retried later). Nothing needs to wait for this: a search scores memories the
    * graph does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
    * @throws {NotFoundError} NAMESPACE_NOT_FOUND when `namespace` does not exist
@@ -209,7 +211,11 @@ export class Loci implements MemoryClient {
         ? await this.#core.resumeBackfills().then(() => this.#core.openRuntimes())
         : [await this.#core.runtime(opts.namespace)];
     await Promise.all(
-      runtimes.flatMap((rt) => [rt.vectors?.whenIndexed(), this.#core.backfillOf(rt)?.whenDone()]),
+      runtimes.flatMap((rt) => [
+        rt.vectors?.whenIndexed(),
+        rt.whenRebuilt(),
+        this.#core.backfillOf(rt)?.whenDone(),
+      ]),
     );
   }
 
@@ -229,6 +235,14 @@ export class Loci implements MemoryClient {
   /** Memories committed but not yet in their namespace's ANN graph, over the open namespaces. */
   indexBacklog(): Promise<number> {
     return this.#sum((rt) => rt.vectors?.pending ?? 0);
+  }
+
+  /**
+   * Memories still to be copied into a graph being rebuilt after `vectorIndex.m` or
+   * `vectorIndex.efConstruction` changed, over the open namespaces (0 when none runs; see `whenIndexed`).
+   */
+  graphRebuildBacklog(): Promise<number> {
+    return this.#sum((rt) => rt.rebuildPending);
   }
 
   /**

@@ -258,6 +258,8 @@ describe("errors, limits and documents", () => {
     expect(metrics).toMatch(/^# TYPE loci_embedding_cache_hits_total counter$/m);
     expect(metrics).toMatch(/^# TYPE loci_sentence_backfill_pending gauge$/m);
     expect(counter(metrics, "loci_sentence_backfill_pending")).toBe(0);
+    expect(metrics).toMatch(/^# TYPE loci_graph_rebuild_pending gauge$/m);
+    expect(counter(metrics, "loci_graph_rebuild_pending")).toBe(0);
     expect(counter(metrics, "loci_embedding_cache_hits_total")).toBeGreaterThanOrEqual(1);
     expect(counter(metrics, "loci_embedding_cache_hits_total")).toBe(
       counter(before, "loci_embedding_cache_hits_total") + 1,

@@ -3,10 +3,9 @@
  *
  * @module
  */
-import { ValidationError } from "../errors.js";
 import type { Namespace, NamespaceApi, NamespaceConfigInput, Page } from "../types.js";
 import { assertDescription, assertInteger, assertNamespaceName } from "../validation.js";
-import { DEFAULT_NAMESPACE_CONFIG, differentGraph, fullConfig, mergeConfig, toNamespace } from "./convert.js";
+import { DEFAULT_NAMESPACE_CONFIG, mergeConfig, toNamespace } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
@@ -74,17 +73,8 @@ export class NamespaceService implements NamespaceApi {
         config: mergeConfig(rec.config, config as Record<string, unknown>),
         updatedAt: this.#core.clock.now(),
       };
-      // The graph is built as memories arrive: its parameters are fixed with the embedding, at the
-      // first write.
-      const graph = [fullConfig(rec.config).vectorIndex, next.config.vectorIndex] as const;
-      if (rec.config.embedding !== null && differentGraph(...graph)) {
-        throw new ValidationError({
-          message:
-            "vectorIndex.m and vectorIndex.efConstruction are fixed once the namespace has held memories " +
-            "(efSearch can change at any time); create a new namespace with them",
-          details: { field: graph[0].m === graph[1].m ? "vectorIndex.efConstruction" : "vectorIndex.m" },
-        });
-      }
+      // A new m or efConstruction rebuilds the graph in the background (the record setter,
+      // `graph-rebuild.ts`); searches use the current one until the new one is complete.
       // Memories already stored get their sentence vectors in the background (`sentence-backfill.ts`).
       // The progress is recorded first: a crash before the catalog update leaves the option off.
       if (next.config.sentenceVectors && !rec.config.sentenceVectors && rt.maxSeq > 0)

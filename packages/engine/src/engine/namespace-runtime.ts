@@ -24,9 +24,10 @@ import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
-import { fullConfig } from "./convert.js";
+import { differentGraph, fullConfig } from "./convert.js";
 import { FilterCache } from "./filter-cache.js";
 import { KnowledgeGraph } from "./graph.js";
+import { GraphRebuild } from "./graph-rebuild.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
@@ -101,6 +102,10 @@ export class NamespaceRuntime {
   #graph: KnowledgeGraph | null = null;
   #graphLoading: Promise<KnowledgeGraph> | null = null;
   #graphEpoch = 0;
+  /** The graph being rebuilt with the namespace's new parameters (`graph-rebuild.ts`), if any. */
+  #rebuild: GraphRebuild | null = null;
+  /** Settles when the current rebuild has been swapped in, cancelled or failed. */
+  #rebuildDone: Promise<void> | null = null;
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
@@ -118,14 +123,77 @@ export class NamespaceRuntime {
     return rt;
   }
 
-  /** The namespace's catalog record; a new one's search beam (`vectorIndex.efSearch`) applies at once. */
+  /**
+   * The namespace's catalog record. A new one's search beam (`vectorIndex.efSearch`) applies at once;
+   * a new degree or build beam (`m`, `efConstruction`) starts rebuilding the graph in the background.
+   */
   get record(): NamespaceRecord {
     return this.#record;
   }
 
   set record(next: NamespaceRecord) {
     this.#record = next;
-    this.vectors?.setEfSearch(fullConfig(next.config).vectorIndex.efSearch);
+    const { efSearch } = fullConfig(next.config).vectorIndex;
+    this.vectors?.setEfSearch(efSearch);
+    this.#rebuild?.next.setEfSearch(efSearch);
+    this.#reconcileGraph();
+  }
+
+  /** Memories still to be copied into a graph being rebuilt (0 when none is). */
+  get rebuildPending(): number {
+    return this.#rebuild?.pending ?? 0;
+  }
+
+  /** Resolves once no graph rebuild is running (the latest one swapped in, cancelled or failed). */
+  async whenRebuilt(): Promise<void> {
+    while (this.#rebuildDone) await this.#rebuildDone;
+  }
+
+  /**
+   * Starts rebuilding the ANN graph when its parameters differ from the namespace's (`graph-rebuild.ts`),
+   * or stops a rebuild whose parameters are no longer wanted.
+   */
+  #reconcileGraph(): void {
+    const current = this.vectors;
+    if (!current || this.#closed) return;
+    const wanted = fullConfig(this.#record.config).vectorIndex;
+    const params = (g: HnswIndex) => ({ m: g.m, efConstruction: g.efConstruction, efSearch: 0 });
+    if (this.#rebuild && !differentGraph(params(this.#rebuild.next), wanted)) return;
+    this.#rebuild?.cancel();
+    this.#rebuild = null;
+    this.#rebuildDone = null;
+    if (!differentGraph(params(current), wanted)) return;
+    const rebuild = new GraphRebuild({
+      next: new HnswIndex({
+        ...this.#graphOptions(current.dimensions),
+        initialCapacity: Math.max(1024, current.size),
+      }),
+      current: () => this.vectors,
+      seqs: [...current.labels()],
+      read: (seqs) => this.store.getEmbeddings(seqs),
+    });
+    this.#rebuild = rebuild;
+    const settle = () => {
+      if (this.#rebuild !== rebuild) return false;
+      this.#rebuild = null;
+      this.#rebuildDone = null;
+      return true;
+    };
+    this.#rebuildDone = rebuild.run().then(
+      (complete) => {
+        if (!complete || this.#closed || !settle()) return;
+        const old = this.vectors;
+        this.vectors = rebuild.next;
+        old?.dispose();
+        // The new graph replaces the snapshot of the old one.
+        this.#snapshotIncomplete = true;
+        this.snapshot();
+      },
+      () => {
+        // A read failed: keep the current graph; the next open (or configure) tries again.
+        if (settle()) rebuild.cancel();
+      },
+    );
   }
 
   /** Options of this namespace's ANN graph for vectors of `dimensions`. */
@@ -193,6 +261,8 @@ export class NamespaceRuntime {
       ? HnswIndex.load(target.dir, {
           ...this.#graphOptions(dimensions),
           live: this.docs.keys(),
+          // A graph built with other parameters serves searches while its replacement is built.
+          anyGraph: true,
           ...(target.cipher ? { cipher: target.cipher } : {}),
         })
       : null;
@@ -231,6 +301,7 @@ export class NamespaceRuntime {
       for (const rec of recs) this.#putVector(loaded.index, rec.seq, rec.embedding!);
     }
     this.#snapshotIncomplete = seqs.length > 0;
+    this.#reconcileGraph();
   }
 
   /**
@@ -301,6 +372,7 @@ export class NamespaceRuntime {
   /** A memory's vector into the ANN index and the sketch. */
   #putVector(index: HnswIndex, seq: number, vector: Float32Array): void {
     index.upsert(seq, vector);
+    if (index === this.vectors) this.#rebuild?.upsert(seq, vector);
     this.sketch?.set(seq, vector);
   }
 
@@ -354,6 +426,7 @@ export class NamespaceRuntime {
       this.seqById.delete(rec.id);
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);
+      this.#rebuild?.remove(rec.seq);
       this.sketch?.delete(rec.seq);
       this.#graph?.unlink(rec.seq);
     }
@@ -485,6 +558,9 @@ export class NamespaceRuntime {
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.#touches.discard();
+        this.#rebuild?.cancel();
+        this.#rebuild = null;
+        this.#rebuildDone = null;
         this.vectors?.dispose();
         this.sketch?.clear();
         this.#closed = true;

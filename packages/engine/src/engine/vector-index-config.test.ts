@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
-import { ValidationError } from "../errors.js";
-import type { Loci } from "../loci.js";
+import { Loci } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
@@ -21,6 +20,45 @@ async function open(): Promise<TempEngine> {
   const env = await openTempEngine({ embedder: hash, embeddingCache: false });
   envs.push(env);
   return env;
+}
+
+/**
+ * A SQLite driver whose namespace stores can hold the result of their next read of stored vectors
+ * (`getEmbeddings`) until released: the rebuild's first page is read, then writes land before it
+ * arrives.
+ */
+function gatedDriver(dir: string) {
+  const driver = new SqliteDriver({ dir });
+  let hold: Promise<void> | null = null;
+  const openNamespace = driver.openNamespace.bind(driver);
+  driver.openNamespace = async (name) => {
+    const store = await openNamespace(name);
+    return new Proxy(store, {
+      get(target, key) {
+        if (key === "getEmbeddings") {
+          return async (seqs: readonly number[]) => {
+            const wait = hold;
+            hold = null;
+            const read = await target.getEmbeddings(seqs);
+            if (wait) await wait;
+            return read;
+          };
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  };
+  return {
+    driver,
+    holdNextRead(): () => void {
+      let release = () => {};
+      hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
+  };
 }
 
 /** The snapshot sidecar of the only namespace of `dir` (the graph parameters it was built with). */
@@ -90,7 +128,8 @@ describe("namespace option vectorIndex", () => {
     expect(await same.indexBacklog()).toBe(0);
     await same.close();
 
-    // Parameters that differ from the snapshot's (set here behind the engine's back): rebuilt.
+    // Parameters that differ from the snapshot's (set here behind the engine's back): the old graph is
+    // loaded and serves searches at once while the new one is built in the background.
     const driver = new SqliteDriver({ dir: join(dir, "tenants", "default") });
     const rec = (await driver.getNamespace("dense"))!;
     await driver.updateNamespace({
@@ -100,30 +139,97 @@ describe("namespace option vectorIndex", () => {
     await driver.close();
     const rebuilt = await env.reopen();
     const again = await rebuilt.memory.search({ namespace: "dense", query: "deploy item 7", mode: "vector" });
-    // Scored exactly until the new graph holds them (the hash embedder ties further down the list).
     expect(again.slice(0, 4).map((h) => h.memory.id)).toEqual(hits.slice(0, 4).map((h) => h.memory.id));
-    expect(await rebuilt.indexBacklog()).toBe(TEXTS.length);
+    expect(await rebuilt.indexBacklog()).toBe(0);
+    expect(await rebuilt.graphRebuildBacklog()).toBe(TEXTS.length);
     await rebuilt.whenIndexed();
+    expect(await rebuilt.graphRebuildBacklog()).toBe(0);
+    // The swap wrote the new graph's snapshot.
+    expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 });
     await rebuilt.close();
     expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 });
   });
 
-  it("fixes m and efConstruction once the namespace has held memories; efSearch changes at any time", async () => {
-    const { loci } = await open();
+  it("rebuilds the graph online when m or efConstruction change, keeping every write made meanwhile", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "loci-rebuild-"));
+    const { driver, holdNextRead } = gatedDriver(join(dataDir, "tenants", "default"));
+    const loci = await Loci.open({ dataDir, storage: driver, embedder: hash, embeddingCache: false });
+    envs.push({
+      loci,
+      dataDir,
+      reopen: () => Promise.reject(new Error("unused")),
+      cleanup: async () => {
+        await loci.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    });
     await loci.namespace.create({ name: "ns" });
-    // Before the first write the graph does not exist yet: any parameter may change.
+    // Before the first write the graph does not exist yet: the change is just recorded.
     const early = await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 24 } });
     expect(early.config.vectorIndex).toEqual({ m: 24, efConstruction: 100, efSearch: 64 });
     await seed(loci, "ns");
-    const err = await loci.namespace
-      .configure({ namespace: "ns", vectorIndex: { efConstruction: 300 } })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.efConstruction" } });
-    // Repeating the current values is no change.
-    const same = await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 24, efSearch: 128 } });
-    expect(same.config.vectorIndex).toEqual({ m: 24, efConstruction: 100, efSearch: 128 });
-    expect((await loci.namespace.get({ namespace: "ns" })).config.vectorIndex.efSearch).toBe(128);
+    await loci.whenIndexed();
+    const before = await loci.memory.search({ namespace: "ns", query: "deploy item 9", mode: "vector" });
+
+    // The rebuild reads its first page now; the page arrives after the writes below.
+    const release = holdNextRead();
+    const changed = await loci.namespace.configure({ namespace: "ns", vectorIndex: { efConstruction: 300 } });
+    expect(changed.config.vectorIndex).toEqual({ m: 24, efConstruction: 300, efSearch: 64 });
+    expect(await loci.graphRebuildBacklog()).toBe(TEXTS.length);
+    // While the new graph is built: searches still answer, and writes and deletes reach both graphs
+    // (the page read before them holds the deleted memory and the updated one's old vector).
+    const during = await loci.memory.search({ namespace: "ns", query: "deploy item 9", mode: "vector" });
+    expect(during.map((h) => h.memory.id)).toEqual(before.map((h) => h.memory.id));
+    const added = await loci.memory.add({ namespace: "ns", content: "zebra migration notes" });
+    const gone = before[0]!.memory.id;
+    await loci.memory.delete({ namespace: "ns", id: gone });
+    const updated = before[1]!.memory.id;
+    await loci.memory.update({ namespace: "ns", id: updated, content: "quartz crystal inventory" });
+    expect(await loci.graphRebuildBacklog()).toBeGreaterThanOrEqual(TEXTS.length);
+    release();
+    await loci.whenIndexed();
+    expect(await loci.graphRebuildBacklog()).toBe(0);
+
+    const top = async (query: string) =>
+      (await loci.memory.search({ namespace: "ns", query, mode: "vector", limit: 1 }))[0]!.memory.id;
+    expect(await top("zebra migration notes")).toBe(added.id);
+    expect(await top("quartz crystal inventory")).toBe(updated);
+    const after = await loci.memory.search({
+      namespace: "ns",
+      query: "deploy item 9",
+      mode: "vector",
+      limit: 50,
+    });
+    expect(after.map((h) => h.memory.id)).not.toContain(gone);
+    expect(after).toHaveLength(TEXTS.length);
+    await loci.close();
+    expect(snapshotMeta(dataDir)).toMatchObject({ m: 24, efConstruction: 300 });
+  });
+
+  it("changing the parameters back, or again, while a rebuild runs ends with the last ones", async () => {
+    const env = await open();
+    const { loci } = env;
+    await seed(loci, "ns");
+    await loci.whenIndexed();
+    await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 32 } });
+    // Back to the graph in use: the rebuild stops, nothing is left to build.
+    await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 16 } });
+    expect(await loci.graphRebuildBacklog()).toBe(0);
+    await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 32 } });
+    await loci.namespace.configure({ namespace: "ns", vectorIndex: { m: 40, efSearch: 90 } });
+    await loci.whenIndexed();
+    await loci.close();
+    expect(snapshotMeta(env.dataDir)).toMatchObject({ m: 40, efConstruction: 100 });
+    // Closed mid-rebuild: the old graph's snapshot is loaded on open and the rebuild starts again.
+    const again = await env.reopen();
+    await again.namespace.configure({ namespace: "ns", vectorIndex: { efConstruction: 64 } });
+    await again.close();
+    expect(snapshotMeta(env.dataDir)).toMatchObject({ m: 40, efConstruction: 100 });
+    const third = await env.reopen();
+    expect(await third.memory.search({ namespace: "ns", query: "invoice", mode: "vector" })).not.toEqual([]);
+    expect(await third.graphRebuildBacklog()).toBe(TEXTS.length);
+    await third.whenIndexed();
+    expect(snapshotMeta(env.dataDir)).toMatchObject({ m: 40, efConstruction: 64 });
   });
 
   it("applies a new efSearch to the open graph at once", async () => {

@@ -173,6 +173,16 @@ export class HnswIndex implements VectorIndex {
     return this.#live.size + this.#pending.size;
   }
 
+  /** The graph's degree (fixed when it is built). */
+  get m(): number {
+    return this.#m;
+  }
+
+  /** The graph's build beam (fixed when it is built). */
+  get efConstruction(): number {
+    return this.#efConstruction;
+  }
+
   /** Labels accepted but not yet inserted into the graph. */
   get pending(): number {
     return this.#pending.size;
@@ -376,12 +386,13 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Loads a snapshot if it exists, matches the dimension, the graph parameters (`m`,
-   * `efConstruction`) and its checksum; `null` otherwise.
-   * `live` is the set of labels the storage holds: labels outside it are treated as deleted.
+   * `efConstruction`; any with `anyGraph`, and the index then keeps the snapshot's) and its checksum;
+   * `null` otherwise. `live` is the set of labels the storage holds: labels outside it are treated as
+   * deleted.
    */
   static load(
     dir: string,
-    opts: HnswIndexOptions & { live: Iterable<number>; cipher?: SnapshotCipher },
+    opts: HnswIndexOptions & { live: Iterable<number>; cipher?: SnapshotCipher; anyGraph?: boolean },
   ): { index: HnswIndex; generation: number } | null {
     const metaFile = join(dir, META_FILE);
     const indexFile = join(dir, INDEX_FILE);
@@ -389,10 +400,11 @@ export class HnswIndex implements VectorIndex {
     try {
       const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
       if (meta.dimensions !== opts.dimensions) return null;
-      // A graph built with other parameters than the namespace's is rebuilt.
       const { m, efConstruction } = HNSW_DEFAULTS;
-      if ((meta.m ?? m) !== (opts.m ?? m)) return null;
-      if ((meta.efConstruction ?? efConstruction) !== (opts.efConstruction ?? efConstruction)) return null;
+      const graph = { m: meta.m ?? m, efConstruction: meta.efConstruction ?? efConstruction };
+      const other =
+        graph.m !== (opts.m ?? m) || graph.efConstruction !== (opts.efConstruction ?? efConstruction);
+      if (other && !opts.anyGraph) return null;
       if (fileSha256(indexFile) !== meta.sha256) return null;
       if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
       const raw = new HierarchicalNSW("cosine", opts.dimensions);
@@ -405,7 +417,7 @@ export class HnswIndex implements VectorIndex {
           rmSync(plain, { force: true });
         }
       } else raw.readIndexSync(indexFile, true);
-      const index = new HnswIndex(opts, raw);
+      const index = new HnswIndex({ ...opts, ...graph }, raw);
       const inIndex = new Set(raw.getIdsList());
       const wanted = new Set(opts.live);
       for (const label of inIndex) {

@@ -46,6 +46,11 @@ export class TenantEngines {
     return this.#sum((loci) => loci.indexBacklog());
   }
 
+  /** Memories still to be copied into graphs being rebuilt, over the open engines. */
+  graphRebuildBacklog(): Promise<number> {
+    return this.#sum((loci) => loci.graphRebuildBacklog());
+  }
+
   /** Memories sentence-vector backfills still have to check, over the open engines. */
   sentenceBackfillBacklog(): Promise<number> {
     return this.#sum((loci) => loci.sentenceBackfillBacklog());
