@@ -133,6 +133,40 @@ describe("sentence-vector backfill", () => {
     expect(await sentences("ns", [id!])).toEqual([0]);
   });
 
+  it("keeps the stored vectors while the option is off, so turning it on again embeds only what changed", async () => {
+    const embedded: string[] = [];
+    const counting = new FunctionEmbedder({
+      id: hash.id,
+      dimensions: hash.dimensions,
+      embed: async (texts) => {
+        embedded.push(...texts);
+        return hash.embed(texts);
+      },
+    });
+    const { loci, sentences } = await open({ embedder: counting });
+    const [kept, changed] = await seed(loci, "ns", { sentenceVectors: true });
+    await loci.namespace.configure({ namespace: "ns", sentenceVectors: false });
+    // While off: one memory's content changes (it loses its sentence vectors), one is added.
+    await loci.memory.update({
+      namespace: "ns",
+      id: changed!,
+      content: "Ana: The fix shipped. Nobody noticed.",
+    });
+    const added = await loci.memory.add({
+      namespace: "ns",
+      content: "Raj: Lunch is at noon. Bring a jacket.",
+    });
+    expect(await sentences("ns", [kept!, changed!, added.id])).toEqual([3, 0, 0]);
+
+    embedded.length = 0;
+    await loci.namespace.configure({ namespace: "ns", sentenceVectors: true });
+    await loci.whenIndexed();
+    expect(await sentences("ns", [kept!, changed!, added.id])).toEqual([3, 2, 2]);
+    // Only the two memories without vectors were embedded (whole text for the check, then sentences).
+    expect(embedded.some((t) => t.includes("offsite agenda"))).toBe(false);
+    expect(embedded).toHaveLength(2 + 2 + 2);
+  });
+
   it("leaves a memory updated while its page was being embedded to that update", async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
