@@ -67,12 +67,12 @@ export async function runRebuild(opts: RebuildOptions): Promise<{ result: Rebuil
     const ids = new Map<string, number>();
     const t0 = performance.now();
     for (const batch of stream.batches(1000)) {
-      batch.vectors.forEach((v, j) => all.set(v, (batch.start + j) * DIMS));
+      for (const [j, v] of batch.vectors.entries()) all.set(v, (batch.start + j) * DIMS);
       const added = await loci.memory.addMany({
         namespace: NS,
         memories: batch.vectors.map((v, j) => ({ content: batch.texts[j]!, embedding: v })),
       });
-      added.forEach((m, j) => ids.set(m.id, batch.start + j));
+      for (const [j, m] of added.entries()) ids.set(m.id, batch.start + j);
     }
     await loci.whenIndexed();
     const ingestSeconds = (performance.now() - t0) / 1000;
