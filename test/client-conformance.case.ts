@@ -11,7 +11,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "@loci/engine";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 /** Options of {@link runClientSuite}. */
 export interface ClientSuiteOptions {
@@ -45,6 +45,7 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
     it("creates, gets, lists, configures and deletes", async () => {
       const ns = await client.namespace.create({ name: "team-shared", description: "finalized outputs" });
       expect(ns).toMatchObject({ name: "team-shared", description: "finalized outputs", memoryCount: 0 });
+      expect(ns.indexing).toEqual({ pendingVectors: 0, graphRebuildPending: 0, sentenceBackfillPending: 0 });
       expect(ns.config).toMatchObject({
         decayStrategy: "none",
         decayHalfLifeHours: 168,
@@ -77,6 +78,25 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       });
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(true);
       expect(await client.namespace.delete({ namespace: "alpha" })).toBe(false);
+    });
+
+    it("reports a graph rebuild in indexing until it is done", async () => {
+      await client.memory.addMany({
+        namespace: "dense",
+        memories: Array.from({ length: 30 }, (_, i) => ({ content: `ticket ${i} about the deploy` })),
+      });
+      await vi.waitFor(async () => {
+        expect((await client.namespace.get({ namespace: "dense" })).indexing.pendingVectors).toBe(0);
+      });
+      // The new graph is built in the background: configure returns before it holds anything.
+      const configured = await client.namespace.configure({ namespace: "dense", vectorIndex: { m: 24 } });
+      expect(configured.config.vectorIndex.m).toBe(24);
+      expect(configured.indexing.graphRebuildPending).toBe(30);
+      await vi.waitFor(async () => {
+        expect((await client.namespace.get({ namespace: "dense" })).indexing.graphRebuildPending).toBe(0);
+      });
+      const hits = await client.memory.search({ namespace: "dense", query: "ticket 7 deploy", limit: 30 });
+      expect(hits).toHaveLength(30);
     });
 
     it("gives typed errors", async () => {

@@ -173,12 +173,18 @@ export function namespaceToWire(n: Namespace): Wire {
     updated_at: n.updatedAt,
     memory_count: n.memoryCount,
     config: configToWire(n.config),
+    indexing: {
+      pending_vectors: n.indexing.pendingVectors,
+      graph_rebuild_pending: n.indexing.graphRebuildPending,
+      sentence_backfill_pending: n.indexing.sentenceBackfillPending,
+    },
   };
 }
 
 /** Wire → Namespace. */
 export function namespaceFromWire(w: Wire): Namespace {
   const c = w.config as Wire;
+  const i = w.indexing as Wire | undefined;
   return {
     name: w.name as string,
     description: w.description as string,
@@ -193,6 +199,12 @@ export function namespaceFromWire(w: Wire): Namespace {
       sentenceVectors: c.sentence_vectors === true,
       vectorIndex: vectorIndexFromWire(c.vector_index as Wire) as NamespaceConfig["vectorIndex"],
       embedding: (c.embedding as NamespaceConfig["embedding"]) ?? null,
+    },
+    // Servers before this field reported no background work.
+    indexing: {
+      pendingVectors: Number(i?.pending_vectors ?? 0),
+      graphRebuildPending: Number(i?.graph_rebuild_pending ?? 0),
+      sentenceBackfillPending: Number(i?.sentence_backfill_pending ?? 0),
     },
   };
 }

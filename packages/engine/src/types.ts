@@ -62,6 +62,21 @@ export interface Namespace {
   updatedAt: string;
   memoryCount: number;
   config: NamespaceConfig;
+  /** Background work on the namespace still running in this engine (every count 0 when idle). */
+  indexing: NamespaceIndexing;
+}
+
+/**
+ * A namespace's background work, in memories. Searches are complete throughout (see
+ * `Loci.whenIndexed`); these say how much is left before they run at full speed or with every vector.
+ */
+export interface NamespaceIndexing {
+  /** Committed but not yet in the ANN graph (searches score them exactly meanwhile). */
+  pendingVectors: number;
+  /** Still to be copied into the graph being rebuilt after `vectorIndex.m` or `efConstruction` changed. */
+  graphRebuildPending: number;
+  /** Still to be checked by the sentence-vector backfill after `sentenceVectors` was turned on. */
+  sentenceBackfillPending: number;
 }
 
 /** A stored memory. */

@@ -89,6 +89,13 @@ export const NamespaceSchema = z
       vector_index: z.object({ m: z.number(), ef_construction: z.number(), ef_search: z.number() }),
       embedding: z.object({ model: z.string(), dimensions: z.number() }).nullable(),
     }),
+    indexing: z
+      .object({
+        pending_vectors: z.number(),
+        graph_rebuild_pending: z.number(),
+        sentence_backfill_pending: z.number(),
+      })
+      .openapi({ description: "Background work still running on the namespace, in memories (0 when idle)" }),
   })
   .openapi("Namespace");
 

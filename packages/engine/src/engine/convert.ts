@@ -12,6 +12,7 @@ import type {
   Namespace,
   NamespaceConfig,
   NamespaceConfigInput,
+  NamespaceIndexing,
   VectorIndexConfig,
 } from "../types.js";
 import { isoTime as iso } from "../util/iso-time.js";
@@ -82,7 +83,11 @@ export function toMemory(namespace: string, rec: MemoryRecord): Memory {
 }
 
 /** A catalog record as a public {@link Namespace}. */
-export function toNamespace(rec: NamespaceRecord, memoryCount: number): Namespace {
+export function toNamespace(
+  rec: NamespaceRecord,
+  memoryCount: number,
+  indexing: NamespaceIndexing = IDLE,
+): Namespace {
   return {
     name: rec.name,
     description: rec.description,
@@ -90,8 +95,16 @@ export function toNamespace(rec: NamespaceRecord, memoryCount: number): Namespac
     updatedAt: iso(rec.updatedAt),
     memoryCount,
     config: fullConfig(rec.config),
+    indexing: { ...indexing },
   };
 }
+
+/** The background work of a namespace with none running. */
+export const IDLE: NamespaceIndexing = {
+  pendingVectors: 0,
+  graphRebuildPending: 0,
+  sentenceBackfillPending: 0,
+};
 
 /**
  * Validates configuration input and merges it over `base`.

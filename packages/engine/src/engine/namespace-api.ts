@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Namespace, NamespaceApi, NamespaceConfigInput, Page } from "../types.js";
+import type { Namespace, NamespaceApi, NamespaceConfigInput, NamespaceIndexing, Page } from "../types.js";
 import { assertDescription, assertInteger, assertNamespaceName } from "../validation.js";
-import { DEFAULT_NAMESPACE_CONFIG, mergeConfig, toNamespace } from "./convert.js";
+import { DEFAULT_NAMESPACE_CONFIG, IDLE, mergeConfig, toNamespace } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
@@ -20,7 +20,18 @@ export class NamespaceService implements NamespaceApi {
   async #toPublic(name: string): Promise<Namespace> {
     const rec = await this.#core.record(name);
     const store = await this.#core.driver.openNamespace(name);
-    return toNamespace(rec, await store.count());
+    return toNamespace(rec, await store.count(), await this.#indexing(name));
+  }
+
+  /** The namespace's background work in this engine (none unless its runtime is open). */
+  async #indexing(name: string): Promise<NamespaceIndexing> {
+    const rt = await this.#core.openRuntime(name);
+    if (!rt || rt.closed) return IDLE;
+    return {
+      pendingVectors: rt.vectors?.pending ?? 0,
+      graphRebuildPending: rt.rebuildPending,
+      sentenceBackfillPending: this.#core.backfillOf(rt)?.pending ?? 0,
+    };
   }
 
   async create(opts: {
@@ -53,7 +64,7 @@ export class NamespaceService implements NamespaceApi {
     const items: Namespace[] = [];
     for (const rec of page) {
       const store = await this.#core.driver.openNamespace(rec.name);
-      items.push(toNamespace(rec, await store.count()));
+      items.push(toNamespace(rec, await store.count(), await this.#indexing(rec.name)));
     }
     const nextCursor = rest.length > limit ? encodeCursor(page[page.length - 1]!.name, "namespaces") : null;
     return { items, nextCursor };

@@ -135,10 +135,12 @@ describe("sentence-vector backfill", () => {
 
   it("keeps the stored vectors while the option is off, so turning it on again embeds only what changed", async () => {
     const embedded: string[] = [];
+    let hold: Promise<void> | null = null;
     const counting = new FunctionEmbedder({
       id: hash.id,
       dimensions: hash.dimensions,
       embed: async (texts) => {
+        if (hold) await hold;
         embedded.push(...texts);
         return hash.embed(texts);
       },
@@ -159,8 +161,23 @@ describe("sentence-vector backfill", () => {
     expect(await sentences("ns", [kept!, changed!, added.id])).toEqual([3, 0, 0]);
 
     embedded.length = 0;
+    let release = () => {};
+    hold = new Promise((resolve) => {
+      release = resolve;
+    });
     await loci.namespace.configure({ namespace: "ns", sentenceVectors: true });
+    // namespace.get reports the backfill while it runs.
+    expect((await loci.namespace.get({ namespace: "ns" })).indexing.sentenceBackfillPending).toBeGreaterThan(
+      0,
+    );
+    hold = null;
+    release();
     await loci.whenIndexed();
+    expect((await loci.namespace.get({ namespace: "ns" })).indexing).toEqual({
+      pendingVectors: 0,
+      graphRebuildPending: 0,
+      sentenceBackfillPending: 0,
+    });
     expect(await sentences("ns", [kept!, changed!, added.id])).toEqual([3, 2, 2]);
     // Only the two memories without vectors were embedded (whole text for the check, then sentences).
     expect(embedded.some((t) => t.includes("offsite agenda"))).toBe(false);

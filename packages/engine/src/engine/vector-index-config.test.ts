@@ -186,6 +186,9 @@ describe("namespace option vectorIndex", () => {
     const updated = before[1]!.memory.id;
     await loci.memory.update({ namespace: "ns", id: updated, content: "quartz crystal inventory" });
     expect(await loci.graphRebuildBacklog()).toBeGreaterThanOrEqual(TEXTS.length);
+    expect((await loci.namespace.get({ namespace: "ns" })).indexing.graphRebuildPending).toBe(
+      await loci.graphRebuildBacklog(),
+    );
     release();
     await loci.whenIndexed();
     expect(await loci.graphRebuildBacklog()).toBe(0);
