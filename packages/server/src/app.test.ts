@@ -229,7 +229,7 @@ describe("errors, limits and documents", () => {
       content: "x",
       metadata: { customerId: deep },
     });
-    expect(nested.details?.field).toMatch(/^memory\.metadata\.customerId\.innerKey\.innerKey/);
+    expect(nested.details?.field).toMatch(/^metadata\.customerId\.innerKey\.innerKey/);
     // Structural (zod) errors name the first offending field too.
     const structural = await post("/v1/namespaces/fields/memories/batch", { memories: [{ content: 5 }] });
     expect(structural).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "memories[0].content" } });

@@ -171,6 +171,31 @@ describe("input validation", () => {
     expect(await env.loci.namespace.list()).toMatchObject({ items: expect.any(Array) });
   });
 
+  it("names the invalid field as the caller wrote it: top-level for add, indexed for addMany", async () => {
+    const fieldOf = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: { details?: { field?: string } }) => e.details?.field,
+      );
+    expect(await fieldOf(env.loci.memory.add({ namespace: "a", content: "" }))).toBe("content");
+    expect(
+      await fieldOf(
+        env.loci.memory.add({ namespace: "a", content: "x", metadata: { deepKey: { v: Infinity } } }),
+      ),
+    ).toBe("metadata.deepKey.v");
+    expect(
+      await fieldOf(env.loci.memory.addMany({ namespace: "a", memories: [{ content: "x", sessionId: "" }] })),
+    ).toBe("memories[0].sessionId");
+    expect(
+      await fieldOf(
+        env.loci.memory.addMany({
+          namespace: "a",
+          memories: [{ content: "ok" }, { content: "x", importance: 2 }],
+        }),
+      ),
+    ).toBe("memories[1].importance");
+  });
+
   it.each([
     ["unknown filter operator", { metadataFilter: { $foo: 1 } }, "INVALID_FILTER"],
     ["nested unknown operator", { metadataFilter: { a: { $regex: ".*" } } }, "INVALID_FILTER"],

@@ -59,28 +59,34 @@ export class MemoryService implements MemoryApi {
     this.#core = core;
   }
 
-  #prepare(input: MemoryInput, now: number, field: string, dims: number): PreparedMemory {
+  /**
+   * Validates one memory input. `prefix` names its fields in errors: `""` for `add` (the caller's
+   * options are the memory), `memories[i].` for `addMany`.
+   */
+  #prepare(input: MemoryInput, now: number, prefix: string, dims: number): PreparedMemory {
     if (typeof input !== "object" || input === null) {
+      const field = prefix === "" ? "memory" : prefix.slice(0, -1);
       throw new ValidationError({ message: `${field} must be an object`, details: { field } });
     }
-    const createdAt = input.createdAt === undefined ? now : toEpochMs(input.createdAt, `${field}.createdAt`);
+    const f = (name: string) => `${prefix}${name}`;
+    const createdAt = input.createdAt === undefined ? now : toEpochMs(input.createdAt, f("createdAt"));
     return {
       record: {
-        id: input.id === undefined ? uuidv7(now) : assertId(input.id, `${field}.id`),
-        content: assertContent(input.content, `${field}.content`, this.#core.limits.contentChars),
-        metadata: validateMetadata(input.metadata, `${field}.metadata`, this.#core.limits.metadataBytes),
-        sessionId: input.sessionId === undefined ? null : assertId(input.sessionId, `${field}.sessionId`),
-        agentId: input.agentId === undefined ? null : assertId(input.agentId, `${field}.agentId`),
+        id: input.id === undefined ? uuidv7(now) : assertId(input.id, f("id")),
+        content: assertContent(input.content, f("content"), this.#core.limits.contentChars),
+        metadata: validateMetadata(input.metadata, f("metadata"), this.#core.limits.metadataBytes),
+        sessionId: input.sessionId === undefined ? null : assertId(input.sessionId, f("sessionId")),
+        agentId: input.agentId === undefined ? null : assertId(input.agentId, f("agentId")),
         importance:
-          input.importance === undefined ? 0.5 : assertImportance(input.importance, `${field}.importance`),
+          input.importance === undefined ? 0.5 : assertImportance(input.importance, f("importance")),
         createdAt,
         updatedAt: createdAt,
         lastAccessedAt: createdAt,
         accessCount: 0,
-        expiresAt: input.expiresAt === undefined ? null : toEpochMs(input.expiresAt, `${field}.expiresAt`),
-        entities: toMemoryEntityLinks(input.entities, `${field}.entities`),
+        expiresAt: input.expiresAt === undefined ? null : toEpochMs(input.expiresAt, f("expiresAt")),
+        entities: toMemoryEntityLinks(input.entities, f("entities")),
       },
-      embedding: input.embedding === undefined ? null : toVector(input.embedding, dims, `${field}.embedding`),
+      embedding: input.embedding === undefined ? null : toVector(input.embedding, dims, f("embedding")),
     };
   }
 
@@ -118,7 +124,11 @@ export class MemoryService implements MemoryApi {
     rt.record = next;
   }
 
-  async #insert(namespace: string, inputs: readonly MemoryInput[]): Promise<Memory[]> {
+  async #insert(
+    namespace: string,
+    inputs: readonly MemoryInput[],
+    opts: { batch: boolean },
+  ): Promise<Memory[]> {
     this.#core.assertOpen();
     const now = this.#core.clock.now();
     const rt = await this.#core.runtime(namespace, { create: true });
@@ -126,9 +136,7 @@ export class MemoryService implements MemoryApi {
       rt,
       inputs.some((m) => m?.embedding === undefined),
     );
-    const prepared = inputs.map((m, i) =>
-      this.#prepare(m, now, inputs.length === 1 ? "memory" : `memories[${i}]`, dims),
-    );
+    const prepared = inputs.map((m, i) => this.#prepare(m, now, opts.batch ? `memories[${i}].` : "", dims));
     const ids = new Set<string>();
     for (const p of prepared) {
       if (ids.has(p.record.id)) {
@@ -202,7 +210,7 @@ export class MemoryService implements MemoryApi {
   }
 
   async add(opts: { namespace: string } & MemoryInput): Promise<Memory> {
-    const [memory] = await this.#insert(opts?.namespace, [opts]);
+    const [memory] = await this.#insert(opts?.namespace, [opts], { batch: false });
     return memory!;
   }
 
@@ -222,7 +230,7 @@ export class MemoryService implements MemoryApi {
       });
     }
     if (opts.memories.length === 0) return [];
-    return this.#insert(opts.namespace, opts.memories);
+    return this.#insert(opts.namespace, opts.memories, { batch: true });
   }
 
   #notFound(namespace: string, id: string): NotFoundError {

@@ -47,10 +47,16 @@ async function addOnce(
   engine: MemoryClient,
   namespace: string,
   inputs: MemoryInput[],
+  opts: { single: boolean },
 ): Promise<{ items: Memory[]; replayed: boolean }> {
+  // One memory goes through `add`, so an invalid field is named as in its body (`content`), not as a
+  // batch item (`memories[0].content`).
+  const write = async (memories: MemoryInput[]) =>
+    opts.single
+      ? [await engine.memory.add({ ...memories[0]!, namespace })]
+      : await engine.memory.addMany({ namespace, memories });
   const key = idempotencyKey(c);
-  if (key === null)
-    return { items: await engine.memory.addMany({ namespace, memories: inputs }), replayed: false };
+  if (key === null) return { items: await write(inputs), replayed: false };
   const tenant = c.get("principal").tenant;
   const ownIds = inputs.some((m) => m.id !== undefined);
   const keyed = inputs.map((m, index) => ({
@@ -58,7 +64,7 @@ async function addOnce(
     id: m.id ?? derivedId({ tenant, namespace, kind: "memory", key, index }),
   }));
   try {
-    return { items: await engine.memory.addMany({ namespace, memories: keyed }), replayed: false };
+    return { items: await write(keyed), replayed: false };
   } catch (err) {
     if (!alreadyExists(err) || ownIds) throw err;
     const stored = await Promise.all(
@@ -105,7 +111,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const r = await addOnce(c, await ctx.engine(c), ns, [input(c.req.valid("json"))]);
+      const r = await addOnce(c, await ctx.engine(c), ns, [input(c.req.valid("json"))], { single: true });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json(wire.memoryToWire(r.items[0]!) as never, r.replayed ? 200 : 201);
     },
@@ -133,7 +139,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const memories = c.req.valid("json").memories.map((m) => input(m));
-      const r = await addOnce(c, await ctx.engine(c), ns, memories);
+      const r = await addOnce(c, await ctx.engine(c), ns, memories, { single: false });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json({ items: r.items.map(wire.memoryToWire) } as never, r.replayed ? 200 : 201);
     },
