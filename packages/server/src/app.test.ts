@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestServer, type TestServer } from "./testing/test-server.js";
 
 let t: TestServer;
@@ -239,6 +239,33 @@ describe("errors, limits and documents", () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "vectorIndex.efConstruction" } });
     expect((err as Error).message).toMatch(/^vectorIndex\.efConstruction /);
+  });
+
+  it("reports a namespace's background work in indexing, by its wire names", async () => {
+    await t.root.memory.addMany({
+      namespace: "rebuilt",
+      memories: Array.from({ length: 30 }, (_, i) => ({ content: `ticket ${i} about the deploy` })),
+    });
+    await vi.waitFor(async () => {
+      expect((await t.root.namespace.get({ namespace: "rebuilt" })).indexing.pendingVectors).toBe(0);
+    });
+    const patch = await t.fetch("/v1/namespaces/rebuilt", {
+      method: "PATCH",
+      body: JSON.stringify({ config: { vector_index: { m: 24 } } }),
+    });
+    expect(patch.status).toBe(200);
+    // The new graph is built in the background: none of it is there when the PATCH answers.
+    expect((await body(patch)).indexing).toEqual({
+      pending_vectors: 0,
+      graph_rebuild_pending: 30,
+      sentence_backfill_pending: 0,
+    });
+    const client = await t.root.namespace.configure({ namespace: "rebuilt", vectorIndex: { m: 32 } });
+    expect(client.indexing.graphRebuildPending).toBe(30);
+    await vi.waitFor(async () => {
+      const res = await t.fetch("/v1/namespaces/rebuilt");
+      expect((await body(res)).indexing).toMatchObject({ graph_rebuild_pending: 0 });
+    });
   });
 
   it("serves /health, /metrics and an OpenAPI document of every route", async () => {
