@@ -38,11 +38,6 @@ export function fullConfig(config: NamespaceConfig): NamespaceConfig {
   };
 }
 
-/** Whether two graph configurations build different graphs (`efSearch` only changes searches). */
-export function differentGraph(a: VectorIndexConfig, b: VectorIndexConfig): boolean {
-  return a.m !== b.m || a.efConstruction !== b.efConstruction;
-}
-
 /** Bounds of each `vectorIndex` parameter. */
 const VECTOR_INDEX_BOUNDS: Record<keyof VectorIndexConfig, [number, number]> = {
   m: [4, 96],

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HnswIndex } from "../index/hnsw.js";
 import { GraphRebuild, REBUILD_PAGE } from "./graph-rebuild.js";
+import { GraphRebuilder } from "./graph-rebuilder.js";
 
 const DIMS = 16;
 
@@ -119,5 +120,64 @@ describe("GraphRebuild", () => {
       read: () => Promise.reject(new Error("disk gone")),
     });
     await expect(failing.run()).rejects.toThrow("disk gone");
+  });
+});
+
+describe("GraphRebuilder", () => {
+  function rebuilder(opts: { failures: number }) {
+    let current = new HnswIndex({ dimensions: DIMS, m: 8, efConstruction: 32 });
+    for (let seq = 1; seq <= 50; seq++) current.upsert(seq, vector(seq));
+    current.flush();
+    let failures = opts.failures;
+    const swapped: HnswIndex[] = [];
+    const r = new GraphRebuilder({
+      current: () => current,
+      newGraph: (like) => new HnswIndex({ dimensions: like.dimensions, m: 24, efConstruction: 64 }),
+      read: async (seqs) => {
+        if (failures-- > 0) throw new Error("connection reset");
+        return new Map(seqs.map((s) => [s, vector(s)] as const));
+      },
+      swap: (next) => {
+        swapped.push(next);
+        current = next;
+      },
+      retryMs: 5,
+    });
+    return { r, swapped, current: () => current };
+  }
+
+  it("swaps the finished graph in and frees the old one", async () => {
+    const { r, swapped, current } = rebuilder({ failures: 0 });
+    const old = current();
+    r.reconcile({ m: 24, efConstruction: 64 });
+    expect(r.pending).toBe(50);
+    await r.whenDone();
+    expect(swapped).toHaveLength(1);
+    expect([current().m, current().size]).toEqual([24, 50]);
+    expect(old.size).toBe(0);
+    // Already built with these parameters: nothing to do.
+    r.reconcile({ m: 24, efConstruction: 64 });
+    expect(r.pending).toBe(0);
+  });
+
+  it("retries after a failed read, counting the work as pending meanwhile", async () => {
+    const { r, swapped, current } = rebuilder({ failures: 2 });
+    r.reconcile({ m: 24, efConstruction: 64 });
+    await r.whenDone();
+    expect(swapped).toHaveLength(0);
+    expect(r.pending).toBe(50);
+    await vi.waitFor(() => expect(swapped).toHaveLength(1));
+    expect(current().m).toBe(24);
+    expect(r.pending).toBe(0);
+  });
+
+  it("schedules nothing more once closed", async () => {
+    const { r, swapped } = rebuilder({ failures: 1 });
+    r.reconcile({ m: 24, efConstruction: 64 });
+    await r.whenDone();
+    r.close();
+    expect(r.pending).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(swapped).toHaveLength(0);
   });
 });

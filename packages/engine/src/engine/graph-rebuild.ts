@@ -13,7 +13,8 @@
  * - once every page is in, the runtime swaps the graphs and frees the old one.
  *
  * Two graphs are in memory until the swap. A restart during a rebuild loads the old graph's snapshot
- * and starts again; closing the namespace cancels it.
+ * and starts again; closing the namespace cancels it. `graph-rebuilder.ts` starts, replaces, retries and
+ * swaps these rebuilds for a namespace.
  *
  * @module
  */

@@ -24,10 +24,10 @@ import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
-import { differentGraph, fullConfig } from "./convert.js";
+import { fullConfig } from "./convert.js";
 import { FilterCache } from "./filter-cache.js";
 import { KnowledgeGraph } from "./graph.js";
-import { GraphRebuild } from "./graph-rebuild.js";
+import { GraphRebuilder } from "./graph-rebuilder.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   shared?: boolean;
   /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
   vectorSketch?: { maxBytes: number } | null;
+  /** Wait before a graph rebuild whose read of stored vectors failed starts again. @default 30000 */
+  rebuildRetryMs?: number;
 }
 
 /** Live state of one namespace. */
@@ -102,10 +104,8 @@ export class NamespaceRuntime {
   #graph: KnowledgeGraph | null = null;
   #graphLoading: Promise<KnowledgeGraph> | null = null;
   #graphEpoch = 0;
-  /** The graph being rebuilt with the namespace's new parameters (`graph-rebuild.ts`), if any. */
-  #rebuild: GraphRebuild | null = null;
-  /** Settles when the current rebuild has been swapped in, cancelled or failed. */
-  #rebuildDone: Promise<void> | null = null;
+  /** Rebuilds of the ANN graph when the namespace's graph parameters change (`graph-rebuilder.ts`). */
+  readonly #rebuilds: GraphRebuilder;
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
@@ -114,6 +114,22 @@ export class NamespaceRuntime {
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
     this.#sketchLimit = opts.vectorSketch ?? null;
+    this.#rebuilds = new GraphRebuilder({
+      current: () => this.vectors,
+      newGraph: (like) =>
+        new HnswIndex({
+          ...this.#graphOptions(like.dimensions),
+          initialCapacity: Math.max(1024, like.size),
+        }),
+      read: (seqs) => this.store.getEmbeddings(seqs),
+      swap: (next) => {
+        this.vectors = next;
+        // The new graph replaces the snapshot of the old one.
+        this.#snapshotIncomplete = true;
+        this.snapshot();
+      },
+      ...(opts.rebuildRetryMs === undefined ? {} : { retryMs: opts.rebuildRetryMs }),
+    });
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -133,67 +149,20 @@ export class NamespaceRuntime {
 
   set record(next: NamespaceRecord) {
     this.#record = next;
-    const { efSearch } = fullConfig(next.config).vectorIndex;
+    const { m, efConstruction, efSearch } = fullConfig(next.config).vectorIndex;
     this.vectors?.setEfSearch(efSearch);
-    this.#rebuild?.next.setEfSearch(efSearch);
-    this.#reconcileGraph();
+    this.#rebuilds.setEfSearch(efSearch);
+    this.#rebuilds.reconcile({ m, efConstruction });
   }
 
-  /** Memories still to be copied into a graph being rebuilt (0 when none is). */
+  /** Memories still to be copied into a graph being rebuilt, or waiting to retry one (0 when none is). */
   get rebuildPending(): number {
-    return this.#rebuild?.pending ?? 0;
+    return this.#rebuilds.pending;
   }
 
   /** Resolves once no graph rebuild is running (the latest one swapped in, cancelled or failed). */
-  async whenRebuilt(): Promise<void> {
-    while (this.#rebuildDone) await this.#rebuildDone;
-  }
-
-  /**
-   * Starts rebuilding the ANN graph when its parameters differ from the namespace's (`graph-rebuild.ts`),
-   * or stops a rebuild whose parameters are no longer wanted.
-   */
-  #reconcileGraph(): void {
-    const current = this.vectors;
-    if (!current || this.#closed) return;
-    const wanted = fullConfig(this.#record.config).vectorIndex;
-    const params = (g: HnswIndex) => ({ m: g.m, efConstruction: g.efConstruction, efSearch: 0 });
-    if (this.#rebuild && !differentGraph(params(this.#rebuild.next), wanted)) return;
-    this.#rebuild?.cancel();
-    this.#rebuild = null;
-    this.#rebuildDone = null;
-    if (!differentGraph(params(current), wanted)) return;
-    const rebuild = new GraphRebuild({
-      next: new HnswIndex({
-        ...this.#graphOptions(current.dimensions),
-        initialCapacity: Math.max(1024, current.size),
-      }),
-      current: () => this.vectors,
-      seqs: [...current.labels()],
-      read: (seqs) => this.store.getEmbeddings(seqs),
-    });
-    this.#rebuild = rebuild;
-    const settle = () => {
-      if (this.#rebuild !== rebuild) return false;
-      this.#rebuild = null;
-      this.#rebuildDone = null;
-      return true;
-    };
-    this.#rebuildDone = rebuild.run().then(
-      (complete) => {
-        if (!complete || this.#closed || !settle()) return;
-        const old = this.vectors;
-        this.vectors = rebuild.next;
-        old?.dispose();
-        // The new graph replaces the snapshot of the old one.
-        this.#snapshotIncomplete = true;
-        this.snapshot();
-      },
-      () => {
-        // A read failed: keep the current graph; the next open (or configure) tries again.
-        if (settle()) rebuild.cancel();
-      },
-    );
+  whenRebuilt(): Promise<void> {
+    return this.#rebuilds.whenDone();
   }
 
   /** Options of this namespace's ANN graph for vectors of `dimensions`. */
@@ -301,7 +270,9 @@ export class NamespaceRuntime {
       for (const rec of recs) this.#putVector(loaded.index, rec.seq, rec.embedding!);
     }
     this.#snapshotIncomplete = seqs.length > 0;
-    this.#reconcileGraph();
+    // A snapshot of other graph parameters serves searches while its replacement is built.
+    const { m, efConstruction } = fullConfig(this.#record.config).vectorIndex;
+    this.#rebuilds.reconcile({ m, efConstruction });
   }
 
   /**
@@ -372,7 +343,7 @@ export class NamespaceRuntime {
   /** A memory's vector into the ANN index and the sketch. */
   #putVector(index: HnswIndex, seq: number, vector: Float32Array): void {
     index.upsert(seq, vector);
-    if (index === this.vectors) this.#rebuild?.upsert(seq, vector);
+    if (index === this.vectors) this.#rebuilds.upsert(seq, vector);
     this.sketch?.set(seq, vector);
   }
 
@@ -426,7 +397,7 @@ export class NamespaceRuntime {
       this.seqById.delete(rec.id);
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);
-      this.#rebuild?.remove(rec.seq);
+      this.#rebuilds.remove(rec.seq);
       this.sketch?.delete(rec.seq);
       this.#graph?.unlink(rec.seq);
     }
@@ -558,9 +529,7 @@ export class NamespaceRuntime {
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.#touches.discard();
-        this.#rebuild?.cancel();
-        this.#rebuild = null;
-        this.#rebuildDone = null;
+        this.#rebuilds.close();
         this.vectors?.dispose();
         this.sketch?.clear();
         this.#closed = true;
