@@ -233,6 +233,7 @@ describe("errors, limits and documents", () => {
     // Structural (zod) errors name the first offending field too.
     const structural = await post("/v1/namespaces/fields/memories/batch", { memories: [{ content: 5 }] });
     expect(structural).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "memories[0].content" } });
+    expect(structural.message).toContain("memories[0].content: ");
     // The HTTP client renames them back, so its callers see the engine's names.
     const err = await t.root.namespace
       .create({ name: "fields-graph", config: { vectorIndex: { efConstruction: 3 } } })

@@ -77,7 +77,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
       if (result.success) return;
       const issues = result.error.issues
         .slice(0, 5)
-        .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+        .map((i) => `${i.path.length ? zodPath(i.path) : "body"}: ${i.message}`)
         .join("; ");
       const first = result.error.issues[0];
       const field = first?.path.length ? zodPath(first.path) : undefined;
