@@ -234,7 +234,7 @@ export class Loci implements MemoryClient {
 
   /** Memories committed but not yet in their namespace's ANN graph, over the open namespaces. */
   indexBacklog(): Promise<number> {
-    return this.#sum((rt) => rt.vectors?.pending ?? 0);
+    return this.#sum((rt) => this.#core.indexingOf(rt).pendingVectors);
   }
 
   /**
@@ -242,7 +242,7 @@ export class Loci implements MemoryClient {
    * `vectorIndex.efConstruction` changed, over the open namespaces (0 when none runs; see `whenIndexed`).
    */
   graphRebuildBacklog(): Promise<number> {
-    return this.#sum((rt) => rt.rebuildPending);
+    return this.#sum((rt) => this.#core.indexingOf(rt).graphRebuildPending);
   }
 
   /**
@@ -250,7 +250,7 @@ export class Loci implements MemoryClient {
    * runs; see `whenIndexed`).
    */
   sentenceBackfillBacklog(): Promise<number> {
-    return this.#sum((rt) => this.#core.backfillOf(rt)?.pending ?? 0);
+    return this.#sum((rt) => this.#core.indexingOf(rt).sentenceBackfillPending);
   }
 
   /** `count` summed over the open namespaces. */

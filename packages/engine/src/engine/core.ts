@@ -9,6 +9,7 @@ import type { Clock } from "../clock.js";
 import type { Embedder } from "../embed/embedder.js";
 import { ConflictError, NotFoundError, storageFailure } from "../errors.js";
 import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
+import type { NamespaceIndexing } from "../types.js";
 import { assertNamespaceName, type Limits } from "../validation.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { EventHub } from "./events.js";
@@ -244,6 +245,15 @@ export class EngineCore {
   /** The backfill of a runtime if one was started (without starting one). */
   backfillOf(rt: NamespaceRuntime): SentenceBackfill | null {
     return this.#backfills.get(rt) ?? null;
+  }
+
+  /** An open runtime's background work left (`Namespace.indexing`). */
+  indexingOf(rt: NamespaceRuntime): NamespaceIndexing {
+    return {
+      pendingVectors: rt.vectors?.pending ?? 0,
+      graphRebuildPending: rt.rebuildPending,
+      sentenceBackfillPending: this.backfillOf(rt)?.pending ?? 0,
+    };
   }
 
   /** The open runtime if there is one (without opening). */

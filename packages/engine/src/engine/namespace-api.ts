@@ -26,12 +26,7 @@ export class NamespaceService implements NamespaceApi {
   /** The namespace's background work in this engine (none unless its runtime is open). */
   async #indexing(name: string): Promise<NamespaceIndexing> {
     const rt = await this.#core.openRuntime(name);
-    if (!rt || rt.closed) return IDLE;
-    return {
-      pendingVectors: rt.vectors?.pending ?? 0,
-      graphRebuildPending: rt.rebuildPending,
-      sentenceBackfillPending: this.#core.backfillOf(rt)?.pending ?? 0,
-    };
+    return !rt || rt.closed ? IDLE : this.#core.indexingOf(rt);
   }
 
   async create(opts: {
@@ -85,7 +80,7 @@ export class NamespaceService implements NamespaceApi {
         updatedAt: this.#core.clock.now(),
       };
       // A new m or efConstruction rebuilds the graph in the background (the record setter,
-      // `graph-rebuild.ts`); searches use the current one until the new one is complete.
+      // `graph-rebuilder.ts`); searches use the current one until the new one is complete.
       // Memories already stored get their sentence vectors in the background (`sentence-backfill.ts`).
       // The progress is recorded first: a crash before the catalog update leaves the option off.
       if (next.config.sentenceVectors && !rec.config.sentenceVectors && rt.maxSeq > 0)

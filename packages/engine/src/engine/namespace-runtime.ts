@@ -52,8 +52,6 @@ export interface RuntimeOptions {
   shared?: boolean;
   /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
   vectorSketch?: { maxBytes: number } | null;
-  /** Wait before a graph rebuild whose read of stored vectors failed starts again. @default 30000 */
-  rebuildRetryMs?: number;
 }
 
 /** Live state of one namespace. */
@@ -128,7 +126,6 @@ export class NamespaceRuntime {
         this.#snapshotIncomplete = true;
         this.snapshot();
       },
-      ...(opts.rebuildRetryMs === undefined ? {} : { retryMs: opts.rebuildRetryMs }),
     });
   }
 
@@ -149,10 +146,15 @@ export class NamespaceRuntime {
 
   set record(next: NamespaceRecord) {
     this.#record = next;
-    const { m, efConstruction, efSearch } = fullConfig(next.config).vectorIndex;
-    this.vectors?.setEfSearch(efSearch);
-    this.#rebuilds.setEfSearch(efSearch);
-    this.#rebuilds.reconcile({ m, efConstruction });
+    this.#applyGraphConfig();
+  }
+
+  /** The record's graph parameters to the graphs: the beam at once, other ones by a rebuild. */
+  #applyGraphConfig(): void {
+    const wanted = fullConfig(this.#record.config).vectorIndex;
+    this.vectors?.setEfSearch(wanted.efSearch);
+    this.#rebuilds.setEfSearch(wanted.efSearch);
+    this.#rebuilds.reconcile(wanted);
   }
 
   /** Memories still to be copied into a graph being rebuilt, or waiting to retry one (0 when none is). */
@@ -271,8 +273,7 @@ export class NamespaceRuntime {
     }
     this.#snapshotIncomplete = seqs.length > 0;
     // A snapshot of other graph parameters serves searches while its replacement is built.
-    const { m, efConstruction } = fullConfig(this.#record.config).vectorIndex;
-    this.#rebuilds.reconcile({ m, efConstruction });
+    this.#applyGraphConfig();
   }
 
   /**
