@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HashEmbedder, Loci, LociError } from "@loci/engine";
+import { type BackgroundFailure, HashEmbedder, Loci, LociError } from "@loci/engine";
 import { startTestServer, type TestServer } from "@loci/server/testing";
 import hnswlib from "hnswlib-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -171,7 +171,13 @@ describe("storage full or read-only", () => {
     mkdirSync(dir);
     mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", dir);
     const embedder = new HashEmbedder({ dimensions: 512 });
-    let loci = await Loci.open({ dataDir: dir, embedder, snapshotEvery: 5 });
+    const failures: BackgroundFailure[] = [];
+    let loci = await Loci.open({
+      dataDir: dir,
+      embedder,
+      snapshotEvery: 5,
+      onBackgroundError: (f) => failures.push(f),
+    });
     const ids: string[] = [];
     for (let i = 0; i < 200; i++)
       ids.push((await loci.memory.add({ namespace: "snap", content: `note ${i}` })).id);
@@ -220,6 +226,9 @@ describe("storage full or read-only", () => {
     } finally {
       await loci.close();
     }
+    // Each snapshot that did not fit was reported, then dropped; the last sound one is still in place.
+    expect(failures.length).toBeGreaterThan(0);
+    expect(new Set(failures.map((f) => `${f.work} ${f.namespace}`))).toEqual(new Set(["snapshot snap"]));
     // The snapshots that did not fit were dropped; the last sound one is still in place.
     expect(soundCount()).toBe(snapshotted);
     expect(readdirSync(snapshotDir).sort()).toEqual(["vectors.hnsw", "vectors.json"]);

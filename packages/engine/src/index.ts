@@ -21,6 +21,13 @@ export { FunctionEmbedder, type FunctionEmbedderOptions } from "./embed/function
 export { HashEmbedder, type HashEmbedderOptions } from "./embed/hash.js";
 export { OpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from "./embed/openai-compatible.js";
 export { UseLiteEmbedder, type UseLiteEmbedderOptions } from "./embed/use-lite.js";
+// Background work
+export {
+  type BackgroundErrorHandler,
+  type BackgroundFailure,
+  type BackgroundWork,
+  describeFailure,
+} from "./engine/background-failures.js";
 // Event streams (for other MemoryClient implementations)
 export { type StreamOptions, streamEvents } from "./engine/event-stream.js";
 // Knowledge graph

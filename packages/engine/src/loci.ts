@@ -9,6 +9,11 @@ import { type Clock, systemClock } from "./clock.js";
 import { CachedEmbedder } from "./embed/cached.js";
 import type { Embedder } from "./embed/embedder.js";
 import { UseLiteEmbedder } from "./embed/use-lite.js";
+import {
+  type BackgroundErrorHandler,
+  type BackgroundFailure,
+  failureReporter,
+} from "./engine/background-failures.js";
 import { EngineCore } from "./engine/core.js";
 import { EventsService } from "./engine/events.js";
 import { KnowledgeGraphService } from "./engine/graph-api.js";
@@ -91,6 +96,14 @@ export interface LociOptions {
   checkpointer?: Checkpointer;
   /** Keys tried when `encryptionKey` does not open a file (an interrupted rotation); such files are re-keyed. */
   previousEncryptionKeys?: readonly Buffer[];
+  /**
+   * Told of each failure of the engine's background work (a graph rebuild's or a sentence-vector
+   * backfill's read, an ANN snapshot that does not fit on the disk, an event handler that throws, …;
+   * see {@link BackgroundFailure}). None loses stored data, and the engine retries where it can, but
+   * an operator wants to know. A handler that throws is ignored.
+   * @default a one-line warning on stderr (`console.warn`)
+   */
+  onBackgroundError?: BackgroundErrorHandler;
 }
 
 /**
@@ -124,7 +137,11 @@ export class Loci implements MemoryClient {
     this.knowledgeGraph = new KnowledgeGraphService(core);
     this.#sweepTimer =
       sweepIntervalMs > 0
-        ? setInterval(() => void sweepExpired(core).catch(() => undefined), sweepIntervalMs).unref()
+        ? setInterval(() => {
+            sweepExpired(core).catch((error: unknown) =>
+              core.report({ work: "expiry-sweep", namespace: null, error, retryInMs: sweepIntervalMs }),
+            );
+          }, sweepIntervalMs).unref()
         : null;
   }
 
@@ -167,6 +184,7 @@ export class Loci implements MemoryClient {
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
       limits: resolveLimits(opts.limits),
+      report: failureReporter(opts.onBackgroundError),
     });
     try {
       await core.follow();
@@ -199,8 +217,8 @@ export class Loci implements MemoryClient {
    * open namespace, which includes those opened at startup to resume a backfill) is in its namespace's
    * ANN graph, a running graph rebuild (after `vectorIndex.m` or `efConstruction` changed) has been
    * swapped in, and a running sentence-vector backfill (after `sentenceVectors` was turned on, see the
-   * README) has finished; rejects with the backfill's error
-   * when it failed (it is retried later). Nothing needs to wait for this: a search scores memories the
+   * README) has finished; rejects with the backfill's or the rebuild's error while it waits for its
+   * retry (also reported to `onBackgroundError`). Nothing needs to wait for this: a search scores memories the
    * graph does not hold yet exactly, so it is complete either way; only its speed depends on the graph.
    * @throws {NotFoundError} NAMESPACE_NOT_FOUND when `namespace` does not exist
    */

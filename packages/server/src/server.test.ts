@@ -178,6 +178,48 @@ describe("server lifecycle", () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it("logs each failure of an engine's background work with its tenant and counts it in /metrics", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "loci-bg-"));
+    const lines: Record<string, unknown>[] = [];
+    const pino = (await import("pino")).default;
+    const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const root = "root-key-0123456789";
+    const s = await startServer({
+      dataDir,
+      port: 0,
+      embedder: new HashEmbedder({ dimensions: 32 }),
+      rootKey: root,
+      logger,
+    });
+    try {
+      await s.engine.namespace.create({ name: "ns" });
+      // An in-process subscriber that throws: the engine reports it; the server logs and counts it.
+      await s.engine.events.subscribe({ namespace: "ns", types: ["memory.added"] }, () => {
+        throw new Error("handler bug");
+      });
+      const res = await fetch(`${s.url}/v1/namespaces/ns/memories`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+        body: JSON.stringify({ content: "one" }),
+      });
+      expect(res.status).toBe(201);
+      await waitFor(() => lines.some((l) => l.work === "event-handler"));
+      expect(lines.find((l) => l.work === "event-handler")).toMatchObject({
+        level: 40,
+        msg: "background event-handler failed",
+        tenant: "default",
+        namespace: "ns",
+        retryInMs: null,
+        err: { message: "handler bug" },
+      });
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toMatch(/^loci_background_failures_total 1$/m);
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Sends raw HTTP/1.1 requests on one keep-alive socket; resolves with the status line of each response. */

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, storageFailure } from "../errors.js";
 import type { NamespaceRecord, StorageDriver } from "../storage/driver.js";
 import type { NamespaceIndexing } from "../types.js";
 import { assertNamespaceName, type Limits } from "../validation.js";
+import type { ReportFailure } from "./background-failures.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { EventHub } from "./events.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
@@ -31,6 +32,8 @@ export interface EngineCoreOptions {
   maxNamespaces?: number | null;
   /** Input limits. */
   limits: Limits;
+  /** Receives failures of background work (see `background-failures.ts`). */
+  report: ReportFailure;
 }
 
 /** Shared state of one engine instance. */
@@ -42,7 +45,9 @@ export class EngineCore {
   /** Input limits of this engine. */
   readonly limits: Limits;
   /** Event fan-out for every namespace of this engine. */
-  readonly events = new EventHub();
+  readonly events: EventHub;
+  /** Receives failures of background work. */
+  readonly report: ReportFailure;
   readonly #snapshotEvery: number;
   readonly #vectorSketch: { maxBytes: number } | null;
   readonly #closeEmbedder: boolean;
@@ -63,6 +68,8 @@ export class EngineCore {
     this.clock = opts.clock;
     this.autoCreateNamespaces = opts.autoCreateNamespaces;
     this.limits = opts.limits;
+    this.report = opts.report;
+    this.events = new EventHub({ report: opts.report });
     this.#snapshotEvery = opts.snapshotEvery;
     this.#vectorSketch = opts.vectorSketch ?? null;
     this.#closeEmbedder = opts.closeEmbedder;
@@ -145,6 +152,7 @@ export class EngineCore {
         vectorSketch: this.#vectorSketch,
         afterWrite: (rt) => this.events.publish(rt),
         shared: this.driver.shared ?? false,
+        report: this.report,
       });
       this.backfill(rt);
       return rt;
@@ -166,7 +174,10 @@ export class EngineCore {
   async follow(): Promise<void> {
     if (!this.driver.shared || !this.driver.subscribeChanges || this.#unfollow) return;
     this.#unfollow = await this.driver.subscribeChanges((namespace) => {
-      void this.#onRemoteCommit(namespace).catch(() => undefined);
+      void this.#onRemoteCommit(namespace).catch((error: unknown) => {
+        // The namespace's next read or write catches up (and reports what still fails).
+        if (!this.#closed) this.report({ work: "remote-sync", namespace, error, retryInMs: null });
+      });
     });
   }
 
@@ -212,6 +223,7 @@ export class EngineCore {
         embedder: this.embedder,
         now: () => this.clock.now(),
         holder: this.#id,
+        report: this.report,
       });
       this.#backfills.set(rt, backfill);
     }

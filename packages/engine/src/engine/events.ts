@@ -12,9 +12,11 @@ import { ValidationError } from "../errors.js";
 import type { ChangeRecord } from "../storage/driver.js";
 import type { EventsApi, LociEvent, LociEventType, SubscribeOptions, Subscription } from "../types.js";
 import { assertInteger } from "../validation.js";
+import type { ReportFailure } from "./background-failures.js";
 import type { EngineCore } from "./core.js";
 import { type StreamOptions, streamEvents } from "./event-stream.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
+import { changePages } from "./runtime-load.js";
 
 const EVENT_TYPES: readonly LociEventType[] = [
   "memory.added",
@@ -31,7 +33,6 @@ const EVENT_TYPES: readonly LociEventType[] = [
   "edge.updated",
   "edge.removed",
 ];
-const PAGE = 1_000;
 
 interface Subscriber {
   cursor: number;
@@ -55,6 +56,12 @@ function toEvent(namespace: string, c: ChangeRecord): LociEvent {
 /** Fans change-log entries out to subscribers. One per engine. */
 export class EventHub {
   readonly #subs = new Map<string, Set<Subscriber>>();
+  readonly #report: ReportFailure | undefined;
+
+  /** `report` is told of handlers that throw or reject (their subscription stays active). */
+  constructor(opts: { report?: ReportFailure } = {}) {
+    this.#report = opts.report;
+  }
 
   /** Delivers changes the namespace's subscribers have not seen. Called after every commit, under the lock. */
   async publish(rt: NamespaceRuntime): Promise<void> {
@@ -64,9 +71,7 @@ export class EventHub {
   }
 
   async #deliver(rt: NamespaceRuntime, subs: Subscriber[]): Promise<void> {
-    let from = Math.min(...subs.map((s) => s.cursor));
-    for (;;) {
-      const changes = await rt.store.changesSince(from, PAGE);
+    for await (const changes of changePages(rt.store, Math.min(...subs.map((s) => s.cursor)))) {
       for (const change of changes) {
         for (const sub of subs) {
           if (!sub.active || change.generation <= sub.cursor) continue;
@@ -75,11 +80,11 @@ export class EventHub {
           const event = toEvent(rt.name, change);
           sub.chain = sub.chain
             .then(() => (sub.active ? sub.handler(event) : undefined))
-            .catch(() => undefined);
+            .catch((error: unknown) =>
+              this.#report?.({ work: "event-handler", namespace: rt.name, error, retryInMs: null }),
+            );
         }
       }
-      if (changes.length < PAGE) return;
-      from = changes[changes.length - 1]!.generation;
     }
   }
 

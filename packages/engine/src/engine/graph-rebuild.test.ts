@@ -130,6 +130,7 @@ describe("GraphRebuilder", () => {
     current.flush();
     let failures = opts.failures;
     const swapped: HnswIndex[] = [];
+    const reported: [string, number][] = [];
     const r = new GraphRebuilder({
       current: () => current,
       newGraph: (like) => new HnswIndex({ dimensions: like.dimensions, m: 24, efConstruction: 64 }),
@@ -142,8 +143,9 @@ describe("GraphRebuilder", () => {
         current = next;
       },
       retryMs: 5,
+      onFailure: (err, retryInMs) => reported.push([(err as Error).message, retryInMs]),
     });
-    return { r, swapped, current: () => current };
+    return { r, swapped, reported, current: () => current };
   }
 
   it("swaps the finished graph in and frees the old one", async () => {
@@ -160,22 +162,26 @@ describe("GraphRebuilder", () => {
     expect(r.pending).toBe(0);
   });
 
-  it("retries after a failed read, counting the work as pending meanwhile", async () => {
-    const { r, swapped, current } = rebuilder({ failures: 2 });
+  it("reports a failed read and retries, counting the work as pending and rejecting waiters meanwhile", async () => {
+    const { r, swapped, reported, current } = rebuilder({ failures: 2 });
     r.reconcile({ m: 24, efConstruction: 64 });
-    await r.whenDone();
+    await expect(r.whenDone()).rejects.toThrow("connection reset");
+    expect(reported).toEqual([["connection reset", 5]]);
     expect(swapped).toHaveLength(0);
     expect(r.pending).toBe(50);
     await vi.waitFor(() => expect(swapped).toHaveLength(1));
+    expect(reported).toHaveLength(2);
     expect(current().m).toBe(24);
     expect(r.pending).toBe(0);
+    await expect(r.whenDone()).resolves.toBeUndefined();
   });
 
   it("schedules nothing more once closed", async () => {
     const { r, swapped } = rebuilder({ failures: 1 });
     r.reconcile({ m: 24, efConstruction: 64 });
-    await r.whenDone();
+    await expect(r.whenDone()).rejects.toThrow("connection reset");
     r.close();
+    await expect(r.whenDone()).resolves.toBeUndefined();
     expect(r.pending).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(swapped).toHaveLength(0);

@@ -21,6 +21,8 @@ export interface GraphRebuilderOptions {
   swap: (next: HnswIndex) => void;
   /** Wait before a rebuild whose read failed starts again. @default 30000 */
   retryMs?: number;
+  /** Told of a failed read (the rebuild starts again after `retryInMs`). */
+  onFailure?: (error: unknown, retryInMs: number) => void;
 }
 
 type GraphParams = Pick<VectorIndexConfig, "m" | "efConstruction">;
@@ -35,6 +37,8 @@ export class GraphRebuilder {
   #done: Promise<void> | null = null;
   #retry: NodeJS.Timeout | null = null;
   #wanted: GraphParams | null = null;
+  /** The error of the last failed read, until a rebuild swaps in. */
+  #failure: unknown = null;
   #closed = false;
 
   constructor(opts: GraphRebuilderOptions) {
@@ -47,9 +51,13 @@ export class GraphRebuilder {
     return this.#retry ? (this.#opts.current()?.size ?? 0) : 0;
   }
 
-  /** Resolves once no rebuild is running (the latest swapped in, cancelled or failed). */
+  /**
+   * Resolves once no rebuild is running (the latest swapped in or cancelled); rejects with the read
+   * error when the latest failed and waits for its retry.
+   */
   async whenDone(): Promise<void> {
     while (this.#done) await this.#done;
+    if (this.#retry && this.#failure !== null) throw this.#failure;
   }
 
   /** A committed write's vector, for the graph being built too. */
@@ -92,21 +100,25 @@ export class GraphRebuilder {
     this.#done = rebuild.run().then(
       (complete) => {
         if (!complete || this.#closed || !settle()) return;
+        this.#failure = null;
         const old = this.#opts.current();
         this.#opts.swap(rebuild.next);
         old?.dispose();
       },
-      () => {
+      (err: unknown) => {
         // A read of stored vectors failed (a storage blip): the current graph stays in use, and the
         // rebuild starts again later (or at the next configuration change or open).
         if (!settle()) return;
         rebuild.cancel();
         if (this.#closed) return;
+        const retryMs = this.#opts.retryMs ?? 30_000;
+        this.#failure = err;
         this.#retry = setTimeout(() => {
           this.#retry = null;
           if (this.#wanted) this.reconcile(this.#wanted);
-        }, this.#opts.retryMs ?? 30_000);
+        }, retryMs);
         this.#retry.unref();
+        this.#opts.onFailure?.(err, retryMs);
       },
     );
   }

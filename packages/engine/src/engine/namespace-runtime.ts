@@ -19,22 +19,22 @@ import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
-import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
+import { AnnSnapshots } from "./ann-snapshots.js";
+import type { BackgroundWork, ReportFailure } from "./background-failures.js";
 import { fullConfig } from "./convert.js";
 import { FilterCache } from "./filter-cache.js";
-import { KnowledgeGraph } from "./graph.js";
+import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
+import { LazyGraph } from "./lazy-graph.js";
+import { LOAD_PAGE, loadVectorIndex, scanPages } from "./runtime-load.js";
+import { fillSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
-
-const PAGE = 2_000;
-/** Vectors read per background sketching step (~2 ms of SQLite reads). */
-const SKETCH_PAGE = 256;
 
 /** Options of {@link NamespaceRuntime.open}. */
 export interface RuntimeOptions {
@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   shared?: boolean;
   /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
   vectorSketch?: { maxBytes: number } | null;
+  /** Receives failures of the runtime's background work (snapshots, sketch, hit statistics, rebuilds). */
+  report?: ReportFailure;
 }
 
 /** Live state of one namespace. */
@@ -81,37 +83,43 @@ export class NamespaceRuntime {
   readonly #sketchLimit: { maxBytes: number } | null;
   /** Seqs this write applied from its own results (shared storage): their `memory.added` need no re-read. */
   readonly #ownAdds = new Set<number>();
-  readonly #snapshotEvery: number;
   readonly #afterWrite: ((rt: NamespaceRuntime) => Promise<void>) | undefined;
+  readonly #reportTo: ReportFailure | undefined;
   /** Search hits not yet persisted (one coalesced write, inside the lock, unless closed by then). */
   readonly #touches = new AccessTouches({
     persist: (seqs, at) => this.store.touch(seqs, at),
     schedule: (flush) =>
       this.#lock.run(async () => {
-        if (!this.#closed) await flush();
+        if (!this.#closed) await flush().catch((err: unknown) => this.#report("access-stats", err));
       }),
   });
   #generation = 0;
-  #snapshotGeneration = 0;
+  readonly #snapshots: AnnSnapshots;
   /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
-  #snapshotIncomplete = false;
   readonly #onIndexed = () => {
-    if (this.#snapshotIncomplete && !this.#closed) this.snapshot();
+    if (this.#snapshots.incomplete && !this.#closed) this.snapshot();
   };
   #closed = false;
-  #graph: KnowledgeGraph | null = null;
-  #graphLoading: Promise<KnowledgeGraph> | null = null;
-  #graphEpoch = 0;
+  /** The knowledge graph, loaded on first use under the write lock. */
+  readonly #graph = new LazyGraph({
+    load: () => this.store.loadGraph(),
+    exclusive: (task) => this.#lock.run(task),
+  });
   /** Rebuilds of the ANN graph when the namespace's graph parameters change (`graph-rebuilder.ts`). */
   readonly #rebuilds: GraphRebuilder;
 
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
     this.#record = opts.record;
-    this.#snapshotEvery = opts.snapshotEvery ?? 10_000;
+    this.#snapshots = new AnnSnapshots({
+      store: opts.store,
+      every: opts.snapshotEvery ?? 10_000,
+      onFailure: (err) => this.#report("snapshot", err),
+    });
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
     this.#sketchLimit = opts.vectorSketch ?? null;
+    this.#reportTo = opts.report;
     this.#rebuilds = new GraphRebuilder({
       current: () => this.vectors,
       newGraph: (like) =>
@@ -123,10 +131,15 @@ export class NamespaceRuntime {
       swap: (next) => {
         this.vectors = next;
         // The new graph replaces the snapshot of the old one.
-        this.#snapshotIncomplete = true;
+        this.#snapshots.invalidate();
         this.snapshot();
       },
+      onFailure: (err, retryInMs) => this.#report("graph-rebuild", err, retryInMs),
     });
+  }
+
+  #report(work: BackgroundWork, error: unknown, retryInMs: number | null = null): void {
+    this.#reportTo?.({ work, namespace: this.name, error, retryInMs });
   }
 
   /** Opens a namespace: loads attributes and builds or loads its indexes. */
@@ -193,87 +206,32 @@ export class NamespaceRuntime {
 
   async #load(): Promise<void> {
     this.#generation = await this.store.generation();
-    for (let after = 0; ; ) {
-      const page = await this.store.scan({ afterSeq: after, limit: PAGE });
-      for (const rec of page) this.#index(rec, null);
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.seq;
-    }
+    for await (const page of scanPages(this.store)) for (const rec of page) this.#index(rec, null);
     const dims = this.record.config.embedding?.dimensions;
-    if (dims) await this.#loadVectors(dims);
-    if (this.sketch && this.sketch.size < this.docs.size) this.#fillSketch();
-  }
-
-  /**
-   * Sketches, in the background, the vectors a loaded ANN snapshot brought without reading them: pages
-   * of stored vectors between other work, until every memory has one (a search reads what is not yet
-   * sketched, so results never depend on this). Stops when the namespace closes or a read fails.
-   */
-  #fillSketch(): void {
-    const sketch = this.sketch!;
-    const todo = [...this.docs.keys()].filter((seq) => !sketch.has(seq));
-    const step = async (from: number): Promise<void> => {
-      if (this.#closed || this.sketch !== sketch || from >= todo.length) return;
-      const vectors = await this.store.getEmbeddings(todo.slice(from, from + SKETCH_PAGE));
-      // A write since the read has sketched its own vector: keep that one. A full sketch stops here.
-      for (const [seq, v] of vectors) {
-        if (this.docs.has(seq) && !sketch.has(seq) && !sketch.set(seq, v)) return;
-      }
-      setTimeout(() => void step(from + SKETCH_PAGE).catch(() => undefined), 0).unref();
-    };
-    void step(0).catch(() => undefined);
-  }
-
-  async #loadVectors(dimensions: number): Promise<void> {
-    this.sketch = this.#newSketch(dimensions);
-    const target = this.#snapshotTarget();
-    const dir = target?.dir ?? null;
-    const loaded = target
-      ? HnswIndex.load(target.dir, {
-          ...this.#graphOptions(dimensions),
-          live: this.docs.keys(),
-          // A graph built with other parameters serves searches while its replacement is built.
-          anyGraph: true,
-          ...(target.cipher ? { cipher: target.cipher } : {}),
-        })
-      : null;
-    if (!loaded) {
-      if (dir) HnswIndex.drop(dir);
-      this.vectors = new HnswIndex({
-        ...this.#graphOptions(dimensions),
-        initialCapacity: Math.max(1024, this.docs.size),
-      });
-      this.#snapshotIncomplete = dir !== null;
-      for (let after = 0; ; ) {
-        const page = await this.store.scan({ afterSeq: after, limit: PAGE, withEmbeddings: true });
-        for (const rec of page) this.#putVector(this.vectors, rec.seq, rec.embedding!);
-        if (page.length < PAGE) break;
-        after = page[page.length - 1]!.seq;
-      }
-      return;
-    }
+    if (!dims) return;
+    this.sketch = this.#newSketch(dims);
+    const loaded = await loadVectorIndex({
+      store: this.store,
+      live: this.docs,
+      graph: this.#graphOptions(dims),
+      target: this.#snapshots.target(),
+      put: (index, seq, vector) => this.#putVector(index, seq, vector),
+    });
     this.vectors = loaded.index;
-    this.#snapshotGeneration = loaded.generation;
-    // Catch up: memories changed since the snapshot, and any live memory the snapshot lacks.
-    const stale = new Set<number>();
-    for (let g = loaded.generation; ; ) {
-      const changes = await this.store.changesSince(g, PAGE);
-      for (const c of changes) {
-        const write = c.type === "memory.added" || c.type === "memory.updated";
-        if (write && this.docs.has(c.subjectSeq)) stale.add(c.subjectSeq);
-      }
-      if (changes.length < PAGE) break;
-      g = changes[changes.length - 1]!.generation;
-    }
-    for (const seq of this.docs.keys()) if (!loaded.index.has(seq)) stale.add(seq);
-    const seqs = [...stale];
-    for (let i = 0; i < seqs.length; i += PAGE) {
-      const recs = await this.store.getBySeq(seqs.slice(i, i + PAGE), { withEmbeddings: true });
-      for (const rec of recs) this.#putVector(loaded.index, rec.seq, rec.embedding!);
-    }
-    this.#snapshotIncomplete = seqs.length > 0;
+    this.#snapshots.loaded(loaded.snapshotGeneration, loaded.incomplete);
     // A snapshot of other graph parameters serves searches while its replacement is built.
     this.#applyGraphConfig();
+    const sketch = this.sketch;
+    if (sketch && sketch.size < this.docs.size) {
+      fillSketch({
+        sketch,
+        seqs: [...this.docs.keys()].filter((seq) => !sketch.has(seq)),
+        read: (seqs) => this.store.getEmbeddings(seqs),
+        live: (seq) => this.docs.has(seq),
+        active: () => !this.#closed && this.sketch === sketch,
+        onFailure: (err) => this.#report("sketch", err),
+      });
+    }
   }
 
   /**
@@ -310,28 +268,12 @@ export class NamespaceRuntime {
    * (await it before); there, use {@link NamespaceRuntime.loadedGraph}.
    */
   graph(): Promise<KnowledgeGraph> {
-    if (this.#graph) return Promise.resolve(this.#graph);
-    if (!this.#graphLoading) {
-      const loading = this.#lock.run(async () => {
-        if (this.#graph) return this.#graph;
-        // A catch-up that drops the graph while it loads (shared storage) makes this load stale for
-        // later callers: it is returned to this one but not installed.
-        const epoch = this.#graphEpoch;
-        const graph = KnowledgeGraph.build(await this.store.loadGraph());
-        if (epoch === this.#graphEpoch) this.#graph = graph;
-        return graph;
-      });
-      this.#graphLoading = loading;
-      loading.catch(() => {
-        if (this.#graphLoading === loading) this.#graphLoading = null;
-      });
-    }
-    return this.#graphLoading;
+    return this.#graph.get();
   }
 
   /** The knowledge graph if it has been loaded, else `null`. */
   get loadedGraph(): KnowledgeGraph | null {
-    return this.#graph;
+    return this.#graph.loaded;
   }
 
   /** Creates the ANN index (and the sketch) on the first write that fixes the dimension. */
@@ -359,8 +301,9 @@ export class NamespaceRuntime {
     this.docs.set(rec.seq, info);
     this.filters.update(rec.seq, info.metadata);
     if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
-    if (this.#graph && entities.length > 0)
-      this.#graph.link(
+    const graph = this.#graph.loaded;
+    if (graph && entities.length > 0)
+      graph.link(
         rec.seq,
         entities.map((e) => e.key),
       );
@@ -400,7 +343,7 @@ export class NamespaceRuntime {
       this.vectors?.remove(rec.seq);
       this.#rebuilds.remove(rec.seq);
       this.sketch?.delete(rec.seq);
-      this.#graph?.unlink(rec.seq);
+      this.#graph.loaded?.unlink(rec.seq);
     }
   }
 
@@ -416,7 +359,7 @@ export class NamespaceRuntime {
     if (target <= this.#generation) return;
     await this.#syncLock.run(async () => {
       while (this.#generation < target) {
-        const changes = await this.store.changesSince(this.#generation, PAGE);
+        const changes = await this.store.changesSince(this.#generation, LOAD_PAGE);
         if (changes.length === 0) break;
         const seqs = new Set<number>();
         let graph = false;
@@ -427,11 +370,7 @@ export class NamespaceRuntime {
           else if (c.type.startsWith("entity.") || c.type.startsWith("edge.")) graph = true;
         }
         await this.#refresh([...seqs]);
-        if (graph) {
-          this.#graph = null;
-          this.#graphLoading = null;
-          this.#graphEpoch++;
-        }
+        if (graph) this.#graph.drop();
         this.#generation = changes[changes.length - 1]!.generation;
       }
     });
@@ -439,8 +378,8 @@ export class NamespaceRuntime {
 
   /** Re-reads memories by seq: those still stored are upserted, the others removed. */
   async #refresh(seqs: number[]): Promise<void> {
-    for (let i = 0; i < seqs.length; i += PAGE) {
-      const batch = seqs.slice(i, i + PAGE);
+    for (let i = 0; i < seqs.length; i += LOAD_PAGE) {
+      const batch = seqs.slice(i, i + LOAD_PAGE);
       const recs = await this.store.getBySeq(batch, { withEmbeddings: true });
       const found = new Set(recs.map((r) => r.seq));
       for (const rec of recs) this.#index(rec, rec.embedding);
@@ -472,42 +411,12 @@ export class NamespaceRuntime {
     // On shared storage, other processes' changes may lie below `generation`: only sync() advances it.
     if (this.#shared) return;
     this.#generation = generation;
-    const every = Math.max(this.#snapshotEvery, Math.floor(this.docs.size / 10));
-    if (this.#generation - this.#snapshotGeneration >= every) this.snapshot();
+    if (this.#snapshots.due(this.#generation, this.docs.size)) this.snapshot();
   }
 
-  /**
-   * Writes the ANN snapshot if it is behind the database. Best effort: the snapshot is derived
-   * state and is written after a commit, so a failure (a full disk) must not fail the write that
-   * triggered it; the snapshot stays behind (or absent) and is caught up or rebuilt on open.
-   * Returns whether a snapshot was written.
-   */
-  snapshot(target = this.#snapshotTarget()): boolean {
-    if (!target || !this.vectors) return false;
-    const { dir, cipher } = target;
-    if (this.#generation === this.#snapshotGeneration && !this.#snapshotIncomplete) return false;
-    try {
-      this.vectors.save(dir, this.#generation, cipher);
-    } catch {
-      HnswIndex.discardTemp(dir);
-      return false;
-    }
-    this.#snapshotGeneration = this.#generation;
-    this.#snapshotIncomplete = this.vectors.pending > 0;
-    return true;
-  }
-
-  /**
-   * Where ANN snapshots go, and how they are encrypted on encrypted storage (`null`: none are written —
-   * no snapshot directory, or encrypted storage on a system without a RAM scratch directory).
-   */
-  #snapshotTarget(): { dir: string; cipher?: SnapshotCipher } | null {
-    const dir = this.store.snapshotDir;
-    if (!dir) return null;
-    const key = this.store.snapshotKey;
-    if (!key) return { dir };
-    const scratchDir = ramScratchDir();
-    return scratchDir ? { dir, cipher: { key, scratchDir } } : null;
+  /** Writes the ANN snapshot if it is behind the database (best effort, see `ann-snapshots.ts`). */
+  snapshot(target = this.#snapshots.target()): boolean {
+    return this.#snapshots.write(this.vectors, this.#generation, target);
   }
 
   /** Whether a memory is visible at `now` (not expired). */
@@ -521,7 +430,7 @@ export class NamespaceRuntime {
       if (this.#closed) return;
       try {
         await this.#touches.flush();
-        const target = opts.snapshot === false ? null : this.#snapshotTarget();
+        const target = opts.snapshot === false ? null : this.#snapshots.target();
         if (target) {
           // The generation counter is re-read so the snapshot's watermark is exact.
           this.#generation = await this.store.generation();

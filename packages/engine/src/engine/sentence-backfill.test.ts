@@ -8,6 +8,7 @@ import { EmbedderError } from "../errors.js";
 import { Loci } from "../loci.js";
 import { newRecord } from "../storage/records.case.js";
 import { SqliteDriver } from "../storage/sqlite.js";
+import type { BackgroundFailure } from "./background-failures.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
 import { SentenceBackfill } from "./sentence-backfill.js";
@@ -30,7 +31,9 @@ afterEach(async () => {
 });
 
 /** An engine over SQLite in `dir` (a new temp dir unless given), with the driver handle to inspect it. */
-async function open(opts: { dir?: string; embedder?: FunctionEmbedder | HashEmbedder } = {}) {
+async function open(
+  opts: { dir?: string; embedder?: FunctionEmbedder | HashEmbedder; failures?: BackgroundFailure[] } = {},
+) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "loci-backfill-"));
   if (!opts.dir) dirs.push(dir);
   const driver = new SqliteDriver({ dir: join(dir, "store") });
@@ -39,6 +42,7 @@ async function open(opts: { dir?: string; embedder?: FunctionEmbedder | HashEmbe
     storage: driver,
     embedder: opts.embedder ?? hash,
     embeddingCache: false,
+    ...(opts.failures ? { onBackgroundError: (f: BackgroundFailure) => opts.failures!.push(f) } : {}),
   });
   engines.push(loci);
   const sentences = async (ns: string, ids: string[]) => {
@@ -249,7 +253,7 @@ describe("sentence-vector backfill", () => {
     await loci.close(); // aborts the held call
   });
 
-  it("reports a failed run through whenIndexed, keeps its progress and resumes on the next open", async () => {
+  it("reports a failed run (whenIndexed, onBackgroundError), keeps its progress and resumes on the next open", async () => {
     const failing = new FunctionEmbedder({
       id: hash.id,
       dimensions: hash.dimensions,
@@ -260,12 +264,21 @@ describe("sentence-vector backfill", () => {
         return hash.embed(texts);
       },
     });
-    const first = await open({ embedder: failing });
+    const failures: BackgroundFailure[] = [];
+    const first = await open({ embedder: failing, failures });
     await first.loci.namespace.create({ name: "ns" });
     const ids: string[] = [];
     for (const content of MANY) ids.push((await first.loci.memory.add({ namespace: "ns", content })).id);
     await first.loci.namespace.configure({ namespace: "ns", sentenceVectors: true });
     await expect(first.loci.whenIndexed()).rejects.toMatchObject({ code: "EMBEDDER_FAILED" });
+    expect(failures).toEqual([
+      {
+        work: "sentence-backfill",
+        namespace: "ns",
+        error: expect.objectContaining({ code: "EMBEDDER_FAILED" }),
+        retryInMs: 30_000,
+      },
+    ]);
     expect(await (await first.driver.openNamespace("ns")).sentenceBackfill()).not.toBeNull();
     expect(await first.loci.sentenceBackfillBacklog()).toBe(3);
     await first.loci.close();

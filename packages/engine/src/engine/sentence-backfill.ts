@@ -22,6 +22,7 @@
 import type { Embedder } from "../embed/embedder.js";
 import type { MemoryRecord, SentenceBackfillState, SentenceFill } from "../storage/driver.js";
 import { cosine } from "../util/vectors.js";
+import type { ReportFailure } from "./background-failures.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { sentenceTexts } from "./sentence-vectors.js";
 
@@ -45,6 +46,8 @@ export interface SentenceBackfillOptions {
   retryMs?: number;
   /** Wall-clock time for leases, which other processes compare with theirs. @default Date.now */
   wallClock?: () => number;
+  /** Told of a failed run (it is retried after `retryMs`). */
+  report?: ReportFailure;
 }
 
 /** The background backfill of one namespace runtime. */
@@ -55,6 +58,7 @@ export class SentenceBackfill {
   readonly #retryMs: number;
   readonly #holder: string;
   readonly #wallClock: () => number;
+  readonly #report: ReportFailure | undefined;
   readonly #abort = new AbortController();
   #running: Promise<void> | null = null;
   #retry: NodeJS.Timeout | null = null;
@@ -70,6 +74,7 @@ export class SentenceBackfill {
     this.#retryMs = opts.retryMs ?? 30_000;
     this.#holder = opts.holder;
     this.#wallClock = opts.wallClock ?? Date.now;
+    this.#report = opts.report;
   }
 
   /** Memories given sentence vectors so far by this runtime's backfill. */
@@ -126,6 +131,12 @@ export class SentenceBackfill {
       if (this.#abort.signal.aborted || this.rt.closed) return;
       this.#failure = err;
       this.#later(this.#retryMs);
+      this.#report?.({
+        work: "sentence-backfill",
+        namespace: this.rt.name,
+        error: err,
+        retryInMs: this.#retryMs,
+      });
     }
   }
 

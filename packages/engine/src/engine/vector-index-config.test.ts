@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
 import { Loci } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
+import { overrideStores } from "../testing/store-proxy.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
@@ -28,27 +29,16 @@ async function open(): Promise<TempEngine> {
  * arrives.
  */
 function gatedDriver(dir: string) {
-  const driver = new SqliteDriver({ dir });
   let hold: Promise<void> | null = null;
-  const openNamespace = driver.openNamespace.bind(driver);
-  driver.openNamespace = async (name) => {
-    const store = await openNamespace(name);
-    return new Proxy(store, {
-      get(target, key) {
-        if (key === "getEmbeddings") {
-          return async (seqs: readonly number[]) => {
-            const wait = hold;
-            hold = null;
-            const read = await target.getEmbeddings(seqs);
-            if (wait) await wait;
-            return read;
-          };
-        }
-        const value = Reflect.get(target, key, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  };
+  const driver = overrideStores(new SqliteDriver({ dir }), {
+    async getEmbeddings(real, seqs) {
+      const wait = hold;
+      hold = null;
+      const read = await real.getEmbeddings(seqs);
+      if (wait) await wait;
+      return read;
+    },
+  });
   return {
     driver,
     holdNextRead(): () => void {

@@ -33,6 +33,7 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
         loci_sentence_backfill_pending: (await ctx.tenants?.sentenceBackfillBacklog()) ?? 0,
         loci_graph_rebuild_pending: (await ctx.tenants?.graphRebuildBacklog()) ?? 0,
         loci_checkpoint_failures_total: ctx.tenants?.checkpointFailures() ?? 0,
+        loci_background_failures_total: ctx.tenants?.backgroundFailures() ?? 0,
         loci_embedding_cache_hits_total: cache.hits,
         loci_embedding_cache_misses_total: cache.misses,
       };

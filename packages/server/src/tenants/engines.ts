@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CachedEmbedder, type Loci, LociError } from "@loci/engine";
+import { type BackgroundFailure, CachedEmbedder, type Loci, LociError } from "@loci/engine";
 import type { Logger } from "pino";
 import type { EngineSettings, TenantInfo, TenantStore } from "./tenant-store.js";
 
@@ -20,6 +20,7 @@ export interface TenantEnginesOptions extends EngineSettings {
 export class TenantEngines {
   readonly #opts: TenantEnginesOptions;
   readonly #open = new Map<string, Promise<Loci>>();
+  #backgroundFailures = 0;
 
   constructor(opts: TenantEnginesOptions) {
     this.#opts = opts;
@@ -34,7 +35,10 @@ export class TenantEngines {
   engine(tenant: string): Promise<Loci> {
     let opening = this.#open.get(tenant);
     if (!opening) {
-      opening = this.#opts.store.open(tenant, this.#opts);
+      opening = this.#opts.store.open(tenant, {
+        ...this.#opts,
+        onBackgroundError: (f) => this.#onBackgroundError(tenant, f),
+      });
       this.#open.set(tenant, opening);
       opening.catch(() => this.#open.delete(tenant));
     }
@@ -74,6 +78,20 @@ export class TenantEngines {
       }
     }
     return total;
+  }
+
+  /** An engine's background failure: logged (a warning) and counted. */
+  #onBackgroundError(tenant: string, f: BackgroundFailure): void {
+    this.#backgroundFailures++;
+    this.#opts.logger.warn(
+      { tenant, namespace: f.namespace, work: f.work, retryInMs: f.retryInMs, err: f.error },
+      `background ${f.work} failed`,
+    );
+  }
+
+  /** Failures of the engines' background work so far (`loci_background_failures_total`). */
+  backgroundFailures(): number {
+    return this.#backgroundFailures;
   }
 
   /** Failed background WAL checkpoints of the tenant store (0 where it runs none). */

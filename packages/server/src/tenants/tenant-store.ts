@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Embedder, Limits, Loci } from "@loci/engine";
+import type { BackgroundErrorHandler, Embedder, Limits, Loci } from "@loci/engine";
 import type { Logger } from "pino";
 
 /** A tenant as listed. */
@@ -25,6 +25,8 @@ export interface EngineSettings {
   embedder: Embedder;
   maxNamespaces?: number;
   limits?: Partial<Limits>;
+  /** Receives the engine's background failures (`LociOptions.onBackgroundError`). */
+  onBackgroundError?: BackgroundErrorHandler;
 }
 
 /** A tenant registry and the storage behind it. */

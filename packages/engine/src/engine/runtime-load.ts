@@ -1,0 +1,115 @@
+/**
+ * How a namespace's derived state is read back from its store when it opens: records and changes in
+ * pages, and the ANN index — loaded from its snapshot and caught up, or rebuilt from the stored
+ * vectors when the snapshot is missing, stale or corrupt. `namespace-runtime.ts` owns the result.
+ *
+ * @module
+ */
+import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
+import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
+import type { ChangeRecord, MemoryRecord, NamespaceStore } from "../storage/driver.js";
+
+/** Records or changes read per query while loading. */
+export const LOAD_PAGE = 2_000;
+
+/** Every record of a store in seq order, a page at a time. */
+export async function* scanPages(
+  store: NamespaceStore,
+  opts: { withEmbeddings?: boolean } = {},
+): AsyncGenerator<MemoryRecord[]> {
+  for (let after = 0; ; ) {
+    const page = await store.scan({ afterSeq: after, limit: LOAD_PAGE, ...opts });
+    if (page.length > 0) yield page;
+    if (page.length < LOAD_PAGE) return;
+    after = page[page.length - 1]!.seq;
+  }
+}
+
+/** The change log after generation `from`, a page at a time. */
+export async function* changePages(store: NamespaceStore, from: number): AsyncGenerator<ChangeRecord[]> {
+  for (let g = from; ; ) {
+    const changes = await store.changesSince(g, LOAD_PAGE);
+    if (changes.length > 0) yield changes;
+    if (changes.length < LOAD_PAGE) return;
+    g = changes[changes.length - 1]!.generation;
+  }
+}
+
+/** Where a namespace's ANN snapshots go, and how they are encrypted on encrypted storage. */
+export interface SnapshotTarget {
+  dir: string;
+  cipher?: SnapshotCipher;
+}
+
+/**
+ * The store's snapshot target; `null` when none are written (no snapshot directory, or encrypted
+ * storage on a system without a RAM scratch directory for the plaintext).
+ */
+export function snapshotTarget(store: NamespaceStore): SnapshotTarget | null {
+  const dir = store.snapshotDir;
+  if (!dir) return null;
+  const key = store.snapshotKey;
+  if (!key) return { dir };
+  const scratchDir = ramScratchDir();
+  return scratchDir ? { dir, cipher: { key, scratchDir } } : null;
+}
+
+/** Options of {@link loadVectorIndex}. */
+export interface LoadVectorIndexOptions {
+  store: NamespaceStore;
+  /** The namespace's live memories (the snapshot keeps only these). */
+  live: ReadonlySet<number> | ReadonlyMap<number, unknown>;
+  /** The graph options for the namespace's dimensions. */
+  graph: HnswIndexOptions;
+  target: SnapshotTarget | null;
+  /** Puts a stored vector into the index (and whatever else mirrors it). */
+  put: (index: HnswIndex, seq: number, vector: Float32Array) => void;
+}
+
+/** The loaded index and what its snapshot covered. */
+export interface LoadedVectorIndex {
+  index: HnswIndex;
+  /** The store generation the snapshot reflected (0 when the index was rebuilt). */
+  snapshotGeneration: number;
+  /** Whether the snapshot on disk lacks vectors the index now holds (write a new one). */
+  incomplete: boolean;
+}
+
+/**
+ * Loads the ANN index from its snapshot (a graph built with other parameters too: it serves searches
+ * while its replacement is built) and catches it up — memories changed since the snapshot and any live
+ * memory it lacks are re-read — or, without a usable snapshot, rebuilds it from every stored vector.
+ */
+export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<LoadedVectorIndex> {
+  const { store, live, target, put } = opts;
+  const loaded = target
+    ? HnswIndex.load(target.dir, {
+        ...opts.graph,
+        live: live.keys(),
+        anyGraph: true,
+        ...(target.cipher ? { cipher: target.cipher } : {}),
+      })
+    : null;
+  if (!loaded) {
+    if (target) HnswIndex.drop(target.dir);
+    const index = new HnswIndex({ ...opts.graph, initialCapacity: Math.max(1024, live.size) });
+    for await (const page of scanPages(store, { withEmbeddings: true })) {
+      for (const rec of page) put(index, rec.seq, rec.embedding!);
+    }
+    return { index, snapshotGeneration: 0, incomplete: target !== null };
+  }
+  const stale = new Set<number>();
+  for await (const changes of changePages(store, loaded.generation)) {
+    for (const c of changes) {
+      const write = c.type === "memory.added" || c.type === "memory.updated";
+      if (write && live.has(c.subjectSeq)) stale.add(c.subjectSeq);
+    }
+  }
+  for (const seq of live.keys()) if (!loaded.index.has(seq)) stale.add(seq);
+  const seqs = [...stale];
+  for (let i = 0; i < seqs.length; i += LOAD_PAGE) {
+    const recs = await store.getBySeq(seqs.slice(i, i + LOAD_PAGE), { withEmbeddings: true });
+    for (const rec of recs) put(loaded.index, rec.seq, rec.embedding!);
+  }
+  return { index: loaded.index, snapshotGeneration: loaded.generation, incomplete: seqs.length > 0 };
+}
