@@ -90,6 +90,14 @@ export interface LociOptions {
   /** Most namespaces this engine may hold; more fail with QUOTA_EXCEEDED. @default unlimited */
   maxNamespaces?: number;
   /**
+   * Most namespaces kept open at once. An open namespace holds its indexes in memory and, on SQLite,
+   * its database file (about six file descriptors with the checkpoint worker's connection); beyond
+   * this many, the least recently used idle ones are closed (snapshot written) and open again on their
+   * next use. Namespaces in use, with background work left or with event subscribers stay open, so
+   * the bound can be passed for a while. @default 1000
+   */
+  maxOpenNamespaces?: number;
+  /**
    * The WAL checkpoint worker of the default SQLite storage, to share one thread between engines (a
    * server passes one to every tenant's engine). @default a worker of this engine's own
    */
@@ -148,6 +156,7 @@ export class Loci implements MemoryClient {
   /** Opens (creating if needed) the data directory. */
   static async open(opts: LociOptions): Promise<Loci> {
     const vectorSketch = sketchLimit(opts?.vectorSketch);
+    const maxOpenNamespaces = openLimit(opts?.maxOpenNamespaces);
     const cacheEntries = embeddingCacheEntries(opts?.embeddingCache);
     if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
       throw new ValidationError({
@@ -183,6 +192,7 @@ export class Loci implements MemoryClient {
       vectorSketch,
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
+      maxOpenNamespaces,
       limits: resolveLimits(opts.limits),
       report: failureReporter(opts.onBackgroundError),
     });
@@ -224,17 +234,16 @@ export class Loci implements MemoryClient {
    */
   async whenIndexed(opts: { namespace?: string } = {}): Promise<void> {
     this.#core.assertOpen();
-    const runtimes =
-      opts.namespace === undefined
-        ? await this.#core.resumeBackfills().then(() => this.#core.openRuntimes())
-        : [await this.#core.runtime(opts.namespace)];
-    await Promise.all(
-      runtimes.flatMap((rt) => [
-        rt.vectors?.whenIndexed(),
-        rt.whenRebuilt(),
-        this.#core.backfillOf(rt)?.whenDone(),
-      ]),
-    );
+    const settled = (rt: NamespaceRuntime) =>
+      Promise.all([rt.vectors?.whenIndexed(), rt.whenRebuilt(), this.#core.backfillOf(rt)?.whenDone()]);
+    if (opts.namespace !== undefined) {
+      await this.#core.use(opts.namespace, settled);
+      return;
+    }
+    await this.#core.resumeBackfills();
+    // A namespace with work left stays open until it is done; one closed meanwhile had none.
+    const names = (await this.#core.openRuntimes()).map((rt) => rt.name);
+    await Promise.all(names.map((name) => this.#core.useOpen(name, settled)));
   }
 
   /**
@@ -248,6 +257,11 @@ export class Loci implements MemoryClient {
       throw new ValidationError({ message: "rekey needs the SQLite storage driver" });
     }
     await driver.rekey(newKey);
+  }
+
+  /** How many namespaces this engine holds open now (see `maxOpenNamespaces`). */
+  openNamespaceCount(): number {
+    return this.#core.openCount;
   }
 
   /** Memories committed but not yet in their namespace's ANN graph, over the open namespaces. */
@@ -293,6 +307,21 @@ export class Loci implements MemoryClient {
 const SKETCH_MIB = 128;
 /** Default `embeddingCache.maxEntries`. */
 const EMBEDDING_CACHE_ENTRIES = 2048;
+
+/** Default `maxOpenNamespaces`. */
+const OPEN_NAMESPACES = 1000;
+
+/** `LociOptions.maxOpenNamespaces`, checked. */
+function openLimit(value: number | undefined): number {
+  const max = value ?? OPEN_NAMESPACES;
+  if (!(Number.isInteger(max) && max >= 1) && max !== Number.POSITIVE_INFINITY) {
+    throw new ValidationError({
+      message: "maxOpenNamespaces must be a positive integer (or Infinity)",
+      details: { field: "maxOpenNamespaces" },
+    });
+  }
+  return max;
+}
 
 /** `LociOptions.embeddingCache` as a number of entries (`null`: off). */
 function embeddingCacheEntries(value: LociOptions["embeddingCache"]): number | null {

@@ -4,8 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HashEmbedder, type LociEvent } from "@loci/engine";
 import { describe, expect, it } from "vitest";
-import { startServer } from "./server.js";
+import { type ServerOptions, startServer } from "./server.js";
 import { startTestServer } from "./testing/test-server.js";
+
+/** A server on its own data directory, with a known root key and the hash embedder. */
+async function startOwn(opts: Partial<ServerOptions>) {
+  const dataDir = mkdtempSync(join(tmpdir(), "loci-own-"));
+  const root = "root-key-0123456789";
+  const s = await startServer({
+    dataDir,
+    port: 0,
+    embedder: new HashEmbedder({ dimensions: 32 }),
+    rootKey: root,
+    ...opts,
+  });
+  return { s, root, dataDir };
+}
 
 const waitFor = async (check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -179,19 +193,41 @@ describe("server lifecycle", () => {
     }
   });
 
+  it("bounds each tenant's open namespaces (maxOpenNamespacesPerTenant) and reports them in /metrics", async () => {
+    const logger = (await import("pino")).default({ level: "silent" });
+    const { s, root, dataDir } = await startOwn({ logger, maxOpenNamespacesPerTenant: 2 });
+    const call = (path: string, body?: object) =>
+      fetch(`${s.url}${path}`, {
+        method: body ? "POST" : "GET",
+        headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const gauge = async () =>
+      Number(/^loci_open_namespaces (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+    try {
+      for (const ns of ["a", "b", "c", "d"]) {
+        expect((await call(`/v1/namespaces/${ns}/memories`, { content: `note in ${ns}` })).status).toBe(201);
+      }
+      await s.engine.whenIndexed();
+      // Each add's namespace went idle once its vector was in the graph; the oldest ones were closed.
+      for (let i = 0; i < 100 && (await gauge()) > 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await gauge()).toBe(2);
+      // A closed namespace opens again on use, with its data.
+      const listed = (await (await call("/v1/namespaces/a/memories")).json()) as {
+        items: { content: string }[];
+      };
+      expect(listed.items.map((m) => m.content)).toEqual(["note in a"]);
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("logs each failure of an engine's background work with its tenant and counts it in /metrics", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "loci-bg-"));
     const lines: Record<string, unknown>[] = [];
     const pino = (await import("pino")).default;
     const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const root = "root-key-0123456789";
-    const s = await startServer({
-      dataDir,
-      port: 0,
-      embedder: new HashEmbedder({ dimensions: 32 }),
-      rootKey: root,
-      logger,
-    });
+    const { s, root, dataDir } = await startOwn({ logger });
     try {
       await s.engine.namespace.create({ name: "ns" });
       // An in-process subscriber that throws: the engine reports it; the server logs and counts it.

@@ -59,6 +59,11 @@ export interface ServerOptions {
   /** Namespaces one tenant may hold. @default 10000 */
   maxNamespacesPerTenant?: number;
   /**
+   * Namespaces one tenant's engine keeps open (`LociOptions.maxOpenNamespaces`; env
+   * LOCI_MAX_OPEN_NAMESPACES). @default 1000
+   */
+  maxOpenNamespacesPerTenant?: number;
+  /**
    * Input limits (content chars, batch size, page size, search limit, query chars, metadata bytes,
    * filter depth/conditions/list length). Env: LOCI_LIMITS as JSON, e.g. `{"contentChars":20000}`.
    */
@@ -180,6 +185,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logger,
     now: Date.now,
     maxNamespaces: opts.maxNamespacesPerTenant ?? Number(process.env.LOCI_MAX_NAMESPACES ?? 10_000),
+    maxOpenNamespaces:
+      opts.maxOpenNamespacesPerTenant ?? Number(process.env.LOCI_MAX_OPEN_NAMESPACES ?? 1_000),
     limits: resolveLimits(
       opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
     ),

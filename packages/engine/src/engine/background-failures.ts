@@ -24,7 +24,9 @@ export type BackgroundWork =
   /** Catching up with another process's commit (shared storage): the next read or write does. */
   | "remote-sync"
   /** A `subscribe` handler threw or rejected (the subscription stays active). */
-  | "event-handler";
+  | "event-handler"
+  /** Closing an idle namespace beyond `maxOpenNamespaces` (it opens again on its next use). */
+  | "close";
 
 /** One failure of background work. */
 export interface BackgroundFailure {

@@ -15,6 +15,7 @@ import type { ReportFailure } from "./background-failures.js";
 import { DEFAULT_NAMESPACE_CONFIG } from "./convert.js";
 import { EventHub } from "./events.js";
 import { NamespaceRuntime } from "./namespace-runtime.js";
+import { OpenNamespaces } from "./open-namespaces.js";
 import { SentenceBackfill } from "./sentence-backfill.js";
 
 /** Options of {@link EngineCore}. */
@@ -34,6 +35,8 @@ export interface EngineCoreOptions {
   limits: Limits;
   /** Receives failures of background work (see `background-failures.ts`). */
   report: ReportFailure;
+  /** Most namespaces kept open while idle (see `open-namespaces.ts`). @default Infinity */
+  maxOpenNamespaces?: number;
 }
 
 /** Shared state of one engine instance. */
@@ -52,7 +55,7 @@ export class EngineCore {
   readonly #vectorSketch: { maxBytes: number } | null;
   readonly #closeEmbedder: boolean;
   readonly #maxNamespaces: number | null;
-  readonly #runtimes = new Map<string, Promise<NamespaceRuntime>>();
+  readonly #runtimes: OpenNamespaces;
   /** The sentence-vector backfill of each open runtime that has needed one (see `sentence-backfill.ts`). */
   readonly #backfills = new Map<NamespaceRuntime, SentenceBackfill>();
   #closed = false;
@@ -70,6 +73,11 @@ export class EngineCore {
     this.limits = opts.limits;
     this.report = opts.report;
     this.events = new EventHub({ report: opts.report });
+    this.#runtimes = new OpenNamespaces({
+      max: opts.maxOpenNamespaces ?? Number.POSITIVE_INFINITY,
+      busy: (rt) => this.#busy(rt),
+      close: (rt) => this.#closeIdle(rt),
+    });
     this.#snapshotEvery = opts.snapshotEvery;
     this.#vectorSketch = opts.vectorSketch ?? null;
     this.#closeEmbedder = opts.closeEmbedder;
@@ -102,13 +110,66 @@ export class EngineCore {
     return rec;
   }
 
-  /** The open runtime of a namespace, opening it on first use. */
+  /**
+   * Runs `task` on a namespace's runtime (opening it if need be), which stays open until the task
+   * ends. Every operation on a namespace goes through here (or {@link useAll}).
+   */
+  async use<T>(
+    name: string,
+    task: (rt: NamespaceRuntime) => Promise<T>,
+    opts: { create?: boolean } = {},
+  ): Promise<T> {
+    const release = this.#runtimes.lease(name);
+    try {
+      return await task(await this.runtime(name, opts));
+    } finally {
+      release();
+    }
+  }
+
+  /** {@link use} over several namespaces at once (runtimes in the order of `names`). */
+  async useAll<T>(names: readonly string[], task: (rts: NamespaceRuntime[]) => Promise<T>): Promise<T> {
+    const releases = names.map((name) => this.#runtimes.lease(name));
+    try {
+      return await task(await Promise.all(names.map((name) => this.runtime(name))));
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  /** {@link use} for a namespace only if it is open now (`null` otherwise, without opening it). */
+  async useOpen<T>(name: string, task: (rt: NamespaceRuntime) => Promise<T>): Promise<T | null> {
+    const release = this.#runtimes.lease(name);
+    try {
+      const rt = await this.openRuntime(name);
+      return rt && !rt.closed ? await task(rt) : null;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The open runtime of a namespace, opening it on first use. Outside the core, call {@link use}:
+   * a runtime obtained here without a lease may be closed at any time to stay within the bound.
+   */
   async runtime(name: string, opts: { create?: boolean } = {}): Promise<NamespaceRuntime> {
     this.assertOpen();
     assertNamespaceName(name);
+    // A runtime closed to stay within the bound finishes closing (and writing its snapshot) first.
+    const closing = this.#runtimes.closing(name);
+    if (closing) await closing;
     const open = this.#runtimes.get(name);
     if (open) {
-      const rt = await open;
+      let rt: NamespaceRuntime;
+      try {
+        rt = await open;
+      } catch (err) {
+        // A concurrent open that may not create found no namespace: this one may (it is forgotten by now).
+        if (opts.create && err instanceof NotFoundError && this.#runtimes.get(name) !== open) {
+          return this.runtime(name, opts);
+        }
+        throw err;
+      }
       if (!rt.closed) {
         if (!this.driver.shared) return rt;
         // Shared storage: catch up with other processes' commits; a namespace deleted (and perhaps
@@ -159,10 +220,7 @@ export class EngineCore {
     })().catch((err: unknown) => {
       throw storageFailure(err) ?? err;
     });
-    this.#runtimes.set(name, opening);
-    opening.catch(() => {
-      if (this.#runtimes.get(name) === opening) this.#runtimes.delete(name);
-    });
+    this.#runtimes.add(name, opening);
     return opening;
   }
 
@@ -248,6 +306,9 @@ export class EngineCore {
       try {
         const store = await this.driver.openNamespace(rec.name);
         if (await store.sentenceBackfill()) await this.runtime(rec.name);
+        // Nothing to resume: let go of the file unless the namespace was opened or closed meanwhile.
+        else if (!this.#runtimes.has(rec.name) && !this.#runtimes.closing(rec.name))
+          await this.driver.releaseNamespace?.(rec.name);
       } catch {
         // deleted meanwhile, closed, or a storage failure: its first use opens it (and reports that)
       }
@@ -279,6 +340,35 @@ export class EngineCore {
     }
   }
 
+  /** Whether an unleased runtime must stay open: background work left, or event subscribers. */
+  #busy(rt: NamespaceRuntime): boolean {
+    const work = this.indexingOf(rt);
+    return (
+      work.pendingVectors > 0 ||
+      work.graphRebuildPending > 0 ||
+      work.sentenceBackfillPending > 0 ||
+      this.events.hasSubscribers(rt.name)
+    );
+  }
+
+  /** Closes a runtime beyond the open bound (snapshot written) and lets go of its storage. */
+  async #closeIdle(rt: NamespaceRuntime): Promise<void> {
+    try {
+      const backfill = this.#backfills.get(rt);
+      this.#backfills.delete(rt);
+      await backfill?.stop();
+      await rt.close();
+      await this.driver.releaseNamespace?.(rt.name);
+    } catch (error) {
+      this.report({ work: "close", namespace: rt.name, error, retryInMs: null });
+    }
+  }
+
+  /** How many namespaces are open now (or opening). */
+  get openCount(): number {
+    return this.#runtimes.size;
+  }
+
   /** Forgets a runtime and its subscribers (after its namespace was deleted). */
   forget(name: string): void {
     this.#runtimes.delete(name);
@@ -293,7 +383,7 @@ export class EngineCore {
   /** The runtimes opened so far. */
   async openRuntimes(): Promise<NamespaceRuntime[]> {
     const out: NamespaceRuntime[] = [];
-    for (const name of this.#runtimes.keys()) {
+    for (const name of this.#runtimes.names()) {
       const rt = await this.openRuntime(name);
       if (rt && !rt.closed) out.push(rt);
     }
@@ -309,7 +399,9 @@ export class EngineCore {
     const backfills = [...this.#backfills.values()];
     this.#backfills.clear();
     await Promise.all(backfills.map((b) => b.stop()));
-    for (const opening of this.#runtimes.values()) {
+    // Runtimes closed to stay within the bound finish closing first.
+    await Promise.all(this.#runtimes.closings());
+    for (const opening of this.#runtimes.all()) {
       try {
         await (await opening).close();
       } catch {

@@ -111,6 +111,11 @@ export class EventHub {
     };
   }
 
+  /** Whether a namespace has active subscribers (its runtime then stays open). */
+  hasSubscribers(namespace: string): boolean {
+    return (this.#subs.get(namespace)?.size ?? 0) > 0;
+  }
+
   /** Drops every subscriber of a namespace (it was deleted). */
   drop(namespace: string): void {
     for (const sub of this.#subs.get(namespace) ?? []) sub.active = false;
@@ -145,8 +150,9 @@ export class EventsService implements EventsApi {
       }
       types = new Set(opts.types);
     }
-    const rt = await this.#core.runtime(opts.namespace);
-    return this.#core.events.subscribe(rt, { since, types }, handler);
+    return this.#core.use(opts.namespace, async (rt) => {
+      return this.#core.events.subscribe(rt, { since, types }, handler);
+    });
   }
 
   stream(opts: StreamOptions): AsyncIterable<LociEvent> {

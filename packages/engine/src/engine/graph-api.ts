@@ -84,10 +84,13 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
     this.#core = core;
   }
 
-  /** The runtime and its loaded graph (`create`: writes create the namespace on first use). */
-  async #open(namespace: string, create = false): Promise<{ rt: NamespaceRuntime; kg: KnowledgeGraph }> {
-    const rt = await this.#core.runtime(namespace, { create });
-    return { rt, kg: await rt.graph() };
+  /** Runs `task` with the runtime and its loaded graph (`create`: writes create the namespace on first use). */
+  #with<T>(
+    namespace: string,
+    task: (open: { rt: NamespaceRuntime; kg: KnowledgeGraph }) => Promise<T>,
+    create = false,
+  ): Promise<T> {
+    return this.#core.use(namespace, async (rt) => task({ rt, kg: await rt.graph() }), { create });
   }
 
   /** The key of an existing entity. @throws {NotFoundError} ENTITY_NOT_FOUND */
@@ -108,13 +111,18 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
     input: { entities?: EntityUpsert[]; edges?: EdgeUpsert[] },
   ): Promise<{ kg: KnowledgeGraph; result: GraphUpsertResult }> {
     this.#core.assertOpen();
-    const { rt, kg } = await this.#open(namespace, true);
-    const result = await rt.write(async () => {
-      const r = await rt.store.upsertGraph(input, this.#core.clock.now());
-      applyUpsert(kg, r);
-      return r;
-    });
-    return { kg, result };
+    return this.#with(
+      namespace,
+      async ({ rt, kg }) => {
+        const result = await rt.write(async () => {
+          const r = await rt.store.upsertGraph(input, this.#core.clock.now());
+          applyUpsert(kg, r);
+          return r;
+        });
+        return { kg, result };
+      },
+      true,
+    );
   }
 
   async addEdge(opts: { namespace: string } & EdgeInput): Promise<GraphEdge> {
@@ -148,13 +156,14 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
   }
 
   async getEntity(opts: { namespace: string; entity: EntityRef }): Promise<EntityDetails> {
-    const { rt, kg } = await this.#open(opts?.namespace);
-    const key = this.#existing(kg, rt.name, opts.entity, "entity");
-    return {
-      ...kg.entity(key),
-      outEdges: kg.graph.outEdges(key).map((e) => kg.edge(e)),
-      inEdges: kg.graph.inEdges(key).map((e) => kg.edge(e)),
-    };
+    return this.#with(opts?.namespace, async ({ rt, kg }) => {
+      const key = this.#existing(kg, rt.name, opts.entity, "entity");
+      return {
+        ...kg.entity(key),
+        outEdges: kg.graph.outEdges(key).map((e) => kg.edge(e)),
+        inEdges: kg.graph.inEdges(key).map((e) => kg.edge(e)),
+      };
+    });
   }
 
   async removeEdge(opts: {
@@ -166,24 +175,26 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
     const source = toEntityLink(opts?.source, "source");
     const target = toEntityLink(opts.target, "target");
     const edgeType = assertEdgeType(opts.edgeType);
-    const { rt, kg } = await this.#open(opts.namespace);
-    return rt.write(async () => {
-      if (!kg.graph.hasEdge(KnowledgeGraph.edgeKey(source.key, edgeType, target.key))) return false;
-      const key = { sourceKey: source.key, targetKey: target.key, edgeType };
-      const removed = await rt.store.removeEdges([key], this.#core.clock.now());
-      kg.dropEdge(source.key, edgeType, target.key);
-      return removed.length > 0;
+    return this.#with(opts.namespace, async ({ rt, kg }) => {
+      return rt.write(async () => {
+        if (!kg.graph.hasEdge(KnowledgeGraph.edgeKey(source.key, edgeType, target.key))) return false;
+        const key = { sourceKey: source.key, targetKey: target.key, edgeType };
+        const removed = await rt.store.removeEdges([key], this.#core.clock.now());
+        kg.dropEdge(source.key, edgeType, target.key);
+        return removed.length > 0;
+      });
     });
   }
 
   async removeEntity(opts: { namespace: string; entity: EntityRef }): Promise<boolean> {
     const { key } = toEntityLink(opts?.entity, "entity");
-    const { rt, kg } = await this.#open(opts.namespace);
-    return rt.write(async () => {
-      if (!kg.graph.hasNode(key)) return false;
-      const removed = await rt.store.removeEntity(key, this.#core.clock.now());
-      kg.dropEntity(key);
-      return removed !== null;
+    return this.#with(opts.namespace, async ({ rt, kg }) => {
+      return rt.write(async () => {
+        if (!kg.graph.hasNode(key)) return false;
+        const removed = await rt.store.removeEntity(key, this.#core.clock.now());
+        kg.dropEntity(key);
+        return removed !== null;
+      });
     });
   }
 
@@ -197,26 +208,28 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
       direction: toDirection(opts?.direction, "both"),
       edgeTypes: toEdgeTypeSet(opts.edgeTypes),
     };
-    const { rt, kg } = await this.#open(opts.namespace);
-    const key = this.#existing(kg, rt.name, opts.entity, "entity");
-    return [...neighborEdges(kg, key, walk)].map(([next, edges]) => {
-      const { type, name, properties } = kg.entity(next);
-      return { type, name, properties, edges: edges.map((e) => kg.edge(e)) };
+    return this.#with(opts.namespace, async ({ rt, kg }) => {
+      const key = this.#existing(kg, rt.name, opts.entity, "entity");
+      return [...neighborEdges(kg, key, walk)].map(([next, edges]) => {
+        const { type, name, properties } = kg.entity(next);
+        return { type, name, properties, edges: edges.map((e) => kg.edge(e)) };
+      });
     });
   }
 
   async shortestPath(opts: ShortestPathOptions): Promise<GraphPath | null> {
     const walk = { direction: toDirection(opts?.direction, "out"), edgeTypes: toEdgeTypeSet(opts.edgeTypes) };
-    const { rt, kg } = await this.#open(opts.namespace);
-    const from = this.#existing(kg, rt.name, opts.from, "from");
-    const to = this.#existing(kg, rt.name, opts.to, "to");
-    const path = shortestPath(kg, from, to, walk);
-    if (!path) return null;
-    return {
-      nodes: path.nodes.map((k) => kg.ref(k)),
-      edges: path.edges.map((e) => kg.edge(e)),
-      chain: chainOf(kg, path),
-    };
+    return this.#with(opts.namespace, async ({ rt, kg }) => {
+      const from = this.#existing(kg, rt.name, opts.from, "from");
+      const to = this.#existing(kg, rt.name, opts.to, "to");
+      const path = shortestPath(kg, from, to, walk);
+      if (!path) return null;
+      return {
+        nodes: path.nodes.map((k) => kg.ref(k)),
+        edges: path.edges.map((e) => kg.edge(e)),
+        chain: chainOf(kg, path),
+      };
+    });
   }
 
   async traverse(opts: TraverseOptions): Promise<TraversalResult> {
@@ -232,23 +245,25 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
           ? 1000
           : assertInteger(opts.limit, "limit", 1, GRAPH_LIMITS.maxTraverseNodes),
     };
-    const { rt, kg } = await this.#open(opts.namespace);
-    const start = this.#existing(kg, rt.name, opts.start, "start");
-    const t = traverse(kg, start, walk);
-    return {
-      nodes: t.nodes.map(({ key, depth }) => {
-        const { type, name, properties } = kg.graph.getNodeAttributes(key);
-        return { type, name, depth, properties };
-      }),
-      edges: t.edges.map((e) => kg.edge(e)),
-      paths: t.paths,
-      truncated: t.truncated,
-    };
+    return this.#with(opts.namespace, async ({ rt, kg }) => {
+      const start = this.#existing(kg, rt.name, opts.start, "start");
+      const t = traverse(kg, start, walk);
+      return {
+        nodes: t.nodes.map(({ key, depth }) => {
+          const { type, name, properties } = kg.graph.getNodeAttributes(key);
+          return { type, name, depth, properties };
+        }),
+        edges: t.edges.map((e) => kg.edge(e)),
+        paths: t.paths,
+        truncated: t.truncated,
+      };
+    });
   }
 
   async export(opts: { namespace: string }): Promise<GraphExport> {
-    const { kg } = await this.#open(opts?.namespace);
-    return exportGraph(kg);
+    return this.#with(opts?.namespace, async ({ kg }) => {
+      return exportGraph(kg);
+    });
   }
 
   async import(opts: { namespace: string; data: GraphExport; mode?: "merge" }): Promise<GraphImportResult> {

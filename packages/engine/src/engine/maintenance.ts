@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { NotFoundError } from "../errors.js";
 import type { EngineCore } from "./core.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
@@ -24,10 +25,19 @@ export async function sweepNamespace(core: EngineCore, rt: NamespaceRuntime): Pr
 
 /** Purges expired memories of every open namespace (or of all namespaces with `all`). */
 export async function sweepExpired(core: EngineCore, opts: { all?: boolean } = {}): Promise<number> {
-  const runtimes = opts.all
-    ? await Promise.all((await core.driver.listNamespaces()).map((r) => core.runtime(r.name)))
-    : await core.openRuntimes();
+  const sweep = (rt: NamespaceRuntime) => sweepNamespace(core, rt);
   let purged = 0;
-  for (const rt of runtimes) purged += await sweepNamespace(core, rt);
+  if (opts.all) {
+    // One namespace at a time, so the engine stays within `maxOpenNamespaces` as it goes.
+    for (const { name } of await core.driver.listNamespaces()) {
+      try {
+        purged += await core.use(name, sweep);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile
+      }
+    }
+  } else {
+    for (const rt of await core.openRuntimes()) purged += (await core.useOpen(rt.name, sweep)) ?? 0;
+  }
   return purged;
 }

@@ -49,6 +49,14 @@ describe("memory CRUD", () => {
     expect(({} as Record<string, unknown>).data).toBeUndefined();
   });
 
+  it("an add racing a read of a namespace that does not exist yet creates it (the read finds none)", async () => {
+    const read = env.loci.memory.list({ namespace: "fresh" });
+    const added = env.loci.memory.add({ namespace: "fresh", content: "first" });
+    expect(await codeOf(read)).toBe("NAMESPACE_NOT_FOUND");
+    expect((await added).content).toBe("first");
+    expect((await env.loci.memory.list({ namespace: "fresh" })).items).toHaveLength(1);
+  });
+
   it("updates content (re-embedding), metadata and importance; deletes", async () => {
     const m = await env.loci.memory.add({ namespace: "a", content: "apples and pears" });
     await env.loci.memory.add({ namespace: "a", content: "unrelated words here" });

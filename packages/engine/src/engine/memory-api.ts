@@ -131,39 +131,46 @@ export class MemoryService implements MemoryApi {
   ): Promise<Memory[]> {
     this.#core.assertOpen();
     const now = this.#core.clock.now();
-    const rt = await this.#core.runtime(namespace, { create: true });
-    const dims = this.#dimensions(
-      rt,
-      inputs.some((m) => m?.embedding === undefined),
+    return this.#core.use(
+      namespace,
+      async (rt) => {
+        const dims = this.#dimensions(
+          rt,
+          inputs.some((m) => m?.embedding === undefined),
+        );
+        const prepared = inputs.map((m, i) =>
+          this.#prepare(m, now, opts.batch ? `memories[${i}].` : "", dims),
+        );
+        const ids = new Set<string>();
+        for (const p of prepared) {
+          if (ids.has(p.record.id)) {
+            throw new ValidationError({
+              message: `duplicate id "${p.record.id}" in batch`,
+              details: { field: "id" },
+            });
+          }
+          ids.add(p.record.id);
+        }
+        const embeddings = await this.#embedMissing(prepared);
+        for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
+        // Sentence vectors only for memories whose text the engine embeds (same model as the whole text).
+        const sentences =
+          rt.record.config.sentenceVectors === true
+            ? await embedSentences(
+                this.#core.embedder,
+                prepared.map((p) => (p.embedding === null ? p.record.content : "")),
+              )
+            : null;
+        const records = prepared.map((p, i) => ({
+          ...p.record,
+          embedding: embeddings[i]!,
+          ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
+        }));
+        const inserted = await this.#groupOf(rt).submit({ records, dims });
+        return inserted.map((r) => toMemory(namespace, r));
+      },
+      { create: true },
     );
-    const prepared = inputs.map((m, i) => this.#prepare(m, now, opts.batch ? `memories[${i}].` : "", dims));
-    const ids = new Set<string>();
-    for (const p of prepared) {
-      if (ids.has(p.record.id)) {
-        throw new ValidationError({
-          message: `duplicate id "${p.record.id}" in batch`,
-          details: { field: "id" },
-        });
-      }
-      ids.add(p.record.id);
-    }
-    const embeddings = await this.#embedMissing(prepared);
-    for (const e of embeddings) if (e.length !== dims) toVector(e, dims, "embedding");
-    // Sentence vectors only for memories whose text the engine embeds (same model as the whole text).
-    const sentences =
-      rt.record.config.sentenceVectors === true
-        ? await embedSentences(
-            this.#core.embedder,
-            prepared.map((p) => (p.embedding === null ? p.record.content : "")),
-          )
-        : null;
-    const records = prepared.map((p, i) => ({
-      ...p.record,
-      embedding: embeddings[i]!,
-      ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
-    }));
-    const inserted = await this.#groupOf(rt).submit({ records, dims });
-    return inserted.map((r) => toMemory(namespace, r));
   }
 
   /** The group commit of a namespace's inserts (see `group-commit.ts`). */
@@ -241,92 +248,97 @@ export class MemoryService implements MemoryApi {
   }
 
   async get(opts: { namespace: string; id: string }): Promise<Memory> {
-    const rt = await this.#core.runtime(opts?.namespace);
-    const id = assertId(opts.id, "id");
-    const seq = rt.seqById.get(id);
-    const doc = seq === undefined ? undefined : rt.docs.get(seq);
-    if (!doc || !rt.visible(doc, this.#core.clock.now())) throw this.#notFound(rt.name, id);
-    const [rec] = await rt.store.getBySeq([doc.seq]);
-    if (!rec) throw this.#notFound(rt.name, id);
-    return toMemory(rt.name, rec);
-  }
-
-  async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {
-    const rt = await this.#core.runtime(opts?.namespace);
-    const id = assertId(opts.id, "id");
-    const now = this.#core.clock.now();
-    const patch: MemoryRecordPatch = { updatedAt: now };
-    if (opts.content !== undefined)
-      patch.content = assertContent(opts.content, "content", this.#core.limits.contentChars);
-    if (opts.metadata !== undefined) {
-      patch.metadata = validateMetadata(opts.metadata, "metadata", this.#core.limits.metadataBytes);
-    }
-    if (opts.importance !== undefined) patch.importance = assertImportance(opts.importance);
-    if (opts.expiresAt !== undefined) {
-      patch.expiresAt = opts.expiresAt === null ? null : toEpochMs(opts.expiresAt, "expiresAt");
-    }
-    const dims = this.#dimensions(rt, opts.content !== undefined && opts.embedding === undefined);
-    if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
-    else if (patch.content !== undefined)
-      [patch.embedding] = await this.#core.embedder.embed([patch.content]);
-    if (patch.content !== undefined && opts.embedding === undefined) {
-      // New text: new sentence vectors (or none), never the old text's.
-      patch.sentenceEmbeddings =
-        rt.record.config.sentenceVectors === true
-          ? (await embedSentences(this.#core.embedder, [patch.content]))[0]!
-          : [];
-    } else if (opts.embedding !== undefined) {
-      // The caller's own vector: the engine's sentence vectors no longer belong with it (as at insert).
-      patch.sentenceEmbeddings = [];
-    }
-    return rt.write(async () => {
+    return this.#core.use(opts?.namespace, async (rt) => {
+      const id = assertId(opts.id, "id");
       const seq = rt.seqById.get(id);
       const doc = seq === undefined ? undefined : rt.docs.get(seq);
-      if (!doc || !rt.visible(doc, now)) throw this.#notFound(rt.name, id);
-      if (patch.embedding) await this.#fixEmbedding(rt, dims);
-      const rec = await rt.store.update(id, patch);
+      if (!doc || !rt.visible(doc, this.#core.clock.now())) throw this.#notFound(rt.name, id);
+      const [rec] = await rt.store.getBySeq([doc.seq]);
       if (!rec) throw this.#notFound(rt.name, id);
-      rt.applyUpserts([{ ...rec, embedding: patch.embedding ?? null }], await rt.store.generation());
       return toMemory(rt.name, rec);
     });
   }
 
+  async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {
+    return this.#core.use(opts?.namespace, async (rt) => {
+      const id = assertId(opts.id, "id");
+      const now = this.#core.clock.now();
+      const patch: MemoryRecordPatch = { updatedAt: now };
+      if (opts.content !== undefined)
+        patch.content = assertContent(opts.content, "content", this.#core.limits.contentChars);
+      if (opts.metadata !== undefined) {
+        patch.metadata = validateMetadata(opts.metadata, "metadata", this.#core.limits.metadataBytes);
+      }
+      if (opts.importance !== undefined) patch.importance = assertImportance(opts.importance);
+      if (opts.expiresAt !== undefined) {
+        patch.expiresAt = opts.expiresAt === null ? null : toEpochMs(opts.expiresAt, "expiresAt");
+      }
+      const dims = this.#dimensions(rt, opts.content !== undefined && opts.embedding === undefined);
+      if (opts.embedding !== undefined) patch.embedding = toVector(opts.embedding, dims, "embedding");
+      else if (patch.content !== undefined)
+        [patch.embedding] = await this.#core.embedder.embed([patch.content]);
+      if (patch.content !== undefined && opts.embedding === undefined) {
+        // New text: new sentence vectors (or none), never the old text's.
+        patch.sentenceEmbeddings =
+          rt.record.config.sentenceVectors === true
+            ? (await embedSentences(this.#core.embedder, [patch.content]))[0]!
+            : [];
+      } else if (opts.embedding !== undefined) {
+        // The caller's own vector: the engine's sentence vectors no longer belong with it (as at insert).
+        patch.sentenceEmbeddings = [];
+      }
+      return rt.write(async () => {
+        const seq = rt.seqById.get(id);
+        const doc = seq === undefined ? undefined : rt.docs.get(seq);
+        if (!doc || !rt.visible(doc, now)) throw this.#notFound(rt.name, id);
+        if (patch.embedding) await this.#fixEmbedding(rt, dims);
+        const rec = await rt.store.update(id, patch);
+        if (!rec) throw this.#notFound(rt.name, id);
+        rt.applyUpserts([{ ...rec, embedding: patch.embedding ?? null }], await rt.store.generation());
+        return toMemory(rt.name, rec);
+      });
+    });
+  }
+
   async delete(opts: { namespace: string; id: string }): Promise<boolean> {
-    const rt = await this.#core.runtime(opts?.namespace);
-    const id = assertId(opts.id, "id");
-    return rt.write(async () => {
-      const deleted = await rt.store.delete([id], this.#core.clock.now());
-      rt.applyDeletes(deleted, await rt.store.generation());
-      return deleted.length > 0;
+    return this.#core.use(opts?.namespace, async (rt) => {
+      const id = assertId(opts.id, "id");
+      return rt.write(async () => {
+        const deleted = await rt.store.delete([id], this.#core.clock.now());
+        rt.applyDeletes(deleted, await rt.store.generation());
+        return deleted.length > 0;
+      });
     });
   }
 
   async list(opts: ListMemoriesOptions): Promise<Page<Memory>> {
-    const rt = await this.#core.runtime(opts?.namespace);
-    const limit =
-      opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
-    const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
-    const predicate = opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
-    const tag = queryTag([rt.name, sessionId, opts.filter ?? null]);
-    const after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
-    const now = this.#core.clock.now();
-    const seqs: number[] = [];
-    let more = false;
-    for (const [seq, doc] of rt.docs) {
-      if (seq <= after || !rt.visible(doc, now)) continue;
-      if (sessionId !== null && doc.sessionId !== sessionId) continue;
-      if (predicate && !predicate(doc.metadata)) continue;
-      if (seqs.length === limit) {
-        more = true;
-        break;
+    return this.#core.use(opts?.namespace, async (rt) => {
+      const limit =
+        opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
+      const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
+      const predicate =
+        opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
+      const tag = queryTag([rt.name, sessionId, opts.filter ?? null]);
+      const after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
+      const now = this.#core.clock.now();
+      const seqs: number[] = [];
+      let more = false;
+      for (const [seq, doc] of rt.docs) {
+        if (seq <= after || !rt.visible(doc, now)) continue;
+        if (sessionId !== null && doc.sessionId !== sessionId) continue;
+        if (predicate && !predicate(doc.metadata)) continue;
+        if (seqs.length === limit) {
+          more = true;
+          break;
+        }
+        seqs.push(seq);
       }
-      seqs.push(seq);
-    }
-    const records = await rt.store.getBySeq(seqs);
-    return {
-      items: records.map((r) => toMemory(rt.name, r)),
-      nextCursor: more ? encodeCursor(seqs[seqs.length - 1]!, tag) : null,
-    };
+      const records = await rt.store.getBySeq(seqs);
+      return {
+        items: records.map((r) => toMemory(rt.name, r)),
+        nextCursor: more ? encodeCursor(seqs[seqs.length - 1]!, tag) : null,
+      };
+    });
   }
 
   search(opts: SearchOptions): Promise<SearchResult[]> {

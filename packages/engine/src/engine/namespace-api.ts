@@ -69,27 +69,28 @@ export class NamespaceService implements NamespaceApi {
     opts: { namespace: string; description?: string } & NamespaceConfigInput,
   ): Promise<Namespace> {
     const name = assertNamespaceName(opts?.namespace);
-    const rt = await this.#core.runtime(name);
-    await rt.write(async () => {
-      const rec = await this.#core.record(name);
-      const { namespace: _n, description, ...config } = opts;
-      const next = {
-        ...rec,
-        description: description === undefined ? rec.description : assertDescription(description),
-        config: mergeConfig(rec.config, config as Record<string, unknown>),
-        updatedAt: this.#core.clock.now(),
-      };
-      // A new m or efConstruction rebuilds the graph in the background (the record setter,
-      // `graph-rebuilder.ts`); searches use the current one until the new one is complete.
-      // Memories already stored get their sentence vectors in the background (`sentence-backfill.ts`).
-      // The progress is recorded first: a crash before the catalog update leaves the option off.
-      if (next.config.sentenceVectors && !rec.config.sentenceVectors && rt.maxSeq > 0)
-        await rt.store.setSentenceBackfill({ after: 0, through: rt.maxSeq });
-      await this.#core.driver.updateNamespace(next);
-      rt.record = next;
+    return this.#core.use(name, async (rt) => {
+      await rt.write(async () => {
+        const rec = await this.#core.record(name);
+        const { namespace: _n, description, ...config } = opts;
+        const next = {
+          ...rec,
+          description: description === undefined ? rec.description : assertDescription(description),
+          config: mergeConfig(rec.config, config as Record<string, unknown>),
+          updatedAt: this.#core.clock.now(),
+        };
+        // A new m or efConstruction rebuilds the graph in the background (the record setter,
+        // `graph-rebuilder.ts`); searches use the current one until the new one is complete.
+        // Memories already stored get their sentence vectors in the background (`sentence-backfill.ts`).
+        // The progress is recorded first: a crash before the catalog update leaves the option off.
+        if (next.config.sentenceVectors && !rec.config.sentenceVectors && rt.maxSeq > 0)
+          await rt.store.setSentenceBackfill({ after: 0, through: rt.maxSeq });
+        await this.#core.driver.updateNamespace(next);
+        rt.record = next;
+      });
+      this.#core.backfill(rt);
+      return this.#toPublic(name);
     });
-    this.#core.backfill(rt);
-    return this.#toPublic(name);
   }
 
   async delete(opts: { namespace: string }): Promise<boolean> {

@@ -117,59 +117,59 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     neighbors: neighborOptions(opts.neighbors, mode),
     time,
   };
-  const runtimes = await Promise.all(names.map((n) => core.runtime(n)));
+  return core.useAll(names, async (runtimes) => {
+    let embedded: Promise<Float32Array> | null = null;
+    const queryVector = async (rt: NamespaceRuntime): Promise<Float32Array | null> => {
+      const recorded = rt.record.config.embedding;
+      if (mode === "keyword" || !recorded) return null;
+      if (opts.queryEmbedding !== undefined)
+        return toVector(opts.queryEmbedding, recorded.dimensions, "queryEmbedding");
+      if (recorded.model !== core.embedder.id) {
+        throw new EmbeddingMismatchError({
+          message: `namespace "${rt.name}" holds embeddings of "${recorded.model}" but this engine embeds with "${core.embedder.id}"; pass queryEmbedding or use mode "keyword"`,
+          details: { expected: recorded.model, got: core.embedder.id },
+        });
+      }
+      embedded ??= core.embedder.embed([opts.query]).then((v) => v[0]!);
+      return embedded;
+    };
 
-  let embedded: Promise<Float32Array> | null = null;
-  const queryVector = async (rt: NamespaceRuntime): Promise<Float32Array | null> => {
-    const recorded = rt.record.config.embedding;
-    if (mode === "keyword" || !recorded) return null;
-    if (opts.queryEmbedding !== undefined)
-      return toVector(opts.queryEmbedding, recorded.dimensions, "queryEmbedding");
-    if (recorded.model !== core.embedder.id) {
-      throw new EmbeddingMismatchError({
-        message: `namespace "${rt.name}" holds embeddings of "${recorded.model}" but this engine embeds with "${core.embedder.id}"; pass queryEmbedding or use mode "keyword"`,
-        details: { expected: recorded.model, got: core.embedder.id },
+    const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number; rank: number }[] = [];
+    for (const [order, rt] of runtimes.entries()) {
+      const kg = graph ? await rt.graph() : null;
+      const hits = await rankNamespace(rt, {
+        ...params,
+        queryVector: await queryVector(rt),
+        graph:
+          kg && graph
+            ? { weight: graph.weight, expand: graph.expand, scores: graphScores(kg, opts.query, graph.depth) }
+            : null,
       });
+      for (const [rank, hit] of hits.entries()) ranked.push({ rt, hit, order, rank });
     }
-    embedded ??= core.embedder.embed([opts.query]).then((v) => v[0]!);
-    return embedded;
-  };
+    // Equal scores: namespaces in the order asked, then each namespace's own order (see rankNamespace).
+    ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || a.rank - b.rank);
+    const top = ranked.slice(0, params.limit);
 
-  const ranked: { rt: NamespaceRuntime; hit: RankedHit; order: number; rank: number }[] = [];
-  for (const [order, rt] of runtimes.entries()) {
-    const kg = graph ? await rt.graph() : null;
-    const hits = await rankNamespace(rt, {
-      ...params,
-      queryVector: await queryVector(rt),
-      graph:
-        kg && graph
-          ? { weight: graph.weight, expand: graph.expand, scores: graphScores(kg, opts.query, graph.depth) }
-          : null,
-    });
-    for (const [rank, hit] of hits.entries()) ranked.push({ rt, hit, order, rank });
-  }
-  // Equal scores: namespaces in the order asked, then each namespace's own order (see rankNamespace).
-  ranked.sort((a, b) => b.hit.score - a.hit.score || a.order - b.order || a.rank - b.rank);
-  const top = ranked.slice(0, params.limit);
-
-  const loaded = new Map<NamespaceRuntime, Map<number, MemoryRecord>>();
-  for (const rt of runtimes) {
-    const seqs = top.filter((t) => t.rt === rt).map((t) => t.hit.seq);
-    if (seqs.length === 0) continue;
-    const records = await rt.store.getBySeq(seqs);
-    loaded.set(rt, new Map(records.map((r) => [r.seq, r])));
-    if (rt.record.config.reinforceOnAccess) rt.recordAccess(seqs, params.now);
-  }
-  const results: SearchResult[] = [];
-  for (const { rt, hit } of top) {
-    const rec = loaded.get(rt)?.get(hit.seq);
-    if (rec)
-      results.push({
-        memory: toMemory(rt.name, rec),
-        namespace: rt.name,
-        score: hit.score,
-        scores: hit.scores,
-      });
-  }
-  return results;
+    const loaded = new Map<NamespaceRuntime, Map<number, MemoryRecord>>();
+    for (const rt of runtimes) {
+      const seqs = top.filter((t) => t.rt === rt).map((t) => t.hit.seq);
+      if (seqs.length === 0) continue;
+      const records = await rt.store.getBySeq(seqs);
+      loaded.set(rt, new Map(records.map((r) => [r.seq, r])));
+      if (rt.record.config.reinforceOnAccess) rt.recordAccess(seqs, params.now);
+    }
+    const results: SearchResult[] = [];
+    for (const { rt, hit } of top) {
+      const rec = loaded.get(rt)?.get(hit.seq);
+      if (rec)
+        results.push({
+          memory: toMemory(rt.name, rec),
+          namespace: rt.name,
+          score: hit.score,
+          scores: hit.scores,
+        });
+    }
+    return results;
+  });
 }

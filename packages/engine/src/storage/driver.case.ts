@@ -327,6 +327,27 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       expect(await driver.getNamespace("a")).toEqual(ns("a"));
     });
 
+    it("releases an open namespace (where the driver can) and opens it again with its data", async () => {
+      await driver.createNamespace(ns("a"));
+      await driver.createNamespace(ns("b"));
+      const store = await driver.openNamespace("a");
+      const other = await driver.openNamespace("b");
+      const { inserted } = await store.insert([mem(), mem()]);
+      await other.insert([mem()]);
+      const generation = await store.generation();
+      await driver.releaseNamespace?.("a");
+      await driver.releaseNamespace?.("a"); // not open: a no-op
+      await driver.releaseNamespace?.("missing");
+      const again = await driver.openNamespace("a");
+      if (driver.releaseNamespace) expect(again).not.toBe(store);
+      expect((await again.scan({ limit: 10 })).map((r) => r.id)).toEqual(inserted.map((r) => r.id));
+      expect(await again.generation()).toBe(generation);
+      await again.insert([mem()]);
+      expect(await again.count()).toBe(3);
+      // Other namespaces are not affected.
+      expect(await other.count()).toBe(1);
+    });
+
     it("deletes a namespace's data with it", async () => {
       await driver.createNamespace(ns("a"));
       await (await driver.openNamespace("a")).insert([mem()]);

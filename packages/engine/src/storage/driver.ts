@@ -343,6 +343,13 @@ export interface StorageDriver {
   deleteNamespace(name: string): Promise<boolean>;
   /** Opens (or returns the open) storage of an existing namespace. @throws {NotFoundError} */
   openNamespace(name: string): Promise<NamespaceStore>;
+  /**
+   * Lets go of an open namespace's resources (its file handles): the engine closed its use of it to
+   * stay within `maxOpenNamespaces`. The store returned before must not be used again; the next
+   * {@link openNamespace} opens it afresh, with everything committed. A no-op for a namespace not
+   * open. Drivers without per-namespace resources leave it out.
+   */
+  releaseNamespace?(name: string): Promise<void>;
   /** Closes every open handle. */
   close(): Promise<void>;
   /**

@@ -303,6 +303,16 @@ export class SqliteDriver implements StorageDriver {
     return store;
   }
 
+  /** Closes a namespace's file (and the checkpoint worker's connection to it) until it is opened again. */
+  async releaseNamespace(name: string): Promise<void> {
+    const store = this.#open.get(name);
+    if (!store) return;
+    this.#open.delete(name);
+    const file = store.database.name;
+    store.close();
+    await this.#checkpointer?.release(file);
+  }
+
   /**
    * Re-encrypts every database with `newKey` (key rotation). New opens use the new key at once and
    * fall back to the old one, re-keying what they open, so a rotation interrupted by a crash

@@ -29,6 +29,7 @@ export function registerSystemRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const cache = (await ctx.tenants?.embeddingCache()) ?? { hits: 0, misses: 0 };
       const gauges = {
+        loci_open_namespaces: (await ctx.tenants?.openNamespaces()) ?? 0,
         loci_index_pending_vectors: (await ctx.tenants?.indexBacklog()) ?? 0,
         loci_sentence_backfill_pending: (await ctx.tenants?.sentenceBackfillBacklog()) ?? 0,
         loci_graph_rebuild_pending: (await ctx.tenants?.graphRebuildBacklog()) ?? 0,

@@ -45,6 +45,11 @@ export class TenantEngines {
     return opening;
   }
 
+  /** Namespaces held open, over the open engines (`loci_open_namespaces`). */
+  openNamespaces(): Promise<number> {
+    return this.#sum(async (loci) => loci.openNamespaceCount());
+  }
+
   /** Memories not yet in an ANN graph, over the open engines (see `Loci.whenIndexed`). */
   indexBacklog(): Promise<number> {
     return this.#sum((loci) => loci.indexBacklog());

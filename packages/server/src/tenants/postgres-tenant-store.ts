@@ -88,6 +88,7 @@ export class PostgresTenantStore implements TenantStore {
       }),
       ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
       ...(s.limits ? { limits: s.limits } : {}),
+      ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
       ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
     });
   }

@@ -144,6 +144,7 @@ export class SqliteTenantStore implements TenantStore {
       ...(keys ? { encryptionKey: keys.current, previousEncryptionKeys: keys.previous } : {}),
       ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
       ...(s.limits ? { limits: s.limits } : {}),
+      ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
       ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
     });
   }

@@ -25,6 +25,8 @@ export interface EngineSettings {
   embedder: Embedder;
   maxNamespaces?: number;
   limits?: Partial<Limits>;
+  /** Namespaces the engine keeps open (`LociOptions.maxOpenNamespaces`). */
+  maxOpenNamespaces?: number;
   /** Receives the engine's background failures (`LociOptions.onBackgroundError`). */
   onBackgroundError?: BackgroundErrorHandler;
 }

@@ -1,0 +1,135 @@
+/**
+ * The namespace runtimes an engine holds open, and the bound on how many (`maxOpenNamespaces`): each
+ * holds its indexes in memory and, on SQLite, its database file open, so an engine serving many
+ * agents' namespaces closes the least recently used idle ones beyond the bound. A closed namespace
+ * opens again on its next use (from its snapshot, like after a restart).
+ *
+ * Every use of a runtime holds a lease on its name from before the runtime is looked up until the
+ * operation ends, so a runtime is never closed under an operation. Runtimes with background work
+ * left (vectors still to insert, a graph rebuild, a backfill) or with event subscribers stay open;
+ * the bound is exceeded rather than that work dropped, and is restored as they become idle.
+ *
+ * @module
+ */
+import type { NamespaceRuntime } from "./namespace-runtime.js";
+
+/** Options of {@link OpenNamespaces}. */
+export interface OpenNamespacesOptions {
+  /** Most runtimes kept open while idle. */
+  max: number;
+  /** Whether a runtime must stay open though unleased (background work, subscribers). */
+  busy: (rt: NamespaceRuntime) => boolean;
+  /** Closes a runtime beyond the bound and releases its storage. */
+  close: (rt: NamespaceRuntime) => Promise<void>;
+}
+
+/** The open (and opening) runtimes of one engine, by namespace name. */
+export class OpenNamespaces {
+  readonly #opts: OpenNamespacesOptions;
+  readonly #opening = new Map<string, Promise<NamespaceRuntime>>();
+  readonly #ready = new Map<string, NamespaceRuntime>();
+  readonly #leases = new Map<string, number>();
+  /** When each name was last leased (a logical clock: the least recent closes first). */
+  readonly #used = new Map<string, number>();
+  readonly #closing = new Map<string, Promise<void>>();
+  #tick = 0;
+
+  constructor(opts: OpenNamespacesOptions) {
+    this.#opts = opts;
+  }
+
+  /** The runtime of `name`, open or opening. */
+  get(name: string): Promise<NamespaceRuntime> | undefined {
+    return this.#opening.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#opening.has(name);
+  }
+
+  /** How many runtimes are open or opening. */
+  get size(): number {
+    return this.#opening.size;
+  }
+
+  /** Names of the runtimes open or opening. */
+  names(): string[] {
+    return [...this.#opening.keys()];
+  }
+
+  /** Every runtime open or opening (for closing them all). */
+  all(): Promise<NamespaceRuntime>[] {
+    return [...this.#opening.values()];
+  }
+
+  /** Registers a runtime being opened; a failed open is forgotten. */
+  add(name: string, opening: Promise<NamespaceRuntime>): void {
+    this.#opening.set(name, opening);
+    opening.then(
+      (rt) => {
+        if (this.#opening.get(name) !== opening) return;
+        this.#ready.set(name, rt);
+        this.trim();
+      },
+      () => {
+        if (this.#opening.get(name) === opening) this.delete(name);
+      },
+    );
+  }
+
+  /** Forgets a runtime (its namespace was deleted, or it is being closed). */
+  delete(name: string): void {
+    this.#opening.delete(name);
+    this.#ready.delete(name);
+  }
+
+  /** Forgets every runtime (the engine closes). */
+  clear(): void {
+    this.#opening.clear();
+    this.#ready.clear();
+  }
+
+  /** The close of `name`'s previous runtime, while it runs (a new open waits for it). */
+  closing(name: string): Promise<void> | undefined {
+    return this.#closing.get(name);
+  }
+
+  /** The closes still running. */
+  closings(): Promise<void>[] {
+    return [...this.#closing.values()];
+  }
+
+  /** Leases `name` for one operation; call the returned function once it ends. */
+  lease(name: string): () => void {
+    this.#leases.set(name, (this.#leases.get(name) ?? 0) + 1);
+    this.#used.set(name, ++this.#tick);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#leases.get(name) ?? 1) - 1;
+      if (left > 0) this.#leases.set(name, left);
+      else this.#leases.delete(name);
+      // A name that did not open (a missing namespace) leaves nothing behind.
+      if (left <= 0 && !this.#opening.has(name)) this.#used.delete(name);
+      this.trim();
+    };
+  }
+
+  /** Closes the least recently used idle runtimes while more than `max` are open. */
+  trim(): void {
+    if (this.#opening.size <= this.#opts.max) return;
+    const idle = [...this.#ready]
+      .filter(([name, rt]) => !rt.closed && !this.#leases.has(name) && !this.#opts.busy(rt))
+      .sort(([a], [b]) => (this.#used.get(a) ?? 0) - (this.#used.get(b) ?? 0));
+    for (const [name, rt] of idle) {
+      if (this.#opening.size <= this.#opts.max) return;
+      this.delete(name);
+      this.#used.delete(name);
+      const closing = this.#opts.close(rt).finally(() => {
+        if (this.#closing.get(name) === closing) this.#closing.delete(name);
+      });
+      this.#closing.set(name, closing);
+    }
+  }
+}
