@@ -83,6 +83,11 @@ export const ERROR_CODES = {
     status: 503,
     description: "The storage is read-only; the write was not applied. Retry when it is writable again.",
   },
+  /** Not enough memory for background work (a graph rebuild); it is tried again later (503). */
+  INSUFFICIENT_MEMORY: {
+    status: 503,
+    description: "Not enough memory for this work now; it is tried again later.",
+  },
   /** Anything unexpected (500). */
   INTERNAL: { status: 500, description: "An unexpected internal error." },
 } as const satisfies Record<string, { status: number; description: string }>;

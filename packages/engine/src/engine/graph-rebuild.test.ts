@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { HnswIndex } from "../index/hnsw.js";
 import { GraphRebuild, REBUILD_PAGE } from "./graph-rebuild.js";
-import { GraphRebuilder } from "./graph-rebuilder.js";
+import { GraphRebuilder, graphBytes, MEMORY_SHARE } from "./graph-rebuilder.js";
 
 const DIMS = 16;
 
@@ -124,7 +124,7 @@ describe("GraphRebuild", () => {
 });
 
 describe("GraphRebuilder", () => {
-  function rebuilder(opts: { failures: number }) {
+  function rebuilder(opts: { failures: number; availableMemory?: () => number }) {
     let current = new HnswIndex({ dimensions: DIMS, m: 8, efConstruction: 32 });
     for (let seq = 1; seq <= 50; seq++) current.upsert(seq, vector(seq));
     current.flush();
@@ -144,6 +144,7 @@ describe("GraphRebuilder", () => {
       },
       retryMs: 5,
       onFailure: (err, retryInMs) => reported.push([(err as Error).message, retryInMs]),
+      ...(opts.availableMemory ? { availableMemory: opts.availableMemory } : {}),
     });
     return { r, swapped, reported, current: () => current };
   }
@@ -174,6 +175,30 @@ describe("GraphRebuilder", () => {
     expect(current().m).toBe(24);
     expect(r.pending).toBe(0);
     await expect(r.whenDone()).resolves.toBeUndefined();
+  });
+
+  it("puts a rebuild off while two graphs would not fit in the available memory", async () => {
+    const needed = graphBytes(1024, DIMS, 24);
+    let available = needed; // less than needed / MEMORY_SHARE
+    const { r, swapped, reported, current } = rebuilder({ failures: 0, availableMemory: () => available });
+    r.reconcile({ m: 24, efConstruction: 64 });
+    await expect(r.whenDone()).rejects.toMatchObject({
+      code: "INSUFFICIENT_MEMORY",
+      details: { neededBytes: needed, availableBytes: needed },
+    });
+    expect(reported).toHaveLength(1);
+    expect(r.pending).toBe(50);
+    expect(current().m).toBe(8);
+    available = Math.ceil(needed / MEMORY_SHARE) + 1;
+    await vi.waitFor(() => expect(swapped).toHaveLength(1));
+    expect(current().m).toBe(24);
+    await expect(r.whenDone()).resolves.toBeUndefined();
+  });
+
+  it("estimates a graph's memory as hnswlib lays it out", () => {
+    // 1M 512-d vectors at M 16: ~2.3 GB (a 1M-memory namespace measured ~2.2 GB of graph, see the README).
+    expect(graphBytes(1_000_000, 512, 16) / 2 ** 30).toBeCloseTo(2.14, 1);
+    expect(graphBytes(1_000_000, 512, 32)).toBeGreaterThan(graphBytes(1_000_000, 512, 16));
   });
 
   it("schedules nothing more once closed", async () => {

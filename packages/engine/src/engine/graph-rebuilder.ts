@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { LociError } from "../errors.js";
 import type { HnswIndex } from "../index/hnsw.js";
 import type { VectorIndexConfig } from "../types.js";
 import { GraphRebuild } from "./graph-rebuild.js";
@@ -21,8 +22,25 @@ export interface GraphRebuilderOptions {
   swap: (next: HnswIndex) => void;
   /** Wait before a rebuild whose read failed starts again. @default 30000 */
   retryMs?: number;
-  /** Told of a failed read (the rebuild starts again after `retryInMs`). */
+  /** Told of a failed read, or of a rebuild put off for want of memory (tried again after `retryInMs`). */
   onFailure?: (error: unknown, retryInMs: number) => void;
+  /**
+   * Bytes of memory the process may still use; a rebuild needing more than {@link MEMORY_SHARE} of it
+   * is put off. @default `process.availableMemory()` (free memory, within a cgroup limit)
+   */
+  availableMemory?: () => number;
+}
+
+/** The share of available memory a new graph may take: the old one stays in memory until the swap. */
+export const MEMORY_SHARE = 0.8;
+
+/**
+ * Bytes an HNSW graph of `size` vectors takes (hnswlib: each vector, its level-0 links (2·M), its
+ * label, lock and lookup entry, and upper-level links for about 1 / ln M of the elements).
+ */
+export function graphBytes(size: number, dimensions: number, m: number): number {
+  const upper = (m * 4 + 4) / Math.log(Math.max(m, 2));
+  return Math.ceil(size * (dimensions * 4 + m * 8 + 4 + 96 + upper));
 }
 
 type GraphParams = Pick<VectorIndexConfig, "m" | "efConstruction">;
@@ -84,6 +102,20 @@ export class GraphRebuilder {
     if (this.#rebuild && !differs(this.#rebuild.next, wanted)) return;
     this.#stop();
     if (!differs(current, wanted)) return;
+    const needed = graphBytes(Math.max(1024, current.size), current.dimensions, wanted.m);
+    const available = (this.#opts.availableMemory ?? process.availableMemory)();
+    if (needed > available * MEMORY_SHARE) {
+      // Two graphs would not fit: the current one keeps serving, and the rebuild waits for memory.
+      const mib = (n: number) => Math.round(n / 2 ** 20);
+      this.#failed(
+        new LociError({
+          code: "INSUFFICIENT_MEMORY",
+          message: `rebuilding the graph of ${current.size} vectors needs ~${mib(needed)} MiB beside the current one; ${mib(available)} MiB are available`,
+          details: { neededBytes: needed, availableBytes: available },
+        }),
+      );
+      return;
+    }
     const rebuild = new GraphRebuild({
       next: this.#opts.newGraph(current),
       current: this.#opts.current,
@@ -110,17 +142,21 @@ export class GraphRebuilder {
         // rebuild starts again later (or at the next configuration change or open).
         if (!settle()) return;
         rebuild.cancel();
-        if (this.#closed) return;
-        const retryMs = this.#opts.retryMs ?? 30_000;
-        this.#failure = err;
-        this.#retry = setTimeout(() => {
-          this.#retry = null;
-          if (this.#wanted) this.reconcile(this.#wanted);
-        }, retryMs);
-        this.#retry.unref();
-        this.#opts.onFailure?.(err, retryMs);
+        if (!this.#closed) this.#failed(err);
       },
     );
+  }
+
+  /** Records a failure, tells `onFailure` and tries again after `retryMs`. */
+  #failed(err: unknown): void {
+    const retryMs = this.#opts.retryMs ?? 30_000;
+    this.#failure = err;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (this.#wanted) this.reconcile(this.#wanted);
+    }, retryMs);
+    this.#retry.unref();
+    this.#opts.onFailure?.(err, retryMs);
   }
 
   /** Stops everything for good (the namespace closes). */
