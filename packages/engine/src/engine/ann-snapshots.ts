@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { HnswIndex } from "../index/hnsw.js";
+import type { HnswIndex } from "../index/hnsw.js";
+import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
 import type { NamespaceStore } from "../storage/driver.js";
 import { type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
 
@@ -25,6 +26,9 @@ export class AnnSnapshots {
   #generation = 0;
   /** The snapshot on disk lacks vectors the index holds (pending then, or another graph's). */
   #incomplete = false;
+  /** The write in progress, and the one folded after it. */
+  #running: Promise<boolean> | null = null;
+  #queued: Promise<boolean> | null = null;
 
   constructor(opts: AnnSnapshotsOptions) {
     this.#opts = opts;
@@ -51,29 +55,63 @@ export class AnnSnapshots {
     return this.#incomplete;
   }
 
-  /** Whether enough changes have accumulated since the last snapshot, for a namespace of `size`. */
+  /**
+   * Whether enough changes have accumulated since the last snapshot, for a namespace of `size` (never
+   * while one is being written: the next change after it asks again).
+   */
   due(generation: number, size: number): boolean {
+    if (this.#running) return false;
     return generation - this.#generation >= Math.max(this.#opts.every, Math.floor(size / 10));
   }
 
   /**
-   * Writes `index` as the snapshot at `generation` if the one on disk is behind. Best effort: the
-   * snapshot is derived state written after a commit, so a failure (a full disk) must not fail the
-   * write behind it; the snapshot stays behind (or absent) and is caught up or rebuilt on open.
-   * Returns whether a snapshot was written.
+   * Writes the snapshot if the one on disk is behind: `index()` at `generation()`, read when the write
+   * starts. Writes run one at a time in the background (`hnsw-snapshot.ts`); a call during one is
+   * folded into a single write after it. Best effort: the snapshot is derived state written after a
+   * commit, so a failure (a full disk) must not fail the write behind it; it is reported, the
+   * snapshot stays behind (or absent) and is caught up or rebuilt on open. Resolves with whether a
+   * snapshot was written.
    */
-  write(index: HnswIndex | null, generation: number, target = this.target()): boolean {
-    if (!target || !index) return false;
-    if (generation === this.#generation && !this.#incomplete) return false;
-    try {
-      index.save(target.dir, generation, target.cipher);
-    } catch (err) {
-      HnswIndex.discardTemp(target.dir);
-      this.#opts.onFailure(err);
-      return false;
-    }
-    this.#generation = generation;
-    this.#incomplete = index.pending > 0;
-    return true;
+  write(
+    index: () => HnswIndex | null,
+    generation: () => number,
+    target?: SnapshotTarget | null,
+  ): Promise<boolean> {
+    const start = () => this.#start(index(), generation(), target === undefined ? this.target() : target);
+    if (!this.#running) return start();
+    this.#queued ??= this.#running.then(() => {
+      this.#queued = null;
+      return start();
+    });
+    return this.#queued;
+  }
+
+  /** Resolves once no snapshot is being written or waits to be. */
+  async idle(): Promise<void> {
+    while (this.#running || this.#queued) await (this.#queued ?? this.#running);
+  }
+
+  #start(index: HnswIndex | null, generation: number, target: SnapshotTarget | null): Promise<boolean> {
+    if (!target || !index) return Promise.resolve(false);
+    if (generation === this.#generation && !this.#incomplete) return Promise.resolve(false);
+    // Vectors still pending now are not in the file (later ones are past its generation anyway).
+    const lacking = index.pending > 0;
+    const run = saveSnapshot(index, target.dir, generation, target.cipher).then(
+      () => {
+        this.#generation = generation;
+        this.#incomplete = lacking;
+        return true;
+      },
+      (err: unknown) => {
+        discardSnapshotTemp(target.dir);
+        this.#opts.onFailure(err);
+        return false;
+      },
+    );
+    this.#running = run;
+    void run.finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    return run;
   }
 }

@@ -100,7 +100,7 @@ describe("background failures", () => {
     await loci.memory.addMany({ namespace: "ns", memories: notes(12) });
     await loci.whenIndexed();
     await loci.memory.add({ namespace: "ns", content: "one more" });
-    expect(failures.length).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(failures.length).toBeGreaterThan(0));
     expect(failures.every((f) => f.work === "snapshot" && f.namespace === "ns" && f.retryInMs === null)).toBe(
       true,
     );

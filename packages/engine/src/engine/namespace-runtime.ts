@@ -30,7 +30,7 @@ import { FilterCache } from "./filter-cache.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
-import { LOAD_PAGE, loadVectorIndex, scanPages } from "./runtime-load.js";
+import { LOAD_PAGE, loadVectorIndex, type SnapshotTarget, scanPages } from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
@@ -97,7 +97,7 @@ export class NamespaceRuntime {
   readonly #snapshots: AnnSnapshots;
   /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
   readonly #onIndexed = () => {
-    if (this.#snapshots.incomplete && !this.#closed) this.snapshot();
+    if (this.#snapshots.incomplete && !this.#closed) void this.snapshot();
   };
   #closed = false;
   /** The knowledge graph, loaded on first use under the write lock. */
@@ -132,7 +132,7 @@ export class NamespaceRuntime {
         this.vectors = next;
         // The new graph replaces the snapshot of the old one.
         this.#snapshots.invalidate();
-        this.snapshot();
+        void this.snapshot();
       },
       onFailure: (err, retryInMs) => this.#report("graph-rebuild", err, retryInMs),
     });
@@ -411,12 +411,17 @@ export class NamespaceRuntime {
     // On shared storage, other processes' changes may lie below `generation`: only sync() advances it.
     if (this.#shared) return;
     this.#generation = generation;
-    if (this.#snapshots.due(this.#generation, this.docs.size)) this.snapshot();
+    if (this.#snapshots.due(this.#generation, this.docs.size)) void this.snapshot();
   }
 
   /** Writes the ANN snapshot if it is behind the database (best effort, see `ann-snapshots.ts`). */
-  snapshot(target = this.#snapshots.target()): boolean {
-    return this.#snapshots.write(this.vectors, this.#generation, target);
+  snapshot(target?: SnapshotTarget | null): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return this.#snapshots.write(
+      () => (this.#closed ? null : this.vectors),
+      () => this.#generation,
+      target,
+    );
   }
 
   /** Whether a memory is visible at `now` (not expired). */
@@ -434,8 +439,9 @@ export class NamespaceRuntime {
         if (target) {
           // The generation counter is re-read so the snapshot's watermark is exact.
           this.#generation = await this.store.generation();
-          this.snapshot(target);
+          await this.snapshot(target);
         }
+        await this.#snapshots.idle();
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.#touches.discard();

@@ -6,6 +6,7 @@
  * @module
  */
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
+import { dropSnapshot, loadSnapshot } from "../index/hnsw-snapshot.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import type { ChangeRecord, MemoryRecord, NamespaceStore } from "../storage/driver.js";
 
@@ -83,7 +84,7 @@ export interface LoadedVectorIndex {
 export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<LoadedVectorIndex> {
   const { store, live, target, put } = opts;
   const loaded = target
-    ? HnswIndex.load(target.dir, {
+    ? await loadSnapshot(target.dir, {
         ...opts.graph,
         live: live.keys(),
         anyGraph: true,
@@ -91,7 +92,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
       })
     : null;
   if (!loaded) {
-    if (target) HnswIndex.drop(target.dir);
+    if (target) dropSnapshot(target.dir);
     const index = new HnswIndex({ ...opts.graph, initialCapacity: Math.max(1024, live.size) });
     for await (const page of scanPages(store, { withEmbeddings: true })) {
       for (const rec of page) put(index, rec.seq, rec.embedding!);

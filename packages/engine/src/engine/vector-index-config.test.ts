@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
 import { Loci } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
@@ -134,8 +134,8 @@ describe("namespace option vectorIndex", () => {
     expect(await rebuilt.graphRebuildBacklog()).toBe(TEXTS.length);
     await rebuilt.whenIndexed();
     expect(await rebuilt.graphRebuildBacklog()).toBe(0);
-    // The swap wrote the new graph's snapshot.
-    expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 });
+    // The swap writes the new graph's snapshot (in the background).
+    await vi.waitFor(() => expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 }));
     await rebuilt.close();
     expect(snapshotMeta(dir)).toMatchObject({ m: 24, efConstruction: 150 });
   });
@@ -222,7 +222,7 @@ describe("namespace option vectorIndex", () => {
     expect(await third.memory.search({ namespace: "ns", query: "invoice", mode: "vector" })).not.toEqual([]);
     expect(await third.graphRebuildBacklog()).toBe(TEXTS.length);
     await third.whenIndexed();
-    expect(snapshotMeta(env.dataDir)).toMatchObject({ m: 40, efConstruction: 64 });
+    await vi.waitFor(() => expect(snapshotMeta(env.dataDir)).toMatchObject({ m: 40, efConstruction: 64 }));
   });
 
   it("applies a new efSearch to the open graph at once", async () => {

@@ -27,26 +27,26 @@ function writeIndex(count: number): string {
 }
 
 describe("checkIndexFile", () => {
-  it("accepts a complete index file and rejects truncated, padded or mismatched ones", () => {
+  it("accepts a complete index file and rejects truncated, padded or mismatched ones", async () => {
     const file = writeIndex(500);
-    expect(() => checkIndexFile(file, { count: 500, dimensions: 16 })).not.toThrow();
-    expect(() => checkIndexFile(file, { count: 499, dimensions: 16 })).toThrow(/expected 499/);
-    expect(() => checkIndexFile(file, { count: 500, dimensions: 32 })).toThrow(/dimensions/);
+    await expect(checkIndexFile(file, { count: 500, dimensions: 16 })).resolves.toBeUndefined();
+    await expect(checkIndexFile(file, { count: 499, dimensions: 16 })).rejects.toThrow(/expected 499/);
+    await expect(checkIndexFile(file, { count: 500, dimensions: 32 })).rejects.toThrow(/dimensions/);
     const size = readFileSync(file).length;
     // Cut in the header, in the vectors, in the link lists, and by a single byte.
     for (const cut of [0, 50, 200, Math.floor(size / 2), size - 1]) {
       const copy = join(dir, `cut-${cut}.hnsw`);
       copyFileSync(file, copy);
       truncateSync(copy, cut);
-      expect(() => checkIndexFile(copy, { count: 500, dimensions: 16 })).toThrow();
+      await expect(checkIndexFile(copy, { count: 500, dimensions: 16 })).rejects.toThrow();
     }
     const padded = join(dir, "padded.hnsw");
     writeFileSync(padded, Buffer.concat([readFileSync(file), Buffer.alloc(8)]));
-    expect(() => checkIndexFile(padded, { count: 500, dimensions: 16 })).toThrow(/unexpected bytes/);
+    await expect(checkIndexFile(padded, { count: 500, dimensions: 16 })).rejects.toThrow(/unexpected bytes/);
   });
 
-  it("hashes a file in chunks to the same digest as hashing it whole", () => {
+  it("hashes a file in chunks to the same digest as hashing it whole", async () => {
     const file = writeIndex(2000);
-    expect(fileSha256(file)).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
+    expect(await fileSha256(file)).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
   });
 });

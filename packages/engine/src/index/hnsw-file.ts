@@ -14,10 +14,10 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { readChunks, readRange } from "../util/file-chunks.js";
 
 const HEADER_BYTES = 96;
-const CHUNK = 1 << 20;
 
 /** What a complete index file must hold. */
 export interface IndexFileExpectation {
@@ -26,23 +26,12 @@ export interface IndexFileExpectation {
   dimensions: number;
 }
 
-function read(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === length ? buf : buf.subarray(0, done);
-}
-
-/** Throws unless `file` is a complete hnswlib index file of `count` elements of `dimensions`. */
-export function checkIndexFile(file: string, expected: IndexFileExpectation): void {
-  const fd = openSync(file, "r");
+/** Rejects unless `file` is a complete hnswlib index file of `count` elements of `dimensions`. */
+export async function checkIndexFile(file: string, expected: IndexFileExpectation): Promise<void> {
+  const fh = await open(file, "r");
   try {
-    const size = fstatSync(fd).size;
-    const header = read(fd, HEADER_BYTES, 0);
+    const { size } = await fh.stat();
+    const header = await readRange(fh, 0, HEADER_BYTES);
     if (header.length < HEADER_BYTES) throw new Error(`${file}: ${size} bytes, shorter than the header`);
     const count = Number(header.readBigUInt64LE(16));
     const perElement = Number(header.readBigUInt64LE(24));
@@ -55,7 +44,7 @@ export function checkIndexFile(file: string, expected: IndexFileExpectation): vo
     // The link-list tail: one length-prefixed record per element, ending exactly at the end of the file.
     const start = HEADER_BYTES + count * perElement;
     if (size < start + 4 * count) throw new Error(`${file}: ${size} bytes, truncated`);
-    const tail = read(fd, size - start, start);
+    const tail = await readRange(fh, start, size - start);
     let at = 0;
     for (let i = 0; i < count; i++) {
       if (at + 4 > tail.length) throw new Error(`${file}: truncated in the link lists`);
@@ -64,24 +53,20 @@ export function checkIndexFile(file: string, expected: IndexFileExpectation): vo
     if (at !== tail.length)
       throw new Error(`${file}: ${tail.length - at} unexpected bytes after the link lists`);
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }
 
 /** SHA-256 (hex) of a file, read 1 MiB at a time. */
-export function fileSha256(file: string): string {
+export async function fileSha256(file: string): Promise<string> {
   const hash = createHash("sha256");
-  const fd = openSync(file, "r");
+  const fh = await open(file, "r");
   try {
-    const buf = Buffer.alloc(CHUNK);
-    for (let position = 0; ; ) {
-      const n = readSync(fd, buf, 0, CHUNK, position);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      position += n;
-    }
+    await readChunks(fh, 0, (await fh.stat()).size, (chunk) => {
+      hash.update(chunk);
+    });
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
   return hash.digest("hex");
 }

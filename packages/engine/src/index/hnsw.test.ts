@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
 import { EF_SCALE_FROM, EXHAUSTIVE_UP_TO, FILTERED_EF_FACTOR, HnswIndex, searchBeam } from "./hnsw.js";
+import { dropSnapshot, loadSnapshot, saveSnapshot } from "./hnsw-snapshot.js";
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -80,7 +81,7 @@ describe("HnswIndex", () => {
     expect(idx.searchAmong(vs[4]!, 2, [3, 5, 2]).map((h) => h.label)).toEqual([5, 3]);
   });
 
-  it("saves and loads a snapshot, treating labels the storage no longer holds as deleted", () => {
+  it("saves and loads a snapshot, treating labels the storage no longer holds as deleted", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
     dirs.push(dir);
     const idx = new HnswIndex({ dimensions: 8 });
@@ -89,8 +90,8 @@ describe("HnswIndex", () => {
       idx.upsert(i + 1, v);
     });
     idx.flush();
-    idx.save(dir, 77);
-    const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(19).keys()].map((i) => i + 1) });
+    await saveSnapshot(idx, dir, 77);
+    const loaded = await loadSnapshot(dir, { dimensions: 8, live: [...Array(19).keys()].map((i) => i + 1) });
     expect(loaded?.generation).toBe(77);
     expect(loaded!.index.size).toBe(19);
     expect(loaded!.index.search(vs[19]!, 20).map((h) => h.label)).not.toContain(20);
@@ -121,7 +122,7 @@ describe("HnswIndex", () => {
     expect(idx.search(q, 5, even).map((h) => h.label)).toEqual(exactEven);
   });
 
-  it("leaves pending labels out of a snapshot (they are re-added from storage on load)", () => {
+  it("leaves pending labels out of a snapshot (they are re-added from storage on load)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
     dirs.push(dir);
     const idx = new HnswIndex({ dimensions: 8 });
@@ -129,8 +130,8 @@ describe("HnswIndex", () => {
     for (const [i, v] of vs.slice(0, 6).entries()) idx.upsert(i + 1, v);
     idx.flush();
     for (const [i, v] of vs.slice(6).entries()) idx.upsert(i + 7, v);
-    idx.save(dir, 5);
-    const loaded = HnswIndex.load(dir, { dimensions: 8, live: [...Array(10).keys()].map((i) => i + 1) });
+    await saveSnapshot(idx, dir, 5);
+    const loaded = await loadSnapshot(dir, { dimensions: 8, live: [...Array(10).keys()].map((i) => i + 1) });
     expect([...loaded!.index.labels()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     idx.dispose();
     expect(idx.pending).toBe(0);
@@ -141,19 +142,85 @@ describe("HnswIndex", () => {
     expect(loaded!.index.search(vs[0]!, 1).map((h) => h.label)).toEqual([1]);
   });
 
-  it("refuses a corrupt or mismatched snapshot instead of loading it", () => {
+  it("refuses a corrupt or mismatched snapshot instead of loading it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
     dirs.push(dir);
     const idx = new HnswIndex({ dimensions: 8 });
     vectors(5, 8).forEach((v, i) => {
       idx.upsert(i, v);
     });
-    idx.save(dir, 1);
-    expect(HnswIndex.load(dir, { dimensions: 16, live: [] })).toBeNull();
+    await saveSnapshot(idx, dir, 1);
+    expect(await loadSnapshot(dir, { dimensions: 16, live: [] })).toBeNull();
     writeFileSync(join(dir, "vectors.hnsw"), "garbage");
-    expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
-    HnswIndex.drop(dir);
-    expect(HnswIndex.load(dir, { dimensions: 8, live: [] })).toBeNull();
+    expect(await loadSnapshot(dir, { dimensions: 8, live: [] })).toBeNull();
+    dropSnapshot(dir);
+    expect(await loadSnapshot(dir, { dimensions: 8, live: [] })).toBeNull();
+  });
+
+  it("writes the graph on a worker thread while searches, inserts, updates and deletes go on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir);
+    const idx = new HnswIndex({ dimensions: 16 });
+    const vs = vectors(300, 16, 21);
+    vs.forEach((v, i) => {
+      idx.upsert(i + 1, v);
+    });
+    idx.flush();
+    const [moved, added] = vectors(2, 16, 22);
+    const writing = saveSnapshot(idx, dir, 9);
+    // The graph is held unchanged meanwhile: changes wait, and searches see them at once.
+    idx.upsert(5, moved!);
+    idx.upsert(301, added!);
+    idx.remove(7);
+    expect(idx.pending).toBe(2);
+    expect(idx.size).toBe(300);
+    const top = (q: Float32Array, k = 1) => idx.search(q, k).map((h) => h.label);
+    expect(top(moved!)).toEqual([5]);
+    expect(top(added!)).toEqual([301]);
+    expect(top(vs[6]!, 300)).not.toContain(7);
+    expect(top(vs[4]!, 300).filter((l) => l === 5)).toHaveLength(1);
+    expect(idx.similarities(moved!, [5]).get(5)).toBeCloseTo(1, 5);
+    idx.flush(); // a no-op while the graph is written
+    expect(idx.pending).toBe(2);
+    await writing;
+    // Afterwards the held changes reach the graph.
+    await idx.whenIndexed();
+    expect(idx.pending).toBe(0);
+    expect(idx.size).toBe(300);
+    expect(top(moved!)).toEqual([5]);
+    expect(top(vs[6]!, 300)).not.toContain(7);
+    expect([...idx.labels()]).toHaveLength(300);
+    // The file holds the graph as it was when the write began (7 is dropped on load: not live).
+    const live = [...Array(301).keys()].map((i) => i + 1).filter((l) => l !== 7);
+    const loaded = await loadSnapshot(dir, { dimensions: 16, live });
+    expect(loaded?.generation).toBe(9);
+    expect(loaded!.index.size).toBe(299);
+    expect(loaded!.index.has(301)).toBe(false);
+    expect(loaded!.index.search(vs[4]!, 1).map((h) => h.label)).toEqual([5]);
+  });
+
+  it("frees a graph disposed of while it is written only once the write ends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir);
+    const idx = new HnswIndex({ dimensions: 16 });
+    const vs = vectors(200, 16, 23);
+    vs.forEach((v, i) => {
+      idx.upsert(i + 1, v);
+    });
+    idx.flush();
+    const writing = saveSnapshot(idx, dir, 3);
+    idx.dispose();
+    expect(idx.size).toBe(0);
+    expect(idx.search(vs[0]!, 5)).toEqual([]);
+    await writing;
+    const loaded = await loadSnapshot(dir, {
+      dimensions: 16,
+      live: [...Array(200).keys()].map((i) => i + 1),
+    });
+    expect(loaded!.index.size).toBe(200);
+    expect(loaded!.index.search(vs[9]!, 1).map((h) => h.label)).toEqual([10]);
+    // Freed: an empty graph is all that is left.
+    await expect(idx.writeGraph(join(dir, "again.hnsw"))).resolves.toBe(0);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * {@link VectorIndex} on hnswlib-node (cosine space), with our own label bookkeeping:
  * labels are the storage `seq` numbers, deletes use `markDelete`, deleted slots are reused, and the
- * index doubles its capacity when full. Snapshots are written to a temp file and renamed into place,
- * with a checksum so a torn or corrupt snapshot is detected and rebuilt instead of loaded.
+ * index doubles its capacity when full. Snapshots: `hnsw-snapshot.ts` (the graph file is written by
+ * {@link HnswIndex.writeGraph} on a worker thread while the graph is held unchanged).
  *
  * **Deferred graph insertion.** Inserting into the HNSW graph is the most expensive part of a write
  * (~1 ms per 512-d vector), so a new label is first kept in a pending table and inserted into the
@@ -15,12 +15,7 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import hnswlib from "hnswlib-node";
-import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
-import { decryptFile, encryptFile, type SnapshotCipher } from "./snapshot-cipher.js";
 import type { VectorHit, VectorIndex } from "./vector-index.js";
 
 const { HierarchicalNSW } = hnswlib;
@@ -52,20 +47,6 @@ export interface HnswIndexOptions {
   maxPending?: number;
   /** Called whenever background insertion has emptied the pending table. */
   onIndexed?: () => void;
-}
-
-/** What a snapshot's sidecar file records. */
-export interface HnswSnapshotMeta {
-  /** Storage generation the snapshot includes. */
-  generation: number;
-  dimensions: number;
-  /** SHA-256 of the index file (as stored: encrypted when `encrypted`). */
-  sha256: string;
-  /** The file is encrypted ({@link SnapshotCipher}). */
-  encrypted?: boolean;
-  /** The graph's degree and build beam (absent in snapshots written before they were options: 16, 100). */
-  m?: number;
-  efConstruction?: number;
 }
 
 /**
@@ -100,9 +81,6 @@ export const FILTERED_EF_FACTOR = 1.5;
 
 /** Longest run of background graph insertions before yielding to other work. */
 export const DRAIN_SLICE_MS = 5;
-
-const INDEX_FILE = "vectors.hnsw";
-const META_FILE = "vectors.json";
 
 function dot(a: Float32Array | number[], b: Float32Array): number {
   let s = 0;
@@ -146,6 +124,14 @@ export class HnswIndex implements VectorIndex {
   readonly #maxPending: number;
   readonly #onIndexed: (() => void) | undefined;
   #ef = 0;
+  /** The graph write in progress ({@link writeGraph}): the graph is not changed until it ends. */
+  #writing: Promise<void> | null = null;
+  /** Labels whose graph element is outdated: updated (the new vector pending) or deleted while writing. */
+  readonly #stale = new Set<number>();
+  /** Deletes held back while the graph is written. */
+  readonly #deferredDeletes: number[] = [];
+  /** {@link dispose} was called while the graph was written: free it once the write ends. */
+  #disposeAfterWrite = false;
 
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
@@ -170,7 +156,9 @@ export class HnswIndex implements VectorIndex {
   }
 
   get size(): number {
-    return this.#live.size + this.#pending.size;
+    let updates = 0; // pending new vectors of graph elements (counted once, as live)
+    for (const label of this.#stale) if (this.#pending.has(label)) updates++;
+    return this.#live.size + this.#pending.size - updates;
   }
 
   /** The graph's degree (fixed when it is built). */
@@ -194,17 +182,24 @@ export class HnswIndex implements VectorIndex {
 
   *labels(): IterableIterator<number> {
     yield* this.#live;
-    yield* this.#pending.keys();
+    for (const label of this.#pending.keys()) if (!this.#live.has(label)) yield label;
   }
 
   upsert(label: number, vector: Float32Array): void {
     if (this.#live.has(label)) {
+      if (this.#writing || this.#stale.has(label)) {
+        // The graph is being written (or still holds an older update): the new vector waits as pending.
+        this.#pending.set(label, unit(vector));
+        this.#stale.add(label);
+        this.#scheduleDrain();
+        return;
+      }
       // Updating in place: never with replaceDeleted, which could move the label to another slot.
       this.#index.addPoint(plain(vector), label, false);
       return;
     }
     this.#pending.set(label, unit(vector));
-    if (this.#pending.size > this.#maxPending) {
+    if (this.#pending.size > this.#maxPending && !this.#writing) {
       const [oldest, v] = this.#pending.entries().next().value!;
       this.#pending.delete(oldest);
       this.#insert(oldest, v);
@@ -212,8 +207,13 @@ export class HnswIndex implements VectorIndex {
     this.#scheduleDrain();
   }
 
-  /** Inserts one pending label into the graph. */
+  /** Inserts one pending label into the graph (or updates its element in place). */
   #insert(label: number, vector: Float32Array): void {
+    if (this.#live.has(label)) {
+      this.#index.addPoint(plain(vector), label, false);
+      this.#stale.delete(label);
+      return;
+    }
     const deleted = this.#index.getCurrentCount() - this.#live.size;
     if (deleted === 0 && this.#index.getCurrentCount() >= this.#index.getMaxElements()) {
       this.#index.resizeIndex(Math.max(1024, this.#index.getMaxElements() * 2));
@@ -223,7 +223,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   #scheduleDrain(): void {
-    if (this.#draining || this.#pending.size === 0) return;
+    if (this.#writing || this.#draining || this.#pending.size === 0) return;
     // A timer, not an immediate: an unref'd immediate runs only when something else wakes the event
     // loop, an unref'd timer runs on time whenever the loop is alive. Pending labels are durable and
     // re-indexed on open, so only a waiter (whenIndexed) keeps a process alive for them.
@@ -235,6 +235,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   #drain(budgetMs: number): void {
+    if (this.#writing) return; // resumed when the write ends
     const until = performance.now() + budgetMs;
     for (const [label, vector] of this.#pending) {
       this.#pending.delete(label);
@@ -245,11 +246,15 @@ export class HnswIndex implements VectorIndex {
       this.#scheduleDrain();
       return;
     }
-    for (const done of this.#idle.splice(0)) done();
+    this.#settleIdle();
     this.#onIndexed?.();
   }
 
-  /** Inserts every pending label into the graph now. */
+  #settleIdle(): void {
+    for (const done of this.#idle.splice(0)) done();
+  }
+
+  /** Inserts every pending label into the graph now (unless the graph is being written). */
   flush(): void {
     if (this.#draining) clearTimeout(this.#draining);
     this.#draining = null;
@@ -277,22 +282,36 @@ export class HnswIndex implements VectorIndex {
     this.#draining = null;
     this.#pending.clear();
     this.#live.clear();
+    this.#stale.clear();
+    this.#deferredDeletes.length = 0;
+    // A graph being written is freed once the write ends (the worker thread still reads it).
+    if (this.#writing) this.#disposeAfterWrite = true;
+    else this.#free();
+    this.#settleIdle();
+  }
+
+  #free(): void {
     // hnswlib-node frees the previous graph when an index is re-initialised.
     this.#index.initIndex({ maxElements: 1, m: 2, efConstruction: 2, randomSeed: 1 });
-    for (const done of this.#idle.splice(0)) done();
   }
 
   remove(label: number): void {
-    if (this.#pending.delete(label)) {
-      if (this.#pending.size === 0) for (const done of this.#idle.splice(0)) done();
-      return;
+    const wasPending = this.#pending.delete(label);
+    if (this.#live.delete(label)) {
+      if (this.#writing) {
+        this.#deferredDeletes.push(label);
+        this.#stale.add(label);
+      } else {
+        this.#index.markDelete(label);
+        this.#stale.delete(label);
+      }
     }
-    if (!this.#live.delete(label)) return;
-    this.#index.markDelete(label);
+    if (wasPending && this.#pending.size === 0) this.#settleIdle();
   }
 
   search(query: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {
-    const n = Math.min(k, this.#live.size);
+    // Outdated elements (see #stale) are still in the graph: ask for more, and drop them.
+    const n = Math.min(k + this.#stale.size, this.#live.size + this.#deferredDeletes.length);
     let hits: VectorHit[] = [];
     if (n > 0) {
       // A filtered walk steps over non-matching nodes: a wider beam keeps its recall (≥ 0.95 at a 10%
@@ -304,6 +323,7 @@ export class HnswIndex implements VectorIndex {
       }
       const res = this.#index.searchKnn(plain(query), n, filter);
       hits = res.neighbors.map((label, i) => ({ label, similarity: 1 - res.distances[i]! }));
+      if (this.#stale.size > 0) hits = hits.filter((h) => !this.#stale.has(h.label)).slice(0, k);
     }
     if (this.#pending.size === 0) return hits;
     // Pending labels: exact similarities, merged with the graph's hits.
@@ -345,111 +365,68 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Writes a snapshot (temp file + rename) recording the storage generation it includes. hnswlib
-   * reports no write errors (a full disk leaves a short or empty file), so the temp file's layout is
-   * checked to hold every element ({@link checkIndexFile}) before it replaces the current snapshot; otherwise this
-   * throws and the current snapshot stays. Pending labels are not in it; {@link HnswIndex.load}'s
-   * caller re-adds the live labels a snapshot lacks (call {@link HnswIndex.flush} first for a
-   * complete snapshot). With a `cipher`, the file is stored encrypted ({@link SnapshotCipher}).
+   * Writes the graph to `file` (hnswlib's format) on a worker thread, and resolves with the number of
+   * elements written. The graph does not change meanwhile: searches go on, new vectors wait in the
+   * pending table (scored exactly, as always), an update of a graph element waits there too (searches
+   * skip its old vector), and deletes reach the graph when the write is done. One write at a time.
+   * Pending vectors are not in the file (see `hnsw-snapshot.ts` for how a snapshot is caught up).
    */
-  save(dir: string, generation: number, cipher?: SnapshotCipher): void {
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `${INDEX_FILE}.tmp`);
-    // Encrypted: the plaintext goes to a scratch file in RAM only, and is encrypted into place.
-    const plain = cipher ? join(cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`) : tmp;
-    try {
-      this.#index.writeIndexSync(plain);
-      try {
-        checkIndexFile(plain, { count: this.#index.getCurrentCount(), dimensions: this.dimensions });
-      } catch (err) {
-        throw new Error(`the ANN snapshot written to ${plain} is incomplete (is the disk full?)`, {
-          cause: err,
-        });
-      }
-      if (cipher) encryptFile(plain, tmp, cipher.key);
-    } finally {
-      if (cipher) rmSync(plain, { force: true });
+  async writeGraph(file: string): Promise<number> {
+    if (this.#writing) throw new Error("the graph is already being written");
+    // Updates still pending go in place first: the file must hold no vector older than its generation.
+    for (const label of this.#stale) {
+      const v = this.#pending.get(label);
+      if (v && this.#live.has(label)) this.#index.addPoint(plain(v), label, false);
+      this.#pending.delete(label);
     }
-    const sha256 = fileSha256(tmp);
-    renameSync(tmp, join(dir, INDEX_FILE));
-    const meta: HnswSnapshotMeta = {
-      generation,
-      dimensions: this.dimensions,
-      m: this.#m,
-      efConstruction: this.#efConstruction,
-      sha256,
-      ...(cipher ? { encrypted: true } : {}),
-    };
-    writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
-    renameSync(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
+    this.#stale.clear();
+    if (this.#pending.size === 0) this.#settleIdle();
+    const count = this.#index.getCurrentCount();
+    const writing = this.#index.writeIndex(file).then(() => undefined);
+    this.#writing = writing;
+    try {
+      await writing;
+    } finally {
+      this.#thaw();
+    }
+    return count;
+  }
+
+  /** After a graph write: frees a disposed graph, or applies the deletes held back and resumes insertion. */
+  #thaw(): void {
+    this.#writing = null;
+    if (this.#disposeAfterWrite) {
+      this.#disposeAfterWrite = false;
+      this.#free();
+      return;
+    }
+    for (const label of this.#deferredDeletes) {
+      this.#index.markDelete(label);
+      this.#stale.delete(label);
+    }
+    this.#deferredDeletes.length = 0;
+    this.#scheduleDrain();
   }
 
   /**
-   * Loads a snapshot if it exists, matches the dimension, the graph parameters (`m`,
-   * `efConstruction`; any with `anyGraph`, and the index then keeps the snapshot's) and its checksum;
-   * `null` otherwise. `live` is the set of labels the storage holds: labels outside it are treated as
-   * deleted.
+   * An index over a graph read from `file` (hnswlib's format, on a worker thread), with graph
+   * parameters `opts`; elements whose label is not in `live` are marked deleted.
    */
-  static load(
-    dir: string,
-    opts: HnswIndexOptions & { live: Iterable<number>; cipher?: SnapshotCipher; anyGraph?: boolean },
-  ): { index: HnswIndex; generation: number } | null {
-    const metaFile = join(dir, META_FILE);
-    const indexFile = join(dir, INDEX_FILE);
-    if (!existsSync(metaFile) || !existsSync(indexFile)) return null;
-    try {
-      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
-      if (meta.dimensions !== opts.dimensions) return null;
-      const { m, efConstruction } = HNSW_DEFAULTS;
-      const graph = { m: meta.m ?? m, efConstruction: meta.efConstruction ?? efConstruction };
-      const other =
-        graph.m !== (opts.m ?? m) || graph.efConstruction !== (opts.efConstruction ?? efConstruction);
-      if (other && !opts.anyGraph) return null;
-      if (fileSha256(indexFile) !== meta.sha256) return null;
-      if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
-      const raw = new HierarchicalNSW("cosine", opts.dimensions);
-      if (opts.cipher) {
-        const plain = join(opts.cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`);
+  static async fromFile(file: string, opts: HnswIndexOptions, live: Iterable<number>): Promise<HnswIndex> {
+    const raw = new HierarchicalNSW("cosine", opts.dimensions);
+    await raw.readIndex(file, true);
+    const index = new HnswIndex(opts, raw);
+    const wanted = new Set(live);
+    for (const label of raw.getIdsList()) {
+      if (wanted.has(label)) index.#live.add(label);
+      else {
         try {
-          if (!decryptFile(indexFile, plain, opts.cipher.key)) return null;
-          raw.readIndexSync(plain, true);
-        } finally {
-          rmSync(plain, { force: true });
-        }
-      } else raw.readIndexSync(indexFile, true);
-      const index = new HnswIndex({ ...opts, ...graph }, raw);
-      const inIndex = new Set(raw.getIdsList());
-      const wanted = new Set(opts.live);
-      for (const label of inIndex) {
-        if (wanted.has(label)) index.#live.add(label);
-        else {
-          try {
-            raw.markDelete(label);
-          } catch {
-            // already marked deleted in the snapshot
-          }
+          raw.markDelete(label);
+        } catch {
+          // already marked deleted in the file
         }
       }
-      return { index, generation: meta.generation };
-    } catch {
-      return null;
     }
-  }
-
-  /** Removes the temp files of an interrupted {@link HnswIndex.save} (ignoring errors). */
-  static discardTemp(dir: string): void {
-    for (const file of [`${INDEX_FILE}.tmp`, `${META_FILE}.tmp`]) {
-      try {
-        rmSync(join(dir, file), { force: true });
-      } catch {
-        // nothing to clean up, or the directory is unreachable
-      }
-    }
-  }
-
-  /** Removes a snapshot (used when it is found unusable). */
-  static drop(dir: string): void {
-    rmSync(join(dir, INDEX_FILE), { force: true });
-    rmSync(join(dir, META_FILE), { force: true });
+    return index;
   }
 }

@@ -9,7 +9,7 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("snapshot encryption", () => {
-  it("round-trips a multi-chunk file and refuses altered files, other keys and other files", () => {
+  it("round-trips a multi-chunk file and refuses altered files, other keys and other files", async () => {
     dir = mkdtempSync(join(tmpdir(), "loci-cipher-"));
     const plain = randomBytes(3 * (1 << 20) + 123);
     const src = join(dir, "plain");
@@ -17,19 +17,19 @@ describe("snapshot encryption", () => {
     const out = join(dir, "out");
     writeFileSync(src, plain);
     const key = snapshotKeyOf(randomBytes(32));
-    encryptFile(src, enc, key);
+    await encryptFile(src, enc, key);
     const stored = readFileSync(enc);
     expect(stored.includes(plain.subarray(1000, 1032))).toBe(false);
-    expect(decryptFile(enc, out, key)).toBe(true);
+    expect(await decryptFile(enc, out, key)).toBe(true);
     expect(readFileSync(out).equals(plain)).toBe(true);
-    expect(decryptFile(enc, out, snapshotKeyOf(randomBytes(32)))).toBe(false);
+    expect(await decryptFile(enc, out, snapshotKeyOf(randomBytes(32)))).toBe(false);
     expect(existsSync(out)).toBe(false);
     const flipped = Buffer.from(stored);
     flipped[flipped.length >> 1]! ^= 1;
     writeFileSync(enc, flipped);
-    expect(decryptFile(enc, out, key)).toBe(false);
+    expect(await decryptFile(enc, out, key)).toBe(false);
     expect(existsSync(out)).toBe(false);
-    expect(decryptFile(src, out, key)).toBe(false);
+    expect(await decryptFile(src, out, key)).toBe(false);
     // Derived keys are per tenant key and never the tenant key itself.
     const tenant = randomBytes(32);
     expect(snapshotKeyOf(tenant).equals(snapshotKeyOf(tenant))).toBe(true);

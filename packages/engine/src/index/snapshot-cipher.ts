@@ -8,17 +8,9 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { readChunks, readRange } from "../util/file-chunks.js";
 
 /** How a snapshot is encrypted: the key, and where the plaintext may briefly live (RAM). */
 export interface SnapshotCipher {
@@ -29,7 +21,6 @@ export interface SnapshotCipher {
 const MAGIC = Buffer.from("LOCI-ANN-GCM-1\n");
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const CHUNK = 1 << 20;
 const RAM_DIR = "/dev/shm";
 
 /** The snapshot key of a tenant key (a separate key, so the database key is never reused). */
@@ -48,65 +39,58 @@ export function ramScratchDir(): string | null {
   }
 }
 
-function pipe(from: number, start: number, end: number, to: number, transform: (b: Buffer) => Buffer): void {
-  const buf = Buffer.alloc(CHUNK);
-  for (let at = start; at < end; ) {
-    const n = readSync(from, buf, 0, Math.min(CHUNK, end - at), at);
-    if (n === 0) throw new Error("unexpected end of file");
-    writeAll(to, transform(buf.subarray(0, n)));
-    at += n;
-  }
+/** Writes every byte of `data` at the file's current end. */
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  for (let done = 0; done < data.length; )
+    done += (await fh.write(data, done, data.length - done)).bytesWritten;
 }
 
-function writeAll(fd: number, data: Buffer): void {
-  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
-}
-
-/** Encrypts `src` into `dst` (created or replaced). */
-export function encryptFile(src: string, dst: string, key: Buffer): void {
+/** Encrypts `src` into `dst` (created or replaced), a chunk at a time. */
+export async function encryptFile(src: string, dst: string, key: Buffer): Promise<void> {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
-  const from = openSync(src, "r");
-  const to = openSync(dst, "w");
+  const from = await open(src, "r");
   try {
-    writeAll(to, Buffer.concat([MAGIC, iv]));
-    pipe(from, 0, fstatSync(from).size, to, (b) => cipher.update(b));
-    writeAll(to, Buffer.concat([cipher.final(), cipher.getAuthTag()]));
+    const to = await open(dst, "w");
+    try {
+      await writeAll(to, Buffer.concat([MAGIC, iv]));
+      await readChunks(from, 0, (await from.stat()).size, (b) => writeAll(to, cipher.update(b)));
+      await writeAll(to, Buffer.concat([cipher.final(), cipher.getAuthTag()]));
+    } finally {
+      await to.close();
+    }
   } finally {
-    closeSync(from);
-    closeSync(to);
+    await from.close();
   }
 }
 
 /**
- * Decrypts `src` into `dst`; returns `false` (leaving no `dst`) when the file is not such a snapshot,
+ * Decrypts `src` into `dst`; resolves `false` (leaving no `dst`) when the file is not such a snapshot,
  * was encrypted under another key, or was altered.
  */
-export function decryptFile(src: string, dst: string, key: Buffer): boolean {
-  const from = openSync(src, "r");
-  let to: number | null = null;
+export async function decryptFile(src: string, dst: string, key: Buffer): Promise<boolean> {
+  const from = await open(src, "r");
   try {
-    const size = fstatSync(from).size;
-    const head = Buffer.alloc(MAGIC.length + IV_BYTES);
-    if (size < head.length + TAG_BYTES || readSync(from, head, 0, head.length, 0) < head.length) return false;
+    const { size } = await from.stat();
+    const head = await readRange(from, 0, MAGIC.length + IV_BYTES);
+    if (size < head.length + TAG_BYTES || head.length < MAGIC.length + IV_BYTES) return false;
     if (!head.subarray(0, MAGIC.length).equals(MAGIC)) return false;
-    const tag = Buffer.alloc(TAG_BYTES);
-    readSync(from, tag, 0, TAG_BYTES, size - TAG_BYTES);
+    const tag = await readRange(from, size - TAG_BYTES, TAG_BYTES);
     const decipher = createDecipheriv("aes-256-gcm", key, head.subarray(MAGIC.length));
     decipher.setAuthTag(tag);
-    to = openSync(dst, "w");
-    pipe(from, head.length, size - TAG_BYTES, to, (b) => decipher.update(b));
-    writeAll(to, decipher.final());
-    return true;
-  } catch {
-    if (to !== null) {
-      closeSync(to);
-      to = null;
+    const to = await open(dst, "w");
+    try {
+      await readChunks(from, head.length, size - TAG_BYTES, (b) => writeAll(to, decipher.update(b)));
+      await writeAll(to, decipher.final());
+      return true;
+    } catch {
+      await to.close();
+      await rm(dst, { force: true });
+      return false;
+    } finally {
+      await to.close().catch(() => undefined);
     }
-    rmSync(dst, { force: true });
-    return false;
   } finally {
-    closeSync(from);
-    if (to !== null) closeSync(to);
+    await from.close();
   }
 }

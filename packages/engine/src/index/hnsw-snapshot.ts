@@ -1,0 +1,136 @@
+/**
+ * ANN snapshots on disk: an {@link HnswIndex}'s graph file (`vectors.hnsw`) and a sidecar
+ * (`vectors.json`: the storage generation it includes, its graph parameters and checksum), each written
+ * to a temp file and renamed into place, so a torn or corrupt snapshot is detected and rebuilt instead
+ * of loaded. Every step that touches the graph file runs off the event loop (hnswlib's own worker
+ * thread, then 1 MiB asynchronous reads), so writing a 1M-memory snapshot (~2.3 GB) or loading it
+ * does not stall other requests.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { HNSW_DEFAULTS, HnswIndex, type HnswIndexOptions } from "./hnsw.js";
+import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
+import { decryptFile, encryptFile, type SnapshotCipher } from "./snapshot-cipher.js";
+
+const INDEX_FILE = "vectors.hnsw";
+const META_FILE = "vectors.json";
+
+/** What a snapshot's sidecar file records. */
+export interface HnswSnapshotMeta {
+  /** Storage generation the snapshot includes. */
+  generation: number;
+  dimensions: number;
+  /** SHA-256 of the index file (as stored: encrypted when `encrypted`). */
+  sha256: string;
+  /** The file is encrypted ({@link SnapshotCipher}). */
+  encrypted?: boolean;
+  /** The graph's degree and build beam (absent in snapshots written before they were options: 16, 100). */
+  m?: number;
+  efConstruction?: number;
+}
+
+/**
+ * Writes `index` as the snapshot of `dir` at storage `generation`. hnswlib reports no write errors (a
+ * full disk leaves a short or empty file), so the temp file's layout is checked to hold every element
+ * ({@link checkIndexFile}) before it replaces the current snapshot; otherwise this rejects and the
+ * current snapshot stays. Pending vectors are not in it: {@link loadSnapshot}'s caller re-adds the live
+ * labels a snapshot lacks. With a `cipher`, the file is stored encrypted ({@link SnapshotCipher}).
+ */
+export async function saveSnapshot(
+  index: HnswIndex,
+  dir: string,
+  generation: number,
+  cipher?: SnapshotCipher,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `${INDEX_FILE}.tmp`);
+  // Encrypted: the plaintext goes to a scratch file in RAM only, and is encrypted into place.
+  const plain = cipher ? join(cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`) : tmp;
+  try {
+    const count = await index.writeGraph(plain);
+    try {
+      await checkIndexFile(plain, { count, dimensions: index.dimensions });
+    } catch (err) {
+      throw new Error(`the ANN snapshot written to ${plain} is incomplete (is the disk full?)`, {
+        cause: err,
+      });
+    }
+    if (cipher) await encryptFile(plain, tmp, cipher.key);
+  } finally {
+    if (cipher) await rm(plain, { force: true });
+  }
+  const sha256 = await fileSha256(tmp);
+  renameSync(tmp, join(dir, INDEX_FILE));
+  const meta: HnswSnapshotMeta = {
+    generation,
+    dimensions: index.dimensions,
+    m: index.m,
+    efConstruction: index.efConstruction,
+    sha256,
+    ...(cipher ? { encrypted: true } : {}),
+  };
+  writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
+  renameSync(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
+}
+
+/**
+ * Loads the snapshot of `dir` if it exists, matches the dimension, the graph parameters (`m`,
+ * `efConstruction`; any with `anyGraph`, and the index then keeps the snapshot's) and its checksum;
+ * `null` otherwise. `live` is the set of labels the storage holds: labels outside it are treated as
+ * deleted.
+ */
+export async function loadSnapshot(
+  dir: string,
+  opts: HnswIndexOptions & { live: Iterable<number>; cipher?: SnapshotCipher; anyGraph?: boolean },
+): Promise<{ index: HnswIndex; generation: number } | null> {
+  const metaFile = join(dir, META_FILE);
+  const indexFile = join(dir, INDEX_FILE);
+  if (!existsSync(metaFile) || !existsSync(indexFile)) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
+    if (meta.dimensions !== opts.dimensions) return null;
+    const { m, efConstruction } = HNSW_DEFAULTS;
+    const graph = { m: meta.m ?? m, efConstruction: meta.efConstruction ?? efConstruction };
+    const other =
+      graph.m !== (opts.m ?? m) || graph.efConstruction !== (opts.efConstruction ?? efConstruction);
+    if (other && !opts.anyGraph) return null;
+    if ((await fileSha256(indexFile)) !== meta.sha256) return null;
+    if (Boolean(meta.encrypted) !== Boolean(opts.cipher)) return null;
+    const indexOpts = { ...opts, ...graph };
+    if (!opts.cipher)
+      return {
+        index: await HnswIndex.fromFile(indexFile, indexOpts, opts.live),
+        generation: meta.generation,
+      };
+    const plain = join(opts.cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`);
+    try {
+      if (!(await decryptFile(indexFile, plain, opts.cipher.key))) return null;
+      return { index: await HnswIndex.fromFile(plain, indexOpts, opts.live), generation: meta.generation };
+    } finally {
+      await rm(plain, { force: true });
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the temp files of an interrupted {@link saveSnapshot} (ignoring errors). */
+export function discardSnapshotTemp(dir: string): void {
+  for (const file of [`${INDEX_FILE}.tmp`, `${META_FILE}.tmp`]) {
+    try {
+      rmSync(join(dir, file), { force: true });
+    } catch {
+      // nothing to clean up, or the directory is unreachable
+    }
+  }
+}
+
+/** Removes a snapshot (used when it is found unusable). */
+export function dropSnapshot(dir: string): void {
+  rmSync(join(dir, INDEX_FILE), { force: true });
+  rmSync(join(dir, META_FILE), { force: true });
+}
