@@ -9,8 +9,8 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HNSW_DEFAULTS, HnswIndex, type HnswIndexOptions } from "./hnsw.js";
 import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
@@ -64,7 +64,11 @@ export async function saveSnapshot(
     if (cipher) await rm(plain, { force: true });
   }
   const sha256 = await fileSha256(tmp);
-  renameSync(tmp, join(dir, INDEX_FILE));
+  // Flushed to disk here, on the thread pool: otherwise the next fsync of any file on the filesystem
+  // (a commit of a database on the event loop) waits for these gigabytes to be written out.
+  await syncFile(tmp);
+  // Asynchronous too: renaming over the old file makes the filesystem allocate the new one's blocks.
+  await rename(tmp, join(dir, INDEX_FILE));
   const meta: HnswSnapshotMeta = {
     generation,
     dimensions: index.dimensions,
@@ -73,8 +77,8 @@ export async function saveSnapshot(
     sha256,
     ...(cipher ? { encrypted: true } : {}),
   };
-  writeFileSync(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
-  renameSync(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
+  await writeFile(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
+  await rename(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
 }
 
 /**
@@ -115,6 +119,16 @@ export async function loadSnapshot(
     }
   } catch {
     return null;
+  }
+}
+
+/** Flushes a file's data to disk (off the event loop). */
+async function syncFile(file: string): Promise<void> {
+  const fh = await open(file, "r");
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
 
