@@ -364,6 +364,11 @@ export class EngineCore {
     }
   }
 
+  /** Resolves once a close of `name`'s runtime to stay within the bound (if one runs) has finished. */
+  async whenClosed(name: string): Promise<void> {
+    await this.#runtimes.closing(name);
+  }
+
   /** How many namespaces are open now (or opening). */
   get openCount(): number {
     return this.#runtimes.size;

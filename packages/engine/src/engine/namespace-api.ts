@@ -96,6 +96,8 @@ export class NamespaceService implements NamespaceApi {
   async delete(opts: { namespace: string }): Promise<boolean> {
     const name = assertNamespaceName(opts?.namespace);
     this.#core.assertOpen();
+    // A close to stay within maxOpenNamespaces finishes first (it may still be writing a snapshot).
+    await this.#core.whenClosed(name);
     const rt = await this.#core.openRuntime(name);
     if (rt) {
       await rt.close({ snapshot: false });

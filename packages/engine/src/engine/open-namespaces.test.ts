@@ -8,6 +8,7 @@ import { HashEmbedder } from "../embed/hash.js";
 import type { Loci } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
+import type { BackgroundFailure } from "./background-failures.js";
 
 const hash = new HashEmbedder({ dimensions: 32 });
 let envs: TempEngine[] = [];
@@ -29,9 +30,16 @@ async function open(maxOpenNamespaces: number, embedder: Embedder = hash) {
     released.push(name);
     return release(name);
   };
-  const env = await openTempEngine({ embedder, embeddingCache: false, maxOpenNamespaces, storage });
+  const failures: BackgroundFailure[] = [];
+  const env = await openTempEngine({
+    embedder,
+    embeddingCache: false,
+    maxOpenNamespaces,
+    storage,
+    onBackgroundError: (f) => failures.push(f),
+  });
   envs.push(env);
-  return { ...env, loci: env.loci, storeDir, released };
+  return { ...env, loci: env.loci, storeDir, released, failures };
 }
 
 /** Namespace database files of `dataDir` this process holds open (SQLite and the checkpoint worker). */
@@ -153,6 +161,24 @@ describe("maxOpenNamespaces", () => {
     // The sweep of every namespace stays within the bound too.
     expect(await loci.sweepExpired({ all: true })).toBe(0);
     await vi.waitFor(() => expect(loci.openNamespaceCount()).toBeLessThanOrEqual(2));
+  });
+
+  it("deletes a namespace that is being closed to stay within the bound, leaving nothing behind", async () => {
+    const { loci, storeDir, failures } = await open(1);
+    await loci.memory.addMany({
+      namespace: "gone",
+      memories: Array.from({ length: 50 }, (_, i) => ({ content: `note ${i}` })),
+    });
+    await loci.whenIndexed();
+    await add(loci, "kept", "a note in kept"); // "gone" starts closing (writing its snapshot)
+    expect(await loci.namespace.delete({ namespace: "gone" })).toBe(true);
+    // Its snapshot directory is gone too ("kept" has written none yet).
+    expect(readdirSync(join(storeDir, "indexes"))).toEqual([]);
+    expect((await loci.namespace.list()).items.map((n) => n.name)).toEqual(["kept"]);
+    await expect(loci.memory.list({ namespace: "gone" })).rejects.toMatchObject({
+      code: "NAMESPACE_NOT_FOUND",
+    });
+    expect(failures).toEqual([]);
   });
 
   it("rejects a bound that is not a positive integer", async () => {
