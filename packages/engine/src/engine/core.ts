@@ -214,6 +214,8 @@ export class EngineCore {
         afterWrite: (rt) => this.events.publish(rt),
         shared: this.driver.shared ?? false,
         report: this.report,
+        // Caught up: an idle namespace beyond the bound may now be closed.
+        onIndexed: () => this.#runtimes.trim(),
       });
       this.backfill(rt);
       return rt;

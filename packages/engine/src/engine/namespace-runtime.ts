@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   snapshotEvery?: number;
   /** Runs after every write, still inside the write lock (event delivery). */
   afterWrite?: (rt: NamespaceRuntime) => Promise<void>;
+  /** Runs whenever background graph insertion has caught up (the runtime may now be idle). */
+  onIndexed?: () => void;
   /** Other processes may write this namespace (see {@link NamespaceRuntime.sync}). @default false */
   shared?: boolean;
   /** The int8 vector sketch (see `index/vector-sketch.ts`), at most `maxBytes`; `null`: none. */
@@ -98,7 +100,9 @@ export class NamespaceRuntime {
   /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
   readonly #onIndexed = () => {
     if (this.#snapshots.incomplete && !this.#closed) void this.snapshot();
+    this.#onCaughtUp?.();
   };
+  readonly #onCaughtUp: (() => void) | undefined;
   #closed = false;
   /** The knowledge graph, loaded on first use under the write lock. */
   readonly #graph = new LazyGraph({
@@ -120,6 +124,7 @@ export class NamespaceRuntime {
     this.#shared = opts.shared ?? false;
     this.#sketchLimit = opts.vectorSketch ?? null;
     this.#reportTo = opts.report;
+    this.#onCaughtUp = opts.onIndexed;
     this.#rebuilds = new GraphRebuilder({
       current: () => this.vectors,
       newGraph: (like) =>

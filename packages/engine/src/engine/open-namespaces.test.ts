@@ -163,6 +163,24 @@ describe("maxOpenNamespaces", () => {
     await vi.waitFor(() => expect(loci.openNamespaceCount()).toBeLessThanOrEqual(2));
   });
 
+  it("closes a namespace beyond the bound once its background graph insertion catches up", async () => {
+    const { loci, released } = await open(1);
+    for (const from of [0, 1000]) {
+      await loci.memory.addMany({
+        namespace: "big",
+        memories: Array.from({ length: 1000 }, (_, i) => ({ content: `bulk note ${from + i}` })),
+      });
+    }
+    await add(loci, "small", "one note");
+    // Both still have vectors to insert into their graphs: over the bound, nothing closed yet.
+    expect(loci.openNamespaceCount()).toBe(2);
+    // No further operation: a catch-up itself closes an idle one ("small" catches up first, while "big"
+    // still has vectors to insert).
+    await vi.waitFor(() => expect(released).toEqual(["small"]), { timeout: 10_000 });
+    expect(loci.openNamespaceCount()).toBe(1);
+    expect((await loci.memory.list({ namespace: "big", limit: 1 })).items).toHaveLength(1);
+  });
+
   it("deletes a namespace that is being closed to stay within the bound, leaving nothing behind", async () => {
     const { loci, storeDir, failures } = await open(1);
     await loci.memory.addMany({

@@ -7,7 +7,8 @@
  * Every use of a runtime holds a lease on its name from before the runtime is looked up until the
  * operation ends, so a runtime is never closed under an operation. Runtimes with background work
  * left (vectors still to insert, a graph rebuild, a backfill) or with event subscribers stay open;
- * the bound is exceeded rather than that work dropped, and is restored as they become idle.
+ * the bound is exceeded rather than that work dropped, and is restored as they become idle (when their
+ * graph insertion catches up, or at the next use of any namespace).
  *
  * @module
  */
