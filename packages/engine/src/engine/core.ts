@@ -184,6 +184,8 @@ export class EngineCore {
         }
       }
     }
+    // Closed to stay within the bound meanwhile (a caller without a lease): wait for that, look again.
+    if (this.#runtimes.closing(name)) return this.runtime(name, opts);
     const opening = (async () => {
       let record = await this.driver.getNamespace(name);
       if (!record && opts.create && this.autoCreateNamespaces) {
