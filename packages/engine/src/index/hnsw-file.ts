@@ -2,7 +2,7 @@
  * Checks of hnswlib index files (the format hnswlib 0.8 writes, through hnswlib-node): a snapshot is
  * complete when its header names the expected element count and vector size and the file holds
  * exactly that many elements and link lists. hnswlib reports no write errors (a full disk leaves a
- * short file), so {@link HnswIndex.save} checks what it wrote; checking the layout reads only the
+ * short file), so `saveSnapshot` (hnsw-snapshot.ts) checks what it wrote; checking the layout reads only the
  * header and the link-list tail, where loading the file into a second index to count its elements
  * would hold a full copy of the index in native memory until a garbage collection.
  *
