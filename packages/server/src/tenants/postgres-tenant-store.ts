@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { ConflictError, Loci, LociError, PostgresDriver } from "@loci/engine";
 import type pg from "pg";
 import { query, SYSTEM_SCHEMA } from "../system/postgres-system.js";
-import type { EngineSettings, TenantInfo, TenantStore } from "./tenant-store.js";
+import { type EngineSettings, engineOptions, type TenantInfo, type TenantStore } from "./tenant-store.js";
 
 interface Row {
   name: string;
@@ -78,18 +78,12 @@ export class PostgresTenantStore implements TenantStore {
     const r = await this.#row(name);
     if (!r) throw new LociError({ code: "NOT_FOUND", message: `no tenant "${name}"` });
     return Loci.open({
-      dataDir: s.dataDir,
-      tenant: name,
-      embedder: s.embedder,
+      ...engineOptions(name, s),
       storage: new PostgresDriver({
         pool: this.#pool,
         schema: r.schema,
         maxConnections: this.#maxConnections,
       }),
-      ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
-      ...(s.limits ? { limits: s.limits } : {}),
-      ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
-      ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
     });
   }
 

@@ -12,7 +12,7 @@ import { Checkpointer, ConflictError, Loci, LociError } from "@loci/engine";
 import Database from "better-sqlite3-multiple-ciphers";
 import type { Logger } from "pino";
 import { unwrapKey, wrapKey } from "./master-key.js";
-import type { EngineSettings, TenantInfo, TenantStore } from "./tenant-store.js";
+import { type EngineSettings, engineOptions, type TenantInfo, type TenantStore } from "./tenant-store.js";
 
 interface Row {
   name: string;
@@ -137,15 +137,9 @@ export class SqliteTenantStore implements TenantStore {
   async open(name: string, s: EngineSettings): Promise<Loci> {
     const keys = this.keys(name);
     return Loci.open({
-      dataDir: s.dataDir,
-      tenant: name,
-      embedder: s.embedder,
+      ...engineOptions(name, s),
       checkpointer: this.#checkpointer,
       ...(keys ? { encryptionKey: keys.current, previousEncryptionKeys: keys.previous } : {}),
-      ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
-      ...(s.limits ? { limits: s.limits } : {}),
-      ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
-      ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
     });
   }
 

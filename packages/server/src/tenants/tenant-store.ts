@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BackgroundErrorHandler, Embedder, Limits, Loci } from "@loci/engine";
+import type { BackgroundErrorHandler, Embedder, Limits, Loci, LociOptions } from "@loci/engine";
 import type { Logger } from "pino";
 
 /** A tenant as listed. */
@@ -29,6 +29,19 @@ export interface EngineSettings {
   maxOpenNamespaces?: number;
   /** Receives the engine's background failures (`LociOptions.onBackgroundError`). */
   onBackgroundError?: BackgroundErrorHandler;
+}
+
+/** The engine options every store sets from {@link EngineSettings} for tenant `name`. */
+export function engineOptions(name: string, s: EngineSettings): LociOptions {
+  return {
+    dataDir: s.dataDir,
+    tenant: name,
+    embedder: s.embedder,
+    ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
+    ...(s.limits ? { limits: s.limits } : {}),
+    ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
+    ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
+  };
 }
 
 /** A tenant registry and the storage behind it. */
