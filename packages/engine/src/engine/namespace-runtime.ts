@@ -30,7 +30,7 @@ import { FilterCache } from "./filter-cache.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
-import { LOAD_PAGE, loadVectorIndex, type SnapshotTarget, scanPages } from "./runtime-load.js";
+import { LOAD_PAGE, loadVectorIndex, recordsBySeq, type SnapshotTarget, scanPages } from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
@@ -97,7 +97,10 @@ export class NamespaceRuntime {
   });
   #generation = 0;
   readonly #snapshots: AnnSnapshots;
-  /** The last snapshot left out vectors still pending then: write a complete one once they are in. */
+  /**
+   * Background insertion caught up: complete a snapshot that left vectors out, and tell the owner
+   * (an idle namespace beyond the open bound may now be closed).
+   */
   readonly #onIndexed = () => {
     if (this.#snapshots.incomplete && !this.#closed) void this.snapshot();
     this.#onCaughtUp?.();
@@ -383,11 +386,9 @@ export class NamespaceRuntime {
 
   /** Re-reads memories by seq: those still stored are upserted, the others removed. */
   async #refresh(seqs: number[]): Promise<void> {
-    for (let i = 0; i < seqs.length; i += LOAD_PAGE) {
-      const batch = seqs.slice(i, i + LOAD_PAGE);
-      const recs = await this.store.getBySeq(batch, { withEmbeddings: true });
-      const found = new Set(recs.map((r) => r.seq));
-      for (const rec of recs) this.#index(rec, rec.embedding);
+    for await (const { seqs: batch, records } of recordsBySeq(this.store, seqs)) {
+      const found = new Set(records.map((r) => r.seq));
+      for (const rec of records) this.#index(rec, rec.embedding);
       const gone = batch.flatMap((seq) => {
         const doc = this.docs.get(seq);
         return doc && !found.has(seq) ? [{ seq, id: doc.id }] : [];

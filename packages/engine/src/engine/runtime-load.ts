@@ -36,6 +36,17 @@ export async function* changePages(store: NamespaceStore, from: number): AsyncGe
   }
 }
 
+/** Records of `seqs` with their vectors, a page of seqs at a time (each page with the seqs it asked for). */
+export async function* recordsBySeq(
+  store: NamespaceStore,
+  seqs: readonly number[],
+): AsyncGenerator<{ seqs: readonly number[]; records: MemoryRecord[] }> {
+  for (let i = 0; i < seqs.length; i += LOAD_PAGE) {
+    const page = seqs.slice(i, i + LOAD_PAGE);
+    yield { seqs: page, records: await store.getBySeq(page, { withEmbeddings: true }) };
+  }
+}
+
 /** Where a namespace's ANN snapshots go, and how they are encrypted on encrypted storage. */
 export interface SnapshotTarget {
   dir: string;
@@ -107,10 +118,8 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
     }
   }
   for (const seq of live.keys()) if (!loaded.index.has(seq)) stale.add(seq);
-  const seqs = [...stale];
-  for (let i = 0; i < seqs.length; i += LOAD_PAGE) {
-    const recs = await store.getBySeq(seqs.slice(i, i + LOAD_PAGE), { withEmbeddings: true });
-    for (const rec of recs) put(loaded.index, rec.seq, rec.embedding!);
+  for await (const { records } of recordsBySeq(store, [...stale])) {
+    for (const rec of records) put(loaded.index, rec.seq, rec.embedding!);
   }
-  return { index: loaded.index, snapshotGeneration: loaded.generation, incomplete: seqs.length > 0 };
+  return { index: loaded.index, snapshotGeneration: loaded.generation, incomplete: stale.size > 0 };
 }
