@@ -242,8 +242,7 @@ export class Loci implements MemoryClient {
     }
     await this.#core.resumeBackfills();
     // A namespace with work left stays open until it is done; one closed meanwhile had none.
-    const names = (await this.#core.openRuntimes()).map((rt) => rt.name);
-    await Promise.all(names.map((name) => this.#core.useOpen(name, settled)));
+    await Promise.all(this.#core.openNames().map((name) => this.#core.useOpen(name, settled)));
   }
 
   /**

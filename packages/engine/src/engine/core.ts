@@ -389,6 +389,11 @@ export class EngineCore {
     }
   }
 
+  /** Names of the namespaces open (or opening) now; {@link useOpen} skips any closed by then. */
+  openNames(): string[] {
+    return this.#runtimes.names();
+  }
+
   /** The runtimes opened so far. */
   async openRuntimes(): Promise<NamespaceRuntime[]> {
     const out: NamespaceRuntime[] = [];

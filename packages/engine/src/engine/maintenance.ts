@@ -37,7 +37,7 @@ export async function sweepExpired(core: EngineCore, opts: { all?: boolean } = {
       }
     }
   } else {
-    for (const rt of await core.openRuntimes()) purged += (await core.useOpen(rt.name, sweep)) ?? 0;
+    for (const name of core.openNames()) purged += (await core.useOpen(name, sweep)) ?? 0;
   }
   return purged;
 }
