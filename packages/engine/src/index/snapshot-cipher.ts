@@ -79,17 +79,14 @@ export async function decryptFile(src: string, dst: string, key: Buffer): Promis
     const decipher = createDecipheriv("aes-256-gcm", key, head.subarray(MAGIC.length));
     decipher.setAuthTag(tag);
     const to = await open(dst, "w");
-    try {
+    const ok = await (async () => {
       await readChunks(from, head.length, size - TAG_BYTES, (b) => writeAll(to, decipher.update(b)));
       await writeAll(to, decipher.final());
       return true;
-    } catch {
-      await to.close();
-      await rm(dst, { force: true });
-      return false;
-    } finally {
-      await to.close().catch(() => undefined);
-    }
+    })().catch(() => false);
+    await to.close();
+    if (!ok) await rm(dst, { force: true });
+    return ok;
   } finally {
     await from.close();
   }
