@@ -1,9 +1,9 @@
 /**
- * Damaged derived state and damaged databases. The ANN snapshots (hnswlib files) are derived from
- * the database: deleted, truncated, corrupted, garbled or stale, the engine and the server must
- * start, rebuild or catch up from the database, and answer exactly as before. BM25 is never
- * persisted (it is rebuilt from the database on every open), which the test checks too. A database
- * that is corrupted or opened with the wrong key must be refused with a clear error and left as it was.
+ * Damaged derived state and damaged databases. The ANN snapshots (hnswlib files) and the keyword
+ * snapshots (BM25 postings) are derived from the database: deleted, truncated, corrupted, garbled or
+ * stale, the engine and the server must start, rebuild or catch up from the database, and answer
+ * exactly as before. A database that is corrupted or opened with the wrong key must be refused with a
+ * clear error and left as it was.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -121,10 +121,23 @@ const DAMAGES: [string, Damage][] = [
     (d) => writeFileSync(join(d, "vectors.json"), '{"generation":1,"dimensions":7}'),
   ],
   ["index file emptied", (d) => writeFileSync(join(d, "vectors.hnsw"), "")],
+  ["keyword snapshot truncated", (d) => truncateSync(join(d, "keywords.bm25"), 200)],
+  [
+    "keyword snapshot corrupted",
+    (d) => {
+      const f = join(d, "keywords.bm25");
+      const buf = readFileSync(f);
+      randomBytes(64).copy(buf, Math.floor(buf.length / 2));
+      writeFileSync(f, buf);
+    },
+  ],
+  ["keyword snapshot emptied", (d) => writeFileSync(join(d, "keywords.bm25"), "")],
+  ["keyword snapshot deleted", (d) => rmSync(join(d, "keywords.bm25"))],
 ];
+const SNAPSHOT_FILES = ["vectors.hnsw", "vectors.json", "keywords.bm25"];
 
 describe("damaged derived state", () => {
-  it("rebuilds damaged ANN snapshots from the database and answers exactly as before", async () => {
+  it("rebuilds damaged ANN and keyword snapshots from the database and answers exactly as before", async () => {
     const dataDir = tmp("derived");
     let loci = await open(dataDir);
     await seed(loci, 0, 300);
@@ -140,14 +153,15 @@ describe("damaged derived state", () => {
       for (const d of snapshotDirs(dataDir)) {
         const meta = JSON.parse(readFileSync(join(d, "vectors.json"), "utf8")) as { sha256: string };
         expect(meta.sha256, name).toBe(sha(join(d, "vectors.hnsw")));
+        expect(readFileSync(join(d, "keywords.bm25")).length, name).toBeGreaterThan(1000);
       }
     }
 
-    // A stale but sound snapshot (older than the database) is caught up from the change log:
-    // keep the current pair, write more (and delete one), then put the old pair back.
+    // Stale but sound snapshots (older than the database) are caught up from the change log:
+    // keep the current files, write more (and delete one), then put the old files back.
     const stash = tmp("stale");
     const pairs = snapshotDirs(dataDir).map((d, i) => {
-      for (const f of ["vectors.hnsw", "vectors.json"]) copyFileSync(join(d, f), join(stash, `${i}-${f}`));
+      for (const f of SNAPSHOT_FILES) copyFileSync(join(d, f), join(stash, `${i}-${f}`));
       return { d, i };
     });
     loci = await open(dataDir);
@@ -158,16 +172,18 @@ describe("damaged derived state", () => {
     expect(latest).not.toEqual(baseline);
     await loci.close();
     for (const { d, i } of pairs) {
-      for (const f of ["vectors.hnsw", "vectors.json"]) copyFileSync(join(stash, `${i}-${f}`), join(d, f));
+      for (const f of SNAPSHOT_FILES) copyFileSync(join(stash, `${i}-${f}`), join(d, f));
     }
     loci = await open(dataDir);
     expect(await indexedAnswers(loci)).toEqual(latest);
     await loci.close();
     stats.rebuilds++;
 
-    // BM25 has no files: nothing under the data directory but databases, WAL, the ANN snapshot and the lock.
+    // Nothing under the data directory but databases, WAL, the snapshots and the lock (no temp files).
     const files = [...fingerprint(dataDir).keys()].map((f) => f.slice(dataDir.length));
-    expect(files.filter((f) => !/\.(db|db-wal|db-shm)$|\/vectors\.(hnsw|json)$/.test(f))).toEqual([]);
+    expect(
+      files.filter((f) => !/\.(db|db-wal|db-shm)$|\/(vectors\.(hnsw|json)|keywords\.bm25)$/.test(f)),
+    ).toEqual([]);
   });
 
   it("the server starts on damaged snapshots and answers as before (plaintext tenant)", {

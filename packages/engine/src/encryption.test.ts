@@ -134,6 +134,10 @@ describe("encryption at rest", () => {
     const [vector] = await embedder.embed([`${MARKER} customer record 3`]);
     const needle = Buffer.from(vector!.buffer, vector!.byteOffset, 16);
     for (const f of files(dataDir)) expect(readFileSync(f).includes(needle), f).toBe(false);
+    // The keyword snapshot is encrypted too: none of the memories' index terms appears in a file.
+    expect(files(dataDir).filter((f) => f.endsWith("keywords.bm25"))).toHaveLength(1);
+    for (const term of ["canari\0", "plaintext\0", "7f3a\0"])
+      for (const f of files(dataDir)) expect(readFileSync(f).includes(term), `${term} in ${f}`).toBe(false);
     const shm = () =>
       existsSync("/dev/shm") ? readdirSync("/dev/shm").filter((f) => f.startsWith("loci-ann-")) : [];
     expect(shm()).toEqual([]);
@@ -157,6 +161,12 @@ describe("encryption at rest", () => {
       mode: "vector",
     });
     expect(after.map((h) => h.memory.id)).toEqual(hits.map((h) => h.memory.id));
+    const keyword = await rotated.memory.search({
+      namespace: "secrets",
+      query: "canary record 3",
+      mode: "keyword",
+    });
+    expect(keyword[0]!.memory.content).toBe(`${MARKER} customer record 3`);
     await rotated.close();
   });
 });

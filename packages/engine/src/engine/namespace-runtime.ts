@@ -17,21 +17,37 @@
  */
 import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
+import {
+  discardKeywordTemp,
+  type KeywordSnapshotTarget,
+  loadKeywordSnapshot,
+  saveKeywordSnapshot,
+} from "../index/bm25-snapshot.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
+import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
-import { AnnSnapshots } from "./ann-snapshots.js";
 import type { BackgroundWork, ReportFailure } from "./background-failures.js";
 import { fullConfig } from "./convert.js";
 import { FilterCache } from "./filter-cache.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
-import { LOAD_PAGE, loadVectorIndex, recordsBySeq, type SnapshotTarget, scanPages } from "./runtime-load.js";
+import {
+  changedSince,
+  keywordTarget,
+  LOAD_PAGE,
+  loadVectorIndex,
+  recordsBySeq,
+  type SnapshotTarget,
+  scanPages,
+  snapshotTarget,
+} from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
+import { SnapshotSchedule } from "./snapshot-schedule.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
@@ -67,7 +83,10 @@ export class NamespaceRuntime {
   readonly seqById = new Map<string, number>();
   /** The matches of metadata filters that searches repeat, kept in step by every write. */
   readonly filters = new FilterCache();
-  readonly keyword: KeywordIndex & Bm25Index = new Bm25Index();
+  /** The keyword index (loaded from its snapshot on open, when there is a usable one). */
+  keyword: KeywordIndex & Bm25Index = new Bm25Index();
+  /** Whether the keyword index came from its snapshot when the namespace opened. */
+  loadedKeywordSnapshot = false;
   vectors: HnswIndex | null = null;
   /**
    * Int8 sketches of the stored vectors, bounding similarities so search skips reads that cannot change
@@ -96,7 +115,8 @@ export class NamespaceRuntime {
       }),
   });
   #generation = 0;
-  readonly #snapshots: AnnSnapshots;
+  readonly #snapshots: SnapshotSchedule<HnswIndex, SnapshotTarget>;
+  readonly #keywordSnapshots: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
   /**
    * Background insertion caught up: complete a snapshot that left vectors out, and tell the owner
    * (an idle namespace beyond the open bound may now be closed).
@@ -118,10 +138,22 @@ export class NamespaceRuntime {
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
     this.#record = opts.record;
-    this.#snapshots = new AnnSnapshots({
-      store: opts.store,
-      every: opts.snapshotEvery ?? 10_000,
-      onFailure: (err) => this.#report("snapshot", err),
+    const every = opts.snapshotEvery ?? 10_000;
+    const onFailure = (err: unknown) => this.#report("snapshot", err);
+    this.#snapshots = new SnapshotSchedule({
+      target: () => snapshotTarget(this.store),
+      every,
+      save: (index, target, generation) => saveSnapshot(index, target.dir, generation, target.cipher),
+      lacking: (index) => index.pending > 0,
+      discard: (target) => discardSnapshotTemp(target.dir),
+      onFailure,
+    });
+    this.#keywordSnapshots = new SnapshotSchedule({
+      target: () => keywordTarget(this.store),
+      every,
+      save: saveKeywordSnapshot,
+      discard: (target) => discardKeywordTemp(target.dir),
+      onFailure,
     });
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
@@ -214,7 +246,7 @@ export class NamespaceRuntime {
 
   async #load(): Promise<void> {
     this.#generation = await this.store.generation();
-    for await (const page of scanPages(this.store)) for (const rec of page) this.#index(rec, null);
+    await this.#loadRecords();
     const dims = this.record.config.embedding?.dimensions;
     if (!dims) return;
     this.sketch = this.#newSketch(dims);
@@ -240,6 +272,29 @@ export class NamespaceRuntime {
         onFailure: (err) => this.#report("sketch", err),
       });
     }
+  }
+
+  /**
+   * Reads every memory into the in-memory tables, and the keyword index: from its snapshot when there
+   * is a usable one (only memories changed since, or missing from it, are tokenized again; memories
+   * deleted since are dropped from it), otherwise from every memory's content.
+   */
+  async #loadRecords(): Promise<void> {
+    const target = this.#keywordSnapshots.target();
+    const loaded = target ? await loadKeywordSnapshot(target) : null;
+    // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
+    const snap = loaded && loaded.generation <= this.#generation ? loaded : null;
+    const stale = snap ? await changedSince(this.store, snap.generation) : null;
+    if (snap) this.keyword = snap.index;
+    for await (const page of scanPages(this.store))
+      for (const rec of page)
+        this.#index(rec, null, !snap || stale!.has(rec.seq) || !snap.index.has(rec.seq));
+    if (snap) {
+      const gone = [...snap.index.labels()].filter((seq) => !this.docs.has(seq));
+      for (const seq of gone) snap.index.remove(seq);
+    }
+    this.#keywordSnapshots.loaded(snap?.generation ?? 0, false);
+    this.loadedKeywordSnapshot = snap !== null;
   }
 
   /**
@@ -302,7 +357,8 @@ export class NamespaceRuntime {
     return this.#sketchLimit ? new VectorSketch(dimensions, this.#sketchLimit) : null;
   }
 
-  #index(rec: MemoryRecord, embedding: Float32Array | null): void {
+  /** Indexes a record (its content too unless `keyword` is false: the keyword index holds it already). */
+  #index(rec: MemoryRecord, embedding: Float32Array | null, keyword = true): void {
     const prev = this.docs.get(rec.seq);
     if (prev?.expiresAt != null) this.expiring--;
     const { content, embedding: _e, entities, ...info } = rec;
@@ -317,7 +373,7 @@ export class NamespaceRuntime {
       );
     this.seqById.set(rec.id, rec.seq);
     if (info.expiresAt != null) this.expiring++;
-    this.keyword.upsert(rec.seq, content);
+    if (keyword) this.keyword.upsert(rec.seq, content);
     if (embedding) this.#putVector(this.ensureVectors(embedding.length), rec.seq, embedding);
   }
 
@@ -418,9 +474,20 @@ export class NamespaceRuntime {
     if (this.#shared) return;
     this.#generation = generation;
     if (this.#snapshots.due(this.#generation, this.docs.size)) void this.snapshot();
+    if (this.#keywordSnapshots.due(this.#generation, this.docs.size)) void this.#snapshotKeywords();
   }
 
-  /** Writes the ANN snapshot if it is behind the database (best effort, see `ann-snapshots.ts`). */
+  /** Writes the keyword snapshot if it is behind the database (best effort, as {@link NamespaceRuntime.snapshot}). */
+  #snapshotKeywords(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return this.#keywordSnapshots.write(
+      () => (this.#closed ? null : this.keyword),
+      () => this.#generation,
+      target,
+    );
+  }
+
+  /** Writes the ANN snapshot if it is behind the database (best effort, see `snapshot-schedule.ts`). */
   snapshot(target?: SnapshotTarget | null): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     return this.#snapshots.write(
@@ -442,12 +509,11 @@ export class NamespaceRuntime {
       try {
         await this.#touches.flush();
         const target = opts.snapshot === false ? null : this.#snapshots.target();
-        if (target) {
-          // The generation counter is re-read so the snapshot's watermark is exact.
-          this.#generation = await this.store.generation();
-          await this.snapshot(target);
-        }
-        await this.#snapshots.idle();
+        const keywords = opts.snapshot === false ? null : this.#keywordSnapshots.target();
+        // The generation counter is re-read so the snapshots' watermark is exact.
+        if (target || keywords) this.#generation = await this.store.generation();
+        await Promise.all([this.snapshot(target), this.#snapshotKeywords(keywords)]);
+        await Promise.all([this.#snapshots.idle(), this.#keywordSnapshots.idle()]);
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.#touches.discard();

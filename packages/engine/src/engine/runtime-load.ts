@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { KeywordSnapshotTarget } from "../index/bm25-snapshot.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import { dropSnapshot, loadSnapshot } from "../index/hnsw-snapshot.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
@@ -36,6 +37,16 @@ export async function* changePages(store: NamespaceStore, from: number): AsyncGe
   }
 }
 
+/** The memories added or updated after generation `from`, by the change log (deleted ones too). */
+export async function changedSince(store: NamespaceStore, from: number): Promise<Set<number>> {
+  const seqs = new Set<number>();
+  for await (const changes of changePages(store, from)) {
+    for (const c of changes)
+      if (c.type === "memory.added" || c.type === "memory.updated") seqs.add(c.subjectSeq);
+  }
+  return seqs;
+}
+
 /** Records of `seqs` with their vectors, a page of seqs at a time (each page with the seqs it asked for). */
 export async function* recordsBySeq(
   store: NamespaceStore,
@@ -64,6 +75,11 @@ export function snapshotTarget(store: NamespaceStore): SnapshotTarget | null {
   if (!key) return { dir };
   const scratchDir = ramScratchDir();
   return scratchDir ? { dir, cipher: { key, scratchDir } } : null;
+}
+
+/** Where the store's keyword snapshot goes (encrypted on encrypted storage); `null` when none are written. */
+export function keywordTarget(store: NamespaceStore): KeywordSnapshotTarget | null {
+  return store.snapshotDir ? { dir: store.snapshotDir, key: store.snapshotKey } : null;
 }
 
 /** Options of {@link loadVectorIndex}. */
@@ -111,12 +127,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
     return { index, snapshotGeneration: 0, incomplete: target !== null };
   }
   const stale = new Set<number>();
-  for await (const changes of changePages(store, loaded.generation)) {
-    for (const c of changes) {
-      const write = c.type === "memory.added" || c.type === "memory.updated";
-      if (write && live.has(c.subjectSeq)) stale.add(c.subjectSeq);
-    }
-  }
+  for (const seq of await changedSince(store, loaded.generation)) if (live.has(seq)) stale.add(seq);
   for (const seq of live.keys()) if (!loaded.index.has(seq)) stale.add(seq);
   for await (const { records } of recordsBySeq(store, [...stale])) {
     for (const rec of records) put(loaded.index, rec.seq, rec.embedding!);

@@ -24,7 +24,7 @@
  * @module
  */
 import { TopK } from "../util/top-k.js";
-import { DocTermTable } from "./doc-terms.js";
+import { type DocTermState, DocTermTable } from "./doc-terms.js";
 import type { KeywordHit, KeywordIndex } from "./keyword-index.js";
 import { MAX_LABEL, PostingList } from "./postings.js";
 import { type TokenizerOptions, tokenize } from "./tokenize.js";
@@ -39,6 +39,23 @@ export interface Bm25IndexOptions {
   tokenizer?: TokenizerOptions;
 }
 
+/**
+ * A {@link Bm25Index}'s contents, for snapshots (`bm25-snapshot.ts`): the terms by id, each term's
+ * postings, the documents' term lists and the length totals. The posting arrays
+ * {@link Bm25Index.state} returns are views into the index: valid until its next change (encode them
+ * at once).
+ */
+export interface Bm25State {
+  /** Terms by id (the ids the documents' term lists use). */
+  terms: string[];
+  /** Per term id: its postings (`labels` ascending, parallel to `tfs` and `lengths`), and `maxTf`. */
+  lists: { labels: Uint32Array; tfs: Uint8Array; lengths: Uint16Array; maxTf: number }[];
+  docs: DocTermState;
+  totalLength: number;
+  /** The shortest document length ever indexed (`Infinity` when none). */
+  minLength: number;
+}
+
 /** A query term with its IDF and the bound of its contribution. */
 interface QueryTerm {
   list: PostingList;
@@ -49,7 +66,7 @@ interface QueryTerm {
 /** BM25 keyword index. */
 export class Bm25Index implements KeywordIndex {
   /** Per document: its length and term ids (the ids, to remove it). */
-  readonly #docs = new DocTermTable();
+  #docs = new DocTermTable();
   readonly #termIds = new Map<string, number>();
   readonly #lists: PostingList[] = [];
   #totalLength = 0;
@@ -63,6 +80,58 @@ export class Bm25Index implements KeywordIndex {
     this.#k1 = opts.k1 ?? 0.9;
     this.#b = opts.b ?? 0.4;
     this.#tokenizer = opts.tokenizer ?? {};
+  }
+
+  /**
+   * An index holding `state` (as {@link Bm25Index.state} returned it; its arrays are taken over).
+   * The tokenizer options must be those the state was built with. @throws {RangeError} on an
+   * inconsistent state
+   */
+  static restore(state: Bm25State, opts: Bm25IndexOptions = {}): Bm25Index {
+    if (state.lists.length !== state.terms.length) throw new RangeError("one posting list per term expected");
+    const index = new Bm25Index(opts);
+    state.terms.forEach((term, id) => {
+      const { labels, tfs, lengths, maxTf } = state.lists[id]!;
+      index.#termIds.set(term, id);
+      index.#lists.push(PostingList.restore(labels, tfs, lengths, maxTf));
+    });
+    index.#docs = DocTermTable.restore(state.docs);
+    index.#totalLength = state.totalLength;
+    index.#minLength = state.minLength;
+    return index;
+  }
+
+  /** The index's contents (see {@link Bm25State}: the postings are views, valid until the next change). */
+  state(): Bm25State {
+    const terms = new Array<string>(this.#lists.length);
+    for (const [term, id] of this.#termIds) terms[id] = term;
+    return {
+      terms,
+      lists: this.#lists.map((l) => ({
+        labels: l.labels.subarray(0, l.size),
+        tfs: l.tfs.subarray(0, l.size),
+        lengths: l.lengths.subarray(0, l.size),
+        maxTf: l.maxTf,
+      })),
+      docs: this.#docs.state(),
+      totalLength: this.#totalLength,
+      minLength: this.#minLength,
+    };
+  }
+
+  /** How this index tokenizes text. */
+  get tokenizer(): TokenizerOptions {
+    return this.#tokenizer;
+  }
+
+  /** Whether a document is indexed. */
+  has(label: number): boolean {
+    return this.#docs.has(label);
+  }
+
+  /** The labels of the indexed documents. */
+  labels(): IterableIterator<number> {
+    return this.#docs.labels();
   }
 
   /** The index terms of a text, as this index tokenizes it (also for queries). */

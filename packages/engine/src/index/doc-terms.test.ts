@@ -30,4 +30,44 @@ describe("DocTermTable", () => {
     expect(table.size).toBe(0);
     expect(table.length(1)).toBeUndefined();
   });
+
+  it("exports its records compactly and a restored table holds the same ones, with or without holes", () => {
+    for (const holes of [false, true]) {
+      const table = new DocTermTable();
+      const random = seededRandom(holes ? 3 : 4);
+      const want = new Map<number, number[]>();
+      for (let label = 0; label < 5_000; label++) {
+        const ids = Array.from({ length: 1 + Math.floor(random() * 5) }, () => Math.floor(random() * 1e5));
+        table.set(label, ids.length + 1, ids);
+        want.set(label, ids);
+      }
+      if (holes)
+        for (let label = 0; label < 5_000; label += 3) {
+          table.delete(label);
+          want.delete(label);
+        }
+      const state = table.state();
+      // Compact: the arena holds exactly the live records.
+      const cells = [...want.values()].reduce((n, ids) => n + 2 + ids.length, 0);
+      expect(state.arena.length).toBe(cells);
+      const restored = DocTermTable.restore(state);
+      expect(restored.size).toBe(want.size);
+      expect([...restored.labels()].sort((a, b) => a - b)).toEqual([...want.keys()]);
+      for (const [label, ids] of want) {
+        expect(restored.length(label)).toBe(ids.length + 1);
+        expect([...restored.delete(label)]).toEqual(ids);
+      }
+      // It keeps working after the restore (appends reallocate the taken-over arena).
+      restored.set(9_999, 3, [7, 8]);
+      expect([...restored.delete(9_999)]).toEqual([7, 8]);
+    }
+  });
+
+  it("refuses a state whose offsets point outside the arena", () => {
+    const table = new DocTermTable();
+    table.set(1, 2, [5, 6]);
+    const state = table.state();
+    state.offsets[0] = 3;
+    expect(() => DocTermTable.restore(state)).toThrow(RangeError);
+  });
 });

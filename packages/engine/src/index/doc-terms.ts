@@ -11,16 +11,73 @@
 const HEAD = 2;
 const MIN_COMPACT = 1 << 16;
 
+/** A {@link DocTermTable}'s contents in flat arrays (for snapshots): `arena` holds no holes. */
+export interface DocTermState {
+  labels: Uint32Array;
+  /** Offset in `arena` of each label's record (`[length, count, ids…]`). */
+  offsets: Uint32Array;
+  arena: Uint32Array;
+}
+
 /** Documents' lengths and term ids. */
 export class DocTermTable {
-  #arena = new Uint32Array(1024);
+  #arena: Uint32Array = new Uint32Array(1024);
   #used = 0;
   #holes = 0;
   /** label → offset of its record. */
   readonly #offsets = new Map<number, number>();
 
+  /**
+   * A table over `state` (its arrays are used as they are, not copied: the table takes them over).
+   * @throws {RangeError} when an offset points outside the arena
+   */
+  static restore(state: DocTermState): DocTermTable {
+    const table = new DocTermTable();
+    const { labels, offsets, arena } = state;
+    for (let i = 0; i < labels.length; i++) {
+      const at = offsets[i]!;
+      if (at + HEAD > arena.length || at + HEAD + arena[at + 1]! > arena.length)
+        throw new RangeError(`document ${labels[i]} lies outside the term arena`);
+      table.#offsets.set(labels[i]!, at);
+    }
+    table.#arena = arena;
+    table.#used = arena.length;
+    return table;
+  }
+
+  /** A copy of the contents, compacted (live records only, in insertion order). */
+  state(): DocTermState {
+    const labels = new Uint32Array(this.#offsets.size);
+    const offsets = new Uint32Array(this.#offsets.size);
+    const src = this.#arena;
+    if (this.#holes === 0) {
+      // Records lie back to back in insertion order: the arena is copied as it is.
+      let i = 0;
+      for (const [label, at] of this.#offsets) {
+        labels[i] = label;
+        offsets[i++] = at;
+      }
+      return { labels, offsets, arena: src.slice(0, this.#used) };
+    }
+    const arena = new Uint32Array(this.#used - this.#holes);
+    let i = 0;
+    let used = 0;
+    for (const [label, at] of this.#offsets) {
+      const end = at + HEAD + src[at + 1]!;
+      labels[i] = label;
+      offsets[i++] = used;
+      for (let k = at; k < end; k++) arena[used++] = src[k]!;
+    }
+    return { labels, offsets, arena };
+  }
+
   get size(): number {
     return this.#offsets.size;
+  }
+
+  /** The labels of the documents held. */
+  labels(): IterableIterator<number> {
+    return this.#offsets.keys();
   }
 
   has(label: number): boolean {
@@ -60,7 +117,7 @@ export class DocTermTable {
   #reserve(need: number): void {
     if (this.#holes * 2 > this.#used && this.#used > MIN_COMPACT) this.#compact();
     if (this.#used + need <= this.#arena.length) return;
-    let capacity = this.#arena.length * 2;
+    let capacity = Math.max(1024, this.#arena.length * 2);
     while (capacity < this.#used + need) capacity *= 2;
     const next = new Uint32Array(capacity);
     next.set(this.#arena.subarray(0, this.#used));

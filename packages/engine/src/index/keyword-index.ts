@@ -1,6 +1,7 @@
 /**
  * The keyword index contract. Scores are BM25 (higher is better, unbounded); the engine normalises
- * them per query. Implementations: `bm25.ts` (flexsearch postings + BM25 scoring).
+ * them per query. Implementations: `bm25.ts` (an inverted index of our own with exact BM25
+ * ranking).
  *
  * @module
  */

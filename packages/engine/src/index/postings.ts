@@ -18,15 +18,34 @@ const MAX_LENGTH = 0xffff;
 
 /** The postings of one term. */
 export class PostingList {
-  labels = new Uint32Array(2);
-  tfs = new Uint8Array(2);
-  lengths = new Uint16Array(2);
+  labels: Uint32Array = new Uint32Array(2);
+  tfs: Uint8Array = new Uint8Array(2);
+  lengths: Uint16Array = new Uint16Array(2);
   size = 0;
   /**
    * An upper bound of the term frequencies in the list (exact after adds, kept after removals, so
    * still a bound): it bounds the term's BM25 contribution for early termination.
    */
   maxTf = 0;
+
+  /**
+   * A list over existing arrays (taken over, not copied), as a snapshot stored them.
+   * @throws {RangeError} when the arrays differ in length or the labels are not strictly ascending
+   */
+  static restore(labels: Uint32Array, tfs: Uint8Array, lengths: Uint16Array, maxTf: number): PostingList {
+    if (tfs.length !== labels.length || lengths.length !== labels.length)
+      throw new RangeError("posting arrays of different lengths");
+    for (let i = 1; i < labels.length; i++)
+      if (labels[i - 1]! >= labels[i]!) throw new RangeError("posting labels out of order");
+    const list = new PostingList();
+    if (labels.length === 0) return list;
+    list.labels = labels;
+    list.tfs = tfs;
+    list.lengths = lengths;
+    list.size = labels.length;
+    list.maxTf = maxTf;
+    return list;
+  }
 
   /** Index of `label`, or `-(insertion point) − 1` when absent. */
   find(label: number): number {
@@ -101,7 +120,7 @@ export class PostingList {
   }
 
   #grow(): void {
-    this.#resize(this.labels.length * 2);
+    this.#resize(Math.max(2, this.labels.length * 2));
   }
 
   #resize(capacity: number): void {

@@ -1,16 +1,17 @@
 /**
- * Encryption of ANN snapshots in encrypted tenants. hnswlib reads and writes only plaintext files,
- * so a snapshot goes through a scratch file in RAM (`/dev/shm`, tmpfs: never on persistent storage)
- * and is stored encrypted with AES-256-GCM under a key derived from the tenant key (HKDF-SHA256), as
- * `MAGIC ‖ iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`. Files are processed 1 MiB at a time, so a
- * large index is never held twice in the JavaScript heap.
+ * Encryption of index snapshots in encrypted tenants. hnswlib reads and writes only plaintext files,
+ * so an ANN snapshot goes through a scratch file in RAM (`/dev/shm`, tmpfs: never on persistent
+ * storage) and is stored encrypted with AES-256-GCM under a key derived from the tenant key
+ * (HKDF-SHA256), as `MAGIC ‖ iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`. Files are processed 1 MiB
+ * at a time, so a large index is never held twice in the JavaScript heap. Keyword snapshots are built
+ * in memory and encrypted there ({@link encryptBytes}), in the same format.
  *
  * @module
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
-import { readChunks, readRange } from "../util/file-chunks.js";
+import { forChunks, readChunks, readRange } from "../util/file-chunks.js";
 
 /** How a snapshot is encrypted: the key, and where the plaintext may briefly live (RAM). */
 export interface SnapshotCipher {
@@ -89,5 +90,33 @@ export async function decryptFile(src: string, dst: string, key: Buffer): Promis
     return ok;
   } finally {
     await from.close();
+  }
+}
+
+/** Encrypts bytes held in memory into the format {@link encryptFile} writes (a chunk per turn of the event loop). */
+export async function encryptBytes(plain: Uint8Array, key: Buffer): Promise<Buffer> {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const parts: Buffer[] = [MAGIC, iv];
+  await forChunks(plain, (chunk) => parts.push(cipher.update(chunk)));
+  parts.push(cipher.final(), cipher.getAuthTag());
+  return Buffer.concat(parts);
+}
+
+/** Decrypts what {@link encryptBytes} wrote; `null` when it is not such data, another key's, or altered. */
+export async function decryptBytes(data: Buffer, key: Buffer): Promise<Buffer | null> {
+  const head = MAGIC.length + IV_BYTES;
+  if (data.length < head + TAG_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, data.subarray(MAGIC.length, head));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    const parts: Buffer[] = [];
+    await forChunks(data.subarray(head, data.length - TAG_BYTES), (chunk) =>
+      parts.push(decipher.update(chunk)),
+    );
+    parts.push(decipher.final());
+    return Buffer.concat(parts);
+  } catch {
+    return null;
   }
 }

@@ -7,7 +7,14 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { porterStem } from "./porter-stemmer.js";
+
+/**
+ * Bump whenever {@link tokenize} (or the stemmer) changes what terms a text yields: keyword
+ * snapshots built by another tokenizer are then rebuilt instead of loaded ({@link tokenizerSignature}).
+ */
+const TOKENIZER_VERSION = 1;
 
 /**
  * English stop words: function words, auxiliaries, question words and the fragments contractions
@@ -60,4 +67,14 @@ export function tokenize(text: string, opts: TokenizerOptions = {}): string[] {
     out.push(stemming && ASCII_WORD.test(raw) ? stem(raw) : raw);
   }
   return out;
+}
+
+/**
+ * A fingerprint of what {@link tokenize} does with `opts` (the tokenizer version, stemming, the stop
+ * words): a keyword index built under another signature has other terms and must be rebuilt.
+ */
+export function tokenizerSignature(opts: TokenizerOptions = {}): string {
+  const stopWords = [...(opts.stopWords ?? ENGLISH_STOP_WORDS)].sort().join(" ");
+  const spec = `v${TOKENIZER_VERSION} stem=${opts.stem ?? true} stop=${stopWords}`;
+  return createHash("sha256").update(spec).digest("hex").slice(0, 16);
 }

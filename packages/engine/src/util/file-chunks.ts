@@ -39,3 +39,14 @@ export async function readRange(file: FileHandle, start: number, length: number)
   }
   return done === length ? buf : buf.subarray(0, done);
 }
+
+/**
+ * Calls `each` with consecutive chunks of `data` (views, {@link CHUNK} bytes), letting the event loop
+ * run between them: for CPU work over large buffers (hashing, encryption) that must not stall it.
+ */
+export async function forChunks(data: Uint8Array, each: (chunk: Uint8Array) => void): Promise<void> {
+  for (let at = 0; at < data.length; at += CHUNK) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    each(data.subarray(at, at + CHUNK));
+  }
+}

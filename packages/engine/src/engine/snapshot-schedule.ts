@@ -1,27 +1,31 @@
 /**
- * When and how a namespace writes its ANN snapshot: after enough changes (`snapshotEvery`, or a tenth
- * of the namespace when that is more, so the cost per change stays bounded), once vectors a snapshot
- * left out have been inserted, after a rebuilt graph is swapped in, and on close.
+ * When a namespace writes a snapshot of one of its derived indexes (the ANN graph, the keyword
+ * index): after enough changes (`snapshotEvery`, or a tenth of the namespace when that is more, so
+ * the cost per change stays bounded), once what a snapshot left out is in (vectors still pending),
+ * after the index is replaced as a whole (a rebuilt graph), and on close.
  *
  * @module
  */
-import type { HnswIndex } from "../index/hnsw.js";
-import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
-import type { NamespaceStore } from "../storage/driver.js";
-import { type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
 
-/** Options of {@link AnnSnapshots}. */
-export interface AnnSnapshotsOptions {
-  store: NamespaceStore;
+/** Options of {@link SnapshotSchedule}: the index kind `S`, written to targets `T`. */
+export interface SnapshotScheduleOptions<S, T> {
+  /** Where snapshots go now (`null`: none are written). */
+  target: () => T | null;
   /** Changes between two snapshots at least. */
   every: number;
+  /** Writes `source` as the snapshot at `target` including storage `generation`. */
+  save: (source: S, target: T, generation: number) => Promise<void>;
+  /** Whether a snapshot of `source` taken now lacks some of its contents (write another later). */
+  lacking?: (source: S) => boolean;
+  /** Cleans up after a failed write (temp files). */
+  discard?: (target: T) => void;
   /** Told of a snapshot that could not be written (the previous one stays). */
   onFailure: (error: unknown) => void;
 }
 
-/** The snapshot state of one namespace. */
-export class AnnSnapshots {
-  readonly #opts: AnnSnapshotsOptions;
+/** The snapshot state of one index of a namespace. */
+export class SnapshotSchedule<S, T> {
+  readonly #opts: SnapshotScheduleOptions<S, T>;
   /** The store generation the snapshot on disk reflects. */
   #generation = 0;
   /** The snapshot on disk lacks vectors the index holds (pending then, or another graph's). */
@@ -30,13 +34,13 @@ export class AnnSnapshots {
   #running: Promise<boolean> | null = null;
   #queued: Promise<boolean> | null = null;
 
-  constructor(opts: AnnSnapshotsOptions) {
+  constructor(opts: SnapshotScheduleOptions<S, T>) {
     this.#opts = opts;
   }
 
-  /** Where snapshots go (`null`: none are written, see `runtime-load.ts`). */
-  target(): SnapshotTarget | null {
-    return snapshotTarget(this.#opts.store);
+  /** Where snapshots go (`null`: none are written). */
+  target(): T | null {
+    return this.#opts.target();
   }
 
   /** What the snapshot on disk holds, after the namespace opened. */
@@ -50,7 +54,7 @@ export class AnnSnapshots {
     this.#incomplete = true;
   }
 
-  /** Whether the last snapshot lacks vectors (write another once they are in). */
+  /** Whether the last snapshot lacks contents (write another once they are in). */
   get incomplete(): boolean {
     return this.#incomplete;
   }
@@ -65,19 +69,15 @@ export class AnnSnapshots {
   }
 
   /**
-   * Writes the snapshot if the one on disk is behind: `index()` at `generation()`, read when the write
-   * starts. Writes run one at a time in the background (`hnsw-snapshot.ts`); a call during one is
+   * Writes the snapshot if the one on disk is behind: `source()` at `generation()`, read when the
+   * write starts. Writes run one at a time in the background; a call during one is
    * folded into a single write after it. Best effort: the snapshot is derived state written after a
    * commit, so a failure (a full disk) must not fail the write behind it; it is reported, the
    * snapshot stays behind (or absent) and is caught up or rebuilt on open. Resolves with whether a
    * snapshot was written.
    */
-  write(
-    index: () => HnswIndex | null,
-    generation: () => number,
-    target?: SnapshotTarget | null,
-  ): Promise<boolean> {
-    const start = () => this.#start(index(), generation(), target === undefined ? this.target() : target);
+  write(source: () => S | null, generation: () => number, target?: T | null): Promise<boolean> {
+    const start = () => this.#start(source(), generation(), target === undefined ? this.target() : target);
     if (!this.#running) return start();
     this.#queued ??= this.#running.then(() => {
       this.#queued = null;
@@ -91,19 +91,19 @@ export class AnnSnapshots {
     while (this.#running || this.#queued) await (this.#queued ?? this.#running);
   }
 
-  #start(index: HnswIndex | null, generation: number, target: SnapshotTarget | null): Promise<boolean> {
-    if (!target || !index) return Promise.resolve(false);
+  #start(source: S | null, generation: number, target: T | null): Promise<boolean> {
+    if (!target || !source) return Promise.resolve(false);
     if (generation === this.#generation && !this.#incomplete) return Promise.resolve(false);
-    // Vectors still pending now are not in the file (later ones are past its generation anyway).
-    const lacking = index.pending > 0;
-    const run = saveSnapshot(index, target.dir, generation, target.cipher).then(
+    // What is left out now (pending vectors) is not in the file; later changes are past its generation.
+    const lacking = this.#opts.lacking?.(source) ?? false;
+    const run = this.#opts.save(source, target, generation).then(
       () => {
         this.#generation = generation;
         this.#incomplete = lacking;
         return true;
       },
       (err: unknown) => {
-        discardSnapshotTemp(target.dir);
+        this.#opts.discard?.(target);
         this.#opts.onFailure(err);
         return false;
       },

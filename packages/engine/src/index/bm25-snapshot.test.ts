@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { seededRandom } from "../util/random.js";
+import { Bm25Index } from "./bm25.js";
+import { decodeBm25, encodeBm25, loadKeywordSnapshot, saveKeywordSnapshot } from "./bm25-snapshot.js";
+import { ENGLISH_STOP_WORDS } from "./tokenize.js";
+
+const WORDS =
+  "invoice refund charge billing customer renewal contract outage server database latency password reset email delayed migration kafka cluster straße 北京 cust_42 INV-2291 v2.3.1".split(
+    " ",
+  );
+
+function randomText(random: () => number): string {
+  const n = 1 + Math.floor(random() * 12);
+  return Array.from({ length: n }, () => WORDS[Math.floor(random() * WORDS.length)]!).join(" ");
+}
+
+/** Applies `steps` random upserts and removals over labels [0, 600) to every index given. */
+function churn(indexes: Bm25Index[], random: () => number, steps: number): void {
+  for (let i = 0; i < steps; i++) {
+    const label = Math.floor(random() * 600);
+    if (random() < 0.25) for (const ix of indexes) ix.remove(label);
+    else {
+      const text = randomText(random);
+      for (const ix of indexes) ix.upsert(label, text);
+    }
+  }
+}
+
+const QUERIES = [
+  "invoice refund",
+  "customer billing charge",
+  "kafka cluster outage",
+  "北京 straße",
+  "cust_42 INV-2291",
+];
+
+function answers(index: Bm25Index) {
+  return QUERIES.map((q) => ({
+    top: index.search(q, 10),
+    among: index.searchAmong(q, 5, [1, 5, 9, 40, 41, 300]),
+    scores: [...index.score(q, [2, 3, 4, 599])],
+    passages: [...index.scorePassages(q, new Map([[7, [6, 7, 8]]]), 3)],
+  }));
+}
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "loci-bm25-snap-"));
+  dirs.push(d);
+  return d;
+};
+
+describe("keyword snapshots", () => {
+  it("restore an index that answers exactly as the original, and keeps changing in step with it", () => {
+    const random = seededRandom(5);
+    const original = new Bm25Index();
+    churn([original], random, 3_000);
+    const restored = Bm25Index.restore(decodeBm25(encodeBm25(original.state())));
+    expect(restored.size).toBe(original.size);
+    expect([...restored.labels()].sort((a, b) => a - b)).toEqual(
+      [...original.labels()].sort((a, b) => a - b),
+    );
+    expect(answers(restored)).toEqual(answers(original));
+    // The restored arrays are views into the payload: growing, shrinking and re-indexing still work.
+    churn([original, restored], random, 3_000);
+    expect(answers(restored)).toEqual(answers(original));
+    expect(restored.size).toBe(original.size);
+  });
+
+  it("round-trip an empty index and one whose terms all lost their documents", () => {
+    const empty = Bm25Index.restore(decodeBm25(encodeBm25(new Bm25Index().state())));
+    expect(empty.size).toBe(0);
+    empty.upsert(3, "refund invoice");
+    expect(empty.search("refund", 5).map((h) => h.label)).toEqual([3]);
+    const drained = new Bm25Index();
+    drained.upsert(1, "kafka outage");
+    drained.remove(1);
+    const back = Bm25Index.restore(decodeBm25(encodeBm25(drained.state())));
+    expect(back.search("kafka", 5)).toEqual([]);
+    back.upsert(2, "kafka");
+    expect(back.search("kafka", 5).map((h) => h.label)).toEqual([2]);
+  });
+
+  it("are written to disk and loaded with the generation they include, plaintext or encrypted", async () => {
+    const random = seededRandom(9);
+    const index = new Bm25Index();
+    churn([index], random, 1_000);
+    const dir = tempDir();
+    await saveKeywordSnapshot(index, { dir }, 42);
+    expect(readdirSync(dir)).toEqual(["keywords.bm25"]);
+    const loaded = await loadKeywordSnapshot({ dir });
+    expect(loaded?.generation).toBe(42);
+    expect(answers(loaded!.index)).toEqual(answers(index));
+
+    const key = randomBytes(32);
+    const secret = tempDir();
+    await saveKeywordSnapshot(index, { dir: secret, key }, 43);
+    const bytes = readFileSync(join(secret, "keywords.bm25"));
+    expect(bytes.includes("invoic\0")).toBe(false); // a stemmed term, as the plaintext file holds it
+    expect(readFileSync(join(dir, "keywords.bm25")).includes("invoic\0")).toBe(true);
+    const decrypted = await loadKeywordSnapshot({ dir: secret, key });
+    expect(decrypted?.generation).toBe(43);
+    expect(answers(decrypted!.index)).toEqual(answers(index));
+    // Another key, no key, or a key for a plaintext snapshot: not loaded.
+    expect(await loadKeywordSnapshot({ dir: secret, key: randomBytes(32) })).toBeNull();
+    expect(await loadKeywordSnapshot({ dir: secret })).toBeNull();
+    expect(await loadKeywordSnapshot({ dir, key })).toBeNull();
+  });
+
+  it("are ignored when missing, altered, truncated or built by another tokenizer", async () => {
+    const index = new Bm25Index();
+    for (let i = 0; i < 200; i++) index.upsert(i, `invoice ${i} refund customer`);
+    const dir = tempDir();
+    expect(await loadKeywordSnapshot({ dir })).toBeNull();
+    await saveKeywordSnapshot(index, { dir }, 7);
+    const file = join(dir, "keywords.bm25");
+    const good = readFileSync(file);
+    expect(await loadKeywordSnapshot({ dir }, { tokenizer: { stem: false } })).toBeNull();
+    const fewerStopWords = new Set([...ENGLISH_STOP_WORDS].filter((w) => w !== "the"));
+    expect(await loadKeywordSnapshot({ dir }, { tokenizer: { stopWords: fewerStopWords } })).toBeNull();
+    expect(
+      await loadKeywordSnapshot({ dir }, { tokenizer: { stopWords: ENGLISH_STOP_WORDS } }),
+    ).not.toBeNull();
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 100]! ^= 0xff;
+    writeFileSync(file, flipped);
+    expect(await loadKeywordSnapshot({ dir })).toBeNull();
+    writeFileSync(file, good.subarray(0, good.length - 10));
+    expect(await loadKeywordSnapshot({ dir })).toBeNull();
+    writeFileSync(file, "torn");
+    expect(await loadKeywordSnapshot({ dir })).toBeNull();
+    writeFileSync(file, good);
+    expect((await loadKeywordSnapshot({ dir }))?.index.size).toBe(200);
+  });
+
+  it("refuse payloads whose arrays do not add up", () => {
+    const index = new Bm25Index();
+    index.upsert(1, "bravo alpha");
+    index.upsert(2, "bravo charlie");
+    const payload = encodeBm25(index.state());
+    expect(() => decodeBm25(payload.subarray(0, payload.length - 1))).toThrow(RangeError);
+    const swapped = Buffer.from(payload);
+    // The first term ("bravo", in documents 1 and 2) given labels out of order; the labels follow the
+    // 48-byte fixed part and the term sizes.
+    expect(index.state().lists[0]!.labels).toEqual(new Uint32Array([1, 2]));
+    const labelsAt = 48 + 4 * index.state().terms.length;
+    swapped.writeUInt32LE(9, labelsAt);
+    swapped.writeUInt32LE(9, labelsAt + 4);
+    expect(() => Bm25Index.restore(decodeBm25(swapped))).toThrow(RangeError);
+    expect(Bm25Index.restore(decodeBm25(payload)).search("bravo", 5)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * Keyword snapshots on disk: a {@link Bm25Index}'s postings and document term lists in one binary
+ * file (`keywords.bm25`), so a namespace reopens without tokenizing every memory again (at 100k
+ * memories that was half of a reopen). The file is written to a temp file, flushed and renamed into
+ * place, so it is either the previous snapshot or the new one; it names the storage generation it
+ * includes, the tokenizer it was built with ({@link tokenizerSignature}) and a SHA-256 of its
+ * payload, and one that does not match is ignored (the index is rebuilt from the memories). On
+ * encrypted storage the payload is AES-256-GCM encrypted in memory (`snapshot-cipher.ts`): the terms
+ * of the memories never reach the disk in plaintext.
+ *
+ * File: `MAGIC ‖ u32 header length ‖ header (JSON) ‖ payload`. Payload (little-endian), each array
+ * aligned to its element size: `f64 totalLength, f64 minLength, u32 termCount, docCount,
+ * postingCount, arenaLength, termBytes, 0`, then `u32 sizes[termCount], labels[postingCount],
+ * docLabels[docCount], docOffsets[docCount], arena[arenaLength]`, `u16 lengths[postingCount]`
+ * (padded to 4 bytes), `u8 tfs[postingCount], maxTf[termCount]`, and the terms in UTF-8, each ended
+ * by a NUL (a term never holds one: terms are runs of letters and digits).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { open, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { forChunks } from "../util/file-chunks.js";
+import { Bm25Index, type Bm25IndexOptions, type Bm25State } from "./bm25.js";
+import { decryptBytes, encryptBytes } from "./snapshot-cipher.js";
+import { tokenizerSignature } from "./tokenize.js";
+
+const FILE = "keywords.bm25";
+const MAGIC = Buffer.from("LOCI-BM25-1\n");
+const FIXED = 16 + 8 * 4;
+
+/** What a keyword snapshot's header records. */
+interface Header {
+  /** Storage generation the snapshot includes. */
+  generation: number;
+  /** {@link tokenizerSignature} of the index's tokenizer. */
+  tokenizer: string;
+  documents: number;
+  /** SHA-256 of the payload as stored (encrypted when `encrypted`). */
+  sha256: string;
+  encrypted: boolean;
+}
+
+/** Where a keyword snapshot goes; `key` encrypts it (encrypted storage). */
+export interface KeywordSnapshotTarget {
+  dir: string;
+  key?: Buffer | null;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** The binary payload of a state (one copy of every array, made synchronously). */
+export function encodeBm25(state: Bm25State): Buffer {
+  const termText = Buffer.from(state.terms.map((t) => `${t}\0`).join(""), "utf8");
+  if (termText.length !== Buffer.byteLength(state.terms.join(""), "utf8") + state.terms.length)
+    throw new RangeError("a keyword term holds a NUL character");
+  const terms = state.lists.length;
+  const docs = state.docs.labels.length;
+  let postings = 0;
+  for (const l of state.lists) postings += l.labels.length;
+  const arena = state.docs.arena.length;
+  const u32s = terms + postings + 2 * docs + arena;
+  const size = FIXED + 4 * u32s + pad4(2 * postings) + postings + terms + termText.length;
+  const buf = Buffer.alloc(size);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  view.setFloat64(0, state.totalLength, true);
+  view.setFloat64(8, state.minLength, true);
+  const counts = [terms, docs, postings, arena, termText.length, 0];
+  counts.forEach((v, i) => {
+    view.setUint32(16 + 4 * i, v, true);
+  });
+  let at = FIXED;
+  const u32 = (n: number) => {
+    const a = new Uint32Array(buf.buffer, buf.byteOffset + at, n);
+    at += 4 * n;
+    return a;
+  };
+  const sizes = u32(terms);
+  const labels = u32(postings);
+  u32(docs).set(state.docs.labels);
+  u32(docs).set(state.docs.offsets);
+  u32(arena).set(state.docs.arena);
+  const lengths = new Uint16Array(buf.buffer, buf.byteOffset + at, postings);
+  at += pad4(2 * postings);
+  const tfs = buf.subarray(at, at + postings);
+  at += postings;
+  const maxTfs = buf.subarray(at, at + terms);
+  at += terms;
+  termText.copy(buf, at);
+  let p = 0;
+  state.lists.forEach((l, id) => {
+    sizes[id] = l.labels.length;
+    maxTfs[id] = l.maxTf;
+    labels.set(l.labels, p);
+    lengths.set(l.lengths, p);
+    tfs.set(l.tfs, p);
+    p += l.labels.length;
+  });
+  return buf;
+}
+
+/**
+ * The state a payload holds; its arrays are views into `payload` (copied first when it is not
+ * 8-byte aligned). @throws {RangeError} when the payload is inconsistent
+ */
+export function decodeBm25(payload: Uint8Array): Bm25State {
+  const buf = payload.byteOffset % 8 === 0 ? payload : new Uint8Array(payload);
+  if (buf.length < FIXED) throw new RangeError("keyword snapshot shorter than its header");
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const [terms, docs, postings, arena, termBytes] = [0, 1, 2, 3, 4].map((i) =>
+    view.getUint32(16 + 4 * i, true),
+  );
+  const u32s = terms! + postings! + 2 * docs! + arena!;
+  const size = FIXED + 4 * u32s + pad4(2 * postings!) + postings! + terms! + termBytes!;
+  if (size !== buf.length) throw new RangeError(`keyword snapshot of ${buf.length} bytes, expected ${size}`);
+  let at = FIXED;
+  const u32 = (n: number) => {
+    const a = new Uint32Array(buf.buffer, buf.byteOffset + at, n);
+    at += 4 * n;
+    return a;
+  };
+  const sizes = u32(terms!);
+  const labels = u32(postings!);
+  const docLabels = u32(docs!);
+  const docOffsets = u32(docs!);
+  const docArena = u32(arena!);
+  const lengths = new Uint16Array(buf.buffer, buf.byteOffset + at, postings!);
+  at += pad4(2 * postings!);
+  const tfs = buf.subarray(at, at + postings!);
+  at += postings!;
+  const maxTfs = buf.subarray(at, at + terms!);
+  at += terms!;
+  const words = Buffer.from(buf.buffer, buf.byteOffset + at, termBytes!)
+    .toString("utf8")
+    .split("\0");
+  if (words.pop() !== "" || words.length !== terms) throw new RangeError("keyword snapshot terms garbled");
+  const lists: Bm25State["lists"] = [];
+  let p = 0;
+  for (let id = 0; id < terms!; id++) {
+    const n = sizes[id]!;
+    if (p + n > postings!) throw new RangeError("keyword snapshot postings overrun");
+    lists.push({
+      labels: labels.subarray(p, p + n),
+      tfs: tfs.subarray(p, p + n),
+      lengths: lengths.subarray(p, p + n),
+      maxTf: maxTfs[id]!,
+    });
+    p += n;
+  }
+  if (p !== postings) throw new RangeError("keyword snapshot postings left over");
+  return {
+    terms: words,
+    lists,
+    docs: { labels: docLabels, offsets: docOffsets, arena: docArena },
+    totalLength: view.getFloat64(0, true),
+    minLength: view.getFloat64(8, true),
+  };
+}
+
+async function sha256(data: Uint8Array): Promise<string> {
+  const hash = createHash("sha256");
+  await forChunks(data, (chunk) => hash.update(chunk));
+  return hash.digest("hex");
+}
+
+/**
+ * Writes `index` as the keyword snapshot of `target.dir` at storage `generation` (replacing the
+ * previous one only once the new file is complete and flushed). The index is encoded synchronously,
+ * so the snapshot is exactly its state at the call; hashing, encryption and I/O then run a chunk at
+ * a time.
+ */
+export async function saveKeywordSnapshot(
+  index: Bm25Index,
+  target: KeywordSnapshotTarget,
+  generation: number,
+): Promise<void> {
+  const documents = index.size;
+  const plain = encodeBm25(index.state());
+  const tokenizer = tokenizerSignature(index.tokenizer);
+  const payload = target.key ? await encryptBytes(plain, target.key) : plain;
+  const header: Header = {
+    generation,
+    tokenizer,
+    documents,
+    sha256: await sha256(payload),
+    encrypted: Boolean(target.key),
+  };
+  // Padded so that the payload starts 8-byte aligned in the file (loading then needs no copy).
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - ((MAGIC.length + 4 + json.length) % 8)) % 8, " ")]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  mkdirSync(target.dir, { recursive: true });
+  const tmp = join(target.dir, `${FILE}.tmp`);
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writev([MAGIC, length, json, payload]);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(target.dir, FILE));
+}
+
+/**
+ * The keyword index stored in `target.dir` with the generation it includes; `null` when there is
+ * none, or it is unusable: written by another tokenizer than `opts.tokenizer`, encrypted differently
+ * than `target.key` says, altered, truncated or inconsistent.
+ */
+export async function loadKeywordSnapshot(
+  target: KeywordSnapshotTarget,
+  opts: Bm25IndexOptions = {},
+): Promise<{ index: Bm25Index; generation: number } | null> {
+  let file: Buffer;
+  try {
+    file = await readFile(join(target.dir, FILE));
+  } catch {
+    return null;
+  }
+  try {
+    if (!file.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+    const headerEnd = MAGIC.length + 4 + file.readUInt32LE(MAGIC.length);
+    const header = JSON.parse(file.subarray(MAGIC.length + 4, headerEnd).toString("utf8")) as Header;
+    if (header.tokenizer !== tokenizerSignature(opts.tokenizer)) return null;
+    if (header.encrypted !== Boolean(target.key)) return null;
+    const stored = file.subarray(headerEnd);
+    if ((await sha256(stored)) !== header.sha256) return null;
+    const plain = target.key ? await decryptBytes(stored, target.key) : stored;
+    if (!plain) return null;
+    const index = Bm25Index.restore(decodeBm25(plain), opts);
+    if (index.size !== header.documents) return null;
+    return { index, generation: header.generation };
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the temp file of an interrupted {@link saveKeywordSnapshot} (ignoring errors). */
+export function discardKeywordTemp(dir: string): void {
+  try {
+    rmSync(join(dir, `${FILE}.tmp`), { force: true });
+  } catch {
+    // nothing to remove, or the directory is unreachable
+  }
+}
