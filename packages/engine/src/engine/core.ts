@@ -119,6 +119,7 @@ export class EngineCore {
     task: (rt: NamespaceRuntime) => Promise<T>,
     opts: { create?: boolean } = {},
   ): Promise<T> {
+    await this.#unlessExclusive([name]);
     const release = this.#runtimes.lease(name);
     try {
       return await task(await this.runtime(name, opts));
@@ -129,6 +130,7 @@ export class EngineCore {
 
   /** {@link use} over several namespaces at once (runtimes in the order of `names`). */
   async useAll<T>(names: readonly string[], task: (rts: NamespaceRuntime[]) => Promise<T>): Promise<T> {
+    await this.#unlessExclusive(names);
     const releases = names.map((name) => this.#runtimes.lease(name));
     try {
       return await task(await Promise.all(names.map((name) => this.runtime(name))));
@@ -139,6 +141,7 @@ export class EngineCore {
 
   /** {@link use} for a namespace only if it is open now (`null` otherwise, without opening it). */
   async useOpen<T>(name: string, task: (rt: NamespaceRuntime) => Promise<T>): Promise<T | null> {
+    await this.#unlessExclusive([name]);
     const release = this.#runtimes.lease(name);
     try {
       const rt = await this.openRuntime(name);
@@ -146,6 +149,22 @@ export class EngineCore {
     } finally {
       release();
     }
+  }
+
+  /** Waits while any of `names` is being deleted (its outcome is not ours to report). */
+  async #unlessExclusive(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      for (let task = this.#runtimes.exclusiveTask(name); task; task = this.#runtimes.exclusiveTask(name))
+        await task.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `task` (a namespace's deletion) alone on `name`: once the operations on it have ended, with
+   * the operations that arrive meanwhile waiting for it.
+   */
+  exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+    return this.#runtimes.exclusive(name, task);
   }
 
   /**

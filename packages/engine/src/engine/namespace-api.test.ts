@@ -1,5 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HashEmbedder } from "../embed/hash.js";
 import { LociError } from "../errors.js";
+import { Loci } from "../loci.js";
+import { SqliteDriver } from "../storage/sqlite.js";
+import { overrideStores } from "../testing/store-proxy.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 
 let env: TempEngine;
@@ -80,5 +87,53 @@ describe("namespace API", () => {
     await env.loci.memory.add({ namespace: "x", content: "new data" });
     const hits = await env.loci.memory.search({ namespace: "x", query: "data" });
     expect(hits.map((h) => h.memory.content)).toEqual(["new data"]);
+  });
+});
+
+describe("deleting a namespace while it is in use", () => {
+  it("waits for the operations running on it, and the ones that arrive meanwhile find it gone", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "loci-delete-"));
+    let holdReads = false;
+    let reached!: () => void;
+    const atRead = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const storage = overrideStores(new SqliteDriver({ dir: join(dataDir, "store") }), {
+      getBySeq: async (real, seqs, opts) => {
+        if (holdReads) {
+          holdReads = false;
+          reached();
+          await held;
+        }
+        return real.getBySeq(seqs, opts);
+      },
+    });
+    const loci = await Loci.open({ dataDir, storage, embedder: new HashEmbedder({ dimensions: 64 }) });
+    try {
+      await loci.memory.add({ namespace: "doomed", content: "alpha report" });
+      holdReads = true;
+      // A search reading its hits' rows when the delete comes.
+      const search = loci.memory.search({ namespace: "doomed", query: "alpha" });
+      await atRead;
+      let deletedYet = false;
+      const deleted = loci.namespace.delete({ namespace: "doomed" }).finally(() => {
+        deletedYet = true;
+      });
+      const later = code(loci.memory.search({ namespace: "doomed", query: "alpha" }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(deletedYet).toBe(false);
+      release();
+      expect((await search).map((h) => h.memory.content)).toEqual(["alpha report"]);
+      expect(await deleted).toBe(true);
+      expect(await later).toBe("NAMESPACE_NOT_FOUND");
+      // Writing again creates a fresh namespace.
+      await loci.memory.add({ namespace: "doomed", content: "bravo" });
+      expect((await loci.memory.list({ namespace: "doomed" })).items.map((m) => m.content)).toEqual([
+        "bravo",
+      ]);
+    } finally {
+      await loci.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

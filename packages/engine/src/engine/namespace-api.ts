@@ -96,13 +96,16 @@ export class NamespaceService implements NamespaceApi {
   async delete(opts: { namespace: string }): Promise<boolean> {
     const name = assertNamespaceName(opts?.namespace);
     this.#core.assertOpen();
-    // A close to stay within maxOpenNamespaces finishes first (it may still be writing a snapshot).
-    await this.#core.whenClosed(name);
-    const rt = await this.#core.openRuntime(name);
-    if (rt) {
-      await rt.close({ snapshot: false });
-      this.#core.forget(name);
-    }
-    return this.#core.driver.deleteNamespace(name);
+    // After the operations running on it; the ones arriving meanwhile wait, then find it gone.
+    return this.#core.exclusive(name, async () => {
+      // A close to stay within maxOpenNamespaces finishes first (it may still be writing a snapshot).
+      await this.#core.whenClosed(name);
+      const rt = await this.#core.openRuntime(name);
+      if (rt) {
+        await rt.close({ snapshot: false });
+        this.#core.forget(name);
+      }
+      return this.#core.driver.deleteNamespace(name);
+    });
   }
 }

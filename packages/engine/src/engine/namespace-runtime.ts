@@ -118,11 +118,11 @@ export class NamespaceRuntime {
   readonly #snapshots: SnapshotSchedule<HnswIndex, SnapshotTarget>;
   readonly #keywordSnapshots: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
   /**
-   * Background insertion caught up: complete a snapshot that left vectors out, and tell the owner
+   * Background insertion caught up: complete a snapshot that left many vectors out, and tell the owner
    * (an idle namespace beyond the open bound may now be closed).
    */
   readonly #onIndexed = () => {
-    if (this.#snapshots.incomplete && !this.#closed) void this.snapshot();
+    if (this.#snapshots.completionDue(this.docs.size) && !this.#closed) void this.snapshot();
     this.#onCaughtUp?.();
   };
   readonly #onCaughtUp: (() => void) | undefined;
@@ -144,7 +144,7 @@ export class NamespaceRuntime {
       target: () => snapshotTarget(this.store),
       every,
       save: (index, target, generation) => saveSnapshot(index, target.dir, generation, target.cipher),
-      lacking: (index) => index.pending > 0,
+      lacking: (index) => index.pending,
       discard: (target) => discardSnapshotTemp(target.dir),
       onFailure,
     });
@@ -258,7 +258,7 @@ export class NamespaceRuntime {
       put: (index, seq, vector) => this.#putVector(index, seq, vector),
     });
     this.vectors = loaded.index;
-    this.#snapshots.loaded(loaded.snapshotGeneration, loaded.incomplete);
+    this.#snapshots.loaded(loaded.snapshotGeneration, loaded.lacking);
     // A snapshot of other graph parameters serves searches while its replacement is built.
     this.#applyGraphConfig();
     const sketch = this.sketch;
@@ -293,7 +293,7 @@ export class NamespaceRuntime {
       const gone = [...snap.index.labels()].filter((seq) => !this.docs.has(seq));
       for (const seq of gone) snap.index.remove(seq);
     }
-    this.#keywordSnapshots.loaded(snap?.generation ?? 0, false);
+    this.#keywordSnapshots.loaded(snap?.generation ?? 0, 0);
     this.loadedKeywordSnapshot = snap !== null;
   }
 

@@ -8,7 +8,9 @@
  * operation ends, so a runtime is never closed under an operation. Runtimes with background work
  * left (vectors still to insert, a graph rebuild, a backfill) or with event subscribers stay open;
  * the bound is exceeded rather than that work dropped, and is restored as they become idle (when their
- * graph insertion catches up, or at the next use of any namespace).
+ * graph insertion catches up, or at the next use of any namespace). Deleting a namespace is exclusive
+ * ({@link OpenNamespaces.exclusive}): it waits for the operations holding a lease, and operations
+ * that arrive meanwhile wait for it (and then find the namespace gone, or create it afresh).
  *
  * @module
  */
@@ -33,6 +35,9 @@ export class OpenNamespaces {
   /** When each name was last leased (a logical clock: the least recent closes first). */
   readonly #used = new Map<string, number>();
   readonly #closing = new Map<string, Promise<void>>();
+  /** Exclusive tasks (deletions) by name, and who waits for a name's leases to end. */
+  readonly #exclusive = new Map<string, Promise<unknown>>();
+  readonly #unleased = new Map<string, (() => void)[]>();
   #tick = 0;
 
   constructor(opts: OpenNamespacesOptions) {
@@ -100,6 +105,33 @@ export class OpenNamespaces {
     return [...this.#closing.values()];
   }
 
+  /** The exclusive task running on `name` (a deletion), which a new lease must wait for. */
+  exclusiveTask(name: string): Promise<unknown> | undefined {
+    return this.#exclusive.get(name);
+  }
+
+  /**
+   * Runs `task` alone on `name`: after the operations holding a lease on it have ended, while new
+   * ones wait ({@link OpenNamespaces.exclusiveTask}); exclusive tasks on one name run in call order.
+   */
+  async exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const before = this.#exclusive.get(name);
+    const run = (async () => {
+      await before?.catch(() => undefined);
+      if (this.#leases.has(name))
+        await new Promise<void>((resolve) =>
+          this.#unleased.set(name, [...(this.#unleased.get(name) ?? []), resolve]),
+        );
+      return task();
+    })();
+    this.#exclusive.set(name, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#exclusive.get(name) === run) this.#exclusive.delete(name);
+    }
+  }
+
   /** Leases `name` for one operation; call the returned function once it ends. */
   lease(name: string): () => void {
     this.#leases.set(name, (this.#leases.get(name) ?? 0) + 1);
@@ -110,7 +142,12 @@ export class OpenNamespaces {
       released = true;
       const left = (this.#leases.get(name) ?? 1) - 1;
       if (left > 0) this.#leases.set(name, left);
-      else this.#leases.delete(name);
+      else {
+        this.#leases.delete(name);
+        const waiting = this.#unleased.get(name);
+        this.#unleased.delete(name);
+        for (const resolve of waiting ?? []) resolve();
+      }
       // A name that did not open (a missing namespace) leaves nothing behind.
       if (left <= 0 && !this.#opening.has(name)) this.#used.delete(name);
       this.trim();

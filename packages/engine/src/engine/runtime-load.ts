@@ -99,8 +99,8 @@ export interface LoadedVectorIndex {
   index: HnswIndex;
   /** The store generation the snapshot reflected (0 when the index was rebuilt). */
   snapshotGeneration: number;
-  /** Whether the snapshot on disk lacks vectors the index now holds (write a new one). */
-  incomplete: boolean;
+  /** Vectors the index now holds that the snapshot on disk lacks (`Infinity`: no usable snapshot). */
+  lacking: number;
 }
 
 /**
@@ -124,7 +124,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
     for await (const page of scanPages(store, { withEmbeddings: true })) {
       for (const rec of page) put(index, rec.seq, rec.embedding!);
     }
-    return { index, snapshotGeneration: 0, incomplete: target !== null };
+    return { index, snapshotGeneration: 0, lacking: target ? Number.POSITIVE_INFINITY : 0 };
   }
   const stale = new Set<number>();
   for (const seq of await changedSince(store, loaded.generation)) if (live.has(seq)) stale.add(seq);
@@ -132,5 +132,5 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
   for await (const { records } of recordsBySeq(store, [...stale])) {
     for (const rec of records) put(loaded.index, rec.seq, rec.embedding!);
   }
-  return { index: loaded.index, snapshotGeneration: loaded.generation, incomplete: stale.size > 0 };
+  return { index: loaded.index, snapshotGeneration: loaded.generation, lacking: stale.size };
 }

@@ -1,8 +1,8 @@
 /**
  * When a namespace writes a snapshot of one of its derived indexes (the ANN graph, the keyword
  * index): after enough changes (`snapshotEvery`, or a tenth of the namespace when that is more, so
- * the cost per change stays bounded), once what a snapshot left out is in (vectors still pending),
- * after the index is replaced as a whole (a rebuilt graph), and on close.
+ * the cost per change stays bounded), once what a snapshot left out is in (vectors still pending) when
+ * that is as much, after the index is replaced as a whole (a rebuilt graph), and on close.
  *
  * @module
  */
@@ -15,8 +15,8 @@ export interface SnapshotScheduleOptions<S, T> {
   every: number;
   /** Writes `source` as the snapshot at `target` including storage `generation`. */
   save: (source: S, target: T, generation: number) => Promise<void>;
-  /** Whether a snapshot of `source` taken now lacks some of its contents (write another later). */
-  lacking?: (source: S) => boolean;
+  /** How many entries a snapshot of `source` taken now would lack (pending vectors). @default 0 */
+  lacking?: (source: S) => number;
   /** Cleans up after a failed write (temp files). */
   discard?: (target: T) => void;
   /** Told of a snapshot that could not be written (the previous one stays). */
@@ -28,8 +28,11 @@ export class SnapshotSchedule<S, T> {
   readonly #opts: SnapshotScheduleOptions<S, T>;
   /** The store generation the snapshot on disk reflects. */
   #generation = 0;
-  /** The snapshot on disk lacks vectors the index holds (pending then, or another graph's). */
-  #incomplete = false;
+  /**
+   * Entries the index holds that the snapshot on disk lacks (pending when it was written, or caught up
+   * on open); `Infinity` when it is another graph's or there is none.
+   */
+  #lacking = 0;
   /** The write in progress, and the one folded after it. */
   #running: Promise<boolean> | null = null;
   #queued: Promise<boolean> | null = null;
@@ -43,20 +46,20 @@ export class SnapshotSchedule<S, T> {
     return this.#opts.target();
   }
 
-  /** What the snapshot on disk holds, after the namespace opened. */
-  loaded(generation: number, incomplete: boolean): void {
+  /** What the snapshot on disk holds, after the namespace opened (`lacking`: see {@link SnapshotSchedule.completionDue}). */
+  loaded(generation: number, lacking: number): void {
     this.#generation = generation;
-    this.#incomplete = incomplete;
+    this.#lacking = lacking;
   }
 
   /** The index in use changed as a whole (a rebuilt graph): the snapshot on disk is outdated. */
   invalidate(): void {
-    this.#incomplete = true;
+    this.#lacking = Number.POSITIVE_INFINITY;
   }
 
-  /** Whether the last snapshot lacks contents (write another once they are in). */
-  get incomplete(): boolean {
-    return this.#incomplete;
+  /** Changes between snapshots for a namespace of `size`. */
+  #threshold(size: number): number {
+    return Math.max(this.#opts.every, Math.floor(size / 10));
   }
 
   /**
@@ -65,7 +68,18 @@ export class SnapshotSchedule<S, T> {
    */
   due(generation: number, size: number): boolean {
     if (this.#running) return false;
-    return generation - this.#generation >= Math.max(this.#opts.every, Math.floor(size / 10));
+    return generation - this.#generation >= this.#threshold(size);
+  }
+
+  /**
+   * Whether to write a complete snapshot now that the index holds everything (its backlog emptied):
+   * when the one on disk lacks as many entries as a snapshot is written for ({@link
+   * SnapshotSchedule.due}). A few lacking ones are cheaper to catch up on the next open than a whole
+   * new file: under steady writes the backlog empties many times a second, and completing the
+   * snapshot each time rewrote it continuously.
+   */
+  completionDue(size: number): boolean {
+    return this.#lacking > 0 && this.#lacking >= this.#threshold(size);
   }
 
   /**
@@ -93,13 +107,13 @@ export class SnapshotSchedule<S, T> {
 
   #start(source: S | null, generation: number, target: T | null): Promise<boolean> {
     if (!target || !source) return Promise.resolve(false);
-    if (generation === this.#generation && !this.#incomplete) return Promise.resolve(false);
+    if (generation === this.#generation && this.#lacking === 0) return Promise.resolve(false);
     // What is left out now (pending vectors) is not in the file; later changes are past its generation.
-    const lacking = this.#opts.lacking?.(source) ?? false;
+    const lacking = this.#opts.lacking?.(source) ?? 0;
     const run = this.#opts.save(source, target, generation).then(
       () => {
         this.#generation = generation;
-        this.#incomplete = lacking;
+        this.#lacking = lacking;
         return true;
       },
       (err: unknown) => {
