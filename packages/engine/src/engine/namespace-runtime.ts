@@ -17,14 +17,8 @@
  */
 import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
-import {
-  discardKeywordTemp,
-  type KeywordSnapshotTarget,
-  loadKeywordSnapshot,
-  saveKeywordSnapshot,
-} from "../index/bm25-snapshot.js";
+import { loadKeywordSnapshot } from "../index/bm25-snapshot.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
-import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
@@ -36,18 +30,9 @@ import { FilterCache } from "./filter-cache.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
-import {
-  changedSince,
-  keywordTarget,
-  LOAD_PAGE,
-  loadVectorIndex,
-  recordsBySeq,
-  type SnapshotTarget,
-  scanPages,
-  snapshotTarget,
-} from "./runtime-load.js";
+import { NamespaceSnapshots } from "./namespace-snapshots.js";
+import { changedSince, LOAD_PAGE, loadVectorIndex, recordsBySeq, scanPages } from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
-import { SnapshotSchedule } from "./snapshot-schedule.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
@@ -115,14 +100,14 @@ export class NamespaceRuntime {
       }),
   });
   #generation = 0;
-  readonly #snapshots: SnapshotSchedule<HnswIndex, SnapshotTarget>;
-  readonly #keywordSnapshots: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
+  /** The ANN and keyword snapshots (`namespace-snapshots.ts`). */
+  readonly #snapshots: NamespaceSnapshots;
   /**
    * Background insertion caught up: complete a snapshot that left many vectors out, and tell the owner
    * (an idle namespace beyond the open bound may now be closed).
    */
   readonly #onIndexed = () => {
-    if (this.#snapshots.completionDue(this.docs.size) && !this.#closed) void this.snapshot();
+    if (!this.#closed) this.#snapshots.drained(this.docs.size);
     this.#onCaughtUp?.();
   };
   readonly #onCaughtUp: (() => void) | undefined;
@@ -138,22 +123,13 @@ export class NamespaceRuntime {
   private constructor(opts: RuntimeOptions) {
     this.store = opts.store;
     this.#record = opts.record;
-    const every = opts.snapshotEvery ?? 10_000;
-    const onFailure = (err: unknown) => this.#report("snapshot", err);
-    this.#snapshots = new SnapshotSchedule({
-      target: () => snapshotTarget(this.store),
-      every,
-      save: (index, target, generation) => saveSnapshot(index, target.dir, generation, target.cipher),
-      lacking: (index) => index.pending,
-      discard: (target) => discardSnapshotTemp(target.dir),
-      onFailure,
-    });
-    this.#keywordSnapshots = new SnapshotSchedule({
-      target: () => keywordTarget(this.store),
-      every,
-      save: saveKeywordSnapshot,
-      discard: (target) => discardKeywordTemp(target.dir),
-      onFailure,
+    this.#snapshots = new NamespaceSnapshots({
+      store: opts.store,
+      every: opts.snapshotEvery ?? 10_000,
+      vectors: () => (this.#closed ? null : this.vectors),
+      keyword: () => (this.#closed ? null : this.keyword),
+      generation: () => this.#generation,
+      onFailure: (err) => this.#report("snapshot", err),
     });
     this.#afterWrite = opts.afterWrite;
     this.#shared = opts.shared ?? false;
@@ -170,9 +146,7 @@ export class NamespaceRuntime {
       read: (seqs) => this.store.getEmbeddings(seqs),
       swap: (next) => {
         this.vectors = next;
-        // The new graph replaces the snapshot of the old one.
-        this.#snapshots.invalidate();
-        void this.snapshot();
+        if (!this.#closed) this.#snapshots.replacedGraph();
       },
       onFailure: (err, retryInMs) => this.#report("graph-rebuild", err, retryInMs),
     });
@@ -254,11 +228,11 @@ export class NamespaceRuntime {
       store: this.store,
       live: this.docs,
       graph: this.#graphOptions(dims),
-      target: this.#snapshots.target(),
+      target: this.#snapshots.annTarget(),
       put: (index, seq, vector) => this.#putVector(index, seq, vector),
     });
     this.vectors = loaded.index;
-    this.#snapshots.loaded(loaded.snapshotGeneration, loaded.lacking);
+    this.#snapshots.loadedAnn(loaded.snapshotGeneration, loaded.lacking);
     // A snapshot of other graph parameters serves searches while its replacement is built.
     this.#applyGraphConfig();
     const sketch = this.sketch;
@@ -280,7 +254,7 @@ export class NamespaceRuntime {
    * deleted since are dropped from it), otherwise from every memory's content.
    */
   async #loadRecords(): Promise<void> {
-    const target = this.#keywordSnapshots.target();
+    const target = this.#snapshots.keywordTarget();
     const loaded = target ? await loadKeywordSnapshot(target) : null;
     // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
     const snap = loaded && loaded.generation <= this.#generation ? loaded : null;
@@ -293,7 +267,7 @@ export class NamespaceRuntime {
       const gone = [...snap.index.labels()].filter((seq) => !this.docs.has(seq));
       for (const seq of gone) snap.index.remove(seq);
     }
-    this.#keywordSnapshots.loaded(snap?.generation ?? 0, 0);
+    this.#snapshots.loadedKeyword(snap?.generation ?? 0);
     this.loadedKeywordSnapshot = snap !== null;
   }
 
@@ -473,28 +447,7 @@ export class NamespaceRuntime {
     // On shared storage, other processes' changes may lie below `generation`: only sync() advances it.
     if (this.#shared) return;
     this.#generation = generation;
-    if (this.#snapshots.due(this.#generation, this.docs.size)) void this.snapshot();
-    if (this.#keywordSnapshots.due(this.#generation, this.docs.size)) void this.#snapshotKeywords();
-  }
-
-  /** Writes the keyword snapshot if it is behind the database (best effort, as {@link NamespaceRuntime.snapshot}). */
-  #snapshotKeywords(target?: KeywordSnapshotTarget | null): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
-    return this.#keywordSnapshots.write(
-      () => (this.#closed ? null : this.keyword),
-      () => this.#generation,
-      target,
-    );
-  }
-
-  /** Writes the ANN snapshot if it is behind the database (best effort, see `snapshot-schedule.ts`). */
-  snapshot(target?: SnapshotTarget | null): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
-    return this.#snapshots.write(
-      () => (this.#closed ? null : this.vectors),
-      () => this.#generation,
-      target,
-    );
+    if (!this.#closed) this.#snapshots.changed(generation, this.docs.size);
   }
 
   /** Whether a memory is visible at `now` (not expired). */
@@ -502,18 +455,17 @@ export class NamespaceRuntime {
     return doc.expiresAt === null || doc.expiresAt > now;
   }
 
-  /** Waits for pending writes, snapshots the ANN index and marks the runtime closed. */
+  /** Waits for pending writes, snapshots the indexes and marks the runtime closed. */
   async close(opts: { snapshot?: boolean } = {}): Promise<void> {
     await this.#lock.run(async () => {
       if (this.#closed) return;
       try {
         await this.#touches.flush();
-        const target = opts.snapshot === false ? null : this.#snapshots.target();
-        const keywords = opts.snapshot === false ? null : this.#keywordSnapshots.target();
+        const write = opts.snapshot !== false;
         // The generation counter is re-read so the snapshots' watermark is exact.
-        if (target || keywords) this.#generation = await this.store.generation();
-        await Promise.all([this.snapshot(target), this.#snapshotKeywords(keywords)]);
-        await Promise.all([this.#snapshots.idle(), this.#keywordSnapshots.idle()]);
+        if (write && (this.#snapshots.annTarget() || this.#snapshots.keywordTarget()))
+          this.#generation = await this.store.generation();
+        await this.#snapshots.flush({ write });
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.
         this.#touches.discard();

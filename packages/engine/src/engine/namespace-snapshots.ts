@@ -1,0 +1,117 @@
+/**
+ * The snapshots of one namespace's derived indexes — the ANN graph (`vectors.hnsw`) and the keyword
+ * index (`keywords.bm25`) — each on its own {@link SnapshotSchedule}: written after enough changes, a
+ * complete ANN snapshot once a large backlog is in, a new one after a graph rebuild, and both on close.
+ * `namespace-runtime.ts` tells it what changed; it decides and writes.
+ *
+ * @module
+ */
+import type { Bm25Index } from "../index/bm25.js";
+import {
+  discardKeywordTemp,
+  type KeywordSnapshotTarget,
+  saveKeywordSnapshot,
+} from "../index/bm25-snapshot.js";
+import type { HnswIndex } from "../index/hnsw.js";
+import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
+import type { NamespaceStore } from "../storage/driver.js";
+import { keywordTarget, type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
+import { SnapshotSchedule } from "./snapshot-schedule.js";
+
+/** Options of {@link NamespaceSnapshots}. */
+export interface NamespaceSnapshotsOptions {
+  store: NamespaceStore;
+  /** Changes between two snapshots at least (`snapshotEvery`). */
+  every: number;
+  /** The indexes to write now (`null`: nothing to write, e.g. the namespace closed). */
+  vectors: () => HnswIndex | null;
+  keyword: () => Bm25Index | null;
+  /** The store generation the indexes reflect now. */
+  generation: () => number;
+  /** Told of a snapshot that could not be written (the previous one stays). */
+  onFailure: (error: unknown) => void;
+}
+
+/** Both snapshots of a namespace. */
+export class NamespaceSnapshots {
+  readonly #opts: NamespaceSnapshotsOptions;
+  readonly #ann: SnapshotSchedule<HnswIndex, SnapshotTarget>;
+  readonly #keyword: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
+
+  constructor(opts: NamespaceSnapshotsOptions) {
+    this.#opts = opts;
+    const { store, every, onFailure } = opts;
+    this.#ann = new SnapshotSchedule({
+      target: () => snapshotTarget(store),
+      every,
+      save: (index, target, generation) => saveSnapshot(index, target.dir, generation, target.cipher),
+      lacking: (index) => index.pending,
+      discard: (target) => discardSnapshotTemp(target.dir),
+      onFailure,
+    });
+    this.#keyword = new SnapshotSchedule({
+      target: () => keywordTarget(store),
+      every,
+      save: saveKeywordSnapshot,
+      discard: (target) => discardKeywordTemp(target.dir),
+      onFailure,
+    });
+  }
+
+  /** Where ANN snapshots go (`null`: none are written, see `runtime-load.ts`). */
+  annTarget(): SnapshotTarget | null {
+    return this.#ann.target();
+  }
+
+  /** Where keyword snapshots go (`null`: none are written). */
+  keywordTarget(): KeywordSnapshotTarget | null {
+    return this.#keyword.target();
+  }
+
+  /** What the ANN snapshot on disk held when the namespace opened (see {@link SnapshotSchedule.loaded}). */
+  loadedAnn(generation: number, lacking: number): void {
+    this.#ann.loaded(generation, lacking);
+  }
+
+  /** The generation of the keyword snapshot loaded on open (0: none). */
+  loadedKeyword(generation: number): void {
+    this.#keyword.loaded(generation, 0);
+  }
+
+  /** A commit reached `generation` in a namespace of `size` memories: writes the snapshots now due. */
+  changed(generation: number, size: number): void {
+    if (this.#ann.due(generation, size)) void this.writeAnn();
+    if (this.#keyword.due(generation, size)) void this.#writeKeyword();
+  }
+
+  /** The ANN backlog emptied: completes a snapshot that left many vectors out. */
+  drained(size: number): void {
+    if (this.#ann.completionDue(size)) void this.writeAnn();
+  }
+
+  /** A rebuilt graph replaced the index: its snapshot replaces the old graph's. */
+  replacedGraph(): void {
+    this.#ann.invalidate();
+    void this.writeAnn();
+  }
+
+  /** Writes the ANN snapshot if it is behind the database (best effort, see `snapshot-schedule.ts`). */
+  writeAnn(target?: SnapshotTarget | null): Promise<boolean> {
+    return this.#ann.write(this.#opts.vectors, this.#opts.generation, target);
+  }
+
+  #writeKeyword(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+    return this.#keyword.write(this.#opts.keyword, this.#opts.generation, target);
+  }
+
+  /**
+   * Writes both snapshots if behind (to their current targets, or none with `write: false`) and waits
+   * until no write runs. For closing; read the generation beforehand so the watermark is exact.
+   */
+  async flush(opts: { write: boolean }): Promise<void> {
+    const ann = opts.write ? this.annTarget() : null;
+    const keyword = opts.write ? this.keywordTarget() : null;
+    await Promise.all([this.writeAnn(ann), this.#writeKeyword(keyword)]);
+    await Promise.all([this.#ann.idle(), this.#keyword.idle()]);
+  }
+}
