@@ -2,10 +2,11 @@
  * Scale-out on PostgreSQL: (1) the client suite over HTTP against a server whose storage is
  * PostgreSQL; (2) two `loci serve` processes on one database behind no shared state but the
  * database — a key made on one works on the other, writes through one are read, searched and streamed
- * (SSE) by the other, and a key revoked on one is refused by both. Runs against `LOCI_TEST_PG_URL`
+ * (SSE) by the other, and a key revoked on one is refused by both; (3) a server keeping its index
+ * snapshots in its own data directory (`LOCI_PG_SNAPSHOTS=on`). Runs against `LOCI_TEST_PG_URL`
  * when set, otherwise against PGlite served on 127.0.0.1.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LociClient } from "@loci/client";
@@ -113,6 +114,39 @@ describe("two loci serve processes on one PostgreSQL", () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       for (const s of [a, b]) rmSync(s.dataDir, { recursive: true, force: true });
+      await db.reset();
+    }
+  });
+});
+
+describe("loci serve on PostgreSQL with LOCI_PG_SNAPSHOTS=on", () => {
+  it("keeps each namespace's index snapshots in its own data directory and reopens from them", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "loci-pg-snapshots-"));
+    const server = await ServerProcess.start({ dataDir, storage: db.url, env: { LOCI_PG_SNAPSHOTS: "on" } });
+    try {
+      const client = () => new LociClient({ baseUrl: server.url, apiKey: ROOT_KEY });
+      await client().memory.addMany({
+        namespace: "team",
+        memories: Array.from({ length: 40 }, (_, i) => ({ content: `note ${i}: Acme renewal ${i % 7}` })),
+      });
+      const search = async () =>
+        (await client().memory.search({ namespace: "team", query: "Acme renewal 3", limit: 5 })).map(
+          (h) => `${h.memory.id}@${h.score.toFixed(6)}`,
+        );
+      const before = await search();
+      await server.stop(); // a graceful stop writes the snapshots
+      const indexes = join(dataDir, "tenants", "default", "indexes", "t_default");
+      const [only] = readdirSync(indexes);
+      expect(readdirSync(join(indexes, only!)).sort()).toEqual([
+        "keywords.bm25",
+        "vectors.hnsw",
+        "vectors.json",
+      ]);
+      await server.restart();
+      expect(await search()).toEqual(before);
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
       await db.reset();
     }
   });

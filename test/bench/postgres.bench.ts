@@ -145,12 +145,22 @@ function record(
   });
 }
 
-/** Ingests, searches and reopens one engine; returns the ids of the corpus in insertion order. */
+/** How an engine is reopened after the searches, and the row that times it. */
+interface Reopen {
+  op: string;
+  open: () => Promise<Loci>;
+}
+
+/**
+ * Ingests, searches and reopens one engine (with `open`, or each of `reopens` in turn, timing open,
+ * first search and the graph holding everything).
+ */
 async function benchEngine(
   size: number,
   system: string,
   c: Corpus,
   open: () => Promise<Loci>,
+  reopens: Reopen[] = [{ op: "reopen, first search, graph ready", open }],
 ): Promise<void> {
   let loci = await open();
   await loci.namespace.create({ name: NS });
@@ -194,13 +204,15 @@ async function benchEngine(
     record(size, system, op, lat, recall, mode === "vector" ? "recall@10" : "");
   }
   await loci.close();
-  const [reopenMs] = await timed(async () => {
-    loci = await open();
-    await loci.memory.search({ namespace: NS, query: c.queries[0]!.text, limit: 10 });
-    await loci.whenIndexed();
-  });
-  record(size, system, "reopen, first search, graph ready", null, reopenMs / 1000, "s");
-  await loci.close();
+  for (const reopen of reopens) {
+    const [reopenMs] = await timed(async () => {
+      loci = await reopen.open();
+      await loci.memory.search({ namespace: NS, query: c.queries[0]!.text, limit: 10 });
+      await loci.whenIndexed();
+    });
+    record(size, system, reopen.op, null, reopenMs / 1000, "s");
+    await loci.close();
+  }
 }
 
 /** The driver's pushdown search, straight against PostgreSQL. */
@@ -276,11 +288,24 @@ try {
     rmSync(sqliteDir, { recursive: true, force: true });
     const schema = `loci_bench_${size}_${Date.now().toString(36)}`;
     const dirs: string[] = [];
-    await benchEngine(size, `engine on ${backend}`, c, () => {
+    // Every open has its own data directory (as separate processes would); the local snapshots
+    // (`PostgresDriverOptions.snapshotDir`) go to one directory, written when the first engine closes.
+    const snapshotDir = mkdtempSync(join(tmpdir(), "loci-bench-pg-snapshots-"));
+    dirs.push(snapshotDir);
+    const openPg = (snapshots: boolean) => () => {
       const dir = mkdtempSync(join(tmpdir(), "loci-bench-pg-"));
       dirs.push(dir);
-      return Loci.open({ ...base(dir), storage: new PostgresDriver({ connectionString: url, schema }) });
-    });
+      const storage = new PostgresDriver({
+        connectionString: url,
+        schema,
+        ...(snapshots ? { snapshotDir } : {}),
+      });
+      return Loci.open({ ...base(dir), storage });
+    };
+    await benchEngine(size, `engine on ${backend}`, c, openPg(true), [
+      { op: "reopen, first search, graph ready", open: openPg(false) },
+      { op: "same, from local snapshots", open: openPg(true) },
+    ]);
     await benchPushdown(size, c, url, schema);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     console.error(`size ${size} done`);

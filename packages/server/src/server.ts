@@ -41,6 +41,13 @@ export interface ServerOptions {
   storage?: string;
   /** Connections of the PostgreSQL pool (shared by every tenant of this server). @default 10 */
   postgresConnections?: number;
+  /**
+   * On PostgreSQL: keep each namespace's ANN and keyword snapshots under `dataDir` (this server's own
+   * directory), so opening a namespace loads them and catches up instead of rebuilding its indexes
+   * from the database. The files are unencrypted derived copies of the memories' vectors and index
+   * terms. Env LOCI_PG_SNAPSHOTS=on. @default false
+   */
+  postgresSnapshots?: boolean;
   /** @default process.env.LOCI_PORT ?? 3300 (0 = any free port) */
   port?: number;
   /** @default "127.0.0.1" */
@@ -114,6 +121,7 @@ async function openSystem(o: {
   storage: string;
   dataDir: string;
   auth: boolean;
+  postgresSnapshots: boolean;
   connections: number;
   masterKey?: string;
   logger: Logger;
@@ -129,7 +137,7 @@ async function openSystem(o: {
     }
     const keys = o.auth ? new KeyStore(new PostgresKeyRows({ pool })) : null;
     return {
-      store: new PostgresTenantStore({ pool, maxConnections: o.connections }),
+      store: new PostgresTenantStore({ pool, maxConnections: o.connections, snapshots: o.postgresSnapshots }),
       keys,
       close: () => pool.end(),
     };
@@ -174,6 +182,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dataDir,
     auth,
     connections: opts.postgresConnections ?? Number(process.env.LOCI_PG_CONNECTIONS ?? 10),
+    postgresSnapshots:
+      opts.postgresSnapshots ?? /^(1|on|true|yes)$/i.test(process.env.LOCI_PG_SNAPSHOTS ?? ""),
     logger,
     ...(opts.masterKey ? { masterKey: opts.masterKey } : {}),
   });

@@ -70,8 +70,6 @@ export class NamespaceRuntime {
   readonly filters = new FilterCache();
   /** The keyword index (loaded from its snapshot on open, when there is a usable one). */
   keyword: KeywordIndex & Bm25Index = new Bm25Index();
-  /** Whether the keyword index came from its snapshot when the namespace opened. */
-  loadedKeywordSnapshot = false;
   vectors: HnswIndex | null = null;
   /**
    * Int8 sketches of the stored vectors, bounding similarities so search skips reads that cannot change
@@ -268,7 +266,6 @@ export class NamespaceRuntime {
       for (const seq of gone) snap.index.remove(seq);
     }
     this.#snapshots.loadedKeyword(snap?.generation ?? 0);
-    this.loadedKeywordSnapshot = snap !== null;
   }
 
   /**
@@ -411,6 +408,8 @@ export class NamespaceRuntime {
         if (graph) this.#graph.drop();
         this.#generation = changes[changes.length - 1]!.generation;
       }
+      // Everything up to the generation is applied now: a snapshot may be taken at it.
+      if (!this.#closed) this.#snapshots.changed(this.#generation, this.docs.size);
     });
   }
 
@@ -461,10 +460,18 @@ export class NamespaceRuntime {
       if (this.#closed) return;
       try {
         await this.#touches.flush();
-        const write = opts.snapshot !== false;
-        // The generation counter is re-read so the snapshots' watermark is exact.
-        if (write && (this.#snapshots.annTarget() || this.#snapshots.keywordTarget()))
-          this.#generation = await this.store.generation();
+        let write =
+          opts.snapshot !== false && Boolean(this.#snapshots.annTarget() || this.#snapshots.keywordTarget());
+        // The snapshots' watermark must be exact: the generation counter is re-read, or on shared
+        // storage the other processes' changes are applied up to it first (the newest generation
+        // alone would claim changes this process has not seen). A namespace deleted elsewhere meanwhile
+        // gets no snapshot.
+        if (write && this.#shared)
+          write = await this.sync().then(
+            () => true,
+            () => false,
+          );
+        else if (write) this.#generation = await this.store.generation();
         await this.#snapshots.flush({ write });
       } finally {
         // Labels still pending are durable and re-indexed from storage when the namespace next opens.

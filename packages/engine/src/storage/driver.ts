@@ -233,7 +233,11 @@ export interface ScanOptions {
 export interface NamespaceStore {
   /** The namespace name. */
   readonly name: string;
-  /** A directory where derived-index snapshots may be written, or `null` if the driver has none. */
+  /**
+   * A directory where derived-index snapshots may be written, or `null` if the driver has none. It
+   * belongs to this namespace alone: a namespace deleted and created again gets another one (or an
+   * emptied one), since a snapshot is caught up from the change log of the namespace it was taken of.
+   */
   readonly snapshotDir: string | null;
   /**
    * When set (encrypted storage), snapshots must be stored encrypted under this 32-byte key, and their

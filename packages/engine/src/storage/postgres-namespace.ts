@@ -56,7 +56,8 @@ import { toStorageError, transaction, type WriteTx, writeTransaction } from "./p
 
 /** {@link NamespaceStore} on PostgreSQL, plus search pushdown. */
 export class PostgresNamespaceStore implements NamespaceStore {
-  readonly snapshotDir = null;
+  /** Where this process keeps the namespace's index snapshots (`PostgresDriverOptions.snapshotDir`). */
+  readonly snapshotDir: string | null;
   readonly snapshotKey = null;
   readonly #ctx: SearchContext;
   readonly #pool: pg.Pool;
@@ -69,8 +70,9 @@ export class PostgresNamespaceStore implements NamespaceStore {
 
   constructor(
     readonly name: string,
-    ctx: SearchContext & { schemaName: string },
+    ctx: SearchContext & { schemaName: string; snapshotDir: string | null },
   ) {
+    this.snapshotDir = ctx.snapshotDir;
     this.#ctx = ctx;
     this.#pool = ctx.pool;
     this.#s = ctx.schema;

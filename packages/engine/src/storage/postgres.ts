@@ -15,6 +15,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { NamespaceConfig } from "../types.js";
@@ -50,6 +52,15 @@ export interface PostgresDriverOptions {
    * even on small tables (benchmarks, tests). @default false: the planner decides
    */
   forceIndexScans?: boolean;
+  /**
+   * A local directory where this process keeps its namespaces' ANN and keyword snapshots (under
+   * `<snapshotDir>/<schema>/<namespace table key>/`), so that opening a namespace loads them and
+   * catches up from the change log instead of re-inserting every vector and tokenizing every memory.
+   * One directory per process (the engine's tenant directory is a good one: it is locked to one
+   * engine). The files are derived, unencrypted copies of the memories' vectors and index terms.
+   * @default none: every open rebuilds the indexes from the database
+   */
+  snapshotDir?: string;
 }
 
 interface CatalogRow {
@@ -87,6 +98,7 @@ export class PostgresDriver implements StorageDriver {
   readonly #forceIndexScans: boolean;
   readonly #efSearch: number;
   readonly #open = new Map<string, PostgresNamespaceStore>();
+  readonly #snapshotDir: string | null;
   #ready: Promise<{ bm25: boolean }> | null = null;
   #feed: ChangeFeed | null = null;
   #closed = false;
@@ -114,6 +126,7 @@ export class PostgresDriver implements StorageDriver {
     this.#exactSearchThreshold = opts.exactSearchThreshold ?? 10_000;
     this.#forceIndexScans = opts.forceIndexScans ?? false;
     this.#efSearch = opts.efSearch ?? 100;
+    this.#snapshotDir = opts.snapshotDir ? join(opts.snapshotDir, this.#schemaName) : null;
     for (const [field, v, max] of [
       ["exactSearchThreshold", this.#exactSearchThreshold, Number.MAX_SAFE_INTEGER],
       ["efSearch", this.#efSearch, 1000],
@@ -141,16 +154,44 @@ export class PostgresDriver implements StorageDriver {
       return Promise.reject(new ConflictError({ code: "CLOSED", message: "the driver is closed" }));
     this.#ready ??= (async () => {
       const client = await this.#pool.connect();
+      let ready: { bm25: boolean };
       try {
-        return await migrate(client, this.#schemaName);
+        ready = await migrate(client, this.#schemaName);
       } finally {
         client.release();
       }
+      await this.#pruneSnapshots();
+      return ready;
     })().catch((err: unknown) => {
       this.#ready = null;
       throw toStorageError(err);
     });
     return this.#ready;
+  }
+
+  /** The local snapshot directory of a namespace table, or `null` when snapshots are off. */
+  #snapshotsOf(tableKey: string): string | null {
+    return this.#snapshotDir ? join(this.#snapshotDir, tableKey) : null;
+  }
+
+  /**
+   * Removes local snapshots of namespaces no longer in the catalog (deleted by another process). Best
+   * effort: they are derived files, and one left behind is never loaded (its table key is gone).
+   */
+  async #pruneSnapshots(): Promise<void> {
+    if (!this.#snapshotDir || !existsSync(this.#snapshotDir)) return;
+    try {
+      const { rows } = await run<{ table_key: string }>(
+        this.#pool,
+        `SELECT table_key FROM ${this.#schema}.namespaces`,
+      );
+      const live = new Set(rows.map((r) => r.table_key));
+      for (const key of readdirSync(this.#snapshotDir)) {
+        if (!live.has(key)) rmSync(join(this.#snapshotDir, key), { recursive: true, force: true });
+      }
+    } catch {
+      // left for the next start
+    }
   }
 
   async #catalog(where: string, params: unknown[]): Promise<CatalogRow[]> {
@@ -243,20 +284,29 @@ export class PostgresDriver implements StorageDriver {
     await this.#init();
     this.#open.delete(name);
     try {
-      return await transaction(this.#pool, async (client) => {
+      const key = await transaction(this.#pool, async (client) => {
         // Deleting the catalog row waits for the namespace's writers (row lock) and cascades to its rows.
         const { rows } = await run<{ table_key: string }>(
           client,
           `DELETE FROM ${this.#schema}.namespaces WHERE name = $1 RETURNING table_key`,
           [name],
         );
-        if (!rows[0]) return false;
+        if (!rows[0]) return null;
         await client.query(
           `DROP TABLE IF EXISTS ${namespaceTables(this.#schemaName, rows[0].table_key).memories}`,
         );
         await this.#notify(client, name, 0);
-        return true;
+        return rows[0].table_key;
       });
+      if (key === null) return false;
+      // After the commit: the local snapshots of the deleted namespace (derived files).
+      const snapshots = this.#snapshotsOf(key);
+      try {
+        if (snapshots) rmSync(snapshots, { recursive: true, force: true });
+      } catch {
+        // the next start's prune removes them (the namespace is deleted either way)
+      }
+      return true;
     } catch (err) {
       throw toStorageError(err);
     }
@@ -276,6 +326,7 @@ export class PostgresDriver implements StorageDriver {
       namespace: name,
       nsId: row.id,
       tables: namespaceTables(this.#schemaName, row.table_key),
+      snapshotDir: this.#snapshotsOf(row.table_key),
       bm25: row.bm25,
       keyword: this.#keyword,
       exactSearchThreshold: this.#exactSearchThreshold,

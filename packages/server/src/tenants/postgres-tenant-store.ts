@@ -8,6 +8,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { ConflictError, Loci, LociError, PostgresDriver } from "@loci/engine";
 import type pg from "pg";
 import { query, SYSTEM_SCHEMA } from "../system/postgres-system.js";
@@ -33,11 +34,16 @@ export class PostgresTenantStore implements TenantStore {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
   readonly #maxConnections: number;
+  readonly #snapshots: boolean;
 
-  /** `pool` is owned by the caller; every tenant's driver shares it. */
-  constructor(opts: { pool: pg.Pool; maxConnections?: number }) {
+  /**
+   * `pool` is owned by the caller; every tenant's driver shares it. With `snapshots`, each tenant's
+   * engine keeps its namespaces' index snapshots under its own directory (`<dataDir>/tenants/<name>/indexes`).
+   */
+  constructor(opts: { pool: pg.Pool; maxConnections?: number; snapshots?: boolean }) {
     this.#pool = opts.pool;
     this.#maxConnections = opts.maxConnections ?? 10;
+    this.#snapshots = opts.snapshots ?? false;
   }
 
   async #row(name: string): Promise<Row | undefined> {
@@ -83,6 +89,8 @@ export class PostgresTenantStore implements TenantStore {
         pool: this.#pool,
         schema: r.schema,
         maxConnections: this.#maxConnections,
+        // The engine's tenant directory is locked to it: one snapshot directory per process.
+        ...(this.#snapshots ? { snapshotDir: join(s.dataDir, "tenants", name, "indexes") } : {}),
       }),
     });
   }
