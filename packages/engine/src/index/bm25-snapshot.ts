@@ -9,8 +9,8 @@
  * of the memories never reach the disk in plaintext.
  *
  * File: `MAGIC ‖ u32 header length ‖ header (JSON) ‖ payload`. Payload (little-endian), each array
- * aligned to its element size: `f64 totalLength, f64 minLength, u32 termCount, docCount,
- * postingCount, arenaLength, termBytes, 0`, then `u32 sizes[termCount], labels[postingCount],
+ * aligned to its element size: `f64 totalLength, f64 minLength`, eight `u32` (termCount, docCount,
+ * postingCount, arenaLength, termBytes, three reserved zeros), then `u32 sizes[termCount], labels[postingCount],
  * docLabels[docCount], docOffsets[docCount], arena[arenaLength]`, `u16 lengths[postingCount]`
  * (padded to 4 bytes), `u8 tfs[postingCount], maxTf[termCount]`, and the terms in UTF-8, each ended
  * by a NUL (a term never holds one: terms are runs of letters and digits).
