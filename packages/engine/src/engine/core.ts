@@ -119,7 +119,7 @@ export class EngineCore {
     task: (rt: NamespaceRuntime) => Promise<T>,
     opts: { create?: boolean } = {},
   ): Promise<T> {
-    await this.#unlessExclusive([name]);
+    for (let d = this.#deletion([name]); d; d = this.#deletion([name])) await d;
     const release = this.#runtimes.lease(name);
     try {
       return await task(await this.runtime(name, opts));
@@ -130,7 +130,7 @@ export class EngineCore {
 
   /** {@link use} over several namespaces at once (runtimes in the order of `names`). */
   async useAll<T>(names: readonly string[], task: (rts: NamespaceRuntime[]) => Promise<T>): Promise<T> {
-    await this.#unlessExclusive(names);
+    for (let d = this.#deletion(names); d; d = this.#deletion(names)) await d;
     const releases = names.map((name) => this.#runtimes.lease(name));
     try {
       return await task(await Promise.all(names.map((name) => this.runtime(name))));
@@ -141,7 +141,7 @@ export class EngineCore {
 
   /** {@link use} for a namespace only if it is open now (`null` otherwise, without opening it). */
   async useOpen<T>(name: string, task: (rt: NamespaceRuntime) => Promise<T>): Promise<T | null> {
-    await this.#unlessExclusive([name]);
+    for (let d = this.#deletion([name]); d; d = this.#deletion([name])) await d;
     const release = this.#runtimes.lease(name);
     try {
       const rt = await this.openRuntime(name);
@@ -151,12 +151,17 @@ export class EngineCore {
     }
   }
 
-  /** Waits while any of `names` is being deleted (its outcome is not ours to report). */
-  async #unlessExclusive(names: readonly string[]): Promise<void> {
+  /**
+   * The deletion running on one of `names`, to wait for before leasing them (its outcome is not ours
+   * to report); `null` when none is. Callers check again after waiting and lease in the same turn, so
+   * no deletion can start between the check and the lease.
+   */
+  #deletion(names: readonly string[]): Promise<unknown> | null {
     for (const name of names) {
-      for (let task = this.#runtimes.exclusiveTask(name); task; task = this.#runtimes.exclusiveTask(name))
-        await task.catch(() => undefined);
+      const task = this.#runtimes.exclusiveTask(name);
+      if (task) return task.catch(() => undefined);
     }
+    return null;
   }
 
   /**

@@ -136,4 +136,28 @@ describe("deleting a namespace while it is in use", () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it("operations racing a delete either complete or find the namespace gone, never fail otherwise", async () => {
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 30; round++) {
+      const first = await env.loci.memory.add({ namespace: "racy", content: `alpha ${round}` });
+      const ops = [
+        () => env.loci.memory.search({ namespace: "racy", query: "alpha" }),
+        () => env.loci.memory.get({ namespace: "racy", id: first.id }),
+        () => env.loci.memory.list({ namespace: "racy" }),
+        () => env.loci.memory.update({ namespace: "racy", id: first.id, content: "bravo" }),
+        () => env.loci.namespace.get({ namespace: "racy" }),
+      ];
+      // The delete lands before, between or after the operations' steps (a few turns apart).
+      const running = ops.map(async (op, i) => {
+        for (let t = 0; t < (round + i) % 4; t++) await new Promise((resolve) => setImmediate(resolve));
+        return code(op());
+      });
+      const deleted = env.loci.namespace.delete({ namespace: "racy" });
+      for (const outcome of await Promise.all(running))
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      expect(await deleted).toBe(true);
+    }
+    expect([...outcomes.keys()].sort()).toEqual(["NAMESPACE_NOT_FOUND", "ok"]);
+  });
 });
