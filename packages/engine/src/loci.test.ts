@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "./embed/hash.js";
@@ -119,6 +119,37 @@ describe("Loci.open", () => {
       await crashed.close();
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+
+  it("does not use an ANN snapshot ahead of the database (a database restored from an older copy)", async () => {
+    env = await openTempEngine();
+    const [a] = await seed(env.loci);
+    await env.loci.close();
+    const hnsw = snapshotFiles(env.dataDir).find((f) => f.endsWith("vectors.hnsw"))!;
+    const meta = hnsw.replace(/vectors\.hnsw$/, "vectors.json");
+    const old = { hnsw: readFileSync(hnsw), meta: JSON.parse(readFileSync(meta, "utf8")) };
+    await env.reopen();
+    await env.loci.memory.update({
+      namespace: "support",
+      id: a!.id,
+      content: "Zebra migration patterns in Kenya",
+    });
+    await env.loci.close();
+    // The older graph (a's old vector), claiming a generation the database never reached.
+    writeFileSync(hnsw, old.hnsw);
+    writeFileSync(meta, JSON.stringify({ ...old.meta, generation: 1_000_000 }));
+    env.loci = await Loci.open({ dataDir: env.dataDir, embedder: new HashEmbedder({ dimensions: 256 }) });
+    const [top] = await env.loci.memory.search({
+      namespace: "support",
+      query: "zebra migration",
+      mode: "vector",
+    });
+    expect(top!.memory.id).toBe(a!.id);
+    // Dropped and rebuilt from the stored vectors (a loaded one would stay on disk as it is until close).
+    const claimed = existsSync(meta)
+      ? (JSON.parse(readFileSync(meta, "utf8")) as { generation: number })
+      : null;
+    expect(claimed?.generation ?? 0).toBeLessThan(1_000_000);
   });
 
   it("keeps two live engines off one data directory", async () => {

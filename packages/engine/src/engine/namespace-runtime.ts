@@ -225,6 +225,7 @@ export class NamespaceRuntime {
     const loaded = await loadVectorIndex({
       store: this.store,
       live: this.docs,
+      generation: this.#generation,
       graph: this.#graphOptions(dims),
       target: this.#snapshots.annTarget(),
       put: (index, seq, vector) => this.#putVector(index, seq, vector),

@@ -87,6 +87,8 @@ export interface LoadVectorIndexOptions {
   store: NamespaceStore;
   /** The namespace's live memories (the snapshot keeps only these). */
   live: ReadonlySet<number> | ReadonlyMap<number, unknown>;
+  /** The store generation the namespace opened at: a snapshot ahead of it is not used. */
+  generation: number;
   /** The graph options for the namespace's dimensions. */
   graph: HnswIndexOptions;
   target: SnapshotTarget | null;
@@ -110,7 +112,7 @@ export interface LoadedVectorIndex {
  */
 export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<LoadedVectorIndex> {
   const { store, live, target, put } = opts;
-  const loaded = target
+  const read = target
     ? await loadSnapshot(target.dir, {
         ...opts.graph,
         live: live.keys(),
@@ -118,6 +120,9 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
         ...(target.cipher ? { cipher: target.cipher } : {}),
       })
     : null;
+  // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
+  if (read && read.generation > opts.generation) read.index.dispose();
+  const loaded = read && read.generation <= opts.generation ? read : null;
   if (!loaded) {
     if (target) dropSnapshot(target.dir);
     const index = new HnswIndex({ ...opts.graph, initialCapacity: Math.max(1024, live.size) });
