@@ -2,9 +2,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { HashEmbedder } from "./embed/hash.js";
 import { LociError } from "./errors.js";
+import { loadKeywordSnapshot } from "./index/bm25-snapshot.js";
+import { loadSnapshot } from "./index/hnsw-snapshot.js";
+import { ramScratchDir, snapshotKeyOf } from "./index/snapshot-cipher.js";
 import { Loci } from "./loci.js";
 
 const MARKER = "PLAINTEXT-CANARY-7f3a";
@@ -168,5 +171,49 @@ describe("encryption at rest", () => {
     });
     expect(keyword[0]!.memory.content).toBe(`${MARKER} customer record 3`);
     await rotated.close();
+  });
+
+  it("a key rotation leaves no index snapshot under the old key; open namespaces write new ones", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "loci-enc-"));
+    dirs.push(dataDir);
+    const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+    const before = await open(dataDir, { encryptionKey: oldKey });
+    await seed(before);
+    await before.whenIndexed();
+    await before.close();
+    const indexes = join(dataDir, "tenants", "acme", "indexes");
+    const [dir] = readdirSync(indexes).map((d) => join(indexes, d));
+    const readable = async (key: Buffer) => ({
+      keyword: (await loadKeywordSnapshot({ dir: dir!, key: snapshotKeyOf(key) })) !== null,
+      ann:
+        (await loadSnapshot(dir!, {
+          dimensions: 64,
+          live: Array.from({ length: 50 }, (_, i) => i + 1),
+          cipher: { key: snapshotKeyOf(key), scratchDir: ramScratchDir()! },
+        })) !== null,
+    });
+    expect(await readable(oldKey)).toEqual({ keyword: true, ann: true });
+    const loci = await open(dataDir, { encryptionKey: oldKey });
+    try {
+      await loci.memory.search({ namespace: "secrets", query: "customer record 3" }); // opens it
+      await loci.rekey(newKey);
+      expect(await readable(oldKey)).toEqual({ keyword: false, ann: false });
+      // The open namespace writes both again, under the new key, without waiting for its next change.
+      await vi.waitFor(async () => expect(await readable(newKey)).toEqual({ keyword: true, ann: true }), {
+        timeout: 5_000,
+      });
+      expect(await readable(oldKey)).toEqual({ keyword: false, ann: false });
+    } finally {
+      await loci.close();
+    }
+    const after = await open(dataDir, { encryptionKey: newKey });
+    const hits = await after.memory.search({
+      namespace: "secrets",
+      query: "customer record 3",
+      mode: "keyword",
+    });
+    expect(hits[0]!.memory.content).toBe(`${MARKER} customer record 3`);
+    expect(await after.indexBacklog()).toBe(0); // loaded from the new snapshot, nothing re-inserted
+    await after.close();
   });
 });

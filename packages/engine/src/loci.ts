@@ -255,7 +255,15 @@ export class Loci implements MemoryClient {
     if (!(driver instanceof SqliteDriver)) {
       throw new ValidationError({ message: "rekey needs the SQLite storage driver" });
     }
-    await driver.rekey(newKey);
+    // The driver deletes the index snapshots encrypted under the old key; none may be written
+    // meanwhile, and the open namespaces write new ones under the new key once it is done.
+    const open = await this.#core.openRuntimes();
+    await Promise.all(open.map((rt) => rt.pauseSnapshots()));
+    try {
+      await driver.rekey(newKey);
+    } finally {
+      for (const rt of open) rt.resumeSnapshots();
+    }
   }
 
   /** How many namespaces this engine holds open now (see `maxOpenNamespaces`). */

@@ -450,6 +450,16 @@ export class NamespaceRuntime {
     if (!this.#closed) this.#snapshots.changed(generation, this.docs.size);
   }
 
+  /** Stops writing index snapshots until {@link NamespaceRuntime.resumeSnapshots}; resolves once none is written. */
+  pauseSnapshots(): Promise<void> {
+    return this.#snapshots.pause();
+  }
+
+  /** Writes snapshots again, new ones of both indexes first (the files on disk were replaced). */
+  resumeSnapshots(): void {
+    if (!this.#closed) this.#snapshots.resume();
+  }
+
   /** Whether a memory is visible at `now` (not expired). */
   visible(doc: DocInfo, now: number): boolean {
     return doc.expiresAt === null || doc.expiresAt > now;

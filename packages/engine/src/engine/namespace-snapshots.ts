@@ -37,6 +37,8 @@ export class NamespaceSnapshots {
   readonly #opts: NamespaceSnapshotsOptions;
   readonly #ann: SnapshotSchedule<HnswIndex, SnapshotTarget>;
   readonly #keyword: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
+  /** No snapshot is written while paused (a key rotation replaces the files). */
+  #paused = false;
 
   constructor(opts: NamespaceSnapshotsOptions) {
     this.#opts = opts;
@@ -97,11 +99,31 @@ export class NamespaceSnapshots {
 
   /** Writes the ANN snapshot if it is behind the database (best effort, see `snapshot-schedule.ts`). */
   writeAnn(target?: SnapshotTarget | null): Promise<boolean> {
+    if (this.#paused) return Promise.resolve(false);
     return this.#ann.write(this.#opts.vectors, this.#opts.generation, target);
   }
 
   #writeKeyword(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+    if (this.#paused) return Promise.resolve(false);
     return this.#keyword.write(this.#opts.keyword, this.#opts.generation, target);
+  }
+
+  /** Stops writing snapshots, and resolves once none is being written. */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await Promise.all([this.#ann.idle(), this.#keyword.idle()]);
+  }
+
+  /**
+   * Writes snapshots again, starting with new ones of both indexes (the files on disk were replaced,
+   * e.g. deleted by a key rotation: the new ones are written under the new key).
+   */
+  resume(): void {
+    this.#paused = false;
+    this.#ann.invalidate();
+    this.#keyword.invalidate();
+    void this.writeAnn();
+    void this.#writeKeyword();
   }
 
   /**

@@ -46,23 +46,29 @@ export class SqliteNamespaceStore implements NamespaceStore {
   readonly #graph: SqliteGraph;
   readonly #statements: StatementCache;
   readonly snapshotDir: string | null;
-  readonly snapshotKey: Buffer | null;
+  readonly #snapshotKey: () => Buffer | null;
   readonly #sentences: SqliteSentences;
   readonly #vectors: SqliteVectors;
   #count: number | null = null;
 
   readonly #onCommit: () => void;
 
+  /** The key snapshots are encrypted under (the tenant key's, current after a rotation); `null`: plaintext. */
+  get snapshotKey(): Buffer | null {
+    return this.#snapshotKey();
+  }
+
   constructor(
     readonly name: string,
     db: BetterSqlite3.Database,
-    snapshot: { dir: string | null; key: Buffer | null },
+    /** Where snapshots go, and the key they are encrypted under now (it changes with a key rotation). */
+    snapshot: { dir: string | null; key: () => Buffer | null },
     /** Called on every write transaction (the driver schedules its WAL checkpoint). */
     onCommit: () => void = () => undefined,
   ) {
     this.#onCommit = onCommit;
     this.snapshotDir = snapshot.dir;
-    this.snapshotKey = snapshot.key;
+    this.#snapshotKey = snapshot.key;
     this.#db = db;
     this.#statements = new StatementCache(db);
     db.exec(MEMORIES_SCHEMA);

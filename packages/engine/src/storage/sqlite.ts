@@ -134,6 +134,8 @@ export class SqliteDriver implements StorageDriver {
   readonly #dir: string;
   readonly #settings: DatabaseSettings;
   #keys: Buffer[];
+  /** The key index snapshots are encrypted under (derived from the current tenant key). */
+  #snapshotKey: Buffer | null;
   readonly #catalog: Database.Database;
   /** The catalog lookup by name (on every request's namespace check). */
   #byName: Database.Statement | null = null;
@@ -162,6 +164,7 @@ export class SqliteDriver implements StorageDriver {
       }
     }
     this.#keys = opts.encryptionKey ? [opts.encryptionKey, ...(opts.previousKeys ?? [])] : [];
+    this.#snapshotKey = this.#keys[0] ? snapshotKeyOf(this.#keys[0]) : null;
     mkdirSync(join(this.#dir, "namespaces"), { recursive: true });
     mkdirSync(join(this.#dir, "indexes"), { recursive: true });
     this.#catalog = openDatabase(join(this.#dir, "catalog.db"), this.#settings, this.#keys);
@@ -295,7 +298,7 @@ export class SqliteDriver implements StorageDriver {
       db,
       {
         dir: join(this.#dir, "indexes", row.file_id),
-        key: this.#keys[0] ? snapshotKeyOf(this.#keys[0]) : null,
+        key: () => this.#snapshotKey,
       },
       checkpointer ? () => checkpointer.mark(file, this.#keys[0] ?? null) : undefined,
     );
@@ -316,7 +319,9 @@ export class SqliteDriver implements StorageDriver {
   /**
    * Re-encrypts every database with `newKey` (key rotation). New opens use the new key at once and
    * fall back to the old one, re-keying what they open, so a rotation interrupted by a crash
-   * completes itself on the next open.
+   * completes itself on the next open. Index snapshots, encrypted under the old key, are deleted
+   * (derived files: the engine writes them again under the new key); do not write snapshots while
+   * this runs (`Loci.rekey` pauses them).
    */
   async rekey(newKey: Buffer): Promise<void> {
     if (!Buffer.isBuffer(newKey) || newKey.length !== 32) {
@@ -328,6 +333,7 @@ export class SqliteDriver implements StorageDriver {
     if (this.#keys.length === 0)
       throw new ValidationError({ message: "cannot rekey an unencrypted data directory" });
     this.#keys = [newKey, ...this.#keys];
+    this.#snapshotKey = snapshotKeyOf(newKey);
     rekeyDatabase(this.#catalog, newKey);
     for (const rec of await this.listNamespaces()) {
       const store = (await this.openNamespace(rec.name)) as SqliteNamespaceStore;
@@ -335,6 +341,10 @@ export class SqliteDriver implements StorageDriver {
       rekeyDatabase(store.database, newKey);
     }
     this.#keys = [newKey];
+    // Snapshots under the old key: no longer readable, and the old key must protect nothing left.
+    for (const dir of readdirSync(join(this.#dir, "indexes"))) {
+      rmSync(join(this.#dir, "indexes", dir), { recursive: true, force: true });
+    }
   }
 
   async close(): Promise<void> {
