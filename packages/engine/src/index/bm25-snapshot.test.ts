@@ -59,11 +59,11 @@ const tempDir = () => {
 };
 
 describe("keyword snapshots", () => {
-  it("restore an index that answers exactly as the original, and keeps changing in step with it", () => {
+  it("restore an index that answers exactly as the original, and keeps changing in step with it", async () => {
     const random = seededRandom(5);
     const original = new Bm25Index();
     churn([original], random, 3_000);
-    const restored = Bm25Index.restore(decodeBm25(encodeBm25(original.state())));
+    const restored = await Bm25Index.restore(await decodeBm25(encodeBm25(original.state())));
     expect(restored.size).toBe(original.size);
     expect([...restored.labels()].sort((a, b) => a - b)).toEqual(
       [...original.labels()].sort((a, b) => a - b),
@@ -75,15 +75,15 @@ describe("keyword snapshots", () => {
     expect(restored.size).toBe(original.size);
   });
 
-  it("round-trip an empty index and one whose terms all lost their documents", () => {
-    const empty = Bm25Index.restore(decodeBm25(encodeBm25(new Bm25Index().state())));
+  it("round-trip an empty index and one whose terms all lost their documents", async () => {
+    const empty = await Bm25Index.restore(await decodeBm25(encodeBm25(new Bm25Index().state())));
     expect(empty.size).toBe(0);
     empty.upsert(3, "refund invoice");
     expect(empty.search("refund", 5).map((h) => h.label)).toEqual([3]);
     const drained = new Bm25Index();
     drained.upsert(1, "kafka outage");
     drained.remove(1);
-    const back = Bm25Index.restore(decodeBm25(encodeBm25(drained.state())));
+    const back = await Bm25Index.restore(await decodeBm25(encodeBm25(drained.state())));
     expect(back.search("kafka", 5)).toEqual([]);
     back.upsert(2, "kafka");
     expect(back.search("kafka", 5).map((h) => h.label)).toEqual([2]);
@@ -141,12 +141,12 @@ describe("keyword snapshots", () => {
     expect((await loadKeywordSnapshot({ dir }))?.index.size).toBe(200);
   });
 
-  it("refuse payloads whose arrays do not add up", () => {
+  it("refuse payloads whose arrays do not add up", async () => {
     const index = new Bm25Index();
     index.upsert(1, "bravo alpha");
     index.upsert(2, "bravo charlie");
     const payload = encodeBm25(index.state());
-    expect(() => decodeBm25(payload.subarray(0, payload.length - 1))).toThrow(RangeError);
+    await expect(decodeBm25(payload.subarray(0, payload.length - 1))).rejects.toThrow(RangeError);
     const swapped = Buffer.from(payload);
     // The first term ("bravo", in documents 1 and 2) given labels out of order; the labels follow the
     // 48-byte fixed part and the term sizes.
@@ -154,7 +154,7 @@ describe("keyword snapshots", () => {
     const labelsAt = 48 + 4 * index.state().terms.length;
     swapped.writeUInt32LE(9, labelsAt);
     swapped.writeUInt32LE(9, labelsAt + 4);
-    expect(() => Bm25Index.restore(decodeBm25(swapped))).toThrow(RangeError);
-    expect(Bm25Index.restore(decodeBm25(payload)).search("bravo", 5)).toHaveLength(2);
+    await expect(decodeBm25(swapped)).rejects.toThrow(RangeError);
+    expect((await Bm25Index.restore(await decodeBm25(payload))).search("bravo", 5)).toHaveLength(2);
   });
 });

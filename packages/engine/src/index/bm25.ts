@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { nextTurn } from "../util/file-chunks.js";
 import { TopK } from "../util/top-k.js";
 import { type DocTermState, DocTermTable } from "./doc-terms.js";
 import type { KeywordHit, KeywordIndex } from "./keyword-index.js";
@@ -41,15 +42,15 @@ export interface Bm25IndexOptions {
 
 /**
  * A {@link Bm25Index}'s contents, for snapshots (`bm25-snapshot.ts`): the terms by id, each term's
- * postings, the documents' term lists and the length totals. The posting arrays
- * {@link Bm25Index.state} returns are views into the index: valid until its next change (encode them
- * at once).
+ * postings, the documents' term lists and the length totals. {@link Bm25Index.state} returns the
+ * index's own term table and posting lists, not copies (valid until its next change: encode them at
+ * once); {@link Bm25Index.restore} takes them over.
  */
 export interface Bm25State {
   /** Terms by id (the ids the documents' term lists use). */
-  terms: string[];
-  /** Per term id: its postings (`labels` ascending, parallel to `tfs` and `lengths`), and `maxTf`. */
-  lists: { labels: Uint32Array; tfs: Uint8Array; lengths: Uint16Array; maxTf: number }[];
+  terms: readonly string[];
+  /** Per term id: its postings (the first `size` of each array; `labels` ascending). */
+  lists: readonly PostingList[];
   docs: DocTermState;
   totalLength: number;
   /** The shortest document length ever indexed (`Infinity` when none). */
@@ -68,7 +69,9 @@ export class Bm25Index implements KeywordIndex {
   /** Per document: its length and term ids (the ids, to remove it). */
   #docs = new DocTermTable();
   readonly #termIds = new Map<string, number>();
-  readonly #lists: PostingList[] = [];
+  /** Terms by id, and their postings. */
+  #terms: string[] = [];
+  #lists: PostingList[] = [];
   #totalLength = 0;
   /** A lower bound of the document lengths (the shortest ever indexed, > 0). */
   #minLength = Number.POSITIVE_INFINITY;
@@ -87,32 +90,29 @@ export class Bm25Index implements KeywordIndex {
    * The tokenizer options must be those the state was built with. @throws {RangeError} on an
    * inconsistent state
    */
-  static restore(state: Bm25State, opts: Bm25IndexOptions = {}): Bm25Index {
+  static async restore(state: Bm25State, opts: Bm25IndexOptions = {}): Promise<Bm25Index> {
     if (state.lists.length !== state.terms.length) throw new RangeError("one posting list per term expected");
     const index = new Bm25Index(opts);
-    state.terms.forEach((term, id) => {
-      const { labels, tfs, lengths, maxTf } = state.lists[id]!;
-      index.#termIds.set(term, id);
-      index.#lists.push(PostingList.restore(labels, tfs, lengths, maxTf));
-    });
+    const terms = state.terms;
+    for (let id = 0; id < terms.length; id++) {
+      // A million terms take a good part of a second: other work runs in between.
+      if (id > 0 && id % 65_536 === 0) await nextTurn();
+      index.#termIds.set(terms[id]!, id);
+    }
+    if (index.#termIds.size !== terms.length) throw new RangeError("duplicate terms");
+    index.#terms = [...terms];
+    index.#lists = [...state.lists];
     index.#docs = DocTermTable.restore(state.docs);
     index.#totalLength = state.totalLength;
     index.#minLength = state.minLength;
     return index;
   }
 
-  /** The index's contents (see {@link Bm25State}: the postings are views, valid until the next change). */
+  /** The index's contents (see {@link Bm25State}: its own tables, valid until the next change). */
   state(): Bm25State {
-    const terms = new Array<string>(this.#lists.length);
-    for (const [term, id] of this.#termIds) terms[id] = term;
     return {
-      terms,
-      lists: this.#lists.map((l) => ({
-        labels: l.labels.subarray(0, l.size),
-        tfs: l.tfs.subarray(0, l.size),
-        lengths: l.lengths.subarray(0, l.size),
-        maxTf: l.maxTf,
-      })),
+      terms: this.#terms,
+      lists: this.#lists,
       docs: this.#docs.state(),
       totalLength: this.#totalLength,
       minLength: this.#minLength,
@@ -161,6 +161,7 @@ export class Bm25Index implements KeywordIndex {
       if (id === undefined) {
         id = this.#lists.length;
         this.#termIds.set(term, id);
+        this.#terms.push(term);
         this.#lists.push(new PostingList());
       }
       this.#lists[id]!.add(label, tf, tokens.length);

@@ -18,15 +18,22 @@ const MAX_LENGTH = 0xffff;
 
 /** The postings of one term. */
 export class PostingList {
-  labels: Uint32Array = new Uint32Array(2);
-  tfs: Uint8Array = new Uint8Array(2);
-  lengths: Uint16Array = new Uint16Array(2);
+  labels: Uint32Array;
+  tfs: Uint8Array;
+  lengths: Uint16Array;
   size = 0;
   /**
    * An upper bound of the term frequencies in the list (exact after adds, kept after removals, so
    * still a bound): it bounds the term's BM25 contribution for early termination.
    */
   maxTf = 0;
+
+  /** An empty list, or one over existing arrays (see {@link PostingList.restore}). */
+  constructor(labels?: Uint32Array, tfs?: Uint8Array, lengths?: Uint16Array) {
+    this.labels = labels ?? new Uint32Array(2);
+    this.tfs = tfs ?? new Uint8Array(2);
+    this.lengths = lengths ?? new Uint16Array(2);
+  }
 
   /**
    * A list over existing arrays (taken over, not copied), as a snapshot stored them.
@@ -37,11 +44,8 @@ export class PostingList {
       throw new RangeError("posting arrays of different lengths");
     for (let i = 1; i < labels.length; i++)
       if (labels[i - 1]! >= labels[i]!) throw new RangeError("posting labels out of order");
-    const list = new PostingList();
-    if (labels.length === 0) return list;
-    list.labels = labels;
-    list.tfs = tfs;
-    list.lengths = lengths;
+    if (labels.length === 0) return new PostingList();
+    const list = new PostingList(labels, tfs, lengths);
     list.size = labels.length;
     list.maxTf = maxTf;
     return list;

@@ -46,7 +46,12 @@ export async function readRange(file: FileHandle, start: number, length: number)
  */
 export async function forChunks(data: Uint8Array, each: (chunk: Uint8Array) => void): Promise<void> {
   for (let at = 0; at < data.length; at += CHUNK) {
-    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (at > 0) await nextTurn();
     each(data.subarray(at, at + CHUNK));
   }
+}
+
+/** Resolves in the next turn of the event loop (after pending I/O callbacks): a break in long CPU work. */
+export function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
