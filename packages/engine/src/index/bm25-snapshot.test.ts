@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededRandom } from "../util/random.js";
 import { Bm25Index } from "./bm25.js";
-import { decodeBm25, encodeBm25, loadKeywordSnapshot, saveKeywordSnapshot } from "./bm25-snapshot.js";
+import {
+  decodeBm25,
+  encodeBm25,
+  encodeBm25Sliced,
+  loadKeywordSnapshot,
+  saveKeywordSnapshot,
+} from "./bm25-snapshot.js";
 import { ENGLISH_STOP_WORDS } from "./tokenize.js";
 
 const WORDS =
@@ -156,5 +162,27 @@ describe("keyword snapshots", () => {
     swapped.writeUInt32LE(9, labelsAt + 4);
     await expect(decodeBm25(swapped)).rejects.toThrow(RangeError);
     expect((await Bm25Index.restore(await decodeBm25(payload))).search("bravo", 5)).toHaveLength(2);
+  });
+
+  it("encode in slices between turns of the event loop, and give up when the index changes meanwhile", async () => {
+    const index = new Bm25Index();
+    // Identifiers make one term each: 40,000 terms are three slices.
+    for (let i = 0; i < 20_000; i++) index.upsert(i + 1, `ticket t${i} id${i * 7}`);
+    const whole = encodeBm25(index.state());
+    const version = index.version;
+    const sliced = await encodeBm25Sliced(index.state(), () => index.version !== version);
+    expect(sliced?.equals(whole)).toBe(true);
+    const changing = encodeBm25Sliced(index.state(), () => index.version !== version);
+    setImmediate(() => index.upsert(1, "ticket reopened"));
+    expect(await changing).toBeNull();
+    // Saving while the index changes falls back to one pass over the index as it is then.
+    const dir = tempDir();
+    const saving = saveKeywordSnapshot(index, { dir }, 5);
+    setImmediate(() => index.upsert(2, "zebra crossing"));
+    await saving;
+    const loaded = (await loadKeywordSnapshot({ dir }))!.index;
+    expect(loaded.size).toBe(index.size);
+    expect(loaded.search("zebra", 3).map((h) => h.label)).toEqual([2]);
+    expect(loaded.search("reopened", 3).map((h) => h.label)).toEqual([1]);
   });
 });

@@ -73,6 +73,30 @@ function copy(
  * a few field reads: 200,000 terms encode in tens of milliseconds.
  */
 export function encodeBm25(state: Bm25State): Buffer {
+  const steps = encodeSteps(state);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link encodeBm25} in slices of {@link LISTS_PER_TURN} posting lists, letting the event loop run
+ * between them; `null` as soon as `changed()` says the index changed meanwhile (the slices would no
+ * longer make one state).
+ */
+export async function encodeBm25Sliced(state: Bm25State, changed: () => boolean): Promise<Buffer | null> {
+  const steps = encodeSteps(state);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+    if (changed()) return null;
+  }
+}
+
+/** The encoder, pausing (`yield`) after every {@link LISTS_PER_TURN} posting lists. */
+function* encodeSteps(state: Bm25State): Generator<void, Buffer, void> {
   for (const t of state.terms)
     if (t.includes("\0")) throw new RangeError("a keyword term holds a NUL character");
   const termText = Buffer.from(state.terms.length > 0 ? `${state.terms.join("\0")}\0` : "", "utf8");
@@ -111,6 +135,7 @@ export function encodeBm25(state: Bm25State): Buffer {
   termText.copy(buf, at);
   let p = 0;
   for (let id = 0; id < terms; id++) {
+    if (id > 0 && id % LISTS_PER_TURN === 0) yield;
     const l = state.lists[id]!;
     const n = l.size;
     sizes[id] = n;
@@ -200,8 +225,15 @@ export async function saveKeywordSnapshot(
   target: KeywordSnapshotTarget,
   generation: number,
 ): Promise<void> {
-  const documents = index.size;
-  const plain = encodeBm25(index.state());
+  // In slices while nothing changes the index (a close holds the namespace's writes back); a change
+  // in between falls back to one synchronous pass over the index as it is then.
+  const version = index.version;
+  let documents = index.size;
+  let plain = await encodeBm25Sliced(index.state(), () => index.version !== version);
+  if (!plain) {
+    documents = index.size;
+    plain = encodeBm25(index.state());
+  }
   const tokenizer = tokenizerSignature(index.tokenizer);
   const payload = target.key ? await encryptBytes(plain, target.key) : plain;
   const header: Header = {

@@ -73,6 +73,8 @@ export class Bm25Index implements KeywordIndex {
   #terms: string[] = [];
   #lists: PostingList[] = [];
   #totalLength = 0;
+  /** Bumped by every change (a snapshot encoded in slices checks that none came in between). */
+  #version = 0;
   /** A lower bound of the document lengths (the shortest ever indexed, > 0). */
   #minLength = Number.POSITIVE_INFINITY;
   readonly #k1: number;
@@ -119,6 +121,11 @@ export class Bm25Index implements KeywordIndex {
     };
   }
 
+  /** A counter that changes with every upsert and removal. */
+  get version(): number {
+    return this.#version;
+  }
+
   /** How this index tokenizes text. */
   get tokenizer(): TokenizerOptions {
     return this.#tokenizer;
@@ -152,6 +159,7 @@ export class Bm25Index implements KeywordIndex {
       throw new RangeError(`keyword index labels are integers in [0, ${MAX_LABEL}], got ${label}`);
     }
     this.remove(label);
+    this.#version++;
     const tokens = this.terms(text);
     const counts = new Map<string, number>();
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -175,6 +183,7 @@ export class Bm25Index implements KeywordIndex {
   remove(label: number): void {
     const length = this.#docs.length(label);
     if (length === undefined) return;
+    this.#version++;
     for (const id of this.#docs.delete(label)) this.#lists[id]!.remove(label);
     this.#totalLength -= length;
   }
