@@ -31,7 +31,7 @@ import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
 import { NamespaceSnapshots } from "./namespace-snapshots.js";
-import { changedSince, LOAD_PAGE, loadVectorIndex, recordsBySeq, scanPages } from "./runtime-load.js";
+import { changeReader, LOAD_PAGE, loadVectorIndex, recordsBySeq, scanPages } from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
@@ -218,7 +218,8 @@ export class NamespaceRuntime {
 
   async #load(): Promise<void> {
     this.#generation = await this.store.generation();
-    await this.#loadRecords();
+    const changedSince = changeReader(this.store);
+    await this.#loadRecords(changedSince);
     const dims = this.record.config.embedding?.dimensions;
     if (!dims) return;
     this.sketch = this.#newSketch(dims);
@@ -226,6 +227,7 @@ export class NamespaceRuntime {
       store: this.store,
       live: this.docs,
       generation: this.#generation,
+      changedSince,
       graph: this.#graphOptions(dims),
       target: this.#snapshots.annTarget(),
       put: (index, seq, vector) => this.#putVector(index, seq, vector),
@@ -252,12 +254,12 @@ export class NamespaceRuntime {
    * is a usable one (only memories changed since, or missing from it, are tokenized again; memories
    * deleted since are dropped from it), otherwise from every memory's content.
    */
-  async #loadRecords(): Promise<void> {
+  async #loadRecords(changedSince: (from: number) => Promise<ReadonlySet<number>>): Promise<void> {
     const target = this.#snapshots.keywordTarget();
     const loaded = target ? await loadKeywordSnapshot(target) : null;
     // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
     const snap = loaded && loaded.generation <= this.#generation ? loaded : null;
-    const stale = snap ? await changedSince(this.store, snap.generation) : null;
+    const stale = snap ? await changedSince(snap.generation) : null;
     if (snap) this.keyword = snap.index;
     for await (const page of scanPages(this.store))
       for (const rec of page)

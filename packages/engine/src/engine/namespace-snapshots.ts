@@ -111,6 +111,11 @@ export class NamespaceSnapshots {
   /** Stops writing snapshots, and resolves once none is being written. */
   async pause(): Promise<void> {
     this.#paused = true;
+    await this.#idle();
+  }
+
+  /** Resolves once neither snapshot is being written or waits to be. */
+  async #idle(): Promise<void> {
     await Promise.all([this.#ann.idle(), this.#keyword.idle()]);
   }
 
@@ -134,6 +139,6 @@ export class NamespaceSnapshots {
     const ann = opts.write ? this.annTarget() : null;
     const keyword = opts.write ? this.keywordTarget() : null;
     await Promise.all([this.writeAnn(ann), this.#writeKeyword(keyword)]);
-    await Promise.all([this.#ann.idle(), this.#keyword.idle()]);
+    await this.#idle();
   }
 }

@@ -38,13 +38,29 @@ export async function* changePages(store: NamespaceStore, from: number): AsyncGe
 }
 
 /** The memories added or updated after generation `from`, by the change log (deleted ones too). */
-export async function changedSince(store: NamespaceStore, from: number): Promise<Set<number>> {
+export async function changedSince(store: NamespaceStore, from: number): Promise<ReadonlySet<number>> {
   const seqs = new Set<number>();
   for await (const changes of changePages(store, from)) {
     for (const c of changes)
       if (c.type === "memory.added" || c.type === "memory.updated") seqs.add(c.subjectSeq);
   }
   return seqs;
+}
+
+/**
+ * {@link changedSince} for one open, remembered by `from`: the keyword and ANN snapshots, written
+ * together, usually share their generation, and the change log after it is then read once.
+ */
+export function changeReader(store: NamespaceStore): (from: number) => Promise<ReadonlySet<number>> {
+  const read = new Map<number, Promise<ReadonlySet<number>>>();
+  return (from) => {
+    let changes = read.get(from);
+    if (!changes) {
+      changes = changedSince(store, from);
+      read.set(from, changes);
+    }
+    return changes;
+  };
 }
 
 /** Records of `seqs` with their vectors, a page of seqs at a time (each page with the seqs it asked for). */
@@ -89,6 +105,8 @@ export interface LoadVectorIndexOptions {
   live: ReadonlySet<number> | ReadonlyMap<number, unknown>;
   /** The store generation the namespace opened at: a snapshot ahead of it is not used. */
   generation: number;
+  /** The memories the change log names after a generation ({@link changeReader}). */
+  changedSince: (from: number) => Promise<ReadonlySet<number>>;
   /** The graph options for the namespace's dimensions. */
   graph: HnswIndexOptions;
   target: SnapshotTarget | null;
@@ -132,7 +150,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
     return { index, snapshotGeneration: 0, lacking: target ? Number.POSITIVE_INFINITY : 0 };
   }
   const stale = new Set<number>();
-  for (const seq of await changedSince(store, loaded.generation)) if (live.has(seq)) stale.add(seq);
+  for (const seq of await opts.changedSince(loaded.generation)) if (live.has(seq)) stale.add(seq);
   for (const seq of live.keys()) if (!loaded.index.has(seq)) stale.add(seq);
   for await (const { records } of recordsBySeq(store, [...stale])) {
     for (const rec of records) put(loaded.index, rec.seq, rec.embedding!);

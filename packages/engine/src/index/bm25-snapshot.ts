@@ -216,9 +216,10 @@ async function sha256(data: Uint8Array): Promise<string> {
 
 /**
  * Writes `index` as the keyword snapshot of `target.dir` at storage `generation` (replacing the
- * previous one only once the new file is complete and flushed). The index is encoded synchronously,
- * so the snapshot is exactly its state at the call; hashing, encryption and I/O then run a chunk at
- * a time.
+ * previous one only once the new file is complete and flushed). The index is encoded in slices while
+ * it does not change ({@link encodeBm25Sliced}; otherwise in one pass over its state then), so the
+ * file holds one state of it, at `generation` or later; hashing, encryption and I/O then run a chunk
+ * at a time.
  */
 export async function saveKeywordSnapshot(
   index: Bm25Index,
