@@ -107,7 +107,16 @@ export class Crew {
       slugs.add(slug);
     }
     if (this.tasks.length === 0) throw new CrewError("INVALID_CONFIG", "a crew needs at least one task");
-    for (const t of this.tasks) {
+    for (const [i, t] of this.tasks.entries()) {
+      for (const c of t.context ?? []) {
+        // Tasks run in list order: a later (or foreign) context task has no output yet.
+        if (!this.tasks.slice(0, i).includes(c)) {
+          throw new CrewError(
+            "INVALID_CONFIG",
+            `task "${t.name}" has "${c.name}" in its context, which is not an earlier task of the crew (it runs later or is not in the crew)`,
+          );
+        }
+      }
       if (t.agent && !this.agents.includes(t.agent)) {
         throw new CrewError("INVALID_CONFIG", `task "${t.name}" uses an agent that is not in the crew`);
       }
@@ -186,8 +195,9 @@ export class Crew {
       maxDelegations: this.#config.maxDelegations ?? DEFAULT_MAX_DELEGATIONS,
       allowedAgents: this.#config.allowedAgents,
     };
-    await run.open(this.agents, { crew: this.#config.namespace, process: this.process, ...opts.metadata });
     try {
+      // Inside the try: when opening one session fails, the ones already opened are still ended.
+      await run.open(this.agents, { crew: this.#config.namespace, process: this.process, ...opts.metadata });
       const tasksOutput =
         this.process === Process.hierarchical ? await runHierarchical(ctx) : await runSequential(ctx);
       const last = tasksOutput[tasksOutput.length - 1]!;

@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { Agent } from "./agent.js";
 import { executeAgentWork } from "./agent-executor.js";
 import { CrewError, DelegationLimitError, OutputRejectedError, OutputValidationError } from "./errors.js";
-import { parseStructured, splitFinalAnswer } from "./output.js";
+import { describeSchema, parseStructured, splitFinalAnswer } from "./output.js";
 import { type ProcessContext, tracked, upstreamOf } from "./process.js";
 import type { Task, TaskOutput } from "./task.js";
 import { runToolLoop } from "./tool-loop.js";
@@ -113,28 +113,42 @@ async function runManagedTask(
   const upstreamText = upstream.length
     ? `\n\n# Context from previous tasks\n${upstream.map((u) => `### ${u.task}\n${u.raw}`).join("\n\n")}`
     : "";
+  const schemaText = task.outputSchema
+    ? `\n\nAnswer with only a JSON value matching this JSON schema: ${describeSchema(task.outputSchema)}`
+    : "";
   const messages: BaseMessage[] = [
     new SystemMessage(managerPrompt(ctx, team)),
-    new HumanMessage(`Current task: ${description}\n\nExpected output: ${expectedOutput}${upstreamText}`),
+    new HumanMessage(
+      `Current task: ${description}\n\nExpected output: ${expectedOutput}${schemaText}${upstreamText}`,
+    ),
   ];
-  for (let rejections = 0; ; rejections++) {
+  // One revision in total: for an answer that does not validate against the schema, or that the judge rejects.
+  for (let revisions = 0; ; revisions++) {
     const { message } = await runToolLoopBounded(ctx, messages, [delegate]);
     const { answer } = splitFinalAnswer(message.text);
+    const out: TaskOutput = { name: task.name, description, expectedOutput, agent: "manager", raw: answer };
+    if (task.outputSchema) {
+      const parsed = parseStructured(answer, task.outputSchema);
+      if (!parsed.ok) {
+        if (revisions >= 1) throw new OutputValidationError(task.name, parsed.error, answer);
+        messages.push(
+          new HumanMessage(
+            `Your answer did not validate: ${parsed.error}\nReply again with only valid JSON for the schema.`,
+          ),
+        );
+        continue;
+      }
+      out.json = parsed.value;
+    }
     const verdict = await judge(ctx, expectedOutput, answer);
     if (verdict.ok) {
-      const out: TaskOutput = { name: task.name, description, expectedOutput, agent: "manager", raw: answer };
-      if (task.outputSchema) {
-        const parsed = parseStructured(answer, task.outputSchema);
-        if (!parsed.ok) throw new OutputValidationError(task.name, parsed.error, answer);
-        out.json = parsed.value;
-      }
       await ctx.run.publish(ctx.run.managerView(), task.name, answer, {
         expected_output: expectedOutput,
         contributors: [...contributors],
       });
       return out;
     }
-    if (rejections >= 1) throw new OutputRejectedError(task.name, answer);
+    if (revisions >= 1) throw new OutputRejectedError(task.name, answer);
     messages.push(
       new HumanMessage(
         `Your answer was judged not to meet the expected output (${verdict.reason}). Revise it.`,

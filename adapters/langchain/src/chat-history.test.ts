@@ -22,6 +22,25 @@ describe("LociChatMessageHistory", () => {
     await env.cleanup();
   });
 
+  it("stores a long message (a 70k-character tool result) like InMemoryChatMessageHistory", async () => {
+    const history = new LociChatMessageHistory({ client: env.loci, namespace: "chats", sessionId: "big" });
+    const long = `${"row,".repeat(17_500)}end`; // > 64 KiB: more than Loci's default metadata limit
+    const msgs: BaseMessage[] = [
+      new HumanMessage("dump the table"),
+      new ToolMessage({ content: long, tool_call_id: "c1", name: "sql" }),
+      new AIMessage({ content: [{ type: "text", text: "summary" }], id: "a1" }),
+      new AIMessage(`  ${long}  `),
+    ];
+    await history.addMessages(msgs);
+    const back = await history.getMessages();
+    expect(back.map((m) => m.type)).toEqual(["human", "tool", "ai", "ai"]);
+    expect(back[1]!.content).toBe(long);
+    expect((back[1] as ToolMessage).tool_call_id).toBe("c1");
+    expect(back[2]!.content).toEqual([{ type: "text", text: "summary" }]);
+    expect(back[2]!.id).toBe("a1");
+    expect(back[3]!.content).toBe(`  ${long}  `); // verbatim, whitespace included
+  });
+
   it("round-trips message types, tool calls and ids in order; creates the session", async () => {
     const history = new LociChatMessageHistory({ client: env.loci, namespace: "chats", sessionId: "s1" });
     expect(await history.getMessages()).toEqual([]);

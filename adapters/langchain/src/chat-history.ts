@@ -22,6 +22,9 @@ export interface LociChatMessageHistoryOptions {
   sessionId: string;
 }
 
+/** Metadata flag: the message's text content is the memory content (not repeated in `lc_message`). */
+const CONTENT_IN_MEMORY = "lc_content_in_memory";
+
 function textOf(message: BaseMessage): string {
   const c = message.content;
   const text =
@@ -35,7 +38,8 @@ function textOf(message: BaseMessage): string {
 
 /**
  * Chat history backed by a Loci session: one memory per message (content = the message text, so
- * the conversation is searchable with Loci; metadata `{ lc_message: <StoredMessage>, role }`), read
+ * the conversation is searchable with Loci; metadata `{ lc_message: <StoredMessage>, role }`, where a
+ * plain-text content is kept only in the memory content, flagged `lc_content_in_memory`), read
  * back in insertion order. Message types, names, tool calls and ids round-trip through LangChain's
  * `mapChatMessagesToStoredMessages` / `mapStoredMessagesToChatMessages`. `clear()` deletes the
  * session's memories (the session itself stays).
@@ -108,9 +112,14 @@ export class LociChatMessageHistory extends BaseListChatMessageHistory {
 
   /** The session's messages, oldest first. */
   async getMessages(): Promise<BaseMessage[]> {
-    const stored = (await this.sessionMemories())
-      .map((m) => m.metadata.lc_message as unknown as StoredMessage | undefined)
-      .filter((s): s is StoredMessage => s !== undefined);
+    const stored: StoredMessage[] = [];
+    for (const m of await this.sessionMemories()) {
+      const lc = m.metadata.lc_message as unknown as StoredMessage | undefined;
+      if (lc === undefined) continue;
+      stored.push(
+        m.metadata[CONTENT_IN_MEMORY] === true ? { ...lc, data: { ...lc.data, content: m.content } } : lc,
+      );
+    }
     return mapStoredMessagesToChatMessages(stored);
   }
 
@@ -126,11 +135,17 @@ export class LociChatMessageHistory extends BaseListChatMessageHistory {
     const stored = mapChatMessagesToStoredMessages(messages);
     await this.client.memory.addMany({
       namespace: this.namespace,
-      memories: messages.map((m, i) => ({
-        content: textOf(m),
-        sessionId: this.sessionId,
-        metadata: { lc_message: JSON.parse(JSON.stringify(stored[i])) as Metadata, role: m.type },
-      })),
+      memories: messages.map((m, i) => {
+        const lc = JSON.parse(JSON.stringify(stored[i])) as StoredMessage;
+        const inContent = typeof lc.data.content === "string" && lc.data.content.trim() !== "";
+        // Plain-text content lives only in the memory content, so long messages (tool results) are not
+        // bounded by Loci's metadata limit (64 KiB by default).
+        const content = inContent ? lc.data.content : textOf(m);
+        if (inContent) lc.data.content = "";
+        const metadata: Metadata = { lc_message: lc as unknown as Metadata, role: m.type };
+        if (inContent) metadata[CONTENT_IN_MEMORY] = true;
+        return { content, sessionId: this.sessionId, metadata };
+      }),
     });
   }
 

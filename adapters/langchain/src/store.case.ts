@@ -244,6 +244,39 @@ export function runStoreSuite(
         expect((await store.get(["i"], "off"))!.value).toEqual({ title: "sourdough bread sourdough bread" });
         expect(keysOf(await store.search(["i"]))).toEqual(["body", "off", "title"]);
       });
+
+      it("a query with a range filter returns every match, even when they rank last", async () => {
+        const ops = Array.from({ length: 300 }, (_, i) => ({
+          namespace: ["big"],
+          key: `k${i}`,
+          value: i < 295 ? { text: `sourdough bread loaf ${i}`, n: i } : { text: "volcano lava ash", n: i },
+        }));
+        await store.batch(ops);
+        const hits = await store.search(["big"], { query: "sourdough bread", filter: { n: { $gte: 295 } } });
+        expect(hits.map((h) => h.key).sort()).toEqual(["k295", "k296", "k297", "k298", "k299"]);
+        const page = await store.search(["big"], {
+          query: "sourdough bread",
+          filter: { n: { $gte: 295 } },
+          limit: 2,
+          offset: 4,
+        });
+        expect(page).toHaveLength(1);
+      });
+
+      it("index paths with multi-field braces ({a,b.c}) are embedded and ranked", async () => {
+        const value = { title: "unrelated words", meta: { topic: "sourdough bread" }, body: "more noise" };
+        await store.put(["mf"], "braces", value, ["{title,meta.topic}"]);
+        await store.put(["mf"], "nested", { doc: { parts: [{ t: "sourdough bread" }] } }, ["doc.parts[*].t"]);
+        await store.put(["mf"], "other", { title: "volcano lava ash" }, ["title"]);
+        const hits = await store.search(["mf"], { query: "sourdough bread" });
+        expect(
+          hits
+            .map((h) => h.key)
+            .slice(0, 2)
+            .sort(),
+        ).toEqual(["braces", "nested"]);
+        for (const h of hits) expect(typeof h.score).toBe("number");
+      });
     }
   });
 }

@@ -16,7 +16,14 @@ import {
   type SearchOperation,
   validateNamespace,
 } from "@langchain/langgraph-checkpoint";
-import { LociError, type Memory, type MemoryClient, type Metadata, type SearchMode } from "@loci/engine";
+import {
+  LociError,
+  type Memory,
+  type MemoryClient,
+  type Metadata,
+  type SearchMode,
+  type SearchResult,
+} from "@loci/engine";
 import {
   itemId,
   matchesFilter,
@@ -219,17 +226,24 @@ export class LociStore extends BaseStore {
       return all.slice(offset, offset + limit).map((m) => ({ ...this.toItem(m), score: undefined }));
     }
 
-    // Ranked: only indexed items; over-fetch when part of the filter is evaluated here.
+    // Ranked: only indexed items. When part of the filter is evaluated here, over-fetch and widen the
+    // search until enough hits pass it or every candidate was seen (up to Loci's largest page).
     const want = offset + limit;
-    const fetch = Math.min(MAX_PAGE, pushed.complete ? want : Math.max(want * 5, 100));
-    const hits = await this.client.memory.search({
-      namespace: this.namespace,
-      query: op.query,
-      mode: this.mode,
-      limit: Math.max(1, fetch),
-      metadataFilter: { ...base, lg_indexed: true },
-    });
-    const ranked = hits.filter((h) => keep(h.memory)).slice(offset, want);
+    let fetch = Math.min(MAX_PAGE, Math.max(1, pushed.complete ? want : Math.max(want * 5, 100)));
+    let kept: SearchResult[];
+    for (;;) {
+      const hits = await this.client.memory.search({
+        namespace: this.namespace,
+        query: op.query,
+        mode: this.mode,
+        limit: fetch,
+        metadataFilter: { ...base, lg_indexed: true },
+      });
+      kept = hits.filter((h) => keep(h.memory));
+      if (kept.length >= want || hits.length < fetch || fetch >= MAX_PAGE) break;
+      fetch = Math.min(MAX_PAGE, fetch * 4);
+    }
+    const ranked = kept.slice(offset, want);
     const out: SearchItem[] = ranked.map((h) => ({ ...this.toItem(h.memory), score: h.score }));
     if (out.length < limit) {
       const unindexed = (await this.listAll({ ...base, lg_indexed: false })).filter(keep).sort(byRecency);

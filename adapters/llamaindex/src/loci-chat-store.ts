@@ -9,6 +9,9 @@ import { extractText } from "@llamaindex/core/utils";
 import type { Memory, MemoryClient } from "@loci/engine";
 import { hasCode, listAll, nonBlank, toMetadata } from "./internal.js";
 
+/** Metadata flag: the message's text content is the memory content (not repeated in `chat_message`). */
+const CONTENT_IN_MEMORY = "chat_content_in_memory";
+
 /** Options of {@link LociChatStore}. */
 export interface LociChatStoreOptions {
   /** Any `MemoryClient`: the in-process engine (`Loci.open`) or the HTTP client (`LociClient`). */
@@ -20,7 +23,8 @@ export interface LociChatStoreOptions {
 /**
  * A LlamaIndex `BaseChatStore` whose messages are Loci memories (content = the message text,
  * so conversations are also searchable in Loci; metadata = `{ chat_key, chat_position,
- * chat_message }`), returned in insertion order (`addMessage(key, msg, idx)` inserts at `idx`).
+ * chat_message }`, where a plain-text content is kept only in the memory content), returned
+ * in insertion order (`addMessage(key, msg, idx)` inserts at `idx`).
  *
  * LlamaIndex calls the writers without awaiting them, so this store runs its operations one
  * after another in call order; every method also returns a promise you may await.
@@ -55,17 +59,22 @@ export class LociChatStore<
   /** The messages of `key`, in order. */
   getMessages(key: string): Promise<ChatMessage<AdditionalMessageOptions>[]> {
     return this.#run(async () =>
-      (await this.#load(key)).map(
-        (m) => m.metadata.chat_message as unknown as ChatMessage<AdditionalMessageOptions>,
-      ),
+      (await this.#load(key)).map((m) => {
+        const message = m.metadata.chat_message as unknown as ChatMessage<AdditionalMessageOptions>;
+        return m.metadata[CONTENT_IN_MEMORY] === true ? { ...message, content: m.content } : message;
+      }),
     );
   }
 
-  /** Appends a message to `key`, or inserts it before position `idx`. */
+  /**
+   * Appends a message to `key`, or inserts it before position `idx` (`Array.splice` semantics, like
+   * `SimpleChatStore`: a negative `idx` counts from the end).
+   */
   addMessage(key: string, message: ChatMessage<AdditionalMessageOptions>, idx?: number): Promise<void> {
     return this.#run(async () => {
       const current = await this.#load(key);
       const pos = (i: number): number => current[i]?.metadata.chat_position as number;
+      if (idx !== undefined) idx = spliceStart(idx, current.length);
       let position: number;
       if (idx === undefined || idx >= current.length) {
         position = current.length === 0 ? 0 : pos(current.length - 1) + 1;
@@ -83,10 +92,14 @@ export class LociChatStore<
     return this.#run(() => this.#deleteAll(key));
   }
 
-  /** Deletes the message at position `idx` of `key` (nothing if out of range). */
+  /**
+   * Deletes the message at position `idx` of `key` (`Array.splice(idx, 1)` semantics, like
+   * `SimpleChatStore`: a negative `idx` counts from the end; nothing past the end).
+   */
   deleteMessage(key: string, idx: number): Promise<void> {
     return this.#run(async () => {
-      const target = (await this.#load(key))[idx];
+      const current = await this.#load(key);
+      const target = current[spliceStart(idx, current.length)];
       if (target) await this.#client.memory.delete({ namespace: this.namespace, id: target.id });
     });
   }
@@ -116,10 +129,20 @@ export class LociChatStore<
   }
 
   async #store(key: string, message: ChatMessage<AdditionalMessageOptions>, position: number): Promise<void> {
+    // Plain-text content is stored once, as the memory content: long messages are then bounded by
+    // Loci's content limit, not by its (smaller) metadata limit.
+    const inContent = typeof message.content === "string" && message.content.trim() !== "";
     await this.#client.memory.add({
       namespace: this.namespace,
-      content: nonBlank(extractText(message.content), `[${message.role}]`),
-      metadata: toMetadata({ chat_key: key, chat_position: position, chat_message: message }),
+      content: inContent
+        ? (message.content as string)
+        : nonBlank(extractText(message.content), `[${message.role}]`),
+      metadata: toMetadata({
+        chat_key: key,
+        chat_position: position,
+        chat_message: inContent ? { ...message, content: "" } : message,
+        ...(inContent ? { [CONTENT_IN_MEMORY]: true } : {}),
+      }),
     });
   }
 
@@ -132,4 +155,10 @@ export class LociChatStore<
       }
     }
   }
+}
+
+/** The start index `Array.prototype.splice` uses for `idx` on an array of `length` items. */
+function spliceStart(idx: number, length: number): number {
+  const i = Math.trunc(idx) || 0;
+  return i < 0 ? Math.max(length + i, 0) : Math.min(i, length);
 }

@@ -42,7 +42,9 @@ const BATCH = 1000;
  * Every LlamaIndex operator is mapped: `==` `!=` `>` `<` `>=` `<=` → `$eq` `$ne` `$gt` `$lt` `$gte`
  * `$lte`; `in`/`any` → `$in`; `nin` → `$nin`; `all` → `$and` of `$contains`; `contains` and
  * `text_match` → `$contains` (element of an array field / substring of a string field);
- * `is_empty` → missing, `null` or `[]`. `condition: "or"` → `$or`, otherwise `$and`.
+ * `is_empty` → missing, `null`, `""` or `[]`. `condition: "or"` → `$or`, otherwise `$and`. As in
+ * LlamaIndex's `SimpleVectorStore`, a node without the key matches no operator but `is_empty`
+ * (so `!=` and `nin` also require the key).
  *
  * @throws {Error} on an unknown operator or a value of the wrong shape.
  */
@@ -82,7 +84,8 @@ function toLociCondition(f: MetadataFilter): Filter {
     case "==":
       return { [key]: { $eq: scalar() } };
     case "!=":
-      return { [key]: { $ne: scalar() } };
+      // LlamaIndex: every operator but is_empty is false when the key is missing.
+      return { [key]: { $exists: true, $ne: scalar() } };
     case ">":
       return { [key]: { $gt: scalar() } };
     case "<":
@@ -95,7 +98,7 @@ function toLociCondition(f: MetadataFilter): Filter {
     case "any":
       return { [key]: { $in: list() } };
     case "nin":
-      return { [key]: { $nin: list() } };
+      return { [key]: { $exists: true, $nin: list() } };
     case "all": {
       const values = list();
       if (values.length === 0)
@@ -111,7 +114,14 @@ function toLociCondition(f: MetadataFilter): Filter {
       return { [key]: { $contains: v } };
     }
     case "is_empty":
-      return { $or: [{ [key]: { $exists: false } }, { [key]: { $eq: null } }, { [key]: { $eq: [] } }] };
+      return {
+        $or: [
+          { [key]: { $exists: false } },
+          { [key]: { $eq: null } },
+          { [key]: { $eq: "" } },
+          { [key]: { $eq: [] } },
+        ],
+      };
     default:
       throw new Error(`LociVectorStore: unsupported metadata filter operator "${String(operator)}"`);
   }

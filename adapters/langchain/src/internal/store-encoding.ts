@@ -44,21 +44,27 @@ export function namespaceMetadata(namespace: readonly string[]): Metadata {
   return meta;
 }
 
+/** Splits an index path like LangGraph's `tokenizePath`: `a.b[0].{c,d.e}` → `a`, `b`, `[0]`, `{c,d.e}`. */
 function tokenize(path: string): string[] {
   const tokens: string[] = [];
   let cur = "";
   for (let i = 0; i < path.length; i++) {
     const c = path[i]!;
-    if (c === ".") {
+    if (c === "[" || c === "{") {
       if (cur) tokens.push(cur);
       cur = "";
-    } else if (c === "[") {
+      const close = c === "[" ? "]" : "}";
+      let depth = 0;
+      let j = i;
+      for (; j < path.length; j++) {
+        if (path[j] === c) depth++;
+        else if (path[j] === close && --depth === 0) break;
+      }
+      tokens.push(path.slice(i, j + 1));
+      i = j;
+    } else if (c === ".") {
       if (cur) tokens.push(cur);
-      const end = path.indexOf("]", i);
-      const stop = end === -1 ? path.length : end;
-      tokens.push(path.slice(i, stop + 1));
       cur = "";
-      i = stop;
     } else cur += c;
   }
   if (cur) tokens.push(cur);
@@ -67,7 +73,7 @@ function tokenize(path: string): string[] {
 
 function leafText(v: unknown): string[] {
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return [String(v)];
-  if (v === null || v === undefined) return [];
+  if (typeof v !== "object" || v === null) return [];
   return [JSON.stringify(v, null, 2)];
 }
 
@@ -83,20 +89,30 @@ function extract(obj: unknown, tokens: readonly string[], pos: number): string[]
     if (idx < 0) idx += obj.length;
     return idx >= 0 && idx < obj.length ? extract(obj[idx], tokens, pos + 1) : [];
   }
+  if (t.startsWith("{") && t.endsWith("}")) {
+    // Multi-field selection, as LangGraph reads it: each field is a dotted path; nothing after the braces.
+    if (typeof obj !== "object" || obj === null) return [];
+    return t
+      .slice(1, -1)
+      .split(",")
+      .map((f) => f.trim())
+      .filter((f) => f !== "")
+      .flatMap((f) => extract(obj, tokenize(f), 0));
+  }
   if (t === "*") {
     if (Array.isArray(obj)) return obj.flatMap((x) => extract(x, tokens, pos + 1));
     if (typeof obj === "object" && obj !== null)
       return Object.values(obj).flatMap((x) => extract(x, tokens, pos + 1));
     return [];
   }
-  if (typeof obj === "object" && obj !== null && !Array.isArray(obj) && t in obj)
+  if (typeof obj === "object" && obj !== null && !Array.isArray(obj) && Object.hasOwn(obj, t))
     return extract((obj as Record<string, unknown>)[t], tokens, pos + 1);
   return [];
 }
 
 /**
  * The texts of `value` at LangGraph index paths: `"$"` (the whole value as pretty JSON, like
- * `InMemoryStore`), `a.b`, `list[0]`, `list[-1]`, `list[*].field`, `*`.
+ * `InMemoryStore`), `a.b`, `list[0]`, `list[-1]`, `list[*].field`, `*`, `{a,b.c}` (several fields).
  */
 export function textsAtPaths(value: Record<string, unknown>, paths: readonly string[]): string[] {
   const out: string[] = [];
