@@ -17,6 +17,7 @@ import { DEFAULT_MAX_DELEGATIONS, runHierarchical } from "./process-hierarchical
 import { runSequential } from "./process-sequential.js";
 import { type ConnectFn, provisionAgentClients } from "./server-isolation.js";
 import type { Task, TaskOutput } from "./task.js";
+import { uniqueTaskNames } from "./task-names.js";
 import { emptyUsage, type TokenUsage } from "./usage.js";
 
 /** Options of {@link Crew}. */
@@ -84,6 +85,7 @@ export class Crew {
   readonly #events: CrewEvents;
   readonly #agentMemory: Map<string, MemoryClient>;
   readonly #owned: MemoryClient[] = [];
+  #names = new Map<Task, string>();
 
   constructor(config: CrewConfig) {
     this.#config = config;
@@ -107,21 +109,23 @@ export class Crew {
       slugs.add(slug);
     }
     if (this.tasks.length === 0) throw new CrewError("INVALID_CONFIG", "a crew needs at least one task");
+    this.#names = uniqueTaskNames(this.tasks);
     for (const [i, t] of this.tasks.entries()) {
+      const name = this.taskName(t);
       for (const c of t.context ?? []) {
         // Tasks run in list order: a later (or foreign) context task has no output yet.
         if (!this.tasks.slice(0, i).includes(c)) {
           throw new CrewError(
             "INVALID_CONFIG",
-            `task "${t.name}" has "${c.name}" in its context, which is not an earlier task of the crew (it runs later or is not in the crew)`,
+            `task "${name}" has "${this.#names.get(c) ?? c.name}" in its context, which is not an earlier task of the crew (it runs later or is not in the crew)`,
           );
         }
       }
       if (t.agent && !this.agents.includes(t.agent)) {
-        throw new CrewError("INVALID_CONFIG", `task "${t.name}" uses an agent that is not in the crew`);
+        throw new CrewError("INVALID_CONFIG", `task "${name}" uses an agent that is not in the crew`);
       }
       if (this.process === Process.sequential && !t.agent) {
-        throw new CrewError("INVALID_CONFIG", `task "${t.name}" has no agent (sequential process)`);
+        throw new CrewError("INVALID_CONFIG", `task "${name}" has no agent (sequential process)`);
       }
     }
     if (this.process === Process.hierarchical && !this.#config.managerLlm) {
@@ -156,6 +160,18 @@ export class Crew {
     return this.#events.on(event, fn);
   }
 
+  /**
+   * The name a task runs under in this crew (coordinator records, shared outputs, `TaskOutput.name`):
+   * its explicit `name`, or its default name made unique with a `-2`, `-3`, … suffix.
+   *
+   * @throws {CrewError} `INVALID_CONFIG` when the task is not in the crew
+   */
+  taskName(task: Task): string {
+    const name = this.#names.get(task);
+    if (name === undefined) throw new CrewError("INVALID_CONFIG", `task "${task.name}" is not in the crew`);
+    return name;
+  }
+
   /** The client an agent acts with (by agent or role). */
   memoryFor(agent: Agent | string): MemoryClient {
     const role = typeof agent === "string" ? agent : agent.role;
@@ -172,7 +188,7 @@ export class Crew {
   async kickoff(opts: KickoffOptions = {}): Promise<CrewOutput> {
     const inputs = opts.inputs ?? {};
     const personas = new Map<Agent, ResolvedPersona>(this.agents.map((a) => [a, a.resolve(inputs)]));
-    for (const t of this.tasks) t.resolve(inputs);
+    for (const t of this.tasks) t.resolve(inputs, this.taskName(t));
     const sessionId = opts.sessionId ?? randomUUID();
     const run = new RunMemory({
       coordinator: this.memory,
@@ -185,6 +201,7 @@ export class Crew {
     const ctx: ProcessContext = {
       agents: this.agents,
       tasks: this.tasks,
+      taskName: (t) => this.taskName(t),
       inputs,
       personas,
       run,

@@ -52,7 +52,8 @@ async function runManagedTask(
   task: Task,
   upstream: { task: string; raw: string }[],
 ): Promise<TaskOutput> {
-  const { description, expectedOutput } = task.resolve(ctx.inputs);
+  const name = ctx.taskName(task);
+  const { description, expectedOutput } = task.resolve(ctx.inputs, name);
   const team = coworkers(ctx);
   const attempts: string[] = [];
   const contributors = new Set<string>();
@@ -61,11 +62,11 @@ async function runManagedTask(
     async ({ agent_role, task: work }) => {
       attempts.push(agent_role);
       if (attempts.length > ctx.maxDelegations) {
-        throw new DelegationLimitError(task.name, ctx.maxDelegations, attempts);
+        throw new DelegationLimitError(name, ctx.maxDelegations, attempts);
       }
       const agent = team.find((a) => a.role.toLowerCase() === agent_role.trim().toLowerCase());
       ctx.events.emit("delegation", {
-        task: task.name,
+        task: name,
         toAgent: agent_role,
         work,
         attempt: attempts.length,
@@ -76,7 +77,7 @@ async function runManagedTask(
           .map((a) => a.role)
           .join(", ")}`;
       }
-      const sub = `${task.name}#${attempts.length}`;
+      const sub = `${name}#${attempts.length}`;
       const out = await tracked(
         ctx,
         sub,
@@ -126,11 +127,11 @@ async function runManagedTask(
   for (let revisions = 0; ; revisions++) {
     const { message } = await runToolLoopBounded(ctx, messages, [delegate]);
     const { answer } = splitFinalAnswer(message.text);
-    const out: TaskOutput = { name: task.name, description, expectedOutput, agent: "manager", raw: answer };
+    const out: TaskOutput = { name, description, expectedOutput, agent: "manager", raw: answer };
     if (task.outputSchema) {
       const parsed = parseStructured(answer, task.outputSchema);
       if (!parsed.ok) {
-        if (revisions >= 1) throw new OutputValidationError(task.name, parsed.error, answer);
+        if (revisions >= 1) throw new OutputValidationError(name, parsed.error, answer);
         messages.push(
           new HumanMessage(
             `Your answer did not validate: ${parsed.error}\nReply again with only valid JSON for the schema.`,
@@ -142,13 +143,13 @@ async function runManagedTask(
     }
     const verdict = await judge(ctx, expectedOutput, answer);
     if (verdict.ok) {
-      await ctx.run.publish(ctx.run.managerView(), task.name, answer, {
+      await ctx.run.publish(ctx.run.managerView(), name, answer, {
         expected_output: expectedOutput,
         contributors: [...contributors],
       });
       return out;
     }
-    if (revisions >= 1) throw new OutputRejectedError(task.name, answer);
+    if (revisions >= 1) throw new OutputRejectedError(name, answer);
     messages.push(
       new HumanMessage(
         `Your answer was judged not to meet the expected output (${verdict.reason}). Revise it.`,
@@ -176,7 +177,9 @@ export async function runHierarchical(ctx: ProcessContext): Promise<TaskOutput[]
   let previous: TaskOutput | undefined;
   for (const task of ctx.tasks) {
     const upstream = upstreamOf(task, done, previous);
-    const output = await tracked(ctx, task.name, "manager", () => runManagedTask(ctx, task, upstream));
+    const output = await tracked(ctx, ctx.taskName(task), "manager", () =>
+      runManagedTask(ctx, task, upstream),
+    );
     done.set(task, output);
     previous = output;
   }

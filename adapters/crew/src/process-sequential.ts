@@ -14,17 +14,17 @@ export async function runSequential(ctx: ProcessContext): Promise<TaskOutput[]> 
   const done = new Map<Task, TaskOutput>();
   let previous: TaskOutput | undefined;
   for (const task of ctx.tasks) {
+    const name = ctx.taskName(task);
     const agent = task.agent;
-    if (!agent)
-      throw new CrewError("INVALID_CONFIG", `task "${task.name}" has no agent (sequential process)`);
-    const { description, expectedOutput } = task.resolve(ctx.inputs);
+    if (!agent) throw new CrewError("INVALID_CONFIG", `task "${name}" has no agent (sequential process)`);
+    const { description, expectedOutput } = task.resolve(ctx.inputs, name);
     const persona = ctx.personas.get(agent)!;
-    const output = await tracked(ctx, task.name, agent.role, async () => {
+    const output = await tracked(ctx, name, agent.role, async () => {
       const r = await executeAgentWork({
         agent,
         persona,
         run: ctx.run,
-        taskName: task.name,
+        taskName: name,
         description,
         expectedOutput,
         upstream: upstreamOf(task, done, previous),
@@ -32,8 +32,8 @@ export async function runSequential(ctx: ProcessContext): Promise<TaskOutput[]> 
         contextTokens: ctx.contextTokens,
         usage: ctx.usage,
       });
-      await ctx.run.publish(r.view, task.name, r.raw, { expected_output: expectedOutput });
-      const out: TaskOutput = { name: task.name, description, expectedOutput, agent: agent.role, raw: r.raw };
+      await ctx.run.publish(r.view, name, r.raw, { expected_output: expectedOutput });
+      const out: TaskOutput = { name, description, expectedOutput, agent: agent.role, raw: r.raw };
       if (r.json !== undefined) out.json = r.json;
       return out;
     });

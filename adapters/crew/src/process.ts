@@ -27,6 +27,8 @@ export type ProcessKind = (typeof Process)[keyof typeof Process];
 export interface ProcessContext {
   agents: readonly Agent[];
   tasks: readonly Task[];
+  /** The unique name of each task within the crew. */
+  taskName: (task: Task) => string;
   inputs: CrewInputs;
   personas: ReadonlyMap<Agent, ResolvedPersona>;
   run: RunMemory;

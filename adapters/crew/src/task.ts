@@ -21,7 +21,10 @@ export interface TaskConfig {
   context?: readonly Task[];
   /** When set, the answer must be JSON that this schema accepts (one retry, then `OutputValidationError`). */
   outputSchema?: ZodType;
-  /** A stable name (used in provenance metadata); default: a slug of the description. */
+  /**
+   * A stable name (used in provenance metadata and coordinator records), unique within a crew.
+   * Default: a slug of the description; a crew suffixes repeated defaults (`-2`, `-3`, …).
+   */
   name?: string;
 }
 
@@ -45,7 +48,10 @@ export class Task {
   readonly agent: Agent | undefined;
   readonly context: readonly Task[] | undefined;
   readonly outputSchema: ZodType | undefined;
+  /** The explicit `name`, or the default slug (a crew may run it under a suffixed name: `crew.taskName(task)`). */
   readonly name: string;
+  /** Whether `name` was given explicitly (kept as is by a crew) rather than derived from the description. */
+  readonly hasExplicitName: boolean;
 
   constructor(config: TaskConfig) {
     this.description = config.description;
@@ -53,14 +59,15 @@ export class Task {
     this.agent = config.agent;
     this.context = config.context;
     this.outputSchema = config.outputSchema;
+    this.hasExplicitName = config.name !== undefined;
     this.name = config.name ?? (slugify(config.description).slice(0, 48).replace(/-+$/, "") || "task");
   }
 
-  /** Description and expected output with `inputs` filled in. */
-  resolve(inputs: CrewInputs): { description: string; expectedOutput: string } {
+  /** Description and expected output with `inputs` filled in (`name` labels errors; default `this.name`). */
+  resolve(inputs: CrewInputs, name = this.name): { description: string; expectedOutput: string } {
     return {
-      description: interpolate(this.description, inputs, `task "${this.name}" description`),
-      expectedOutput: interpolate(this.expectedOutput, inputs, `task "${this.name}" expectedOutput`),
+      description: interpolate(this.description, inputs, `task "${name}" description`),
+      expectedOutput: interpolate(this.expectedOutput, inputs, `task "${name}" expectedOutput`),
     };
   }
 }

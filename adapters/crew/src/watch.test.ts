@@ -1,4 +1,4 @@
-import type { Memory } from "@loci/engine";
+import type { Memory, Metadata } from "@loci/engine";
 import { openTempEngine, type TempEngine } from "@loci/engine/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Agent } from "./agent.js";
@@ -87,5 +87,50 @@ describe("reactive agents", () => {
     await env.loci.memory.add({ namespace: "ops-shared", content: "ALERT two" });
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual(["ALERT one"]);
+  });
+
+  it("matches metadata filters structurally: object keys in any order, arrays in order", async () => {
+    const agent = new Agent({
+      role: "Watcher",
+      goal: "g",
+      backstory: "b",
+      llm: new ScriptedChatModel({ script: [] }),
+    });
+    const seen: string[] = [];
+    const watch = await agent.watch({
+      memory: env.loci,
+      namespace: "ops-shared",
+      filter: {
+        owner: { team: "sre", name: "ana", on: { week: 3, days: ["mon", "tue"] } },
+        tags: ["db", "p1"],
+      },
+      onEvent: (m) => {
+        seen.push(m.content);
+      },
+    });
+    try {
+      const owner = (days: string[], extra: Record<string, string> = {}) => ({
+        name: "ana",
+        on: { days, week: 3 },
+        team: "sre",
+        ...extra,
+      });
+      const add = (content: string, metadata: Metadata) =>
+        env.loci.memory.add({ namespace: "ops-shared", content, metadata });
+      await add("reordered keys", { tags: ["db", "p1"], owner: owner(["mon", "tue"]) });
+      await add("reordered array", { tags: ["p1", "db"], owner: owner(["mon", "tue"]) });
+      await add("reordered nested array", { tags: ["db", "p1"], owner: owner(["tue", "mon"]) });
+      await add("extra nested key", { tags: ["db", "p1"], owner: owner(["mon", "tue"], { role: "lead" }) });
+      await add("missing key", { owner: owner(["mon", "tue"]) });
+      // Same key order as the filter: the last event, so seeing it means every earlier one was judged.
+      await add("last", {
+        owner: { team: "sre", name: "ana", on: { week: 3, days: ["mon", "tue"] } },
+        tags: ["db", "p1"],
+      });
+      await until(() => seen.includes("last"));
+      expect(seen).toEqual(["reordered keys", "last"]);
+    } finally {
+      watch.stop();
+    }
   });
 });

@@ -12,13 +12,17 @@ import {
   type Subscription,
 } from "@loci/engine";
 import type { Agent } from "./agent.js";
+import { deepEqual } from "./deep-equal.js";
 
 /** Options of `agent.watch`. */
 export interface WatchOptions {
   /** The client to subscribe with (the agent's key must be able to read `namespace`). */
   memory: MemoryClient;
   namespace: string;
-  /** A predicate, or metadata that must match by equality (e.g. `{ severity: "high" }`). */
+  /**
+   * A predicate, or metadata whose every key must be present with a structurally equal value (e.g.
+   * `{ severity: "high" }`): nested object keys may come in any order, arrays must match in order.
+   */
   filter?: ((memory: Memory) => boolean) | Metadata;
   /** Called for every new matching memory; awaited in order. */
   onEvent: (memory: Memory, ctx: { agent: Agent; event: LociEvent }) => void | Promise<void>;
@@ -34,7 +38,7 @@ export interface WatchHandle {
 function matches(memory: Memory, filter: WatchOptions["filter"]): boolean {
   if (filter === undefined) return true;
   if (typeof filter === "function") return filter(memory);
-  return Object.entries(filter).every(([k, v]) => JSON.stringify(memory.metadata[k]) === JSON.stringify(v));
+  return Object.entries(filter).every(([k, v]) => deepEqual(memory.metadata[k], v));
 }
 
 /** Creates the namespace when missing (ignoring a concurrent creation). */

@@ -7,8 +7,6 @@ import type { BaseEmbedding } from "@llamaindex/core/embeddings";
 import { type BaseNode, MetadataMode } from "@llamaindex/core/schema";
 import {
   BaseVectorStore,
-  type MetadataFilter,
-  type MetadataFilters,
   metadataDictToNode,
   nodeToMetadata,
   type VectorStoreQuery,
@@ -16,6 +14,10 @@ import {
 } from "@llamaindex/core/vector-store";
 import type { Filter, Memory, MemoryClient, Metadata, SearchMode } from "@loci/engine";
 import { hasCode, listAll, nonBlank, toMetadata } from "./internal.js";
+import { toLociFilter } from "./metadata-filters.js";
+import { selectMmr } from "./mmr.js";
+
+export { toLociFilter } from "./metadata-filters.js";
 
 /** Options of {@link LociVectorStore}. */
 export interface LociVectorStoreOptions {
@@ -28,109 +30,27 @@ export interface LociVectorStoreOptions {
    * one). Passing it also avoids LlamaIndex's fallback to the global `Settings.embedModel`.
    */
   embedModel?: BaseEmbedding;
+  /**
+   * Candidates fetched (most relevant first) for `mmr` queries, before the diverse subset is picked
+   * (never fewer than `similarityTopK`, at most 1000).
+   * @default max(20, 4 × similarityTopK)
+   */
+  mmrPrefetchK?: number;
 }
 
 /** Metadata keys the adapter adds for itself; stripped before a node is rebuilt. */
 const NODE_ID_KEY = "_loci_node_id";
 const TEXT_IN_CONTENT_KEY = "_loci_text_in_content";
-/** Memories per `addMany` call (the engine's batch limit). */
+/** Memories per `addMany` call and results per search (the engine's limits). */
 const BATCH = 1000;
-
-/**
- * Translates LlamaIndex `MetadataFilters` into a Loci metadata filter.
- *
- * Every LlamaIndex operator is mapped: `==` `!=` `>` `<` `>=` `<=` → `$eq` `$ne` `$gt` `$lt` `$gte`
- * `$lte`; `in`/`any` → `$in`; `nin` → `$nin`; `all` → `$and` of `$contains`; `contains` and
- * `text_match` → `$contains` (element of an array field / substring of a string field);
- * `is_empty` → missing, `null`, `""` or `[]`. `condition: "or"` → `$or`, otherwise `$and`. As in
- * LlamaIndex's `SimpleVectorStore`, a node without the key matches no operator but `is_empty`
- * (so `!=` and `nin` also require the key).
- *
- * @throws {Error} on an unknown operator or a value of the wrong shape.
- */
-export function toLociFilter(filters: MetadataFilters | undefined): Filter | undefined {
-  if (!filters || filters.filters.length === 0) return undefined;
-  const parts = filters.filters.map(toLociCondition);
-  const condition = filters.condition ?? "and";
-  if (condition !== "and" && condition !== "or") {
-    throw new Error(
-      `LociVectorStore: unsupported filter condition "${String(condition)}" (use "and" or "or")`,
-    );
-  }
-  return condition === "or" ? { $or: parts } : { $and: parts };
-}
-
-function toLociCondition(f: MetadataFilter): Filter {
-  const { key, value, operator } = f;
-  if (typeof key !== "string" || key === "")
-    throw new Error("LociVectorStore: a metadata filter needs a key");
-  const need = (): NonNullable<MetadataFilter["value"]> => {
-    if (value === undefined || value === null) {
-      throw new Error(`LociVectorStore: filter operator "${operator}" on "${key}" needs a value`);
-    }
-    return value;
-  };
-  const scalar = (): string | number => {
-    const v = need();
-    if (Array.isArray(v))
-      throw new Error(`LociVectorStore: filter operator "${operator}" on "${key}" needs a single value`);
-    return v;
-  };
-  const list = (): (string | number)[] => {
-    const v = need();
-    return Array.isArray(v) ? [...v] : [v];
-  };
-  switch (operator) {
-    case "==":
-      return { [key]: { $eq: scalar() } };
-    case "!=":
-      // LlamaIndex: every operator but is_empty is false when the key is missing.
-      return { [key]: { $exists: true, $ne: scalar() } };
-    case ">":
-      return { [key]: { $gt: scalar() } };
-    case "<":
-      return { [key]: { $lt: scalar() } };
-    case ">=":
-      return { [key]: { $gte: scalar() } };
-    case "<=":
-      return { [key]: { $lte: scalar() } };
-    case "in":
-    case "any":
-      return { [key]: { $in: list() } };
-    case "nin":
-      return { [key]: { $exists: true, $nin: list() } };
-    case "all": {
-      const values = list();
-      if (values.length === 0)
-        throw new Error(`LociVectorStore: filter operator "all" on "${key}" needs values`);
-      return { $and: values.map((v) => ({ [key]: { $contains: v } })) };
-    }
-    case "contains":
-      return { [key]: { $contains: scalar() } };
-    case "text_match": {
-      const v = scalar();
-      if (typeof v !== "string")
-        throw new Error(`LociVectorStore: filter operator "text_match" on "${key}" needs a string`);
-      return { [key]: { $contains: v } };
-    }
-    case "is_empty":
-      return {
-        $or: [
-          { [key]: { $exists: false } },
-          { [key]: { $eq: null } },
-          { [key]: { $eq: "" } },
-          { [key]: { $eq: [] } },
-        ],
-      };
-    default:
-      throw new Error(`LociVectorStore: unsupported metadata filter operator "${String(operator)}"`);
-  }
-}
+/** A search result of the Loci client. */
+type Hit = Awaited<ReturnType<MemoryClient["memory"]["search"]>>[number];
 
 /** Maps a LlamaIndex query mode to a Loci search mode. */
 function toSearchMode(mode: string | undefined): SearchMode {
   switch (mode ?? "default") {
     case "default":
+    case "mmr":
       return "vector";
     case "hybrid":
     case "semantic_hybrid":
@@ -140,7 +60,7 @@ function toSearchMode(mode: string | undefined): SearchMode {
       return "keyword";
     default:
       throw new Error(
-        `LociVectorStore: unsupported query mode "${String(mode)}" (supported: default, hybrid, semantic_hybrid, sparse)`,
+        `LociVectorStore: unsupported query mode "${String(mode)}" (supported: default, mmr, hybrid, semantic_hybrid, sparse)`,
       );
   }
 }
@@ -161,11 +81,17 @@ export class LociVectorStore extends BaseVectorStore<MemoryClient> {
   /** The Loci namespace of the nodes. */
   readonly namespace: string;
   readonly #client: MemoryClient;
+  readonly #mmrPrefetchK: number | undefined;
 
   constructor(options: LociVectorStoreOptions) {
     super(options.embedModel ? { embedModel: options.embedModel } : {});
     this.#client = options.client;
     this.namespace = options.namespace;
+    const k = options.mmrPrefetchK;
+    if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= BATCH)) {
+      throw new Error(`LociVectorStore: mmrPrefetchK must be an integer in [1, ${BATCH}]`);
+    }
+    this.#mmrPrefetchK = k;
   }
 
   /** The underlying `MemoryClient`. */
@@ -226,11 +152,20 @@ export class LociVectorStore extends BaseVectorStore<MemoryClient> {
   /**
    * Searches the namespace. `mode`: default → Loci `vector`; `hybrid` (and `semantic_hybrid`) →
    * Loci `hybrid` with `queryStr` and `queryEmbedding` (`alpha` → `vectorWeight`); `sparse` →
-   * Loci `keyword`. `filters` and `docIds` (matched against `ref_doc_id` or the node id) are
-   * applied before the top-k cut. Similarities are Loci scores in [0, 1].
+   * Loci `keyword`; `mmr` → maximal marginal relevance over the `mmrPrefetchK` nearest nodes,
+   * re-embedded with `embedModel`: the most relevant first, then each time the node maximising
+   * `mmrThreshold · relevance − (1 − mmrThreshold) · max similarity to the nodes already picked`
+   * (`mmrThreshold` in [0, 1], default 0.5).
+   * `filters` and `docIds` (matched against `ref_doc_id` or the node id) are applied before the
+   * top-k cut. Similarities are Loci scores in [0, 1] (in `mmr` mode: each node's relevance).
    */
   async query(query: VectorStoreQuery): Promise<VectorStoreQueryResult> {
     const mode = toSearchMode(query.mode);
+    const mmr = query.mode === "mmr";
+    const lambda = query.mmrThreshold ?? 0.5;
+    if (mmr && !(lambda >= 0 && lambda <= 1)) {
+      throw new Error(`LociVectorStore: mmrThreshold must be in [0, 1], got ${String(query.mmrThreshold)}`);
+    }
     const queryStr = query.queryStr ?? "";
     let queryEmbedding = query.queryEmbedding;
     if (mode !== "keyword" && !queryEmbedding) {
@@ -241,20 +176,15 @@ export class LociVectorStore extends BaseVectorStore<MemoryClient> {
     if (mode === "keyword" && queryStr.trim() === "") {
       throw new Error('LociVectorStore: mode "sparse" (keyword search) needs queryStr');
     }
-    const parts: Filter[] = [];
-    const metaFilter = toLociFilter(query.filters);
-    if (metaFilter) parts.push(metaFilter);
-    if (query.docIds && query.docIds.length > 0) {
-      parts.push({ $or: [{ ref_doc_id: { $in: query.docIds } }, { [NODE_ID_KEY]: { $in: query.docIds } }] });
-    }
-    const metadataFilter = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { $and: parts };
-    let hits: Awaited<ReturnType<MemoryClient["memory"]["search"]>>;
+    const topK = Math.max(1, Math.floor(query.similarityTopK));
+    const metadataFilter = queryFilter(query);
+    let hits: Hit[];
     try {
       hits = await this.#client.memory.search({
         namespace: this.namespace,
         query: mode === "vector" ? "" : queryStr,
         mode,
-        limit: Math.max(1, Math.floor(query.similarityTopK)),
+        limit: mmr ? Math.min(BATCH, Math.max(topK, this.#mmrPrefetchK ?? Math.max(20, 4 * topK))) : topK,
         ...(mode !== "keyword" && queryEmbedding ? { queryEmbedding } : {}),
         ...(metadataFilter ? { metadataFilter } : {}),
         ...(mode === "hybrid" && query.alpha !== undefined ? { vectorWeight: query.alpha } : {}),
@@ -263,12 +193,32 @@ export class LociVectorStore extends BaseVectorStore<MemoryClient> {
       if (hasCode(err, "NAMESPACE_NOT_FOUND")) return { nodes: [], similarities: [], ids: [] };
       throw err;
     }
-    return {
-      nodes: hits.map((h) => memoryToNode(h.memory)),
-      similarities: hits.map((h) => h.score),
-      ids: hits.map((h) => h.memory.id),
-    };
+    const nodes = hits.map((h) => memoryToNode(h.memory));
+    if (mmr && hits.length > 0) {
+      // Loci does not return stored vectors: re-embed the candidates as VectorStoreIndex embeds nodes.
+      const vectors = await this.embedModel.getTextEmbeddingsBatch(
+        nodes.map((n) => n.getContent(MetadataMode.EMBED)),
+      );
+      const picked = selectMmr(queryEmbedding!, vectors, lambda, topK);
+      return {
+        nodes: picked.map((i) => nodes[i]!),
+        similarities: picked.map((i) => hits[i]!.score),
+        ids: picked.map((i) => hits[i]!.memory.id),
+      };
+    }
+    return { nodes, similarities: hits.map((h) => h.score), ids: hits.map((h) => h.memory.id) };
   }
+}
+
+/** The Loci filter of a query's `filters` and `docIds` (`undefined` when it has neither). */
+function queryFilter(query: VectorStoreQuery): Filter | undefined {
+  const parts: Filter[] = [];
+  const metaFilter = toLociFilter(query.filters);
+  if (metaFilter) parts.push(metaFilter);
+  if (query.docIds && query.docIds.length > 0) {
+    parts.push({ $or: [{ ref_doc_id: { $in: query.docIds } }, { [NODE_ID_KEY]: { $in: query.docIds } }] });
+  }
+  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { $and: parts };
 }
 
 /** Rebuilds a LlamaIndex node from a memory written by {@link LociVectorStore.add}. */
