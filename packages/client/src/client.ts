@@ -32,7 +32,9 @@ import type {
 import { LociError, streamEvents } from "@loci/engine";
 import { graphApi } from "./graph.js";
 import { HttpTransport, type HttpTransportOptions, newIdempotencyKey } from "./http.js";
+import { assertSendable } from "./json-check.js";
 import { type SseOptions, subscribeSse } from "./sse.js";
+import { pathSegment } from "./url-path.js";
 import * as wire from "./wire.js";
 
 /** Options of {@link LociClient}. */
@@ -43,21 +45,35 @@ export interface LociClientOptions extends HttpTransportOptions {
 
 type Wire = Record<string, unknown>;
 type Signal = { signal?: AbortSignal };
-const seg = encodeURIComponent;
-const nsPath = (ns: string) => `/v1/namespaces/${seg(ns)}`;
+const seg = (id: string) => pathSegment(id, "id");
+const nsPath = (ns: string) => `/v1/namespaces/${pathSegment(ns, "namespace")}`;
 const signalOf = (o: unknown) => (o as Signal | undefined)?.signal;
+
+/** A list filter as its query parameter (JSON), checked like a body. */
+function filterParam(filter: unknown): string | undefined {
+  if (filter === undefined) return undefined;
+  assertSendable({ filter });
+  return JSON.stringify(filter);
+}
 
 function page<T>(body: { items: Wire[]; next_cursor: string | null }, map: (w: Wire) => T): Page<T> {
   return { items: body.items.map(map), nextCursor: body.next_cursor };
 }
 
-/** `false` instead of a not-found error (for deletes). */
-async function existed(p: Promise<unknown>): Promise<boolean> {
+/**
+ * `false` instead of the not-found error of the deleted thing itself (for deletes). Any other error
+ * stays one, as in the embedded engine: a missing namespace when deleting a memory, or a 404 of a
+ * route that does not exist (a wrong `baseUrl`).
+ */
+async function existed(
+  p: Promise<unknown>,
+  code: "NAMESPACE_NOT_FOUND" | "MEMORY_NOT_FOUND",
+): Promise<boolean> {
   try {
     await p;
     return true;
   } catch (err) {
-    if (LociError.isInstance(err) && err.status === 404) return false;
+    if (LociError.isInstance(err) && err.code === code) return false;
     throw err;
   }
 }
@@ -133,9 +149,10 @@ export class LociClient implements MemoryClient {
         });
         return wire.namespaceFromWire(r.body);
       },
-      delete: (o) =>
+      delete: async (o) =>
         existed(
           http.request({ method: "DELETE", path: nsPath(o.namespace), signal: signalOf(o), safe: false }),
+          "NAMESPACE_NOT_FOUND",
         ),
     };
 
@@ -203,7 +220,7 @@ export class LociClient implements MemoryClient {
         });
         return wire.memoryFromWire(r.body);
       },
-      delete: (o) =>
+      delete: async (o) =>
         existed(
           http.request({
             method: "DELETE",
@@ -211,6 +228,7 @@ export class LociClient implements MemoryClient {
             signal: signalOf(o),
             safe: false,
           }),
+          "MEMORY_NOT_FOUND",
         ),
       async list(o: ListMemoriesOptions) {
         const r = await http.request<{ items: Wire[]; next_cursor: string | null }>({
@@ -218,7 +236,7 @@ export class LociClient implements MemoryClient {
           path: memories(o.namespace),
           query: {
             session_id: o.sessionId,
-            filter: o.filter === undefined ? undefined : JSON.stringify(o.filter),
+            filter: filterParam(o.filter),
             cursor: o.cursor,
             limit: o.limit,
           },
@@ -259,7 +277,7 @@ export class LociClient implements MemoryClient {
           path: sessions(o.namespace),
           query: {
             status: o.status,
-            filter: o.filter === undefined ? undefined : JSON.stringify(o.filter),
+            filter: filterParam(o.filter),
             cursor: o.cursor,
             limit: o.limit,
           },

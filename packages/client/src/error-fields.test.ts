@@ -15,6 +15,13 @@ describe("error field names", () => {
     }
   });
 
+  it("leaves header names as they are, both ways", () => {
+    for (const header of ["Idempotency-Key", "Last-Event-ID"]) {
+      expect(fieldToWire(header)).toBe(header);
+      expect(fieldFromWire(header)).toBe(header);
+    }
+  });
+
   it("leaves the caller's own keys under metadata and properties untouched", () => {
     expect(fieldToWire("memories[0].metadata.customerId.lastSeenAt")).toBe(
       "memories[0].metadata.customerId.lastSeenAt",

@@ -26,8 +26,12 @@ function renamePath(path: string, rename: (name: string) => string): string {
     .join(".");
 }
 
-const toSnake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const toCamel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+// Only identifiers in the style of the other side are renamed: a field that is neither (an HTTP
+// header such as `Idempotency-Key` or `Last-Event-ID`) keeps its name both ways.
+const toSnake = (name: string) =>
+  /^[a-z][A-Za-z0-9]*$/.test(name) ? name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : name;
+const toCamel = (name: string) =>
+  /^[a-z][a-z0-9_]*$/.test(name) ? name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : name;
 
 /** Engine field path → REST field path (`vectorIndex.m` → `vector_index.m`). */
 export function fieldToWire(path: string): string {

@@ -115,10 +115,18 @@ export function exportToWire(x: GraphExport): Wire {
   return { version: x.version, entities: x.entities.map(entityToWire), edges: x.edges.map(edgeToWire) };
 }
 
+/**
+ * Wire → graph export. Items that are not objects are passed on as they are, for the engine's
+ * import to reject by their index (`data.entities[0] must be an object`).
+ */
 export function exportFromWire(w: Wire): GraphExport {
+  const items = <T>(list: unknown, map: (w: Wire) => T): T[] =>
+    ((list as unknown[] | undefined) ?? []).map((item) =>
+      typeof item === "object" && item !== null && !Array.isArray(item) ? map(item as Wire) : (item as T),
+    );
   return {
     version: w.version as 1,
-    entities: ((w.entities as Wire[] | undefined) ?? []).map(entityFromWire),
-    edges: ((w.edges as Wire[] | undefined) ?? []).map(edgeFromWire),
+    entities: items(w.entities, entityFromWire),
+    edges: items(w.edges, edgeFromWire),
   };
 }

@@ -7,11 +7,12 @@ import type { EdgeInput, EntityRef, KnowledgeGraphApi } from "@loci/engine";
 import { LociError } from "@loci/engine";
 import * as g from "./graph-wire.js";
 import { type HttpTransport, newIdempotencyKey } from "./http.js";
+import { pathSegment } from "./url-path.js";
 
 type Wire = Record<string, unknown>;
-const graphPath = (ns: string) => `/v1/namespaces/${encodeURIComponent(ns)}/graph`;
+const graphPath = (ns: string) => `/v1/namespaces/${pathSegment(ns, "namespace")}/graph`;
 const entityPath = (ns: string, e: EntityRef) =>
-  `${graphPath(ns)}/entities/${encodeURIComponent(e.type)}/${encodeURIComponent(e.name)}`;
+  `${graphPath(ns)}/entities/${pathSegment(e.type, "entity.type")}/${pathSegment(e.name, "entity.name")}`;
 const signalOf = (o: unknown) => (o as { signal?: AbortSignal } | undefined)?.signal;
 const edgeBody = (e: EdgeInput) => ({
   source: e.source,

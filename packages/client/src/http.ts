@@ -1,8 +1,10 @@
 /**
  * HTTP transport of the client: JSON requests with a timeout, an AbortSignal, typed errors mapped
- * from the server's error codes, and retries with jittered exponential backoff for 429/503 and
- * network failures — on safe (read-only) operations, and on writes sent with an `Idempotency-Key`
- * (the server applies a keyed write once however often it arrives), so a write is never applied twice.
+ * from the server's error codes (or from the status, for replies that are not the server's JSON),
+ * and retries with jittered exponential backoff for 429/502/503/504 and network failures (a refused
+ * connection, or a reply lost or stalled mid-body) — on safe (read-only) operations, and on writes
+ * sent with an `Idempotency-Key` (the server applies a keyed write once however often it arrives),
+ * so a write is never applied twice.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import {
   ValidationError,
 } from "@loci/engine";
 import { fieldFromWire, renameErrorField } from "./error-fields.js";
+import { assertSendable } from "./json-check.js";
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
@@ -57,6 +60,34 @@ export function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/** The code of an error reply without one (a reverse proxy's error page, a foreign server). */
+function codeOfStatus(status: number): ErrorCode {
+  const byStatus: Record<number, ErrorCode> = {
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "TIMEOUT",
+  };
+  return byStatus[status] ?? (status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT");
+}
+
+/** Statuses retried (for safe and keyed requests): rate limits, and an unavailable server or gateway. */
+const RETRIED = new Set([429, 502, 503, 504]);
+
+/** The parsed JSON of a reply, or `undefined` when it is not JSON (`null` for an empty body). */
+export function parseJson(text: string): unknown {
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the typed error for a server error code. */
 export function errorFromWire(status: number, body: unknown): LociError {
   const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
@@ -91,10 +122,7 @@ export function errorFromWire(status: number, body: unknown): LociError {
     case "IDEMPOTENCY_CONFLICT":
       return new ConflictError({ ...opts, code });
     case null:
-      return new LociError({
-        ...opts,
-        code: status === 404 ? "NOT_FOUND" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT",
-      });
+      return new LociError({ ...opts, code: codeOfStatus(status) });
     default:
       if (code.endsWith("_NOT_FOUND") && code !== "NOT_FOUND") {
         return new NotFoundError({ ...opts, code: code as "NAMESPACE_NOT_FOUND" });
@@ -105,15 +133,16 @@ export function errorFromWire(status: number, body: unknown): LociError {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 /** JSON over HTTP with timeouts, retries and typed errors. */
@@ -147,8 +176,13 @@ export class HttpTransport {
     return u.toString();
   }
 
-  /** Sends a request; resolves with the parsed JSON body (or null for 204). */
+  /**
+   * Sends a request; resolves with the parsed JSON body (or null for 204).
+   * @throws {ValidationError} before sending, for a body holding values JSON cannot carry (NaN, undefined in metadata…)
+   * @throws {FilterError} before sending, for such a value in a filter
+   */
   async request<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+    assertSendable(req.body);
     const retriable = req.safe || req.idempotencyKey !== undefined;
     const extra: Record<string, string> = {
       ...(req.body === undefined ? {} : { "content-type": "application/json" }),
@@ -158,6 +192,7 @@ export class HttpTransport {
       const timeout = AbortSignal.timeout(this.#timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       let res: Response;
+      let text: string;
       try {
         res = await this.#fetch(this.url(req.path, req.query), {
           method: req.method,
@@ -165,6 +200,13 @@ export class HttpTransport {
           ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
           signal,
         });
+        if (RETRIED.has(res.status) && retriable && attempt < this.#retries) {
+          await res.body?.cancel();
+          await this.#backoff(attempt, res.headers.get("retry-after"), req.signal);
+          continue;
+        }
+        // Inside the try: a reply cut off or stalled mid-body is a lost reply like a refused connection.
+        text = await res.text();
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
         const timedOut = timeout.aborted;
@@ -180,14 +222,14 @@ export class HttpTransport {
           cause: err,
         });
       }
-      if ((res.status === 429 || res.status === 503) && retriable && attempt < this.#retries) {
-        await res.body?.cancel();
-        await this.#backoff(attempt, res.headers.get("retry-after"), req.signal);
-        continue;
+      const body = parseJson(text);
+      if (!res.ok) throw errorFromWire(res.status, body ?? null);
+      if (body === undefined) {
+        throw new LociError({
+          code: "INTERNAL",
+          message: `${req.method} ${req.path}: the reply (HTTP ${res.status}) is not JSON; is ${this.baseUrl} a Loci server?`,
+        });
       }
-      const text = await res.text();
-      const body = text.length > 0 ? JSON.parse(text) : null;
-      if (!res.ok) throw errorFromWire(res.status, body);
       return { status: res.status, body: body as T };
     }
   }

@@ -34,8 +34,9 @@ function vector(v: readonly number[] | Float32Array | undefined): number[] | und
   return v === undefined ? undefined : Array.from(v);
 }
 
+/** A Date as ISO-8601; an invalid Date is left for the body check to reject by its field name. */
 function time(v: unknown): unknown {
-  return v instanceof Date ? v.toISOString() : v;
+  return v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString() : v;
 }
 
 /** Memory → wire. */
@@ -255,10 +256,7 @@ export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
         : defined({
             mode: o.time.mode,
             weight: o.time.weight,
-            reference_time:
-              o.time.referenceTime instanceof Date
-                ? o.time.referenceTime.toISOString()
-                : o.time.referenceTime,
+            reference_time: time(o.time.referenceTime),
           }),
   });
 }

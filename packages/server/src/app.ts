@@ -44,6 +44,8 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** Per-key rate limit. @default 100 requests/s sustained, bursts of 200 */
   rateLimit?: RateLimitOptions;
+  /** Largest page a list may return: the engines' `limits.pageSize`. @default 1000 */
+  pageSize?: number;
   now?: () => number;
 }
 
@@ -70,6 +72,7 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     audit: opts.audit,
     logger: opts.logger ?? pino({ level: "silent" }),
     now: opts.now ?? Date.now,
+    pageSize: opts.pageSize ?? 1000,
     streams: new Set(),
   };
   const app: LociApp = new OpenAPIHono<Env>({

@@ -32,6 +32,8 @@ export interface RouteContext {
   audit: AuditLog;
   logger: Logger;
   now: () => number;
+  /** Largest page a list may return (the engines' `limits.pageSize`). */
+  pageSize: number;
   /** Open event streams, closed on shutdown. */
   streams: Set<() => void>;
 }

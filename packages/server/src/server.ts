@@ -91,16 +91,24 @@ export interface RunningServer {
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /**
- * Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written).
- * It reads headers only: touching `req.body` would turn @hono/node-server's lightweight request into
+ * Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written),
+ * and drops the content type of an empty body (so a route whose body is optional sees none). It reads headers only: touching `req.body` would turn @hono/node-server's lightweight request into
  * a full web `Request` with a web stream, and the JSON routes then could not read the body directly.
  */
 function normalizeJson(req: Request): Request {
   if (req.method === "GET" || req.method === "HEAD") return req;
   const ct = req.headers.get("content-type") ?? "";
+  const length = req.headers.get("content-length");
+  if ((length === null || length === "0") && !req.headers.has("transfer-encoding")) {
+    // An empty body is no body (fetch sends `Content-Length: 0` on a body-less POST): a route whose
+    // body is optional then acts as if none was sent, one whose body is required still answers 400.
+    if (ct === "") return req;
+    const headers = new Headers(req.headers);
+    headers.delete("content-type");
+    return new Request(req, { headers, duplex: "half" } as RequestInit);
+  }
   if (/^application\/(.+\+)?json/i.test(ct)) return req;
   if (ct !== "" && !/^(application\/x-www-form-urlencoded|text\/plain)/i.test(ct)) return req;
-  if (!req.headers.has("content-length") && !req.headers.has("transfer-encoding")) return req; // no body
   const headers = new Headers(req.headers);
   headers.set("content-type", "application/json");
   return new Request(req, { headers, duplex: "half" } as RequestInit);
@@ -188,6 +196,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.masterKey ? { masterKey: opts.masterKey } : {}),
   });
   const { store, keys } = system;
+  const limits = resolveLimits(
+    opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
+  );
   const tenants = new TenantEngines({
     dataDir,
     embedder: opts.embedder,
@@ -197,9 +208,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     maxNamespaces: opts.maxNamespacesPerTenant ?? Number(process.env.LOCI_MAX_NAMESPACES ?? 10_000),
     maxOpenNamespaces:
       opts.maxOpenNamespacesPerTenant ?? Number(process.env.LOCI_MAX_OPEN_NAMESPACES ?? 1_000),
-    limits: resolveLimits(
-      opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
-    ),
+    limits,
   });
   let engine: Loci;
   let generated: string | null = null;
@@ -226,6 +235,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     keys,
     audit,
     logger,
+    pageSize: limits.pageSize,
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
     ...(rateLimit ? { rateLimit } : {}),
   });

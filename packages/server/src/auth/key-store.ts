@@ -162,6 +162,15 @@ export class KeyStore {
     return { keyId: row.id, tenant: row.tenant, role: row.role, scopes: JSON.parse(row.scopes) as Scope[] };
   }
 
+  /**
+   * Whether the key `keyId` (already verified once) is still neither revoked nor expired: long-lived
+   * requests such as event streams ask again as they go.
+   */
+  async active(keyId: string, now: number): Promise<boolean> {
+    const row = await this.#rows.get(keyId);
+    return !!row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
+  }
+
   /** Keys of a tenant (root excluded), newest first. */
   async list(tenant: string): Promise<ApiKeyInfo[]> {
     return (await this.#rows.listTenant(tenant)).map(info);

@@ -11,6 +11,8 @@ import { errorResponses, type LociApp, type RouteContext, requireNamespace } fro
 import { NsParam } from "../schemas.js";
 
 const HEARTBEAT_MS = 15_000;
+/** How often, at most, an open stream re-checks that its key is not revoked or expired. */
+const KEY_RECHECK_MS = 1_000;
 
 function parseSeq(raw: string | undefined, field: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
@@ -58,6 +60,14 @@ export function registerEventRoutes(app: LociApp, ctx: RouteContext): void {
           wake?.();
         },
       );
+      const keyId = c.get("principal").keyId;
+      let checkedAt = ctx.now();
+      /** Whether the key may still read: re-checked before sending, at most every KEY_RECHECK_MS. */
+      const keyActive = async () => {
+        if (!ctx.keys || ctx.now() - checkedAt < KEY_RECHECK_MS) return true;
+        checkedAt = ctx.now();
+        return ctx.keys.active(keyId, checkedAt);
+      };
       return streamSSE(c, async (stream) => {
         let open = true;
         const close = () => {
@@ -69,6 +79,9 @@ export function registerEventRoutes(app: LociApp, ctx: RouteContext): void {
         stream.onAbort(close);
         try {
           while (open) {
+            // A key revoked (or expired) while its stream is open ends the stream; the reconnect
+            // then gets 401 like any other request.
+            if (!(await keyActive())) break;
             while (queue.length > 0 && open) {
               const [id, event, data] = queue.shift()!;
               await stream.writeSSE({ id: id!, event: event!, data: data! });
@@ -80,6 +93,7 @@ export function registerEventRoutes(app: LociApp, ctx: RouteContext): void {
             });
             await timer;
             wake = null;
+            if (!(await keyActive())) break;
             if (open && queue.length === 0) await stream.write(": ping\n\n");
           }
         } finally {

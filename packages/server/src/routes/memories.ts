@@ -20,6 +20,7 @@ import {
   matchesInput,
   REPLAYED_HEADER,
 } from "../idempotency.js";
+import { assertAddressableId } from "../path-ids.js";
 import {
   IdParam,
   MemoryBatchSchema,
@@ -55,6 +56,7 @@ async function addOnce(
     opts.single
       ? [await engine.memory.add({ ...memories[0]!, namespace })]
       : await engine.memory.addMany({ namespace, memories });
+  for (const [i, m] of inputs.entries()) assertAddressableId(m.id, opts.single ? "id" : `memories[${i}].id`);
   const key = idempotencyKey(c);
   if (key === null) return { items: await write(inputs), replayed: false };
   const tenant = c.get("principal").tenant;

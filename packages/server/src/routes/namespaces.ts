@@ -1,7 +1,7 @@
 /** Namespace routes: `POST/GET /v1/namespaces`, `GET|PATCH|DELETE /v1/namespaces/{ns}`. */
 import { createRoute } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
-import type { Namespace } from "@loci/engine";
+import { type Namespace, ValidationError } from "@loci/engine";
 import { can } from "../auth/scopes.js";
 import {
   errorResponses,
@@ -21,6 +21,31 @@ import {
 } from "../schemas.js";
 
 const tags = ["namespaces"];
+const NAME_RE = /^[A-Za-z0-9-][A-Za-z0-9._-]{0,127}$/;
+
+/** The page size of a scoped listing, checked as the engine checks an admin's. */
+function scopedLimit(limit: number | undefined, pageSize: number): number {
+  if (limit === undefined) return Math.min(100, pageSize);
+  if (!Number.isInteger(limit) || limit < 1 || limit > pageSize) {
+    throw new ValidationError({
+      message: `limit must be an integer between 1 and ${pageSize}`,
+      details: { field: "limit" },
+    });
+  }
+  return limit;
+}
+
+/** The name a scoped listing's cursor continues after. @throws INVALID_CURSOR unless this route made it */
+function scopedCursor(cursor: string): string {
+  const name = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!NAME_RE.test(name) || Buffer.from(name).toString("base64url") !== cursor) {
+    throw new ValidationError({
+      code: "INVALID_CURSOR",
+      message: "cursor is malformed or belongs to another query",
+    });
+  }
+  return name;
+}
 const security = [{ bearer: [] }];
 
 export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
@@ -75,13 +100,13 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
         );
       }
       // Scoped keys see only what they may read: filter, then paginate by name.
-      const max = Math.min(Math.max(1, limit ?? 100), 1000);
-      const after = cursor === undefined ? "" : Buffer.from(cursor, "base64url").toString("utf8");
+      const max = scopedLimit(limit, ctx.pageSize);
+      const after = cursor === undefined ? "" : scopedCursor(cursor);
       const visible: Namespace[] = [];
       let more = false;
       for (let engineCursor: string | undefined; ; ) {
         const page = await (await ctx.engine(c)).namespace.list({
-          limit: 1000,
+          limit: ctx.pageSize,
           ...(engineCursor ? { cursor: engineCursor } : {}),
         });
         for (const ns of page.items) {

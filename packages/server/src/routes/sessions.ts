@@ -11,6 +11,7 @@ import {
   REPLAYED_HEADER,
   sameMetadata,
 } from "../idempotency.js";
+import { assertAddressableId } from "../path-ids.js";
 import { IdParam, NsParam, PageQuery, pageOf, SessionCreateSchema, SessionSchema } from "../schemas.js";
 import { parseFilterParam } from "./memories.js";
 
@@ -40,6 +41,7 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
       const body = (c.req.valid("json") ?? {}) as { metadata?: Record<string, never>; id?: string };
+      assertAddressableId(body.id, "id");
       const key = idempotencyKey(c);
       const id =
         body.id ??

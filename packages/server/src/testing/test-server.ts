@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LociClient } from "@loci/client";
-import { type Embedder, HashEmbedder } from "@loci/engine";
+import { type Embedder, HashEmbedder, type Limits } from "@loci/engine";
 import pino from "pino";
 import type { RateLimitOptions } from "../rate-limit.js";
 import { type RunningServer, startServer } from "../server.js";
@@ -41,6 +41,8 @@ export async function startTestServer(
     storage?: string;
     bodyLimitBytes?: number;
     rateLimit?: RateLimitOptions;
+    /** Input limits (see `ServerOptions.limits`). */
+    limits?: Partial<Limits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "loci-server-"));
@@ -56,6 +58,7 @@ export async function startTestServer(
     logger: pino({ level: "silent" }),
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
     rateLimit: opts.rateLimit ?? { perSecond: 0, burst: 0 },
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const t: TestServer = {
     server,
