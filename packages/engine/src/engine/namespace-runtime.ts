@@ -219,19 +219,29 @@ export class NamespaceRuntime {
   async #load(): Promise<void> {
     this.#generation = await this.store.generation();
     const changedSince = changeReader(this.store);
-    await this.#loadRecords(changedSince);
+    const records = this.#loadRecords(changedSince);
     const dims = this.record.config.embedding?.dimensions;
-    if (!dims) return;
-    this.sketch = this.#newSketch(dims);
-    const loaded = await loadVectorIndex({
-      store: this.store,
-      live: this.docs,
-      generation: this.#generation,
-      changedSince,
-      graph: this.#graphOptions(dims),
-      target: this.#snapshots.annTarget(),
-      put: (index, seq, vector) => this.#putVector(index, seq, vector),
-    });
+    if (dims) this.sketch = this.#newSketch(dims);
+    // The ANN snapshot is read (checked, decrypted, loaded by hnswlib) while the memories are.
+    const vectors = dims
+      ? loadVectorIndex({
+          store: this.store,
+          live: records.then(() => this.docs), // (a failure of `records` is thrown below)
+          generation: this.#generation,
+          changedSince,
+          graph: this.#graphOptions(dims),
+          target: this.#snapshots.annTarget(),
+          put: (index, seq, vector) => this.#putVector(index, seq, vector),
+        })
+      : null;
+    const [read, built] = await Promise.allSettled([records, vectors]);
+    if (read.status === "rejected") {
+      if (built.status === "fulfilled") built.value?.index.dispose();
+      throw read.reason;
+    }
+    if (built.status === "rejected") throw built.reason;
+    const loaded = built.value;
+    if (!loaded) return;
     this.vectors = loaded.index;
     this.#snapshots.loadedAnn(loaded.snapshotGeneration, loaded.lacking);
     // A snapshot of other graph parameters serves searches while its replacement is built.

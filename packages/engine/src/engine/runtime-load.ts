@@ -101,8 +101,11 @@ export function keywordTarget(store: NamespaceStore): KeywordSnapshotTarget | nu
 /** Options of {@link loadVectorIndex}. */
 export interface LoadVectorIndexOptions {
   store: NamespaceStore;
-  /** The namespace's live memories (the snapshot keeps only these). */
-  live: ReadonlySet<number> | ReadonlyMap<number, unknown>;
+  /**
+   * The namespace's live memories (the snapshot keeps only these), once they are read: the snapshot
+   * is read meanwhile.
+   */
+  live: Promise<ReadonlySet<number> | ReadonlyMap<number, unknown>>;
   /** The store generation the namespace opened at: a snapshot ahead of it is not used. */
   generation: number;
   /** The memories the change log names after a generation ({@link changeReader}). */
@@ -129,11 +132,12 @@ export interface LoadedVectorIndex {
  * memory it lacks are re-read — or, without a usable snapshot, rebuilds it from every stored vector.
  */
 export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<LoadedVectorIndex> {
-  const { store, live, target, put } = opts;
+  const { store, target, put } = opts;
+  opts.live.catch(() => {}); // a failure surfaces where it is awaited, not as an unhandled rejection
   const read = target
     ? await loadSnapshot(target.dir, {
         ...opts.graph,
-        live: live.keys(),
+        live: opts.live.then((live) => live.keys()),
         anyGraph: true,
         ...(target.cipher ? { cipher: target.cipher } : {}),
       })
@@ -141,6 +145,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
   // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
   if (read && read.generation > opts.generation) read.index.dispose();
   const loaded = read && read.generation <= opts.generation ? read : null;
+  const live = await opts.live;
   if (!loaded) {
     if (target) dropSnapshot(target.dir);
     const index = new HnswIndex({ ...opts.graph, initialCapacity: Math.max(1024, live.size) });

@@ -69,7 +69,7 @@ describe("keyword snapshots", () => {
     const random = seededRandom(5);
     const original = new Bm25Index();
     churn([original], random, 3_000);
-    const restored = await Bm25Index.restore(await decodeBm25(encodeBm25(original.state())));
+    const restored = await Bm25Index.restore(await decodeBm25(encodeBm25(original.source())));
     expect(restored.size).toBe(original.size);
     expect([...restored.labels()].sort((a, b) => a - b)).toEqual(
       [...original.labels()].sort((a, b) => a - b),
@@ -82,14 +82,14 @@ describe("keyword snapshots", () => {
   });
 
   it("round-trip an empty index and one whose terms all lost their documents", async () => {
-    const empty = await Bm25Index.restore(await decodeBm25(encodeBm25(new Bm25Index().state())));
+    const empty = await Bm25Index.restore(await decodeBm25(encodeBm25(new Bm25Index().source())));
     expect(empty.size).toBe(0);
     empty.upsert(3, "refund invoice");
     expect(empty.search("refund", 5).map((h) => h.label)).toEqual([3]);
     const drained = new Bm25Index();
     drained.upsert(1, "kafka outage");
     drained.remove(1);
-    const back = await Bm25Index.restore(await decodeBm25(encodeBm25(drained.state())));
+    const back = await Bm25Index.restore(await decodeBm25(encodeBm25(drained.source())));
     expect(back.search("kafka", 5)).toEqual([]);
     back.upsert(2, "kafka");
     expect(back.search("kafka", 5).map((h) => h.label)).toEqual([2]);
@@ -119,6 +119,13 @@ describe("keyword snapshots", () => {
     expect(await loadKeywordSnapshot({ dir: secret, key: randomBytes(32) })).toBeNull();
     expect(await loadKeywordSnapshot({ dir: secret })).toBeNull();
     expect(await loadKeywordSnapshot({ dir, key })).toBeNull();
+    // The GCM tag authenticates an encrypted payload (no checksum in its header); one altered byte is refused.
+    expect(bytes.includes('"sha256"')).toBe(false);
+    expect(readFileSync(join(dir, "keywords.bm25")).includes('"sha256"')).toBe(true);
+    const altered = Buffer.from(bytes);
+    altered[altered.length - 200]! ^= 0x01;
+    writeFileSync(join(secret, "keywords.bm25"), altered);
+    expect(await loadKeywordSnapshot({ dir: secret, key })).toBeNull();
   });
 
   it("are ignored when missing, altered, truncated or built by another tokenizer", async () => {
@@ -151,13 +158,13 @@ describe("keyword snapshots", () => {
     const index = new Bm25Index();
     index.upsert(1, "bravo alpha");
     index.upsert(2, "bravo charlie");
-    const payload = encodeBm25(index.state());
+    const payload = encodeBm25(index.source());
     await expect(decodeBm25(payload.subarray(0, payload.length - 1))).rejects.toThrow(RangeError);
     const swapped = Buffer.from(payload);
     // The first term ("bravo", in documents 1 and 2) given labels out of order; the labels follow the
     // 48-byte fixed part and the term sizes.
-    expect(index.state().lists[0]!.labels).toEqual(new Uint32Array([1, 2]));
-    const labelsAt = 48 + 4 * index.state().terms.length;
+    expect(index.source().lists[0]!.labels).toEqual(new Uint32Array([1, 2]));
+    const labelsAt = 48 + 4 * index.source().terms.length;
     swapped.writeUInt32LE(9, labelsAt);
     swapped.writeUInt32LE(9, labelsAt + 4);
     await expect(decodeBm25(swapped)).rejects.toThrow(RangeError);
@@ -168,11 +175,17 @@ describe("keyword snapshots", () => {
     const index = new Bm25Index();
     // Identifiers make one term each: 40,000 terms are three slices.
     for (let i = 0; i < 20_000; i++) index.upsert(i + 1, `ticket t${i} id${i * 7}`);
-    const whole = encodeBm25(index.state());
+    const whole = encodeBm25(index.source());
     const version = index.version;
-    const sliced = await encodeBm25Sliced(index.state(), () => index.version !== version);
+    let turns = 0;
+    const sliced = await encodeBm25Sliced(index.source(), () => {
+      turns++;
+      return index.version !== version;
+    });
     expect(sliced?.equals(whole)).toBe(true);
-    const changing = encodeBm25Sliced(index.state(), () => index.version !== version);
+    // Terms (3 slices), documents (2: records, then the arena), posting lists (3).
+    expect(turns).toBe(6);
+    const changing = encodeBm25Sliced(index.source(), () => index.version !== version);
     setImmediate(() => index.upsert(1, "ticket reopened"));
     expect(await changing).toBeNull();
     // Saving while the index changes falls back to one pass over the index as it is then.
@@ -184,5 +197,22 @@ describe("keyword snapshots", () => {
     expect(loaded.size).toBe(index.size);
     expect(loaded.search("zebra", 3).map((h) => h.label)).toEqual([2]);
     expect(loaded.search("reopened", 3).map((h) => h.label)).toEqual([1]);
+    // A change in every turn of the event loop: the sliced tries give up, one pass writes what it sees.
+    let changes = 0;
+    let writing = true;
+    const churn = () => {
+      if (!writing) return;
+      index.upsert(30_000 + changes++, `churn c${changes}`);
+      setImmediate(churn);
+    };
+    setImmediate(churn);
+    await saveKeywordSnapshot(index, { dir }, 6);
+    writing = false;
+    const churned = (await loadKeywordSnapshot({ dir }))!.index;
+    expect(changes).toBeGreaterThan(3);
+    // One state of the index: every churned memory it holds is in the postings, and no other.
+    expect(churned.size).toBeGreaterThan(20_000);
+    expect(churned.size).toBeLessThanOrEqual(index.size);
+    expect(churned.search("churn", 100_000).length).toBe(churned.size - 20_000);
   });
 });

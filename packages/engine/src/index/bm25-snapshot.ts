@@ -6,7 +6,8 @@
  * includes, the tokenizer it was built with ({@link tokenizerSignature}) and a SHA-256 of its
  * payload, and one that does not match is ignored (the index is rebuilt from the memories). On
  * encrypted storage the payload is AES-256-GCM encrypted in memory (`snapshot-cipher.ts`): the terms
- * of the memories never reach the disk in plaintext.
+ * of the memories never reach the disk in plaintext, and the GCM tag authenticates the payload in
+ * place of the checksum.
  *
  * File: `MAGIC ‖ u32 header length ‖ header (JSON) ‖ payload`. Payload (little-endian), each array
  * aligned to its element size: `f64 totalLength, f64 minLength`, eight `u32` (termCount, docCount,
@@ -17,12 +18,12 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { forChunks, nextTurn } from "../util/file-chunks.js";
-import { Bm25Index, type Bm25IndexOptions, type Bm25State } from "./bm25.js";
+import { cryptBytes } from "../util/crypto-jobs.js";
+import { nextTurn } from "../util/file-chunks.js";
+import { Bm25Index, type Bm25IndexOptions, type Bm25Source, type Bm25State } from "./bm25.js";
 import { PostingList } from "./postings.js";
 import { decryptBytes, encryptBytes } from "./snapshot-cipher.js";
 import { tokenizerSignature } from "./tokenize.js";
@@ -30,8 +31,14 @@ import { tokenizerSignature } from "./tokenize.js";
 const FILE = "keywords.bm25";
 const MAGIC = Buffer.from("LOCI-BM25-1\n");
 const FIXED = 16 + 8 * 4;
-/** Posting lists built per turn of the event loop while decoding (a million terms must not stall it). */
+/** Terms or posting lists handled per turn of the event loop (a million terms must not stall it). */
 const LISTS_PER_TURN = 16_384;
+/** Postings copied per turn of the event loop while encoding (a millisecond or two). */
+const POSTINGS_PER_TURN = 262_144;
+/** Posting lists built per turn while decoding (three typed-array views each). */
+const DECODED_PER_TURN = 4_096;
+/** Sliced encodings tried while the index keeps changing, before one synchronous pass. */
+const SLICED_ATTEMPTS = 3;
 
 /** What a keyword snapshot's header records. */
 interface Header {
@@ -40,8 +47,11 @@ interface Header {
   /** {@link tokenizerSignature} of the index's tokenizer. */
   tokenizer: string;
   documents: number;
-  /** SHA-256 of the payload as stored (encrypted when `encrypted`). */
-  sha256: string;
+  /**
+   * SHA-256 of a plaintext payload (encrypted ones written before this was left out have it too, of
+   * the encrypted payload); decryption authenticates an encrypted one.
+   */
+  sha256?: string;
   encrypted: boolean;
 }
 
@@ -68,12 +78,12 @@ function copy(
 }
 
 /**
- * The binary payload of a state (one copy of every array, made synchronously). Indexes of many
- * distinct terms (identifiers, numbers) hold mostly one-posting lists, so the per-term work is kept to
- * a few field reads: 200,000 terms encode in tens of milliseconds.
+ * The binary payload of an index's contents (one copy of every array, made synchronously). Indexes of
+ * many distinct terms (identifiers, numbers) hold mostly one-posting lists, so the per-term work is
+ * kept to a few field reads: 200,000 terms encode in tens of milliseconds.
  */
-export function encodeBm25(state: Bm25State): Buffer {
-  const steps = encodeSteps(state);
+export function encodeBm25(source: Bm25Source): Buffer {
+  const steps = encodeSteps(source);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -81,12 +91,13 @@ export function encodeBm25(state: Bm25State): Buffer {
 }
 
 /**
- * {@link encodeBm25} in slices of {@link LISTS_PER_TURN} posting lists, letting the event loop run
- * between them; `null` as soon as `changed()` says the index changed meanwhile (the slices would no
- * longer make one state).
+ * {@link encodeBm25} in steps of a few milliseconds each ({@link LISTS_PER_TURN} terms or posting
+ * lists, {@link POSTINGS_PER_TURN} postings, a slice of the document table), letting the event loop
+ * run between them; `null` as soon as `changed()` says the index changed meanwhile (the steps would
+ * no longer make one state).
  */
-export async function encodeBm25Sliced(state: Bm25State, changed: () => boolean): Promise<Buffer | null> {
-  const steps = encodeSteps(state);
+export async function encodeBm25Sliced(source: Bm25Source, changed: () => boolean): Promise<Buffer | null> {
+  const steps = encodeSteps(source);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -95,23 +106,33 @@ export async function encodeBm25Sliced(state: Bm25State, changed: () => boolean)
   }
 }
 
-/** The encoder, pausing (`yield`) after every {@link LISTS_PER_TURN} posting lists. */
-function* encodeSteps(state: Bm25State): Generator<void, Buffer, void> {
-  for (const t of state.terms)
-    if (t.includes("\0")) throw new RangeError("a keyword term holds a NUL character");
-  const termText = Buffer.from(state.terms.length > 0 ? `${state.terms.join("\0")}\0` : "", "utf8");
-  const terms = state.lists.length;
-  const docs = state.docs.labels.length;
+/** The encoder, pausing (`yield`) between steps of bounded work. */
+function* encodeSteps(source: Bm25Source): Generator<void, Buffer, void> {
+  if (source.terms.length !== source.lists.length) throw new RangeError("keyword terms and lists differ");
+  // The term text and the posting count, a slice of terms at a time: joining and encoding 200,000
+  // terms at once took 40–55 ms of one turn.
+  const termChunks: Buffer[] = [];
+  let termBytes = 0;
   let postings = 0;
-  for (const l of state.lists) postings += l.size;
-  const arena = state.docs.arena.length;
+  for (let from = 0; from < source.terms.length; from += LISTS_PER_TURN) {
+    if (from > 0) yield;
+    const slice = source.terms.slice(from, from + LISTS_PER_TURN);
+    for (const t of slice) if (t.includes("\0")) throw new RangeError("a keyword term holds a NUL character");
+    const chunk = Buffer.from(`${slice.join("\0")}\0`, "utf8");
+    termChunks.push(chunk);
+    termBytes += chunk.length;
+    for (let id = from; id < from + slice.length; id++) postings += source.lists[id]!.size;
+  }
+  const terms = source.lists.length;
+  const docs = source.docs.size;
+  const arena = source.docs.liveLength;
   const u32s = terms + postings + 2 * docs + arena;
-  const size = FIXED + 4 * u32s + pad4(2 * postings) + postings + terms + termText.length;
+  const size = FIXED + 4 * u32s + pad4(2 * postings) + postings + terms + termBytes;
   const buf = Buffer.alloc(size);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  view.setFloat64(0, state.totalLength, true);
-  view.setFloat64(8, state.minLength, true);
-  const counts = [terms, docs, postings, arena, termText.length, 0];
+  view.setFloat64(0, source.totalLength, true);
+  view.setFloat64(8, source.minLength, true);
+  const counts = [terms, docs, postings, arena, termBytes, 0];
   counts.forEach((v, i) => {
     view.setUint32(16 + 4 * i, v, true);
   });
@@ -123,20 +144,23 @@ function* encodeSteps(state: Bm25State): Generator<void, Buffer, void> {
   };
   const sizes = u32(terms);
   const labels = u32(postings);
-  u32(docs).set(state.docs.labels);
-  u32(docs).set(state.docs.offsets);
-  u32(arena).set(state.docs.arena);
+  yield* source.docs.copySteps({ labels: u32(docs), offsets: u32(docs), arena: u32(arena) });
   const lengths = new Uint16Array(buf.buffer, buf.byteOffset + at, postings);
   at += pad4(2 * postings);
   const tfs = buf.subarray(at, at + postings);
   at += postings;
   const maxTfs = buf.subarray(at, at + terms);
   at += terms;
-  termText.copy(buf, at);
+  for (const chunk of termChunks) at += chunk.copy(buf, at);
   let p = 0;
+  let sinceTurn = 0;
   for (let id = 0; id < terms; id++) {
-    if (id > 0 && id % LISTS_PER_TURN === 0) yield;
-    const l = state.lists[id]!;
+    // Many short lists (identifiers) or a few long ones (common words in a million memories).
+    if (sinceTurn >= POSTINGS_PER_TURN || (id > 0 && id % LISTS_PER_TURN === 0)) {
+      yield;
+      sinceTurn = 0;
+    }
+    const l = source.lists[id]!;
     const n = l.size;
     sizes[id] = n;
     maxTfs[id] = l.maxTf;
@@ -144,13 +168,14 @@ function* encodeSteps(state: Bm25State): Generator<void, Buffer, void> {
     copy(lengths, p, l.lengths, n);
     copy(tfs, p, l.tfs, n);
     p += n;
+    sinceTurn += n;
   }
   return buf;
 }
 
 /**
  * The state a payload holds; its arrays are views into `payload` (copied first when it is not
- * 8-byte aligned). The posting lists are built {@link LISTS_PER_TURN} at a time, letting the event
+ * 8-byte aligned). The posting lists are built {@link DECODED_PER_TURN} at a time, letting the event
  * loop run between. @throws {RangeError} when the payload is inconsistent
  */
 export async function decodeBm25(payload: Uint8Array): Promise<Bm25State> {
@@ -187,7 +212,7 @@ export async function decodeBm25(payload: Uint8Array): Promise<Bm25State> {
   const lists = new Array<PostingList>(terms!);
   let p = 0;
   for (let id = 0; id < terms!; id++) {
-    if (id > 0 && id % LISTS_PER_TURN === 0) await nextTurn();
+    if (id > 0 && id % DECODED_PER_TURN === 0) await nextTurn();
     const n = sizes[id]!;
     if (p + n > postings!) throw new RangeError("keyword snapshot postings overrun");
     lists[id] = PostingList.restore(
@@ -208,40 +233,46 @@ export async function decodeBm25(payload: Uint8Array): Promise<Bm25State> {
   };
 }
 
+/** SHA-256 (hex) of a payload: a chunk per turn of the event loop, or on a worker thread when large. */
 async function sha256(data: Uint8Array): Promise<string> {
-  const hash = createHash("sha256");
-  await forChunks(data, (chunk) => hash.update(chunk));
-  return hash.digest("hex");
+  return (await cryptBytes({ kind: "sha256" }, data)).toString("hex");
+}
+
+/**
+ * The payload of `index` as it stood at one moment, and its document count: in slices while nothing
+ * changes it (a close holds the namespace's writes back), encoded afresh when something did, and after
+ * {@link SLICED_ATTEMPTS} such tries in one synchronous pass over the index as it is then (hundreds of
+ * milliseconds at a million memories, so only under a steady stream of writes).
+ */
+async function encodeIndex(index: Bm25Index): Promise<{ plain: Buffer; documents: number }> {
+  for (let attempt = 0; attempt < SLICED_ATTEMPTS; attempt++) {
+    const version = index.version;
+    const documents = index.size;
+    const plain = await encodeBm25Sliced(index.source(), () => index.version !== version);
+    if (plain) return { plain, documents };
+  }
+  return { plain: encodeBm25(index.source()), documents: index.size };
 }
 
 /**
  * Writes `index` as the keyword snapshot of `target.dir` at storage `generation` (replacing the
- * previous one only once the new file is complete and flushed). The index is encoded in slices while
- * it does not change ({@link encodeBm25Sliced}; otherwise in one pass over its state then), so the
- * file holds one state of it, at `generation` or later; hashing, encryption and I/O then run a chunk
- * at a time.
+ * previous one only once the new file is complete and flushed). The index is encoded in slices
+ * ({@link encodeIndex}), so the file holds one state of it, at `generation` or later; hashing,
+ * encryption and I/O then run a chunk at a time.
  */
 export async function saveKeywordSnapshot(
   index: Bm25Index,
   target: KeywordSnapshotTarget,
   generation: number,
 ): Promise<void> {
-  // In slices while nothing changes the index (a close holds the namespace's writes back); a change
-  // in between falls back to one synchronous pass over the index as it is then.
-  const version = index.version;
-  let documents = index.size;
-  let plain = await encodeBm25Sliced(index.state(), () => index.version !== version);
-  if (!plain) {
-    documents = index.size;
-    plain = encodeBm25(index.state());
-  }
+  const { plain, documents } = await encodeIndex(index);
   const tokenizer = tokenizerSignature(index.tokenizer);
   const payload = target.key ? await encryptBytes(plain, target.key) : plain;
   const header: Header = {
     generation,
     tokenizer,
     documents,
-    sha256: await sha256(payload),
+    ...(target.key ? {} : { sha256: await sha256(payload) }),
     encrypted: Boolean(target.key),
   };
   // Padded so that the payload starts 8-byte aligned in the file (loading then needs no copy).
@@ -283,7 +314,8 @@ export async function loadKeywordSnapshot(
     if (header.tokenizer !== tokenizerSignature(opts.tokenizer)) return null;
     if (header.encrypted !== Boolean(target.key)) return null;
     const stored = file.subarray(headerEnd);
-    if ((await sha256(stored)) !== header.sha256) return null;
+    if (header.sha256 !== undefined ? (await sha256(stored)) !== header.sha256 : !header.encrypted)
+      return null;
     const plain = target.key ? await decryptBytes(stored, target.key) : stored;
     if (!plain) return null;
     const index = await Bm25Index.restore(await decodeBm25(plain), opts);

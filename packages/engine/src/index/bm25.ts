@@ -42,9 +42,9 @@ export interface Bm25IndexOptions {
 
 /**
  * A {@link Bm25Index}'s contents, for snapshots (`bm25-snapshot.ts`): the terms by id, each term's
- * postings, the documents' term lists and the length totals. {@link Bm25Index.state} returns the
- * index's own term table and posting lists, not copies (valid until its next change: encode them at
- * once); {@link Bm25Index.restore} takes them over.
+ * postings, the documents' term lists and the length totals. What the snapshot decoder returns and
+ * {@link Bm25Index.restore} takes over; {@link Bm25Index.source} gives the same of a live index, with
+ * the document table still to be copied.
  */
 export interface Bm25State {
   /** Terms by id (the ids the documents' term lists use). */
@@ -56,6 +56,14 @@ export interface Bm25State {
   /** The shortest document length ever indexed (`Infinity` when none). */
   minLength: number;
 }
+
+/** A live index's {@link Bm25State}, its document table not yet copied out ({@link Bm25Index.source}). */
+export interface Bm25Source extends Omit<Bm25State, "docs"> {
+  docs: Pick<DocTermTable, "size" | "liveLength" | "copySteps">;
+}
+
+/** Terms entered per turn of the event loop while restoring (a few milliseconds). */
+const TERMS_PER_TURN = 16_384;
 
 /** A query term with its IDF and the bound of its contribution. */
 interface QueryTerm {
@@ -88,7 +96,7 @@ export class Bm25Index implements KeywordIndex {
   }
 
   /**
-   * An index holding `state` (as {@link Bm25Index.state} returned it; its arrays are taken over).
+   * An index holding `state` (as a decoded snapshot holds it; its arrays are taken over).
    * The tokenizer options must be those the state was built with. @throws {RangeError} on an
    * inconsistent state
    */
@@ -98,24 +106,27 @@ export class Bm25Index implements KeywordIndex {
     const terms = state.terms;
     for (let id = 0; id < terms.length; id++) {
       // A million terms take a good part of a second: other work runs in between.
-      if (id > 0 && id % 65_536 === 0) await nextTurn();
+      if (id > 0 && id % TERMS_PER_TURN === 0) await nextTurn();
       index.#termIds.set(terms[id]!, id);
     }
     if (index.#termIds.size !== terms.length) throw new RangeError("duplicate terms");
     index.#terms = [...terms];
     index.#lists = [...state.lists];
-    index.#docs = DocTermTable.restore(state.docs);
+    index.#docs = await DocTermTable.restore(state.docs);
     index.#totalLength = state.totalLength;
     index.#minLength = state.minLength;
     return index;
   }
 
-  /** The index's contents (see {@link Bm25State}: its own tables, valid until the next change). */
-  state(): Bm25State {
+  /**
+   * The index's contents for a snapshot: its own term table, posting lists and document table, not
+   * copies (valid until the next change: {@link version} tells).
+   */
+  source(): Bm25Source {
     return {
       terms: this.#terms,
       lists: this.#lists,
-      docs: this.#docs.state(),
+      docs: this.#docs,
       totalLength: this.#totalLength,
       minLength: this.#minLength,
     };

@@ -31,7 +31,7 @@ describe("DocTermTable", () => {
     expect(table.length(1)).toBeUndefined();
   });
 
-  it("exports its records compactly and a restored table holds the same ones, with or without holes", () => {
+  it("exports its records compactly and a restored table holds the same ones, with or without holes", async () => {
     for (const holes of [false, true]) {
       const table = new DocTermTable();
       const random = seededRandom(holes ? 3 : 4);
@@ -50,7 +50,7 @@ describe("DocTermTable", () => {
       // Compact: the arena holds exactly the live records.
       const cells = [...want.values()].reduce((n, ids) => n + 2 + ids.length, 0);
       expect(state.arena.length).toBe(cells);
-      const restored = DocTermTable.restore(state);
+      const restored = await DocTermTable.restore(state);
       expect(restored.size).toBe(want.size);
       expect([...restored.labels()].sort((a, b) => a - b)).toEqual([...want.keys()]);
       for (const [label, ids] of want) {
@@ -63,11 +63,11 @@ describe("DocTermTable", () => {
     }
   });
 
-  it("refuses a state whose offsets point outside the arena", () => {
+  it("refuses a state whose offsets point outside the arena", async () => {
     const table = new DocTermTable();
     table.set(1, 2, [5, 6]);
     const state = table.state();
     state.offsets[0] = 3;
-    expect(() => DocTermTable.restore(state)).toThrow(RangeError);
+    await expect(DocTermTable.restore(state)).rejects.toThrow(RangeError);
   });
 });

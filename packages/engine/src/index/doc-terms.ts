@@ -7,9 +7,13 @@
  *
  * @module
  */
+import { nextTurn } from "../util/file-chunks.js";
 
 const HEAD = 2;
 const MIN_COMPACT = 1 << 16;
+/** Records, and arena cells ×16, per step of {@link DocTermTable.copySteps} and `restore` (a few milliseconds). */
+const DOCS_PER_STEP = 16_384;
+const ARENA_PER_STEP = 16 * DOCS_PER_STEP;
 
 /** A {@link DocTermTable}'s contents in flat arrays (for snapshots): `arena` holds no holes. */
 export interface DocTermState {
@@ -28,13 +32,15 @@ export class DocTermTable {
   readonly #offsets = new Map<number, number>();
 
   /**
-   * A table over `state` (its arrays are used as they are, not copied: the table takes them over).
+   * A table over `state` (its arrays are used as they are, not copied: the table takes them over),
+   * {@link DOCS_PER_STEP} records per turn of the event loop.
    * @throws {RangeError} when an offset points outside the arena
    */
-  static restore(state: DocTermState): DocTermTable {
+  static async restore(state: DocTermState): Promise<DocTermTable> {
     const table = new DocTermTable();
     const { labels, offsets, arena } = state;
     for (let i = 0; i < labels.length; i++) {
+      if (i > 0 && i % DOCS_PER_STEP === 0) await nextTurn();
       const at = offsets[i]!;
       if (at + HEAD > arena.length || at + HEAD + arena[at + 1]! > arena.length)
         throw new RangeError(`document ${labels[i]} lies outside the term arena`);
@@ -47,28 +53,50 @@ export class DocTermTable {
 
   /** A copy of the contents, compacted (live records only, in insertion order). */
   state(): DocTermState {
-    const labels = new Uint32Array(this.#offsets.size);
-    const offsets = new Uint32Array(this.#offsets.size);
+    const state = {
+      labels: new Uint32Array(this.size),
+      offsets: new Uint32Array(this.size),
+      arena: new Uint32Array(this.liveLength),
+    };
+    for (const _ of this.copySteps(state));
+    return state;
+  }
+
+  /** Arena cells the live records take ({@link DocTermState.arena}'s length). */
+  get liveLength(): number {
+    return this.#used - this.#holes;
+  }
+
+  /**
+   * Writes the contents into `dst` ({@link size} labels and offsets, {@link liveLength} arena
+   * cells), compacted, pausing (`yield`) after every {@link DOCS_PER_STEP} records or arena chunk:
+   * at a million memories a single pass takes hundreds of milliseconds. Valid only while the table
+   * does not change between the steps.
+   */
+  *copySteps(dst: DocTermState): Generator<void, void, void> {
     const src = this.#arena;
-    if (this.#holes === 0) {
-      // Records lie back to back in insertion order: the arena is copied as it is.
-      let i = 0;
-      for (const [label, at] of this.#offsets) {
-        labels[i] = label;
-        offsets[i++] = at;
-      }
-      return { labels, offsets, arena: src.slice(0, this.#used) };
-    }
-    const arena = new Uint32Array(this.#used - this.#holes);
     let i = 0;
     let used = 0;
-    for (const [label, at] of this.#offsets) {
-      const end = at + HEAD + src[at + 1]!;
-      labels[i] = label;
-      offsets[i++] = used;
-      for (let k = at; k < end; k++) arena[used++] = src[k]!;
+    if (this.#holes === 0) {
+      // Records lie back to back in insertion order: the arena is copied as it is.
+      for (const [label, at] of this.#offsets) {
+        if (i > 0 && i % DOCS_PER_STEP === 0) yield;
+        dst.labels[i] = label;
+        dst.offsets[i++] = at;
+      }
+      for (let at = 0; at < this.#used; at += ARENA_PER_STEP) {
+        yield;
+        dst.arena.set(src.subarray(at, Math.min(this.#used, at + ARENA_PER_STEP)), at);
+      }
+      return;
     }
-    return { labels, offsets, arena };
+    for (const [label, at] of this.#offsets) {
+      if (i > 0 && i % DOCS_PER_STEP === 0) yield;
+      const end = at + HEAD + src[at + 1]!;
+      dst.labels[i] = label;
+      dst.offsets[i++] = used;
+      for (let k = at; k < end; k++) dst.arena[used++] = src[k]!;
+    }
   }
 
   get size(): number {

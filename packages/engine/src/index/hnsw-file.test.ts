@@ -45,8 +45,26 @@ describe("checkIndexFile", () => {
     await expect(checkIndexFile(padded, { count: 500, dimensions: 16 })).rejects.toThrow(/unexpected bytes/);
   });
 
+  it("without an expected count, takes the header's, and refuses an implausible capacity", async () => {
+    const file = writeIndex(500); // capacity 1,000
+    await expect(checkIndexFile(file, { dimensions: 16 })).resolves.toBeUndefined();
+    const bytes = readFileSync(file);
+    const huge = Buffer.from(bytes);
+    huge.writeBigUInt64LE(1n << 40n, 8); // maxElements: a flipped high bit
+    writeFileSync(file, huge);
+    await expect(checkIndexFile(file, { dimensions: 16 })).rejects.toThrow(/capacity/);
+    const small = Buffer.from(bytes);
+    small.writeBigUInt64LE(10n, 8); // less than the elements it holds
+    writeFileSync(file, small);
+    await expect(checkIndexFile(file, { dimensions: 16 })).rejects.toThrow(/capacity/);
+    await expect(checkIndexFile(file, { count: 500, dimensions: 16 })).rejects.toThrow(/capacity/);
+  });
+
   it("hashes a file in chunks to the same digest as hashing it whole", async () => {
     const file = writeIndex(2000);
-    expect(await fileSha256(file)).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
+    const whole = createHash("sha256").update(readFileSync(file)).digest("hex");
+    expect(await fileSha256(file)).toBe(whole);
+    expect(await fileSha256(file, { offThread: true })).toBe(whole);
+    expect(await fileSha256(file, { offThread: false })).toBe(whole);
   });
 });

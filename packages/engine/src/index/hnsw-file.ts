@@ -13,31 +13,40 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
-import { readChunks, readRange } from "../util/file-chunks.js";
+import { open, stat } from "node:fs/promises";
+import { type CryptoRunOptions, cryptFile } from "../util/crypto-jobs.js";
+import { readRange } from "../util/file-chunks.js";
 
 const HEADER_BYTES = 96;
 
 /** What a complete index file must hold. */
 export interface IndexFileExpectation {
-  /** Elements in the index (`getCurrentCount()`). */
-  count: number;
+  /** Elements in the index (`getCurrentCount()`); absent: as many as the header says. */
+  count?: number;
   dimensions: number;
 }
 
-/** Rejects unless `file` is a complete hnswlib index file of `count` elements of `dimensions`. */
+/**
+ * Rejects unless `file` is a complete hnswlib index file of `count` elements of `dimensions`. Without
+ * `count`, of as many as its header gives (its size must bear them out), with a plausible capacity.
+ */
 export async function checkIndexFile(file: string, expected: IndexFileExpectation): Promise<void> {
   const fh = await open(file, "r");
   try {
     const { size } = await fh.stat();
     const header = await readRange(fh, 0, HEADER_BYTES);
     if (header.length < HEADER_BYTES) throw new Error(`${file}: ${size} bytes, shorter than the header`);
+    const maxElements = Number(header.readBigUInt64LE(8));
     const count = Number(header.readBigUInt64LE(16));
     const perElement = Number(header.readBigUInt64LE(24));
     const offsetData = Number(header.readBigUInt64LE(40));
-    if (count !== expected.count)
+    if (expected.count !== undefined && count !== expected.count)
       throw new Error(`${file}: holds ${count} elements, expected ${expected.count}`);
+    // hnswlib allocates for the capacity as it reads: a file checked by its layout alone (read while
+    // its checksum is computed) must not make it allocate for billions of elements.
+    const bound = expected.count === undefined ? 8 * count + 65_536 : Number.POSITIVE_INFINITY;
+    if (maxElements < count || maxElements > bound)
+      throw new Error(`${file}: a capacity of ${maxElements} for ${count} elements`);
     if (perElement !== offsetData + expected.dimensions * 4 + 8) {
       throw new Error(`${file}: element size ${perElement} does not fit ${expected.dimensions} dimensions`);
     }
@@ -57,16 +66,13 @@ export async function checkIndexFile(file: string, expected: IndexFileExpectatio
   }
 }
 
-/** SHA-256 (hex) of a file, read 1 MiB at a time. */
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  const fh = await open(file, "r");
-  try {
-    await readChunks(fh, 0, (await fh.stat()).size, (chunk) => {
-      hash.update(chunk);
-    });
-  } finally {
-    await fh.close();
-  }
-  return hash.digest("hex");
+/**
+ * SHA-256 (hex) of a file, read 1 MiB at a time: on a worker thread when the file is large (or as
+ * `offThread` says, see `util/crypto-jobs.ts`).
+ */
+export async function fileSha256(file: string, opts: CryptoRunOptions = {}): Promise<string> {
+  const { size } = await stat(file);
+  return (await cryptFile({ spec: { kind: "sha256" }, src: file, start: 0, end: size, ...opts })).toString(
+    "hex",
+  );
 }

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HashEmbedder } from "../embed/hash.js";
 import { EF_SCALE_FROM, EXHAUSTIVE_UP_TO, FILTERED_EF_FACTOR, HnswIndex, searchBeam } from "./hnsw.js";
-import { dropSnapshot, loadSnapshot, saveSnapshot } from "./hnsw-snapshot.js";
+import { dropSnapshot, type HnswSnapshotMeta, loadSnapshot, saveSnapshot } from "./hnsw-snapshot.js";
+import { ramScratchDir } from "./snapshot-cipher.js";
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -149,12 +151,64 @@ describe("HnswIndex", () => {
     vectors(5, 8).forEach((v, i) => {
       idx.upsert(i, v);
     });
+    idx.flush();
     await saveSnapshot(idx, dir, 1);
     expect(await loadSnapshot(dir, { dimensions: 16, live: [] })).toBeNull();
+    // The layout holds but one byte of a vector changed: read while hashed, and refused (freed).
+    const file = join(dir, "vectors.hnsw");
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[200]! ^= 0x10;
+    writeFileSync(file, flipped);
+    expect(await loadSnapshot(dir, { dimensions: 8, live: [0, 1, 2, 3, 4] })).toBeNull();
+    writeFileSync(file, good);
+    expect((await loadSnapshot(dir, { dimensions: 8, live: [0, 1, 2, 3, 4] }))?.index.size).toBe(5);
+    // The live set failing to arrive (the memories could not be read): no index, no unhandled rejection.
+    const failing = Promise.reject(new Error("rows unreadable"));
+    expect(await loadSnapshot(dir, { dimensions: 8, live: failing })).toBeNull();
     writeFileSync(join(dir, "vectors.hnsw"), "garbage");
     expect(await loadSnapshot(dir, { dimensions: 8, live: [] })).toBeNull();
     dropSnapshot(dir);
     expect(await loadSnapshot(dir, { dimensions: 8, live: [] })).toBeNull();
+  });
+
+  it("authenticates an encrypted snapshot by its GCM tag: no checksum pass, altered or swapped files refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    const other = mkdtempSync(join(tmpdir(), "loci-hnsw-"));
+    dirs.push(dir, other);
+    const cipher = { key: randomBytes(32), scratchDir: ramScratchDir() ?? tmpdir() };
+    const idx = new HnswIndex({ dimensions: 8 });
+    const vs = vectors(30, 8, 3);
+    vs.forEach((v, i) => {
+      idx.upsert(i + 1, v);
+    });
+    idx.flush();
+    await saveSnapshot(idx, dir, 5, cipher);
+    await saveSnapshot(idx, other, 5, cipher); // the same graph, encrypted again (another IV and tag)
+    const metaFile = join(dir, "vectors.json");
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as HnswSnapshotMeta;
+    expect(meta.sha256).toBeUndefined();
+    expect(meta.tag).toMatch(/^[0-9a-f]{32}$/);
+    const live = vs.map((_, i) => i + 1);
+    const load = () => loadSnapshot(dir, { dimensions: 8, live, cipher });
+    expect((await load())!.index.search(vs[7]!, 1)[0]!.label).toBe(8);
+    const file = join(dir, "vectors.hnsw");
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
+    writeFileSync(file, flipped);
+    expect(await load()).toBeNull(); // decryption fails on the altered byte
+    copyFileSync(join(other, "vectors.hnsw"), file);
+    expect(await load()).toBeNull(); // a valid file, but not the one this sidecar was written with
+    writeFileSync(file, good);
+    expect(await load()).not.toBeNull();
+    // A sidecar of an earlier release (a checksum of the encrypted file, no tag) still loads.
+    const { tag: _, ...legacy } = meta;
+    const sha256 = createHash("sha256").update(good).digest("hex");
+    writeFileSync(metaFile, JSON.stringify({ ...legacy, sha256 }));
+    expect(await load()).not.toBeNull();
+    writeFileSync(metaFile, JSON.stringify({ ...legacy, sha256: "0".repeat(64) }));
+    expect(await load()).toBeNull();
   });
 
   it("writes the graph on a worker thread while searches, inserts, updates and deletes go on", async () => {

@@ -410,13 +410,24 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * An index over a graph read from `file` (hnswlib's format, on a worker thread), with graph
-   * parameters `opts`; elements whose label is not in `live` are marked deleted.
+   * parameters `opts`; elements whose label is not in `live` (awaited once the graph is read) are
+   * marked deleted.
    */
-  static async fromFile(file: string, opts: HnswIndexOptions, live: Iterable<number>): Promise<HnswIndex> {
+  static async fromFile(
+    file: string,
+    opts: HnswIndexOptions,
+    live: Iterable<number> | Promise<Iterable<number>>,
+  ): Promise<HnswIndex> {
     const raw = new HierarchicalNSW("cosine", opts.dimensions);
     await raw.readIndex(file, true);
     const index = new HnswIndex(opts, raw);
-    const wanted = new Set(live);
+    let wanted: Set<number>;
+    try {
+      wanted = new Set(await live);
+    } catch (err) {
+      index.dispose();
+      throw err;
+    }
     for (const label of raw.getIdsList()) {
       if (wanted.has(label)) index.#live.add(label);
       else {

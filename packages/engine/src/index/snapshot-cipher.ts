@@ -3,15 +3,17 @@
  * so an ANN snapshot goes through a scratch file in RAM (`/dev/shm`, tmpfs: never on persistent
  * storage) and is stored encrypted with AES-256-GCM under a key derived from the tenant key
  * (HKDF-SHA256), as `MAGIC ‖ iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`. Files are processed 1 MiB
- * at a time, so a large index is never held twice in the JavaScript heap. Keyword snapshots are built
+ * at a time, so a large index is never held twice in the JavaScript heap, and large ones on a worker
+ * thread (`util/crypto-jobs.ts`). Keyword snapshots are built
  * in memory and encrypted there ({@link encryptBytes}), in the same format.
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { hkdfSync, randomBytes } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
-import { type FileHandle, open, rm } from "node:fs/promises";
-import { forChunks, readChunks, readRange } from "../util/file-chunks.js";
+import { appendFile, open, rm, stat, writeFile } from "node:fs/promises";
+import { type CryptoRunOptions, cryptBytes, cryptFile } from "../util/crypto-jobs.js";
+import { readRange } from "../util/file-chunks.js";
 
 /** How a snapshot is encrypted: the key, and where the plaintext may briefly live (RAM). */
 export interface SnapshotCipher {
@@ -40,83 +42,102 @@ export function ramScratchDir(): string | null {
   }
 }
 
-/** Writes every byte of `data` at the file's current end. */
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  for (let done = 0; done < data.length; )
-    done += (await fh.write(data, done, data.length - done)).bytesWritten;
+/**
+ * Encrypts `src` into `dst` (created or replaced), a chunk at a time (on a worker thread when large,
+ * or as `opts.offThread` says); resolves with the GCM tag (hex), which names this encryption (a fresh
+ * IV each time) and is the file's last {@link TAG_BYTES} bytes.
+ */
+export async function encryptFile(
+  src: string,
+  dst: string,
+  key: Buffer,
+  opts: CryptoRunOptions = {},
+): Promise<string> {
+  const iv = randomBytes(IV_BYTES);
+  const { size } = await stat(src);
+  await writeFile(dst, Buffer.concat([MAGIC, iv]));
+  const last = await cryptFile({
+    spec: { kind: "encrypt", key, iv },
+    src,
+    start: 0,
+    end: size,
+    dst,
+    ...opts,
+  });
+  await appendFile(dst, last);
+  return last.subarray(last.length - TAG_BYTES).toString("hex");
 }
 
-/** Encrypts `src` into `dst` (created or replaced), a chunk at a time. */
-export async function encryptFile(src: string, dst: string, key: Buffer): Promise<void> {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  const from = await open(src, "r");
+/** The GCM tag (hex) of a file {@link encryptFile} wrote, read from its end; `null` when too short. */
+export async function fileTag(file: string): Promise<string | null> {
+  const fh = await open(file, "r");
   try {
-    const to = await open(dst, "w");
-    try {
-      await writeAll(to, Buffer.concat([MAGIC, iv]));
-      await readChunks(from, 0, (await from.stat()).size, (b) => writeAll(to, cipher.update(b)));
-      await writeAll(to, Buffer.concat([cipher.final(), cipher.getAuthTag()]));
-    } finally {
-      await to.close();
-    }
+    const { size } = await fh.stat();
+    if (size < MAGIC.length + IV_BYTES + TAG_BYTES) return null;
+    return (await readRange(fh, size - TAG_BYTES, TAG_BYTES)).toString("hex");
   } finally {
-    await from.close();
+    await fh.close();
   }
 }
 
 /**
- * Decrypts `src` into `dst`; resolves `false` (leaving no `dst`) when the file is not such a snapshot,
- * was encrypted under another key, or was altered.
+ * Decrypts `src` into `dst` (as {@link encryptFile} runs); resolves `false` (leaving no `dst`) when the
+ * file is not such a snapshot, was encrypted under another key, or was altered.
  */
-export async function decryptFile(src: string, dst: string, key: Buffer): Promise<boolean> {
+export async function decryptFile(
+  src: string,
+  dst: string,
+  key: Buffer,
+  opts: CryptoRunOptions = {},
+): Promise<boolean> {
   const from = await open(src, "r");
+  let head: Buffer;
+  let tag: Buffer;
+  let size: number;
   try {
-    const { size } = await from.stat();
-    const head = await readRange(from, 0, MAGIC.length + IV_BYTES);
+    size = (await from.stat()).size;
+    head = await readRange(from, 0, MAGIC.length + IV_BYTES);
     if (size < head.length + TAG_BYTES || head.length < MAGIC.length + IV_BYTES) return false;
     if (!head.subarray(0, MAGIC.length).equals(MAGIC)) return false;
-    const tag = await readRange(from, size - TAG_BYTES, TAG_BYTES);
-    const decipher = createDecipheriv("aes-256-gcm", key, head.subarray(MAGIC.length));
-    decipher.setAuthTag(tag);
-    const to = await open(dst, "w");
-    const ok = await (async () => {
-      await readChunks(from, head.length, size - TAG_BYTES, (b) => writeAll(to, decipher.update(b)));
-      await writeAll(to, decipher.final());
-      return true;
-    })().catch(() => false);
-    await to.close();
-    if (!ok) await rm(dst, { force: true });
-    return ok;
+    tag = await readRange(from, size - TAG_BYTES, TAG_BYTES);
   } finally {
     await from.close();
   }
+  const spec = { kind: "decrypt", key, iv: head.subarray(MAGIC.length), tag } as const;
+  try {
+    await writeFile(dst, Buffer.alloc(0));
+    const end = size - TAG_BYTES;
+    await appendFile(dst, await cryptFile({ spec, src, start: head.length, end, dst, ...opts }));
+    return true;
+  } catch {
+    await rm(dst, { force: true });
+    return false;
+  }
 }
 
-/** Encrypts bytes held in memory into the format {@link encryptFile} writes (a chunk per turn of the event loop). */
-export async function encryptBytes(plain: Uint8Array, key: Buffer): Promise<Buffer> {
+/**
+ * Encrypts bytes held in memory into the format {@link encryptFile} writes (on a worker thread when
+ * large, otherwise a chunk per turn of the event loop).
+ */
+export async function encryptBytes(
+  plain: Uint8Array,
+  key: Buffer,
+  opts: CryptoRunOptions = {},
+): Promise<Buffer> {
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  const parts: Buffer[] = [MAGIC, iv];
-  await forChunks(plain, (chunk) => parts.push(cipher.update(chunk)));
-  parts.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(parts);
+  return Buffer.concat([MAGIC, iv, await cryptBytes({ kind: "encrypt", key, iv }, plain, opts)]);
 }
 
 /** Decrypts what {@link encryptBytes} wrote; `null` when it is not such data, another key's, or altered. */
-export async function decryptBytes(data: Buffer, key: Buffer): Promise<Buffer | null> {
+export async function decryptBytes(
+  data: Buffer,
+  key: Buffer,
+  opts: CryptoRunOptions = {},
+): Promise<Buffer | null> {
   const head = MAGIC.length + IV_BYTES;
   if (data.length < head + TAG_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", key, data.subarray(MAGIC.length, head));
-    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-    const parts: Buffer[] = [];
-    await forChunks(data.subarray(head, data.length - TAG_BYTES), (chunk) =>
-      parts.push(decipher.update(chunk)),
-    );
-    parts.push(decipher.final());
-    return Buffer.concat(parts);
-  } catch {
-    return null;
-  }
+  const iv = data.subarray(MAGIC.length, head);
+  const tag = data.subarray(data.length - TAG_BYTES);
+  const body = data.subarray(head, data.length - TAG_BYTES);
+  return cryptBytes({ kind: "decrypt", key, iv, tag }, body, opts).catch(() => null);
 }

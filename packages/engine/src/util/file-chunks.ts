@@ -44,10 +44,13 @@ export async function readRange(file: FileHandle, start: number, length: number)
  * Calls `each` with consecutive chunks of `data` (views, {@link CHUNK} bytes), letting the event loop
  * run between them: for CPU work over large buffers (hashing, encryption) that must not stall it.
  */
-export async function forChunks(data: Uint8Array, each: (chunk: Uint8Array) => void): Promise<void> {
+export async function forChunks(
+  data: Uint8Array,
+  each: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<void> {
   for (let at = 0; at < data.length; at += CHUNK) {
     if (at > 0) await nextTurn();
-    each(data.subarray(at, at + CHUNK));
+    await each(data.subarray(at, at + CHUNK));
   }
 }
 
