@@ -1,5 +1,6 @@
 /**
- * Per-key rate limiting: a token bucket per API key (per client address when authentication is off).
+ * Per-key rate limiting: a token bucket per API key (one shared bucket when authentication is off,
+ * which only loopback clients can reach).
  * A request over the limit gets 429 `RATE_LIMITED` with `Retry-After` (seconds).
  *
  * @module
