@@ -71,3 +71,13 @@ it("hands a view's bytes to the worker, not the rest of its buffer (nor detaches
   expect(digest.toString("hex")).toBe(createHash("sha256").update(view).digest("hex"));
   expect(whole.length).toBe(4 << 20); // still usable here
 });
+
+it("runs many large jobs at once, a few workers at a time, each with its own result", async () => {
+  const inputs = Array.from({ length: 12 }, (_, i) => randomBytes((1 << 20) + i));
+  const digests = await Promise.all(
+    inputs.map((d) => cryptBytes({ kind: "sha256" }, d, { offThread: true })),
+  );
+  expect(digests.map((d) => d.toString("hex"))).toEqual(
+    inputs.map((d) => createHash("sha256").update(d).digest("hex")),
+  );
+});

@@ -13,6 +13,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { forChunks, readChunks } from "./file-chunks.js";
 
@@ -181,7 +182,27 @@ type WorkerJob =
   | ({ type: "file" } & Omit<FileCryptoJob, "offThread">)
   | { type: "bytes"; spec: CryptoSpec; data: Uint8Array };
 
-function inWorker(job: WorkerJob): Promise<Buffer> {
+/**
+ * Crypto workers running at once in this process: more would only share the same cores, each with its
+ * own isolate (~10 MB), as when a server restarts and many large namespaces open together. Process-wide
+ * on purpose, like libuv's thread pool; the jobs beyond it wait their turn.
+ */
+const MAX_WORKERS = Math.max(1, availableParallelism());
+let running = 0;
+const queued: (() => void)[] = [];
+
+async function inWorker(job: WorkerJob): Promise<Buffer> {
+  if (running >= MAX_WORKERS) await new Promise<void>((go) => queued.push(go));
+  running++;
+  try {
+    return await runWorker(job);
+  } finally {
+    running--;
+    queued.shift()?.();
+  }
+}
+
+function runWorker(job: WorkerJob): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Not unref'd: a caller awaiting it (a snapshot written on close) keeps the process alive.
     const transfer = job.type === "bytes" ? [job.data.buffer as ArrayBuffer] : [];
