@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { HashEmbedder, Loci, PostgresDriver, type StorageDriver } from "@loci/engine";
 import { overrideStores, type StoreOverrides } from "@loci/engine/testing";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { usePostgres } from "./pg-harness.js";
 
 const db = usePostgres();
@@ -160,5 +160,26 @@ describe("local snapshots on PostgreSQL", () => {
     expect(snapshotDirs(dirs[1]!, schema)).toHaveLength(1);
     await b.namespace.delete({ namespace: "team" });
     expect(snapshotDirs(dirs[1]!, schema)).toEqual([]);
+  });
+
+  it("of a namespace deleted elsewhere while open here are removed at once, not at the next start", async () => {
+    const { schema, dirs } = setup();
+    const a = await engineOn(schema, dirs[0]!, { snapshots: false });
+    let b = await engineOn(schema, dirs[1]!);
+    cleanups.push(async () => {
+      await a.close();
+      await b.close();
+    });
+    await a.memory.add({ namespace: "team", content: "old invoice" });
+    expect(await ids(b, "invoice")).toEqual(["old invoice"]);
+    await b.close();
+    b = await engineOn(schema, dirs[1]!);
+    expect(await ids(b, "invoice")).toEqual(["old invoice"]); // open here, from its snapshots
+    const [dir] = snapshotDirs(dirs[1]!, schema);
+    expect(existsSync(join(dir!, "keywords.bm25"))).toBe(true);
+    await a.namespace.delete({ namespace: "team" });
+    // b learns of it from a notification or, at the latest, on its next use of the namespace.
+    await expect(ids(b, "invoice")).rejects.toMatchObject({ code: "NAMESPACE_NOT_FOUND" });
+    await vi.waitFor(() => expect(existsSync(dir!)).toBe(false), { timeout: 5_000 });
   });
 });

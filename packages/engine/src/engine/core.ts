@@ -204,7 +204,8 @@ export class EngineCore {
         } catch (err) {
           if (!(err instanceof NotFoundError)) throw err;
           if (this.#runtimes.get(name) === open) this.forget(name);
-          await rt.close({ snapshot: false }).catch(() => undefined);
+          // Its snapshots go too (before, they stayed until this process restarted).
+          await rt.close({ discard: true }).catch(() => undefined);
         }
       }
     }
@@ -275,7 +276,7 @@ export class EngineCore {
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       this.forget(name);
-      await rt.close({ snapshot: false });
+      await rt.close({ discard: true });
       return;
     }
     await this.events.publish(rt);

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { rm } from "node:fs/promises";
 import { storageFailure } from "../errors.js";
 import { Bm25Index } from "../index/bm25.js";
 import { loadKeywordSnapshot } from "../index/bm25-snapshot.js";
@@ -477,11 +478,23 @@ export class NamespaceRuntime {
     return doc.expiresAt === null || doc.expiresAt > now;
   }
 
-  /** Waits for pending writes, snapshots the indexes and marks the runtime closed. */
-  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
+  /**
+   * Waits for pending writes, snapshots the indexes and marks the runtime closed. With `discard`
+   * (the namespace was deleted elsewhere), no snapshot is written and the store's snapshot directory
+   * is removed once no write to it runs.
+   */
+  async close(opts: { snapshot?: boolean; discard?: boolean } = {}): Promise<void> {
     await this.#lock.run(async () => {
       if (this.#closed) return;
       try {
+        if (opts.discard) {
+          // Nothing is written to a namespace that is gone (its access statistics neither).
+          await this.#snapshots.flush({ write: false });
+          // Best effort: what is left is pruned when the driver next starts.
+          if (this.store.snapshotDir)
+            await rm(this.store.snapshotDir, { recursive: true, force: true }).catch(() => undefined);
+          return;
+        }
         await this.#touches.flush();
         let write =
           opts.snapshot !== false && Boolean(this.#snapshots.annTarget() || this.#snapshots.keywordTarget());
