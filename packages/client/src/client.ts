@@ -32,7 +32,7 @@ import type {
 import { LociError, streamEvents } from "@loci/engine";
 import { graphApi } from "./graph.js";
 import { HttpTransport, type HttpTransportOptions, newIdempotencyKey } from "./http.js";
-import { assertSendable } from "./json-check.js";
+import { listRequest } from "./lists.js";
 import { type SseOptions, subscribeSse } from "./sse.js";
 import { pathSegment } from "./url-path.js";
 import * as wire from "./wire.js";
@@ -45,18 +45,12 @@ export interface LociClientOptions extends HttpTransportOptions {
 
 type Wire = Record<string, unknown>;
 type Signal = { signal?: AbortSignal };
+type WirePage = { items: Wire[]; next_cursor: string | null };
 const seg = (id: string) => pathSegment(id, "id");
 const nsPath = (ns: string) => `/v1/namespaces/${pathSegment(ns, "namespace")}`;
 const signalOf = (o: unknown) => (o as Signal | undefined)?.signal;
 
-/** A list filter as its query parameter (JSON), checked like a body. */
-function filterParam(filter: unknown): string | undefined {
-  if (filter === undefined) return undefined;
-  assertSendable({ filter });
-  return JSON.stringify(filter);
-}
-
-function page<T>(body: { items: Wire[]; next_cursor: string | null }, map: (w: Wire) => T): Page<T> {
+function page<T>(body: WirePage, map: (w: Wire) => T): Page<T> {
   return { items: body.items.map(map), nextCursor: body.next_cursor };
 }
 
@@ -125,7 +119,7 @@ export class LociClient implements MemoryClient {
         return wire.namespaceFromWire(r.body);
       },
       async list(o = {}) {
-        const r = await http.request<{ items: Wire[]; next_cursor: string | null }>({
+        const r = await http.request<WirePage>({
           method: "GET",
           path: "/v1/namespaces",
           query: { cursor: o.cursor, limit: o.limit },
@@ -231,18 +225,10 @@ export class LociClient implements MemoryClient {
           "MEMORY_NOT_FOUND",
         ),
       async list(o: ListMemoriesOptions) {
-        const r = await http.request<{ items: Wire[]; next_cursor: string | null }>({
-          method: "GET",
-          path: memories(o.namespace),
-          query: {
-            session_id: o.sessionId,
-            filter: filterParam(o.filter),
-            cursor: o.cursor,
-            limit: o.limit,
-          },
-          signal: signalOf(o),
-          safe: true,
-        });
+        const params = { session_id: o.sessionId, cursor: o.cursor, limit: o.limit };
+        const r = await http.request<WirePage>(
+          listRequest(memories(o.namespace), params, o.filter, signalOf(o)),
+        );
         return page(r.body, wire.memoryFromWire);
       },
       search,
@@ -272,18 +258,10 @@ export class LociClient implements MemoryClient {
         return wire.sessionFromWire(r.body);
       },
       async list(o: ListSessionsOptions) {
-        const r = await http.request<{ items: Wire[]; next_cursor: string | null }>({
-          method: "GET",
-          path: sessions(o.namespace),
-          query: {
-            status: o.status,
-            filter: filterParam(o.filter),
-            cursor: o.cursor,
-            limit: o.limit,
-          },
-          signal: signalOf(o),
-          safe: true,
-        });
+        const params = { status: o.status, cursor: o.cursor, limit: o.limit };
+        const r = await http.request<WirePage>(
+          listRequest(sessions(o.namespace), params, o.filter, signalOf(o)),
+        );
         return page(r.body, wire.sessionFromWire);
       },
       async end(o) {

@@ -19,5 +19,6 @@ export {
   type HttpTransportOptions,
   newIdempotencyKey,
 } from "./http.js";
+export { FILTER_QUERY_MAX_CHARS } from "./lists.js";
 export type { SseOptions } from "./sse.js";
 export * as wire from "./wire.js";

@@ -1,7 +1,7 @@
-/** Memory routes: add, batch, list, get, update, delete. */
+/** Memory routes: add, batch, list (see `lists.ts`), get, update, delete. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
-import { FilterError, type Memory, type MemoryClient, type MemoryInput, NotFoundError } from "@loci/engine";
+import { type Memory, type MemoryClient, type MemoryInput, NotFoundError } from "@loci/engine";
 import type { Context } from "hono";
 import {
   type Env,
@@ -28,9 +28,8 @@ import {
   MemoryPatchSchema,
   MemorySchema,
   NsParam,
-  PageQuery,
-  pageOf,
 } from "../schemas.js";
+import { registerMemoryListRoutes } from "./lists.js";
 
 const tags = ["memories"];
 const security = [{ bearer: [] }];
@@ -76,16 +75,6 @@ async function addOnce(
       return { items: stored as Memory[], replayed: true };
     }
     throw idempotencyConflict(key, keyed.length === 1 ? "memory" : "batch of memories");
-  }
-}
-
-/** Parses a JSON-encoded filter from a query string. */
-export function parseFilterParam(raw: string | undefined): Record<string, unknown> | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    return JSON.parse(raw) as Record<string, unknown>;
-  } catch {
-    throw new FilterError({ message: "filter must be a JSON-encoded object" });
   }
 }
 
@@ -147,37 +136,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/namespaces/{ns}/memories",
-      tags,
-      security,
-      summary: "List memories (insertion order), optionally by session and metadata filter",
-      request: {
-        params: NsParam,
-        query: PageQuery.extend({
-          session_id: z.string().optional(),
-          filter: z.string().optional().openapi({ description: "JSON-encoded metadata filter" }),
-        }),
-      },
-      responses: { 200: json(pageOf(MemorySchema, "MemoryPage"), "A page of memories"), ...errorResponses },
-    }),
-    async (c) => {
-      const { ns } = c.req.valid("param");
-      requireNamespace(c, ns, "read");
-      const q = c.req.valid("query");
-      const filter = parseFilterParam(q.filter);
-      const page = await (await ctx.engine(c)).memory.list({
-        namespace: ns,
-        ...(q.session_id === undefined ? {} : { sessionId: q.session_id }),
-        ...(filter === undefined ? {} : { filter }),
-        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-        ...(q.limit === undefined ? {} : { limit: q.limit }),
-      });
-      return c.json({ items: page.items.map(wire.memoryToWire), next_cursor: page.nextCursor } as never, 200);
-    },
-  );
+  registerMemoryListRoutes(app, ctx);
 
   app.openapi(
     createRoute({

@@ -1,5 +1,5 @@
-/** Session routes: create, list, get, end. */
-import { createRoute, z } from "@hono/zod-openapi";
+/** Session routes: create, list (see `lists.ts`), get, end. */
+import { createRoute } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
 import { errorResponses, json, type LociApp, type RouteContext, requireNamespace } from "../context.js";
 import {
@@ -12,8 +12,8 @@ import {
   sameMetadata,
 } from "../idempotency.js";
 import { assertAddressableId } from "../path-ids.js";
-import { IdParam, NsParam, PageQuery, pageOf, SessionCreateSchema, SessionSchema } from "../schemas.js";
-import { parseFilterParam } from "./memories.js";
+import { IdParam, NsParam, SessionCreateSchema, SessionSchema } from "../schemas.js";
+import { registerSessionListRoutes } from "./lists.js";
 
 const tags = ["sessions"];
 const security = [{ bearer: [] }];
@@ -67,40 +67,7 @@ export function registerSessionRoutes(app: LociApp, ctx: RouteContext): void {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/namespaces/{ns}/sessions",
-      tags,
-      security,
-      summary: "List sessions",
-      request: {
-        params: NsParam,
-        query: PageQuery.extend({
-          status: z.enum(["active", "ended", "all"]).optional(),
-          filter: z.string().optional().openapi({ description: "JSON-encoded metadata filter" }),
-        }),
-      },
-      responses: { 200: json(pageOf(SessionSchema, "SessionPage"), "A page of sessions"), ...errorResponses },
-    }),
-    async (c) => {
-      const { ns } = c.req.valid("param");
-      requireNamespace(c, ns, "read");
-      const q = c.req.valid("query");
-      const filter = parseFilterParam(q.filter);
-      const page = await (await ctx.engine(c)).session.list({
-        namespace: ns,
-        ...(q.status === undefined ? {} : { status: q.status }),
-        ...(filter === undefined ? {} : { filter }),
-        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-        ...(q.limit === undefined ? {} : { limit: q.limit }),
-      });
-      return c.json(
-        { items: page.items.map(wire.sessionToWire), next_cursor: page.nextCursor } as never,
-        200,
-      );
-    },
-  );
+  registerSessionListRoutes(app, ctx);
 
   app.openapi(
     createRoute({
