@@ -92,8 +92,9 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /**
  * Rewrites a non-JSON content type of a body request to JSON (so `curl -d '{…}'` works as written),
- * and drops the content type of an empty body (so a route whose body is optional sees none). It reads headers only: touching `req.body` would turn @hono/node-server's lightweight request into
- * a full web `Request` with a web stream, and the JSON routes then could not read the body directly.
+ * and drops the content type of an empty body (so a route whose body is optional sees none). It
+ * reads headers only: touching `req.body` would turn @hono/node-server's lightweight request into a
+ * full web `Request` with a web stream, and the JSON routes then could not read the body directly.
  */
 function normalizeJson(req: Request): Request {
   if (req.method === "GET" || req.method === "HEAD") return req;

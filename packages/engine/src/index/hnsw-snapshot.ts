@@ -2,9 +2,10 @@
  * ANN snapshots on disk: an {@link HnswIndex}'s graph file (`vectors.hnsw`) and a sidecar
  * (`vectors.json`: the storage generation it includes, its graph parameters, and the file's checksum
  * or, for an encrypted file, its GCM tag), each written to a temp file and renamed into place, so a
- * torn or corrupt snapshot is detected and rebuilt instead of loaded. Every step that touches the graph file runs off the event loop (hnswlib's own worker
- * thread, then 1 MiB asynchronous reads), so writing a 1M-memory snapshot (~2.3 GB) or loading it
- * does not stall other requests.
+ * torn or corrupt snapshot is detected and rebuilt instead of loaded. Every step that touches the
+ * graph file runs off the event loop (hnswlib's own worker thread, the checksum and the cipher on a
+ * worker of `util/crypto-jobs.ts`, the layout check in 1 MiB asynchronous reads), so writing a
+ * 1M-memory snapshot (~2.3 GB) or loading it does not stall other requests.
  *
  * @module
  */
