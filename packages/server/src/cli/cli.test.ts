@@ -12,12 +12,16 @@ const main = join(import.meta.dirname, "main.ts");
 let t: TestServer;
 let dir: string;
 
-async function loci(args: string[], key?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+async function loci(
+  args: string[],
+  key?: string,
+  server: TestServer = t,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ["--conditions=loci-source", "--import", tsx, main, ...args],
-      { env: { ...process.env, LOCI_URL: t.url, LOCI_API_KEY: key ?? t.rootKey } },
+      { env: { ...process.env, LOCI_URL: server.url, LOCI_API_KEY: key ?? server.rootKey } },
     );
     return { stdout, stderr, code: 0 };
   } catch (err) {
@@ -110,5 +114,34 @@ describe("loci CLI", () => {
     expect((await t.root.session.get({ namespace: "dst", id: "run-1" })).endedAt).not.toBeNull();
     const search = await loci(["search", "dst", "invoices", "--limit", "2"]);
     expect(search.stdout.match(/m-\d+/g)).toHaveLength(2);
+  });
+
+  it("lists and exports everything from a server whose page size is below the CLI's 1,000", async () => {
+    const small = await startTestServer({ limits: { pageSize: 50 } });
+    try {
+      for (const name of ["a", "b", "c"]) await small.root.namespace.create({ name });
+      await small.root.memory.addMany({
+        namespace: "a",
+        memories: Array.from({ length: 120 }, (_, i) => ({ content: `memory ${i}`, id: `m-${i}` })),
+      });
+      const listed = await loci(["namespaces", "list"], undefined, small);
+      expect(listed.stderr).toBe("");
+      expect(
+        listed.stdout
+          .trim()
+          .split("\n")
+          .map((l) => l.split("\t")[0]),
+      ).toEqual(["a", "b", "c"]);
+      const file = join(dir, "small.jsonl");
+      expect((await loci(["export", "a", "-o", file], undefined, small)).code).toBe(0);
+      const ids = readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).id as string);
+      expect(ids).toHaveLength(120);
+      expect(new Set(ids).size).toBe(120);
+    } finally {
+      await small.stop();
+    }
   });
 });

@@ -1,5 +1,7 @@
 /** CLI commands that talk to a running server: keys, namespaces, search. */
+
 import { clientFrom, parse, positional, UsageError } from "./args.js";
+import { allPages } from "./pages.js";
 
 function scopesFrom(values: string[]): { namespaces: string[]; permissions: string[] }[] {
   return values.map((v) => {
@@ -60,12 +62,8 @@ export async function namespacesCommand(argv: string[]): Promise<void> {
   const client = clientFrom(values);
   const sub = positional(positionals, 0, "list|create|delete");
   if (sub === "list") {
-    for (let cursor: string | undefined; ; ) {
-      const page = await client.namespace.list({ limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const ns of page.items) console.log(`${ns.name}\t${ns.memoryCount}\t${ns.description}`);
-      if (!page.nextCursor) break;
-      cursor = page.nextCursor;
-    }
+    for await (const namespaces of allPages((o) => client.namespace.list(o)))
+      for (const ns of namespaces) console.log(`${ns.name}\t${ns.memoryCount}\t${ns.description}`);
   } else if (sub === "create") {
     const ns = await client.namespace.create({
       name: positional(positionals, 1, "name"),

@@ -17,6 +17,7 @@ import type { LociClient } from "@loci/client";
 import { wire } from "@loci/client";
 import { LociError, type MemoryInput, type Metadata } from "@loci/engine";
 import { clientFrom, parse, positional, progress } from "./args.js";
+import { allPages } from "./pages.js";
 
 export async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { out: { type: "string", short: "o" } });
@@ -24,21 +25,13 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const namespace = positional(positionals, 0, "namespace");
   const total = (await client.namespace.get({ namespace })).memoryCount;
   const out = values.out ? createWriteStream(values.out as string) : process.stdout;
-  for (let cursor: string | undefined; ; ) {
-    const page = await client.session.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
-    for (const s of page.items)
-      out.write(`${JSON.stringify({ kind: "session", ...wire.sessionToWire(s) })}\n`);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
+  for await (const sessions of allPages((o) => client.session.list({ namespace, ...o })))
+    for (const s of sessions) out.write(`${JSON.stringify({ kind: "session", ...wire.sessionToWire(s) })}\n`);
   let done = 0;
-  for (let cursor: string | undefined; ; ) {
-    const page = await client.memory.list({ namespace, limit: 1000, ...(cursor ? { cursor } : {}) });
-    for (const m of page.items) out.write(`${JSON.stringify(wire.memoryToWire(m))}\n`);
-    done += page.items.length;
+  for await (const memories of allPages((o) => client.memory.list({ namespace, ...o }))) {
+    for (const m of memories) out.write(`${JSON.stringify(wire.memoryToWire(m))}\n`);
+    done += memories.length;
     if (values.out) progress("export", Math.min(done, total), total);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
   }
   if (values.out) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
 }
