@@ -61,6 +61,21 @@ const ids = async (loci: Loci, query: string, mode: "keyword" | "vector" = "keyw
     .map((r) => r.memory.content)
     .sort();
 
+/**
+ * Engine a (no snapshots) wrote "old invoice" to namespace "team"; an engine on `dirs[1]` read it and
+ * closed, leaving the namespace's snapshots there.
+ */
+async function snapshotted() {
+  const { schema, dirs } = setup();
+  const a = await engineOn(schema, dirs[0]!, { snapshots: false });
+  cleanups.push(() => a.close());
+  await a.memory.add({ namespace: "team", content: "old invoice" });
+  const b = await engineOn(schema, dirs[1]!);
+  expect(await ids(b, "invoice")).toEqual(["old invoice"]);
+  await b.close();
+  return { schema, dirs, a };
+}
+
 describe("local snapshots on PostgreSQL", () => {
   it("are written on close, loaded on open and caught up with the other engines' writes", async () => {
     const { schema, dirs } = setup();
@@ -133,16 +148,11 @@ describe("local snapshots on PostgreSQL", () => {
     expect(await scores(b)).toEqual(await scores(a));
   });
   it("belong to one namespace: a namespace deleted and created again elsewhere starts afresh", async () => {
-    const { schema, dirs } = setup();
-    const a = await engineOn(schema, dirs[0]!, { snapshots: false });
-    let b = await engineOn(schema, dirs[1]!);
+    const { schema, dirs, a } = await snapshotted();
+    let b: Loci | null = null;
     cleanups.push(async () => {
-      await a.close();
-      await b.close();
+      await b?.close();
     });
-    await a.memory.add({ namespace: "team", content: "old invoice" });
-    expect(await ids(b, "invoice")).toEqual(["old invoice"]);
-    await b.close();
     const [old] = snapshotDirs(dirs[1]!, schema);
     expect(existsSync(join(old!, "keywords.bm25"))).toBe(true);
     await a.namespace.delete({ namespace: "team" });
@@ -163,16 +173,11 @@ describe("local snapshots on PostgreSQL", () => {
   });
 
   it("of a namespace deleted elsewhere while open here are removed at once, not at the next start", async () => {
-    const { schema, dirs } = setup();
-    const a = await engineOn(schema, dirs[0]!, { snapshots: false });
-    let b = await engineOn(schema, dirs[1]!);
+    const { schema, dirs, a } = await snapshotted();
+    let b: Loci | null = null;
     cleanups.push(async () => {
-      await a.close();
-      await b.close();
+      await b?.close();
     });
-    await a.memory.add({ namespace: "team", content: "old invoice" });
-    expect(await ids(b, "invoice")).toEqual(["old invoice"]);
-    await b.close();
     b = await engineOn(schema, dirs[1]!);
     expect(await ids(b, "invoice")).toEqual(["old invoice"]); // open here, from its snapshots
     const [dir] = snapshotDirs(dirs[1]!, schema);
