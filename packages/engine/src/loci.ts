@@ -98,6 +98,14 @@ export interface LociOptions {
    */
   maxOpenNamespaces?: number;
   /**
+   * Most memories the open namespaces may hold together: beyond it, the least recently used idle
+   * namespaces are closed as beyond `maxOpenNamespaces` (a budget for the engine's memory, which grows
+   * with memories, not namespaces: ~7 KB resident per 512-d memory with its graph, sketch, keyword
+   * postings and attributes at 100k). Namespaces in use or busy stay open, so one namespace larger
+   * than the bound stays open while used. @default unlimited
+   */
+  maxOpenMemories?: number;
+  /**
    * The WAL checkpoint worker of the default SQLite storage, to share one thread between engines (a
    * server passes one to every tenant's engine). @default a worker of this engine's own
    */
@@ -156,7 +164,8 @@ export class Loci implements MemoryClient {
   /** Opens (creating if needed) the data directory. */
   static async open(opts: LociOptions): Promise<Loci> {
     const vectorSketch = sketchLimit(opts?.vectorSketch);
-    const maxOpenNamespaces = openLimit(opts?.maxOpenNamespaces);
+    const maxOpenNamespaces = openLimit(opts?.maxOpenNamespaces, "maxOpenNamespaces", OPEN_NAMESPACES);
+    const maxOpenMemories = openLimit(opts?.maxOpenMemories, "maxOpenMemories", Number.POSITIVE_INFINITY);
     const cacheEntries = embeddingCacheEntries(opts?.embeddingCache);
     if (typeof opts?.dataDir !== "string" || opts.dataDir.length === 0) {
       throw new ValidationError({
@@ -193,6 +202,7 @@ export class Loci implements MemoryClient {
       closeEmbedder: opts.embedder === undefined,
       maxNamespaces: opts.maxNamespaces ?? null,
       maxOpenNamespaces,
+      maxOpenMemories,
       limits: resolveLimits(opts.limits),
       report: failureReporter(opts.onBackgroundError),
     });
@@ -318,13 +328,13 @@ const EMBEDDING_CACHE_ENTRIES = 2048;
 /** Default `maxOpenNamespaces`. */
 const OPEN_NAMESPACES = 1000;
 
-/** `LociOptions.maxOpenNamespaces`, checked. */
-function openLimit(value: number | undefined): number {
-  const max = value ?? OPEN_NAMESPACES;
+/** `LociOptions.maxOpenNamespaces` or `maxOpenMemories`, checked. */
+function openLimit(value: number | undefined, field: string, fallback: number): number {
+  const max = value ?? fallback;
   if (!(Number.isInteger(max) && max >= 1) && max !== Number.POSITIVE_INFINITY) {
     throw new ValidationError({
-      message: "maxOpenNamespaces must be a positive integer (or Infinity)",
-      details: { field: "maxOpenNamespaces" },
+      message: `${field} must be a positive integer (or Infinity)`,
+      details: { field },
     });
   }
   return max;

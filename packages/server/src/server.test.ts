@@ -193,6 +193,35 @@ describe("server lifecycle", () => {
     }
   });
 
+  it("bounds the memories each tenant's open namespaces hold (LOCI_MAX_OPEN_MEMORIES)", async () => {
+    const logger = (await import("pino")).default({ level: "silent" });
+    process.env.LOCI_MAX_OPEN_MEMORIES = "15";
+    const { s, root, dataDir } = await startOwn({ logger }).finally(() => {
+      delete process.env.LOCI_MAX_OPEN_MEMORIES;
+    });
+    const gauge = async () =>
+      Number(/^loci_open_namespaces (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+    try {
+      for (const ns of ["a", "b", "c"]) {
+        const res = await fetch(`${s.url}/v1/namespaces/${ns}/memories/batch`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            memories: Array.from({ length: 10 }, (_, i) => ({ content: `${ns} ${i}` })),
+          }),
+        });
+        expect(res.status).toBe(201);
+      }
+      await s.engine.whenIndexed();
+      // 30 memories open against a bound of 15: only the last namespace used stays open.
+      for (let i = 0; i < 100 && (await gauge()) > 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await gauge()).toBe(1);
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("bounds each tenant's open namespaces (maxOpenNamespacesPerTenant) and reports them in /metrics", async () => {
     const logger = (await import("pino")).default({ level: "silent" });
     const { s, root, dataDir } = await startOwn({ logger, maxOpenNamespacesPerTenant: 2 });

@@ -71,6 +71,11 @@ export interface ServerOptions {
    */
   maxOpenNamespacesPerTenant?: number;
   /**
+   * Memories one tenant's open namespaces may hold together (`LociOptions.maxOpenMemories`; env
+   * LOCI_MAX_OPEN_MEMORIES). @default unlimited
+   */
+  maxOpenMemoriesPerTenant?: number;
+  /**
    * Input limits (content chars, batch size, page size, search limit, query chars, metadata bytes,
    * filter depth/conditions/list length). Env: LOCI_LIMITS as JSON, e.g. `{"contentChars":20000}`.
    */
@@ -209,6 +214,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     maxNamespaces: opts.maxNamespacesPerTenant ?? Number(process.env.LOCI_MAX_NAMESPACES ?? 10_000),
     maxOpenNamespaces:
       opts.maxOpenNamespacesPerTenant ?? Number(process.env.LOCI_MAX_OPEN_NAMESPACES ?? 1_000),
+    ...(opts.maxOpenMemoriesPerTenant || process.env.LOCI_MAX_OPEN_MEMORIES
+      ? { maxOpenMemories: opts.maxOpenMemoriesPerTenant ?? Number(process.env.LOCI_MAX_OPEN_MEMORIES) }
+      : {}),
     limits,
   });
   let engine: Loci;

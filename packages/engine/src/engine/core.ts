@@ -37,6 +37,8 @@ export interface EngineCoreOptions {
   report: ReportFailure;
   /** Most namespaces kept open while idle (see `open-namespaces.ts`). @default Infinity */
   maxOpenNamespaces?: number;
+  /** Most memories the open namespaces hold together before idle ones close (`LociOptions.maxOpenMemories`). */
+  maxOpenMemories?: number;
 }
 
 /** Shared state of one engine instance. */
@@ -75,6 +77,7 @@ export class EngineCore {
     this.events = new EventHub({ report: opts.report });
     this.#runtimes = new OpenNamespaces({
       max: opts.maxOpenNamespaces ?? Number.POSITIVE_INFINITY,
+      maxMemories: opts.maxOpenMemories ?? Number.POSITIVE_INFINITY,
       busy: (rt) => this.#busy(rt),
       close: (rt) => this.#closeIdle(rt),
     });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Embedder } from "../embed/embedder.js";
 import { FunctionEmbedder } from "../embed/function.js";
 import { HashEmbedder } from "../embed/hash.js";
-import type { Loci } from "../loci.js";
+import type { Loci, LociOptions } from "../loci.js";
 import { SqliteDriver } from "../storage/sqlite.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import type { BackgroundFailure } from "./background-failures.js";
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 /** An engine over a SQLite driver that logs which namespaces it was asked to release. */
-async function open(maxOpenNamespaces: number, embedder: Embedder = hash) {
+async function open(maxOpenNamespaces: number, embedder: Embedder = hash, extra: Partial<LociOptions> = {}) {
   const storeDir = mkdtempSync(join(tmpdir(), "loci-open-"));
   dirs.push(storeDir);
   const storage = new SqliteDriver({ dir: storeDir });
@@ -37,6 +37,7 @@ async function open(maxOpenNamespaces: number, embedder: Embedder = hash) {
     maxOpenNamespaces,
     storage,
     onBackgroundError: (f) => failures.push(f),
+    ...extra,
   });
   envs.push(env);
   return { ...env, loci: env.loci, storeDir, released, failures };
@@ -205,6 +206,35 @@ describe("maxOpenNamespaces", () => {
         code: "INVALID_ARGUMENT",
         details: { field: "maxOpenNamespaces" },
       });
+      await expect(openTempEngine({ maxOpenMemories: bad })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        details: { field: "maxOpenMemories" },
+      });
     }
+  });
+
+  it("closes the least recently used idle namespaces while the open ones hold more than maxOpenMemories", async () => {
+    const { loci, released } = await open(100, hash, { maxOpenMemories: 250 });
+    const fill = async (ns: string, n: number) => {
+      await loci.memory.addMany({
+        namespace: ns,
+        memories: Array.from({ length: n }, (_, i) => ({ content: `note ${i} of ${ns}` })),
+      });
+      await loci.whenIndexed({ namespace: ns });
+    };
+    await fill("a", 100);
+    await fill("b", 100);
+    expect(released).toEqual([]); // 200 memories open
+    await fill("c", 100); // 300 > 250: a, the least recently used, closes
+    await vi.waitFor(() => expect(released).toEqual(["a"]));
+    expect(loci.openNamespaceCount()).toBe(2);
+    // One namespace larger than the bound closes the others, and stays open itself.
+    await fill("big", 300);
+    await vi.waitFor(() => expect(released).toEqual(["a", "b", "c"]));
+    expect(loci.openNamespaceCount()).toBe(1);
+    // What was closed opens again on use, whole.
+    const [hit] = await loci.memory.search({ namespace: "a", query: "note 7 of a", mode: "keyword" });
+    expect(hit?.memory.content).toBe("note 7 of a");
+    expect((await loci.namespace.get({ namespace: "a" })).memoryCount).toBe(100);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The namespace runtimes an engine holds open, and the bound on how many (`maxOpenNamespaces`): each
- * holds its indexes in memory and, on SQLite, its database file open, so an engine serving many
- * agents' namespaces closes the least recently used idle ones beyond the bound. A closed namespace
+ * The namespace runtimes an engine holds open, and the bounds on how many (`maxOpenNamespaces`) and
+ * on how many memories they hold together (`maxOpenMemories`, the closer measure of their memory:
+ * each holds its indexes in memory and, on SQLite, its database file open), so an engine serving many
+ * agents' namespaces closes the least recently used idle ones beyond the bounds. A closed namespace
  * opens again on its next use (from its snapshot, like after a restart).
  *
  * Every use of a runtime holds a lease on its name from before the runtime is looked up until the
@@ -20,6 +21,8 @@ import type { NamespaceRuntime } from "./namespace-runtime.js";
 export interface OpenNamespacesOptions {
   /** Most runtimes kept open while idle. */
   max: number;
+  /** Most memories the open runtimes may hold together while idle ones could be closed (default: no bound). */
+  maxMemories?: number;
   /** Whether a runtime must stay open though unleased (background work, subscribers). */
   busy: (rt: NamespaceRuntime) => boolean;
   /** Closes a runtime beyond the bound and releases its storage. */
@@ -154,14 +157,30 @@ export class OpenNamespaces {
     };
   }
 
-  /** Closes the least recently used idle runtimes while more than `max` are open. */
+  /** The memories the ready runtimes hold (only counted under a `maxMemories` bound). */
+  #memories(): number {
+    let n = 0;
+    for (const rt of this.#ready.values()) if (!rt.closed) n += rt.docs.size;
+    return n;
+  }
+
+  /**
+   * Closes the least recently used idle runtimes while more than `max` are open or they hold more
+   * than `maxMemories` memories together.
+   */
   trim(): void {
-    if (this.#opening.size <= this.#opts.max) return;
+    const maxMemories = this.#opts.maxMemories ?? Number.POSITIVE_INFINITY;
+    let memories = maxMemories === Number.POSITIVE_INFINITY ? 0 : this.#memories();
+    // The last one open stays, however large: closing what was just used would only reopen it.
+    const over = () =>
+      this.#opening.size > this.#opts.max || (memories > maxMemories && this.#opening.size > 1);
+    if (!over()) return;
     const idle = [...this.#ready]
       .filter(([name, rt]) => !rt.closed && !this.#leases.has(name) && !this.#opts.busy(rt))
       .sort(([a], [b]) => (this.#used.get(a) ?? 0) - (this.#used.get(b) ?? 0));
     for (const [name, rt] of idle) {
-      if (this.#opening.size <= this.#opts.max) return;
+      if (!over()) return;
+      if (maxMemories !== Number.POSITIVE_INFINITY) memories -= rt.docs.size;
       this.delete(name);
       this.#used.delete(name);
       const closing = this.#opts.close(rt).finally(() => {

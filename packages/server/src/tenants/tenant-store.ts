@@ -27,6 +27,8 @@ export interface EngineSettings {
   limits?: Partial<Limits>;
   /** Namespaces the engine keeps open (`LociOptions.maxOpenNamespaces`). */
   maxOpenNamespaces?: number;
+  /** Memories the engine's open namespaces may hold together (`LociOptions.maxOpenMemories`). */
+  maxOpenMemories?: number;
   /** Receives the engine's background failures (`LociOptions.onBackgroundError`). */
   onBackgroundError?: BackgroundErrorHandler;
 }
@@ -40,6 +42,7 @@ export function engineOptions(name: string, s: EngineSettings): LociOptions {
     ...(s.maxNamespaces ? { maxNamespaces: s.maxNamespaces } : {}),
     ...(s.limits ? { limits: s.limits } : {}),
     ...(s.maxOpenNamespaces ? { maxOpenNamespaces: s.maxOpenNamespaces } : {}),
+    ...(s.maxOpenMemories ? { maxOpenMemories: s.maxOpenMemories } : {}),
     ...(s.onBackgroundError ? { onBackgroundError: s.onBackgroundError } : {}),
   };
 }
