@@ -77,6 +77,32 @@ export function toMemory(namespace: string, rec: MemoryRecord): Memory {
   };
 }
 
+/**
+ * A deep copy of a JSON value (metadata, properties). Records handed to callers must not share objects
+ * with the engine's in-memory tables (the attribute table the filters read, the knowledge graph), or a
+ * caller mutating its result would change what later reads and filters see without any write.
+ */
+export function copyJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // defineProperty keeps keys such as "__proto__" as plain data, as validation stored them.
+    Object.defineProperty(out, key, {
+      value: copyJson((value as Record<string, unknown>)[key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out as T;
+}
+
+/** {@link toMemory} with its own copy of the metadata, for records also held in memory (writes). */
+export function toOwnMemory(namespace: string, rec: MemoryRecord): Memory {
+  return { ...toMemory(namespace, rec), metadata: copyJson(rec.metadata) };
+}
+
 /** A catalog record as a public {@link Namespace}. */
 export function toNamespace(
   rec: NamespaceRecord,

@@ -2,7 +2,7 @@
  * Turns a handler-based subscription into an async iterator:
  * `for await (const event of client.events.stream({ namespace })) { … }`.
  * Events are buffered while the consumer is busy; breaking out of the loop (or aborting the
- * signal) unsubscribes.
+ * signal) unsubscribes, and a signal aborted before the stream starts ends it at once.
  *
  * @module
  */
@@ -22,16 +22,21 @@ export function streamEvents(
       let wake: (() => void) | null = null;
       let done = false;
       const { signal, ...subOpts } = opts;
-      const subscribed = subscribe(subOpts, (e) => {
-        buffer.push(e);
-        wake?.();
-      });
+      // A signal aborted already never fires "abort": such a stream ends at once, unsubscribed.
+      const aborted = signal?.aborted === true;
+      done = aborted;
+      const subscribed: Promise<Subscription | null> = aborted
+        ? Promise.resolve(null)
+        : subscribe(subOpts, (e) => {
+            buffer.push(e);
+            wake?.();
+          });
       const stop = async () => {
         done = true;
         wake?.();
         (await subscribed.catch(() => null))?.unsubscribe();
       };
-      signal?.addEventListener("abort", () => void stop(), { once: true });
+      if (!aborted) signal?.addEventListener("abort", () => void stop(), { once: true });
       return {
         async next(): Promise<IteratorResult<LociEvent>> {
           await subscribed; // surfaces subscription errors (unknown namespace, 403…)

@@ -141,7 +141,7 @@ export class EventsService implements EventsApi {
     const since =
       opts?.since === undefined ? null : assertInteger(opts.since, "since", 0, Number.MAX_SAFE_INTEGER);
     let types: Set<LociEventType> | null = null;
-    if (opts.types !== undefined) {
+    if (opts?.types !== undefined) {
       if (!Array.isArray(opts.types) || opts.types.some((t) => !EVENT_TYPES.includes(t))) {
         throw new ValidationError({
           message: `types must be a list of ${EVENT_TYPES.join(", ")}`,
@@ -150,7 +150,7 @@ export class EventsService implements EventsApi {
       }
       types = new Set(opts.types);
     }
-    return this.#core.use(opts.namespace, async (rt) => {
+    return this.#core.use(opts?.namespace, async (rt) => {
       return this.#core.events.subscribe(rt, { since, types }, handler);
     });
   }

@@ -33,6 +33,7 @@ import type {
 import type { Metadata } from "../types.js";
 import { isoTime as iso } from "../util/iso-time.js";
 import { assertInteger, validateMetadata } from "../validation.js";
+import { copyJson } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { KnowledgeGraph } from "./graph.js";
 import { exportGraph, parseImport } from "./graph-io.js";
@@ -40,8 +41,10 @@ import { assertEdgeType, GRAPH_LIMITS, toDirection, toEdgeTypeSet, toEntityLink 
 import { chainOf, neighborEdges, shortestPath, traverse } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
+// Written records are also installed in the in-memory graph: callers get their own copies of the JSON.
 function entityOut(rec: EntityRecord): Entity {
-  const { type, name, properties } = rec;
+  const { type, name } = rec;
+  const properties = copyJson(rec.properties);
   return { type, name, properties, createdAt: iso(rec.createdAt), updatedAt: iso(rec.updatedAt) };
 }
 
@@ -50,14 +53,14 @@ function edgeOut(kg: KnowledgeGraph, rec: EdgeRecord): GraphEdge {
     source: kg.ref(rec.sourceKey),
     target: kg.ref(rec.targetKey),
     edgeType: rec.edgeType,
-    metadata: rec.metadata,
+    metadata: copyJson(rec.metadata),
     createdAt: iso(rec.createdAt),
     updatedAt: iso(rec.updatedAt),
   };
 }
 
-/** Validates one edge input. */
-function toEdgeUpsert(e: EdgeInput, field: string): EdgeUpsert {
+/** Validates one edge input (`maxBytes`: the engine's `limits.metadataBytes`). */
+function toEdgeUpsert(e: EdgeInput, field: string, maxBytes: number): EdgeUpsert {
   if (typeof e !== "object" || e === null) {
     throw new ValidationError({ message: `${field} must be an object`, details: { field } });
   }
@@ -65,7 +68,7 @@ function toEdgeUpsert(e: EdgeInput, field: string): EdgeUpsert {
     source: toEntityLink(e.source, `${field}.source`),
     target: toEntityLink(e.target, `${field}.target`),
     edgeType: assertEdgeType(e.edgeType, `${field}.edgeType`),
-    metadata: validateMetadata(e.metadata, `${field}.metadata`),
+    metadata: validateMetadata(e.metadata, `${field}.metadata`, maxBytes),
   };
 }
 
@@ -126,7 +129,7 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
   }
 
   async addEdge(opts: { namespace: string } & EdgeInput): Promise<GraphEdge> {
-    const edge = toEdgeUpsert(opts, "edge");
+    const edge = toEdgeUpsert(opts, "edge", this.#core.limits.metadataBytes);
     const { kg, result } = await this.#upsert(opts.namespace, { edges: [edge] });
     return edgeOut(kg, result.edges[0]!);
   }
@@ -142,7 +145,8 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
         details: { field: "edges" },
       });
     }
-    const edges = opts.edges.map((e, i) => toEdgeUpsert(e, `edges[${i}]`));
+    const max = this.#core.limits.metadataBytes;
+    const edges = opts.edges.map((e, i) => toEdgeUpsert(e, `edges[${i}]`, max));
     if (edges.length === 0) return [];
     const { kg, result } = await this.#upsert(opts.namespace, { edges });
     return result.edges.map((e) => edgeOut(kg, e));
@@ -150,7 +154,7 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
 
   async upsertEntity(opts: { namespace: string; entity: EntityRef; properties?: Metadata }): Promise<Entity> {
     const entity = toEntityLink(opts?.entity, "entity");
-    const properties = validateMetadata(opts.properties, "properties");
+    const properties = validateMetadata(opts.properties, "properties", this.#core.limits.metadataBytes);
     const { result } = await this.#upsert(opts.namespace, { entities: [{ entity, properties }] });
     return entityOut(result.entities[0]!);
   }
@@ -206,9 +210,9 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
   }): Promise<Neighbor[]> {
     const walk = {
       direction: toDirection(opts?.direction, "both"),
-      edgeTypes: toEdgeTypeSet(opts.edgeTypes),
+      edgeTypes: toEdgeTypeSet(opts?.edgeTypes),
     };
-    return this.#with(opts.namespace, async ({ rt, kg }) => {
+    return this.#with(opts?.namespace, async ({ rt, kg }) => {
       const key = this.#existing(kg, rt.name, opts.entity, "entity");
       return [...neighborEdges(kg, key, walk)].map(([next, edges]) => {
         const { type, name, properties } = kg.entity(next);
@@ -218,8 +222,11 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
   }
 
   async shortestPath(opts: ShortestPathOptions): Promise<GraphPath | null> {
-    const walk = { direction: toDirection(opts?.direction, "out"), edgeTypes: toEdgeTypeSet(opts.edgeTypes) };
-    return this.#with(opts.namespace, async ({ rt, kg }) => {
+    const walk = {
+      direction: toDirection(opts?.direction, "out"),
+      edgeTypes: toEdgeTypeSet(opts?.edgeTypes),
+    };
+    return this.#with(opts?.namespace, async ({ rt, kg }) => {
       const from = this.#existing(kg, rt.name, opts.from, "from");
       const to = this.#existing(kg, rt.name, opts.to, "to");
       const path = shortestPath(kg, from, to, walk);
@@ -235,23 +242,23 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
   async traverse(opts: TraverseOptions): Promise<TraversalResult> {
     const walk = {
       direction: toDirection(opts?.direction, "out"),
-      edgeTypes: toEdgeTypeSet(opts.edgeTypes),
+      edgeTypes: toEdgeTypeSet(opts?.edgeTypes),
       maxDepth:
-        opts.maxDepth === undefined
+        opts?.maxDepth === undefined
           ? 2
           : assertInteger(opts.maxDepth, "maxDepth", 0, GRAPH_LIMITS.maxTraverseDepth),
       limit:
-        opts.limit === undefined
+        opts?.limit === undefined
           ? 1000
           : assertInteger(opts.limit, "limit", 1, GRAPH_LIMITS.maxTraverseNodes),
     };
-    return this.#with(opts.namespace, async ({ rt, kg }) => {
+    return this.#with(opts?.namespace, async ({ rt, kg }) => {
       const start = this.#existing(kg, rt.name, opts.start, "start");
       const t = traverse(kg, start, walk);
       return {
         nodes: t.nodes.map(({ key, depth }) => {
-          const { type, name, properties } = kg.graph.getNodeAttributes(key);
-          return { type, name, depth, properties };
+          const { type, name } = kg.graph.getNodeAttributes(key);
+          return { type, name, depth, properties: kg.properties(key) };
         }),
         edges: t.edges.map((e) => kg.edge(e)),
         paths: t.paths,
@@ -270,7 +277,7 @@ export class KnowledgeGraphService implements KnowledgeGraphApi {
     if (opts?.mode !== undefined && opts.mode !== "merge") {
       throw new ValidationError({ message: 'mode must be "merge"', details: { field: "mode" } });
     }
-    const input = parseImport(opts?.data);
+    const input = parseImport(opts?.data, this.#core.limits.metadataBytes);
     const { result } = await this.#upsert(opts.namespace, input);
     return { ...result.changed };
   }

@@ -13,7 +13,7 @@ import { ValidationError } from "../errors.js";
 import type { GraphExport } from "../graph-types.js";
 import type { EdgeUpsert, EntityUpsert } from "../storage/driver.js";
 import type { TimeInput } from "../types.js";
-import { toEpochMs, validateMetadata } from "../validation.js";
+import { LIMITS, toEpochMs, validateMetadata } from "../validation.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { assertEdgeType, GRAPH_LIMITS, toEntityLink } from "./graph-model.js";
 
@@ -53,8 +53,14 @@ function times(item: Record<string, unknown>, field: string): { createdAt?: numb
   return out;
 }
 
-/** Validates an export for import. @throws {ValidationError} naming the first bad field */
-export function parseImport(data: unknown): { entities: EntityUpsert[]; edges: EdgeUpsert[] } {
+/**
+ * Validates an export for import (`maxBytes`: the bound of each properties / metadata object as JSON,
+ * the engine's `limits.metadataBytes`). @throws {ValidationError} naming the first bad field
+ */
+export function parseImport(
+  data: unknown,
+  maxBytes: number = LIMITS.metadataBytes,
+): { entities: EntityUpsert[]; edges: EdgeUpsert[] } {
   const root = object(data, "data");
   if (root.version !== 1) fail("data.version must be 1", "data.version");
   const entities = root.entities ?? [];
@@ -74,7 +80,7 @@ export function parseImport(data: unknown): { entities: EntityUpsert[]; edges: E
       const item = object(v, field);
       return {
         entity: toEntityLink(item, field),
-        properties: validateMetadata(item.properties, `${field}.properties`),
+        properties: validateMetadata(item.properties, `${field}.properties`, maxBytes),
         ...times(item, field),
       };
     }),
@@ -85,7 +91,7 @@ export function parseImport(data: unknown): { entities: EntityUpsert[]; edges: E
         source: toEntityLink(item.source, `${field}.source`),
         target: toEntityLink(item.target, `${field}.target`),
         edgeType: assertEdgeType(item.edgeType, `${field}.edgeType`),
-        metadata: validateMetadata(item.metadata, `${field}.metadata`),
+        metadata: validateMetadata(item.metadata, `${field}.metadata`, maxBytes),
         ...times(item, field),
       };
     }),

@@ -13,6 +13,7 @@ import type { Entity, EntityRef, GraphEdge } from "../graph-types.js";
 import type { EdgeRecord, EntityRecord, GraphData } from "../storage/driver.js";
 import type { Metadata } from "../types.js";
 import { isoTime as iso } from "../util/iso-time.js";
+import { copyJson } from "./convert.js";
 import { foldName, words } from "./graph-model.js";
 
 /** Attributes of a node. */
@@ -175,26 +176,31 @@ export class KnowledgeGraph {
     return { type: a.type, name: a.name };
   }
 
-  /** The public form of an entity. */
+  /** The caller's own copy of an entity's properties (the graph's own object is never handed out). */
+  properties(key: string): Metadata {
+    return copyJson(this.graph.getNodeAttribute(key, "properties"));
+  }
+
+  /** The public form of an entity (with its own copy of the properties). */
   entity(key: string): Entity {
     const a = this.graph.getNodeAttributes(key);
     return {
       type: a.type,
       name: a.name,
-      properties: a.properties,
+      properties: copyJson(a.properties),
       createdAt: iso(a.createdAt),
       updatedAt: iso(a.updatedAt),
     };
   }
 
-  /** The public form of an edge (by graphology key). */
+  /** The public form of an edge (by graphology key), with its own copy of the metadata. */
   edge(key: string): GraphEdge {
     const a = this.graph.getEdgeAttributes(key);
     return {
       source: this.ref(this.graph.source(key)),
       target: this.ref(this.graph.target(key)),
       edgeType: a.edgeType,
-      metadata: a.metadata,
+      metadata: copyJson(a.metadata),
       createdAt: iso(a.createdAt),
       updatedAt: iso(a.updatedAt),
     };

@@ -24,10 +24,10 @@ export async function sweepNamespace(core: EngineCore, rt: NamespaceRuntime): Pr
 }
 
 /** Purges expired memories of every open namespace (or of all namespaces with `all`). */
-export async function sweepExpired(core: EngineCore, opts: { all?: boolean } = {}): Promise<number> {
+export async function sweepExpired(core: EngineCore, opts: { all?: boolean } | null = {}): Promise<number> {
   const sweep = (rt: NamespaceRuntime) => sweepNamespace(core, rt);
   let purged = 0;
-  if (opts.all) {
+  if (opts?.all) {
     // One namespace at a time, so the engine stays within `maxOpenNamespaces` as it goes.
     for (const { name } of await core.driver.listNamespaces()) {
       try {

@@ -29,7 +29,7 @@ import {
   toVector,
   validateMetadata,
 } from "../validation.js";
-import { toMemory } from "./convert.js";
+import { toMemory, toOwnMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 import { pickEvictions } from "./eviction.js";
@@ -167,7 +167,8 @@ export class MemoryService implements MemoryApi {
           ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
         }));
         const inserted = await this.#groupOf(rt).submit({ records, dims });
-        return inserted.map((r) => toMemory(namespace, r));
+        // The records are also the in-memory attribute table's: the caller gets its own metadata.
+        return inserted.map((r) => toOwnMemory(namespace, r));
       },
       { create: true },
     );
@@ -295,7 +296,7 @@ export class MemoryService implements MemoryApi {
         const rec = await rt.store.update(id, patch);
         if (!rec) throw this.#notFound(rt.name, id);
         rt.applyUpserts([{ ...rec, embedding: patch.embedding ?? null }], await rt.store.generation());
-        return toMemory(rt.name, rec);
+        return toOwnMemory(rt.name, rec);
       });
     });
   }
@@ -345,8 +346,10 @@ export class MemoryService implements MemoryApi {
     return search(this.#core, opts);
   }
 
-  recall(opts: Omit<SearchOptions, "limit"> & { topK?: number }): Promise<SearchResult[]> {
+  async recall(opts: Omit<SearchOptions, "limit"> & { topK?: number }): Promise<SearchResult[]> {
     const { topK, ...rest } = opts ?? ({} as typeof opts);
+    // Validated here so that an error names the option the caller gave.
+    if (topK !== undefined) assertInteger(topK, "topK", 1, this.#core.limits.searchLimit);
     return search(this.#core, { ...rest, ...(topK === undefined ? {} : { limit: topK }) });
   }
 }

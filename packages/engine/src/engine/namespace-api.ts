@@ -48,11 +48,11 @@ export class NamespaceService implements NamespaceApi {
     return this.#toPublic(assertNamespaceName(opts?.namespace));
   }
 
-  async list(opts: { cursor?: string; limit?: number } = {}): Promise<Page<Namespace>> {
+  async list(opts: { cursor?: string; limit?: number } | null = {}): Promise<Page<Namespace>> {
     this.#core.assertOpen();
     const limit =
-      opts.limit === undefined ? 100 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
-    const after = opts.cursor === undefined ? null : decodeCursor(opts.cursor, "namespaces");
+      opts?.limit === undefined ? 100 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
+    const after = opts?.cursor === undefined ? null : decodeCursor(opts.cursor, "namespaces");
     const all = await this.#core.driver.listNamespaces();
     const rest = after === null ? all : all.filter((r) => r.name > String(after));
     const page = rest.slice(0, limit);
