@@ -81,6 +81,8 @@ export class NamespaceRuntime {
   expiring = 0;
   /** The highest seq ever indexed here (seqs are never reused; a bound for sampling, see `filter-estimate.ts`). */
   maxSeq = 0;
+  /** A memory was entered below `maxSeq`: `docs` is out of seq order until {@link NamespaceRuntime.#restoreOrder}. */
+  #unordered = false;
   readonly #lock = new Mutex();
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
@@ -349,6 +351,9 @@ export class NamespaceRuntime {
     const { content, embedding: _e, entities, ...info } = rec;
     this.docs.set(rec.seq, info);
     this.filters.update(rec.seq, info.metadata);
+    // A new memory below the highest seq (shared storage: another process's insert committed after
+    // a later one) breaks the table's seq order, which `list` pages by: restored after this batch.
+    if (!prev && rec.seq < this.maxSeq) this.#unordered = true;
     if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
     const graph = this.#graph.loaded;
     if (graph && entities.length > 0)
@@ -371,7 +376,17 @@ export class NamespaceRuntime {
       this.#index(rec, rec.embedding);
       if (this.#shared && rec.embedding) this.#ownAdds.add(rec.seq);
     }
+    this.#restoreOrder();
     this.#changed(generation);
+  }
+
+  /** Puts {@link NamespaceRuntime.docs} back in ascending seq order after an insert out of order. */
+  #restoreOrder(): void {
+    if (!this.#unordered) return;
+    this.#unordered = false;
+    const entries = [...this.docs].sort(([a], [b]) => a - b);
+    this.docs.clear();
+    for (const [seq, doc] of entries) this.docs.set(seq, doc);
   }
 
   /** Applies committed deletes (see {@link NamespaceRuntime.applyUpserts} for `generation`). */
@@ -438,6 +453,7 @@ export class NamespaceRuntime {
       });
       this.#remove(gone);
     }
+    this.#restoreOrder();
   }
 
   /**

@@ -230,7 +230,8 @@ describe("maxOpenNamespaces", () => {
     expect(loci.openNamespaceCount()).toBe(2);
     // One namespace larger than the bound closes the others, and stays open itself.
     await fill("big", 300);
-    await vi.waitFor(() => expect(released).toEqual(["a", "b", "c"]));
+    // (Both close at once; which one's file is released first depends on their snapshot writes.)
+    await vi.waitFor(() => expect([released[0], ...released.slice(1).sort()]).toEqual(["a", "b", "c"]));
     expect(loci.openNamespaceCount()).toBe(1);
     // What was closed opens again on use, whole.
     const [hit] = await loci.memory.search({ namespace: "a", query: "note 7 of a", mode: "keyword" });
