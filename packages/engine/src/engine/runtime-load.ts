@@ -10,7 +10,7 @@ import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import { dropSnapshot, loadSnapshot } from "../index/hnsw-snapshot.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
 import type { ChangeRecord, MemoryRecord, NamespaceStore } from "../storage/driver.js";
-import { nextTurn } from "../util/file-chunks.js";
+import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 
 /** Records or changes read per query while loading. */
 export const LOAD_PAGE = 2_000;
@@ -141,7 +141,6 @@ export interface LoadedVectorIndex {
  */
 export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<LoadedVectorIndex> {
   const { store, target, put } = opts;
-  opts.live.catch(() => {}); // a failure surfaces where it is awaited, not as an unhandled rejection
   const read = target
     ? await loadSnapshot(target.dir, {
         ...opts.graph,
@@ -166,7 +165,7 @@ export async function loadVectorIndex(opts: LoadVectorIndexOptions): Promise<Loa
   for (const seq of await opts.changedSince(loaded.generation)) if (live.has(seq)) stale.add(seq);
   let n = 0;
   for (const seq of live.keys()) {
-    if (++n % 16_384 === 0) await nextTurn();
+    if (++n % ITEMS_PER_TURN === 0) await nextTurn();
     if (!loaded.index.has(seq)) stale.add(seq);
   }
   for await (const { records } of recordsBySeq(store, [...stale])) {

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { nextTurn } from "../util/file-chunks.js";
+import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 import { TopK } from "../util/top-k.js";
 import { type DocTermState, DocTermTable } from "./doc-terms.js";
 import type { KeywordHit, KeywordIndex } from "./keyword-index.js";
@@ -61,9 +61,6 @@ export interface Bm25State {
 export interface Bm25Source extends Omit<Bm25State, "docs"> {
   docs: Pick<DocTermTable, "size" | "liveLength" | "copySteps">;
 }
-
-/** Terms entered per turn of the event loop while restoring (a few milliseconds). */
-const TERMS_PER_TURN = 16_384;
 
 /** A query term with its IDF and the bound of its contribution. */
 interface QueryTerm {
@@ -106,7 +103,7 @@ export class Bm25Index implements KeywordIndex {
     const terms = state.terms;
     for (let id = 0; id < terms.length; id++) {
       // A million terms take a good part of a second: other work runs in between.
-      if (id > 0 && id % TERMS_PER_TURN === 0) await nextTurn();
+      if (id > 0 && id % ITEMS_PER_TURN === 0) await nextTurn();
       index.#termIds.set(terms[id]!, id);
     }
     if (index.#termIds.size !== terms.length) throw new RangeError("duplicate terms");

@@ -7,13 +7,12 @@
  *
  * @module
  */
-import { nextTurn } from "../util/file-chunks.js";
+import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 
 const HEAD = 2;
 const MIN_COMPACT = 1 << 16;
-/** Records, and arena cells ×16, per step of {@link DocTermTable.copySteps} and `restore` (a few milliseconds). */
-const DOCS_PER_STEP = 16_384;
-const ARENA_PER_STEP = 16 * DOCS_PER_STEP;
+/** Arena cells copied per step of {@link DocTermTable.copySteps} (records: {@link ITEMS_PER_TURN}). */
+const ARENA_PER_STEP = 16 * ITEMS_PER_TURN;
 
 /** A {@link DocTermTable}'s contents in flat arrays (for snapshots): `arena` holds no holes. */
 export interface DocTermState {
@@ -33,14 +32,14 @@ export class DocTermTable {
 
   /**
    * A table over `state` (its arrays are used as they are, not copied: the table takes them over),
-   * {@link DOCS_PER_STEP} records per turn of the event loop.
+   * {@link ITEMS_PER_TURN} records per turn of the event loop.
    * @throws {RangeError} when an offset points outside the arena
    */
   static async restore(state: DocTermState): Promise<DocTermTable> {
     const table = new DocTermTable();
     const { labels, offsets, arena } = state;
     for (let i = 0; i < labels.length; i++) {
-      if (i > 0 && i % DOCS_PER_STEP === 0) await nextTurn();
+      if (i > 0 && i % ITEMS_PER_TURN === 0) await nextTurn();
       const at = offsets[i]!;
       if (at + HEAD > arena.length || at + HEAD + arena[at + 1]! > arena.length)
         throw new RangeError(`document ${labels[i]} lies outside the term arena`);
@@ -69,7 +68,7 @@ export class DocTermTable {
 
   /**
    * Writes the contents into `dst` ({@link size} labels and offsets, {@link liveLength} arena
-   * cells), compacted, pausing (`yield`) after every {@link DOCS_PER_STEP} records or arena chunk:
+   * cells), compacted, pausing (`yield`) after every {@link ITEMS_PER_TURN} records or arena chunk:
    * at a million memories a single pass takes hundreds of milliseconds. Valid only while the table
    * does not change between the steps.
    */
@@ -80,7 +79,7 @@ export class DocTermTable {
     if (this.#holes === 0) {
       // Records lie back to back in insertion order: the arena is copied as it is.
       for (const [label, at] of this.#offsets) {
-        if (i > 0 && i % DOCS_PER_STEP === 0) yield;
+        if (i > 0 && i % ITEMS_PER_TURN === 0) yield;
         dst.labels[i] = label;
         dst.offsets[i++] = at;
       }
@@ -91,7 +90,7 @@ export class DocTermTable {
       return;
     }
     for (const [label, at] of this.#offsets) {
-      if (i > 0 && i % DOCS_PER_STEP === 0) yield;
+      if (i > 0 && i % ITEMS_PER_TURN === 0) yield;
       const end = at + HEAD + src[at + 1]!;
       dst.labels[i] = label;
       dst.offsets[i++] = used;

@@ -16,7 +16,7 @@
  */
 
 import hnswlib from "hnswlib-node";
-import { nextTurn } from "../util/file-chunks.js";
+import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 import type { VectorHit, VectorIndex } from "./vector-index.js";
 
 const { HierarchicalNSW } = hnswlib;
@@ -432,7 +432,7 @@ export class HnswIndex implements VectorIndex {
     const ids = raw.getIdsList();
     for (let i = 0; i < ids.length; i++) {
       // 100k labels take ~50 ms: other work runs in between.
-      if (i > 0 && i % 16_384 === 0) await nextTurn();
+      if (i > 0 && i % ITEMS_PER_TURN === 0) await nextTurn();
       const label = ids[i]!;
       if (wanted.has(label)) index.#live.add(label);
       else {

@@ -44,15 +44,15 @@ export async function readRange(file: FileHandle, start: number, length: number)
  * Calls `each` with consecutive chunks of `data` (views, {@link CHUNK} bytes), letting the event loop
  * run between them: for CPU work over large buffers (hashing, encryption) that must not stall it.
  */
-export async function forChunks(
-  data: Uint8Array,
-  each: (chunk: Uint8Array) => void | Promise<void>,
-): Promise<void> {
+export async function forChunks(data: Uint8Array, each: (chunk: Uint8Array) => void): Promise<void> {
   for (let at = 0; at < data.length; at += CHUNK) {
     if (at > 0) await nextTurn();
-    await each(data.subarray(at, at + CHUNK));
+    each(data.subarray(at, at + CHUNK));
   }
 }
+
+/** Items of cheap per-item work (a set lookup or two) done between two turns of the event loop. */
+export const ITEMS_PER_TURN = 16_384;
 
 /** Resolves in the next turn of the event loop (after pending I/O callbacks): a break in long CPU work. */
 export function nextTurn(): Promise<void> {
