@@ -69,7 +69,7 @@ describe("keyword snapshots", () => {
     const random = seededRandom(5);
     const original = new Bm25Index();
     churn([original], random, 3_000);
-    const restored = await Bm25Index.restore(await decodeBm25(encodeBm25(original.source())));
+    const restored = await Bm25Index.restore(await decodeBm25(encodeBm25(original)));
     expect(restored.size).toBe(original.size);
     expect([...restored.labels()].sort((a, b) => a - b)).toEqual(
       [...original.labels()].sort((a, b) => a - b),
@@ -82,14 +82,14 @@ describe("keyword snapshots", () => {
   });
 
   it("round-trip an empty index and one whose terms all lost their documents", async () => {
-    const empty = await Bm25Index.restore(await decodeBm25(encodeBm25(new Bm25Index().source())));
+    const empty = await Bm25Index.restore(await decodeBm25(encodeBm25(new Bm25Index())));
     expect(empty.size).toBe(0);
     empty.upsert(3, "refund invoice");
     expect(empty.search("refund", 5).map((h) => h.label)).toEqual([3]);
     const drained = new Bm25Index();
     drained.upsert(1, "kafka outage");
     drained.remove(1);
-    const back = await Bm25Index.restore(await decodeBm25(encodeBm25(drained.source())));
+    const back = await Bm25Index.restore(await decodeBm25(encodeBm25(drained)));
     expect(back.search("kafka", 5)).toEqual([]);
     back.upsert(2, "kafka");
     expect(back.search("kafka", 5).map((h) => h.label)).toEqual([2]);
@@ -158,61 +158,104 @@ describe("keyword snapshots", () => {
     const index = new Bm25Index();
     index.upsert(1, "bravo alpha");
     index.upsert(2, "bravo charlie");
-    const payload = encodeBm25(index.source());
+    const payload = encodeBm25(index);
     await expect(decodeBm25(payload.subarray(0, payload.length - 1))).rejects.toThrow(RangeError);
     const swapped = Buffer.from(payload);
     // The first term ("bravo", in documents 1 and 2) given labels out of order; the labels follow the
     // 48-byte fixed part and the term sizes.
-    expect(index.source().lists[0]!.labels).toEqual(new Uint32Array([1, 2]));
-    const labelsAt = 48 + 4 * index.source().terms.length;
+    const frozen = index.freeze();
+    expect(frozen.list(0).labels.subarray(0, frozen.list(0).size)).toEqual(new Uint32Array([1, 2]));
+    const labelsAt = 48 + 4 * frozen.termCount;
+    frozen.release();
     swapped.writeUInt32LE(9, labelsAt);
     swapped.writeUInt32LE(9, labelsAt + 4);
     await expect(decodeBm25(swapped)).rejects.toThrow(RangeError);
     expect((await Bm25Index.restore(await decodeBm25(payload))).search("bravo", 5)).toHaveLength(2);
   });
 
-  it("encode in slices between turns of the event loop, and give up when the index changes meanwhile", async () => {
+  it("encode in slices between turns of the event loop, holding the index as it was when frozen", async () => {
     const index = new Bm25Index();
+    const twin = new Bm25Index();
     // Identifiers make one term each: 40,000 terms are three slices.
-    for (let i = 0; i < 20_000; i++) index.upsert(i + 1, `ticket t${i} id${i * 7}`);
-    const whole = encodeBm25(index.source());
-    const version = index.version;
+    for (const ix of [index, twin])
+      for (let i = 0; i < 20_000; i++) ix.upsert(i + 1, `ticket t${i} id${i * 7}`);
+    const whole = encodeBm25(index);
     let turns = 0;
-    const sliced = await encodeBm25Sliced(index.source(), () => {
-      turns++;
-      return index.version !== version;
-    });
-    expect(sliced?.equals(whole)).toBe(true);
-    // Terms (3 slices), documents (2: records, then the arena), posting lists (3).
-    expect(turns).toBe(6);
-    const changing = encodeBm25Sliced(index.source(), () => index.version !== version);
-    setImmediate(() => index.upsert(1, "ticket reopened"));
-    expect(await changing).toBeNull();
-    // Saving while the index changes falls back to one pass over the index as it is then.
+    const counting = () => {
+      if (encoding) {
+        turns++;
+        setImmediate(counting);
+      }
+    };
+    let encoding = true;
+    setImmediate(counting);
+    const sliced = await encodeBm25Sliced(index.freeze());
+    encoding = false;
+    expect(sliced.equals(whole)).toBe(true);
+    expect(turns).toBeGreaterThanOrEqual(6); // terms (3 slices), documents, posting lists (3)
+
+    // Writes in every turn while it encodes: re-indexed, removed and new documents, new terms.
+    const random = seededRandom(21);
+    let changes = 0;
+    const frozen = index.freeze();
+    const writing = encodeBm25Sliced(frozen);
+    let done = false;
+    const write = () => {
+      if (done) return;
+      const label = 1 + Math.floor(random() * 20_000);
+      if (changes % 3 === 0) index.remove(label);
+      else if (changes % 3 === 1) index.upsert(label, `ticket reopened r${changes} id${label * 7}`);
+      else index.upsert(40_000 + changes, `ticket t${label} fresh${changes}`);
+      changes++;
+      setImmediate(write);
+    };
+    setImmediate(write);
+    const payload = await writing;
+    done = true;
+    frozen.release();
+    expect(changes).toBeGreaterThanOrEqual(4);
+    // What it restores answers as the unchanged twin, and removing everything leaves no posting behind
+    // (every document's term list matches the postings).
+    const restored = await Bm25Index.restore(await decodeBm25(payload));
+    for (const q of ["ticket", "t17 id119", "reopened", "fresh5", "id77777"])
+      expect(restored.search(q, 50)).toEqual(twin.search(q, 50));
+    for (const label of [...restored.labels()]) restored.remove(label);
+    expect(restored.search("ticket", 10)).toEqual([]);
+    expect(restored.size).toBe(0);
+  });
+
+  it("save the state at the call while every turn of the event loop changes the index", async () => {
+    const random = seededRandom(8);
+    const index = new Bm25Index();
+    const twin = new Bm25Index();
+    churn([index, twin], random, 3_000);
+    for (const ix of [index, twin])
+      for (let i = 0; i < 20_000; i++) ix.upsert(1_000 + i, `memo m${i} cust_${i % 97}`);
     const dir = tempDir();
-    const saving = saveKeywordSnapshot(index, { dir }, 5);
-    setImmediate(() => index.upsert(2, "zebra crossing"));
-    await saving;
-    const loaded = (await loadKeywordSnapshot({ dir }))!.index;
-    expect(loaded.size).toBe(index.size);
-    expect(loaded.search("zebra", 3).map((h) => h.label)).toEqual([2]);
-    expect(loaded.search("reopened", 3).map((h) => h.label)).toEqual([1]);
-    // A change in every turn of the event loop: the sliced tries give up, one pass writes what it sees.
     let changes = 0;
     let writing = true;
-    const churn = () => {
+    const write = () => {
       if (!writing) return;
-      index.upsert(30_000 + changes++, `churn c${changes}`);
-      setImmediate(churn);
+      churn([index], random, 5);
+      index.upsert(50_000 + changes, `memo m${changes} churned`);
+      index.remove(1_000 + ((changes * 7919) % 20_000));
+      changes++;
+      setImmediate(write);
     };
-    setImmediate(churn);
-    await saveKeywordSnapshot(index, { dir }, 6);
+    const saving = saveKeywordSnapshot(index, { dir }, 6);
+    setImmediate(write);
+    await saving;
     writing = false;
-    const churned = (await loadKeywordSnapshot({ dir }))!.index;
     expect(changes).toBeGreaterThan(3);
-    // One state of the index: every churned memory it holds is in the postings, and no other.
-    expect(churned.size).toBeGreaterThan(20_000);
-    expect(churned.size).toBeLessThanOrEqual(index.size);
-    expect(churned.search("churn", 100_000).length).toBe(churned.size - 20_000);
+    const loaded = (await loadKeywordSnapshot({ dir }))!.index;
+    expect(loaded.size).toBe(twin.size);
+    expect(answers(loaded)).toEqual(answers(twin));
+    expect(loaded.search("churned", 10)).toEqual([]);
+    expect(loaded.search("memo m123", 5)).toEqual(twin.search("memo m123", 5));
+    // It keeps changing in step with the twin (the document table and postings agree).
+    churn([loaded, twin], seededRandom(9), 2_000);
+    for (let i = 0; i < 20_000; i += 3) for (const ix of [loaded, twin]) ix.remove(1_000 + i);
+    expect(answers(loaded)).toEqual(answers(twin));
+    expect(loaded.search("memo cust_5", 40)).toEqual(twin.search("memo cust_5", 40));
   });
 });

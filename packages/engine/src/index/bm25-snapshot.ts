@@ -23,7 +23,8 @@ import { open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { cryptBytes } from "../util/crypto-jobs.js";
 import { nextTurn } from "../util/file-chunks.js";
-import { Bm25Index, type Bm25IndexOptions, type Bm25Source, type Bm25State } from "./bm25.js";
+import { Bm25Index, type Bm25IndexOptions, type Bm25State } from "./bm25.js";
+import type { Bm25Freeze } from "./bm25-freeze.js";
 import { PostingList } from "./postings.js";
 import { decryptBytes, encryptBytes } from "./snapshot-cipher.js";
 import { tokenizerSignature } from "./tokenize.js";
@@ -37,8 +38,6 @@ const LISTS_PER_TURN = 16_384;
 const POSTINGS_PER_TURN = 262_144;
 /** Posting lists built per turn while decoding (three typed-array views each). */
 const DECODED_PER_TURN = 4_096;
-/** Sliced encodings tried while the index keeps changing, before one synchronous pass. */
-const SLICED_ATTEMPTS = 3;
 
 /** What a keyword snapshot's header records. */
 interface Header {
@@ -78,52 +77,56 @@ function copy(
 }
 
 /**
- * The binary payload of an index's contents (one copy of every array, made synchronously). Indexes of
- * many distinct terms (identifiers, numbers) hold mostly one-posting lists, so the per-term work is
- * kept to a few field reads: 200,000 terms encode in tens of milliseconds.
+ * The binary payload of an index's contents, in one synchronous pass. Indexes of many distinct terms
+ * (identifiers, numbers) hold mostly one-posting lists, so the per-term work is kept to a few field
+ * reads: 200,000 terms encode in tens of milliseconds.
  */
-export function encodeBm25(source: Bm25Source): Buffer {
-  const steps = encodeSteps(source);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
+export function encodeBm25(index: Bm25Index): Buffer {
+  const frozen = index.freeze();
+  try {
+    const steps = encodeSteps(frozen);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  } finally {
+    frozen.release();
   }
 }
 
 /**
- * {@link encodeBm25} in steps of a few milliseconds each ({@link LISTS_PER_TURN} terms or posting
- * lists, {@link POSTINGS_PER_TURN} postings, a slice of the document table), letting the event loop
- * run between them; `null` as soon as `changed()` says the index changed meanwhile (the steps would
- * no longer make one state).
+ * The payload of a frozen index ({@link Bm25Index.freeze}) in steps of a few milliseconds each
+ * ({@link LISTS_PER_TURN} terms or posting lists, {@link POSTINGS_PER_TURN} postings, a slice of the
+ * document table), letting the event loop run between them: writes go on meanwhile, and the payload
+ * is the index as it stood at the freeze.
  */
-export async function encodeBm25Sliced(source: Bm25Source, changed: () => boolean): Promise<Buffer | null> {
-  const steps = encodeSteps(source);
+export async function encodeBm25Sliced(frozen: Bm25Freeze): Promise<Buffer> {
+  const steps = encodeSteps(frozen);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
     await nextTurn();
-    if (changed()) return null;
   }
 }
 
 /** The encoder, pausing (`yield`) between steps of bounded work. */
-function* encodeSteps(source: Bm25Source): Generator<void, Buffer, void> {
-  if (source.terms.length !== source.lists.length) throw new RangeError("keyword terms and lists differ");
+function* encodeSteps(source: Bm25Freeze): Generator<void, Buffer, void> {
+  const terms = source.termCount;
+  if (source.terms.length < terms) throw new RangeError("keyword terms and lists differ");
   // The term text and the posting count, a slice of terms at a time: joining and encoding 200,000
   // terms at once took 40–55 ms of one turn.
   const termChunks: Buffer[] = [];
   let termBytes = 0;
   let postings = 0;
-  for (let from = 0; from < source.terms.length; from += LISTS_PER_TURN) {
+  for (let from = 0; from < terms; from += LISTS_PER_TURN) {
     if (from > 0) yield;
-    const slice = source.terms.slice(from, from + LISTS_PER_TURN);
+    const slice = source.terms.slice(from, Math.min(terms, from + LISTS_PER_TURN));
     for (const t of slice) if (t.includes("\0")) throw new RangeError("a keyword term holds a NUL character");
     const chunk = Buffer.from(`${slice.join("\0")}\0`, "utf8");
     termChunks.push(chunk);
     termBytes += chunk.length;
-    for (let id = from; id < from + slice.length; id++) postings += source.lists[id]!.size;
+    for (let id = from; id < from + slice.length; id++) postings += source.list(id).size;
   }
-  const terms = source.lists.length;
   const docs = source.docs.size;
   const arena = source.docs.liveLength;
   const u32s = terms + postings + 2 * docs + arena;
@@ -157,10 +160,11 @@ function* encodeSteps(source: Bm25Source): Generator<void, Buffer, void> {
   for (let id = 0; id < terms; id++) {
     // Many short lists (identifiers) or a few long ones (common words in a million memories).
     if (sinceTurn >= POSTINGS_PER_TURN || (id > 0 && id % LISTS_PER_TURN === 0)) {
+      source.readBelow(id);
       yield;
       sinceTurn = 0;
     }
-    const l = source.lists[id]!;
+    const l = source.list(id);
     const n = l.size;
     sizes[id] = n;
     maxTfs[id] = l.maxTf;
@@ -170,6 +174,7 @@ function* encodeSteps(source: Bm25Source): Generator<void, Buffer, void> {
     p += n;
     sinceTurn += n;
   }
+  if (p !== postings) throw new RangeError("keyword postings changed under their freeze");
   return buf;
 }
 
@@ -239,33 +244,24 @@ async function sha256(data: Uint8Array): Promise<string> {
 }
 
 /**
- * The payload of `index` as it stood at one moment, and its document count: in slices while nothing
- * changes it (a close holds the namespace's writes back), encoded afresh when something did, and after
- * {@link SLICED_ATTEMPTS} such tries in one synchronous pass over the index as it is then (hundreds of
- * milliseconds at a million memories, so only under a steady stream of writes).
- */
-async function encodeIndex(index: Bm25Index): Promise<{ plain: Buffer; documents: number }> {
-  for (let attempt = 0; attempt < SLICED_ATTEMPTS; attempt++) {
-    const version = index.version;
-    const documents = index.size;
-    const plain = await encodeBm25Sliced(index.source(), () => index.version !== version);
-    if (plain) return { plain, documents };
-  }
-  return { plain: encodeBm25(index.source()), documents: index.size };
-}
-
-/**
  * Writes `index` as the keyword snapshot of `target.dir` at storage `generation` (replacing the
- * previous one only once the new file is complete and flushed). The index is encoded in slices
- * ({@link encodeIndex}), so the file holds one state of it, at `generation` or later; hashing,
- * encryption and I/O then run a chunk at a time.
+ * previous one only once the new file is complete and flushed). The index is frozen when this is
+ * called and encoded in slices ({@link encodeBm25Sliced}) while writes go on, so the file holds the
+ * index as it stood then, at `generation` or later; hashing, encryption and I/O run a chunk at a time.
  */
 export async function saveKeywordSnapshot(
   index: Bm25Index,
   target: KeywordSnapshotTarget,
   generation: number,
 ): Promise<void> {
-  const { plain, documents } = await encodeIndex(index);
+  const frozen = index.freeze();
+  let plain: Buffer;
+  try {
+    plain = await encodeBm25Sliced(frozen);
+  } finally {
+    frozen.release();
+  }
+  const documents = frozen.documents;
   const tokenizer = tokenizerSignature(index.tokenizer);
   const payload = target.key ? await encryptBytes(plain, target.key) : plain;
   const header: Header = {

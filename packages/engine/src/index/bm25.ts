@@ -25,6 +25,7 @@
  */
 import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 import { TopK } from "../util/top-k.js";
+import { Bm25Freeze } from "./bm25-freeze.js";
 import { type DocTermState, DocTermTable } from "./doc-terms.js";
 import type { KeywordHit, KeywordIndex } from "./keyword-index.js";
 import { MAX_LABEL, PostingList } from "./postings.js";
@@ -43,8 +44,8 @@ export interface Bm25IndexOptions {
 /**
  * A {@link Bm25Index}'s contents, for snapshots (`bm25-snapshot.ts`): the terms by id, each term's
  * postings, the documents' term lists and the length totals. What the snapshot decoder returns and
- * {@link Bm25Index.restore} takes over; {@link Bm25Index.source} gives the same of a live index, with
- * the document table still to be copied.
+ * {@link Bm25Index.restore} takes over; {@link Bm25Index.freeze} gives the same of a live index, to
+ * be read while it changes.
  */
 export interface Bm25State {
   /** Terms by id (the ids the documents' term lists use). */
@@ -55,11 +56,6 @@ export interface Bm25State {
   totalLength: number;
   /** The shortest document length ever indexed (`Infinity` when none). */
   minLength: number;
-}
-
-/** A live index's {@link Bm25State}, its document table not yet copied out ({@link Bm25Index.source}). */
-export interface Bm25Source extends Omit<Bm25State, "docs"> {
-  docs: Pick<DocTermTable, "size" | "liveLength" | "copySteps">;
 }
 
 /** A query term with its IDF and the bound of its contribution. */
@@ -78,8 +74,8 @@ export class Bm25Index implements KeywordIndex {
   #terms: string[] = [];
   #lists: PostingList[] = [];
   #totalLength = 0;
-  /** Bumped by every change (a snapshot encoded in slices checks that none came in between). */
-  #version = 0;
+  /** Open {@link freeze}s, told before each change of a posting list. */
+  readonly #freezes = new Set<Bm25Freeze>();
   /** A lower bound of the document lengths (the shortest ever indexed, > 0). */
   #minLength = Number.POSITIVE_INFINITY;
   readonly #k1: number;
@@ -116,22 +112,28 @@ export class Bm25Index implements KeywordIndex {
   }
 
   /**
-   * The index's contents for a snapshot: its own term table, posting lists and document table, not
-   * copies (valid until the next change: {@link version} tells).
+   * The index's contents as they stand now, for a snapshot read in steps while the index keeps
+   * changing (see `bm25-freeze.ts`: each posting list and document record is kept just before its
+   * first change). {@link Bm25Freeze.release} it when done: until then every change checks it.
    */
-  source(): Bm25Source {
-    return {
+  freeze(): Bm25Freeze {
+    const frozen: Bm25Freeze = new Bm25Freeze({
       terms: this.#terms,
       lists: this.#lists,
-      docs: this.#docs,
+      docs: this.#docs.freeze(),
       totalLength: this.#totalLength,
       minLength: this.#minLength,
-    };
+      release: () => this.#freezes.delete(frozen),
+    });
+    this.#freezes.add(frozen);
+    return frozen;
   }
 
-  /** A counter that changes with every upsert and removal. */
-  get version(): number {
-    return this.#version;
+  /** Tells the open freezes that list `id` is about to get (`label`) or lose (`null`) a posting. */
+  #changing(id: number, label: number | null): void {
+    const list = this.#lists[id]!;
+    const append = label !== null && (list.size === 0 || list.labels[list.size - 1]! < label);
+    for (const f of this.#freezes) f.changing(id, list, append);
   }
 
   /** How this index tokenizes text. */
@@ -167,7 +169,6 @@ export class Bm25Index implements KeywordIndex {
       throw new RangeError(`keyword index labels are integers in [0, ${MAX_LABEL}], got ${label}`);
     }
     this.remove(label);
-    this.#version++;
     const tokens = this.terms(text);
     const counts = new Map<string, number>();
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -180,6 +181,7 @@ export class Bm25Index implements KeywordIndex {
         this.#terms.push(term);
         this.#lists.push(new PostingList());
       }
+      if (this.#freezes.size > 0) this.#changing(id, label);
       this.#lists[id]!.add(label, tf, tokens.length);
       ids.push(id);
     }
@@ -191,8 +193,10 @@ export class Bm25Index implements KeywordIndex {
   remove(label: number): void {
     const length = this.#docs.length(label);
     if (length === undefined) return;
-    this.#version++;
-    for (const id of this.#docs.delete(label)) this.#lists[id]!.remove(label);
+    for (const id of this.#docs.delete(label)) {
+      if (this.#freezes.size > 0) this.#changing(id, null);
+      this.#lists[id]!.remove(label);
+    }
     this.#totalLength -= length;
   }
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../util/random.js";
 import { DocTermTable } from "./doc-terms.js";
@@ -69,5 +70,59 @@ describe("DocTermTable", () => {
     const state = table.state();
     state.offsets[0] = 3;
     await expect(DocTermTable.restore(state)).rejects.toThrow(RangeError);
+  });
+});
+
+describe("DocTermTable.freeze", () => {
+  /** Random changes: sets of existing or new labels, deletions, enough to compact the arena now and then. */
+  const change = (table: DocTermTable, random: () => number, labels: number) => {
+    const label = Math.floor(random() * labels);
+    if (random() < 0.35) table.delete(label);
+    else {
+      const ids = Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * 1e5));
+      table.set(label, ids.length + 2, ids);
+    }
+  };
+  const records = (state: { labels: Uint32Array; offsets: Uint32Array; arena: Uint32Array }) =>
+    new Map(
+      [...state.labels].map((label, i) => {
+        const at = state.offsets[i]!;
+        return [label, [...state.arena.subarray(at, at + 2 + state.arena[at + 1]!)]];
+      }),
+    );
+
+  it("copies out the records as they were at the freeze while the table changes between every step", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 40_000 }), (seed, size) => {
+        const random = seededRandom(seed);
+        const table = new DocTermTable();
+        const labels = Math.max(10, Math.floor(size * 1.2));
+        for (let i = 0; i < size; i++) change(table, random, labels);
+        const want = records(table.state());
+        const frozen = table.freeze();
+        const dst = {
+          labels: new Uint32Array(frozen.size),
+          offsets: new Uint32Array(frozen.size),
+          arena: new Uint32Array(frozen.liveLength),
+        };
+        // Between steps: a burst of changes (many of them to labels already copied, or not yet collected).
+        for (const _ of frozen.copySteps(dst)) for (let i = 0; i < 3_000; i++) change(table, random, labels);
+        frozen.release();
+        expect(records(dst)).toEqual(want);
+        expect(new Set(dst.labels).size).toBe(dst.labels.length);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("stops keeping records once released", () => {
+    const table = new DocTermTable();
+    for (let label = 0; label < 100; label++) table.set(label, 3, [label]);
+    const frozen = table.freeze();
+    frozen.release();
+    for (let label = 0; label < 100; label++) table.delete(label);
+    const dst = { labels: new Uint32Array(100), offsets: new Uint32Array(100), arena: new Uint32Array(300) };
+    // Released: the changes were not kept, so the frozen records can no longer be produced.
+    expect(() => [...frozen.copySteps(dst)]).toThrow(RangeError);
   });
 });

@@ -11,8 +11,6 @@ import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 
 const HEAD = 2;
 const MIN_COMPACT = 1 << 16;
-/** Arena cells copied per step of {@link DocTermTable.copySteps} (records: {@link ITEMS_PER_TURN}). */
-const ARENA_PER_STEP = 16 * ITEMS_PER_TURN;
 
 /** A {@link DocTermTable}'s contents in flat arrays (for snapshots): `arena` holds no holes. */
 export interface DocTermState {
@@ -29,6 +27,8 @@ export class DocTermTable {
   #holes = 0;
   /** label → offset of its record. */
   readonly #offsets = new Map<number, number>();
+  /** Open {@link freeze}s, told before each change. */
+  readonly #freezes = new Set<DocTermFreeze>();
 
   /**
    * A table over `state` (its arrays are used as they are, not copied: the table takes them over),
@@ -50,15 +50,20 @@ export class DocTermTable {
     return table;
   }
 
-  /** A copy of the contents, compacted (live records only, in insertion order). */
+  /** A copy of the contents, compacted (live records only). */
   state(): DocTermState {
-    const state = {
-      labels: new Uint32Array(this.size),
-      offsets: new Uint32Array(this.size),
-      arena: new Uint32Array(this.liveLength),
-    };
-    for (const _ of this.copySteps(state));
-    return state;
+    const frozen = this.freeze();
+    try {
+      const state = {
+        labels: new Uint32Array(frozen.size),
+        offsets: new Uint32Array(frozen.size),
+        arena: new Uint32Array(frozen.liveLength),
+      };
+      for (const _ of frozen.copySteps(state));
+      return state;
+    } finally {
+      frozen.release();
+    }
   }
 
   /** Arena cells the live records take ({@link DocTermState.arena}'s length). */
@@ -67,35 +72,31 @@ export class DocTermTable {
   }
 
   /**
-   * Writes the contents into `dst` ({@link size} labels and offsets, {@link liveLength} arena
-   * cells), compacted, pausing (`yield`) after every {@link ITEMS_PER_TURN} records or arena chunk:
-   * at a million memories a single pass takes hundreds of milliseconds. Valid only while the table
-   * does not change between the steps.
+   * The records as they stand now, kept so while the table changes (a record is copied just before
+   * its first change), to be copied out in steps ({@link DocTermFreeze.copySteps}). Call
+   * {@link DocTermFreeze.release} when done: until then every change checks it.
    */
-  *copySteps(dst: DocTermState): Generator<void, void, void> {
-    const src = this.#arena;
-    let i = 0;
-    let used = 0;
-    if (this.#holes === 0) {
-      // Records lie back to back in insertion order: the arena is copied as it is.
-      for (const [label, at] of this.#offsets) {
-        if (i > 0 && i % ITEMS_PER_TURN === 0) yield;
-        dst.labels[i] = label;
-        dst.offsets[i++] = at;
-      }
-      for (let at = 0; at < this.#used; at += ARENA_PER_STEP) {
-        yield;
-        dst.arena.set(src.subarray(at, Math.min(this.#used, at + ARENA_PER_STEP)), at);
-      }
-      return;
-    }
-    for (const [label, at] of this.#offsets) {
-      if (i > 0 && i % ITEMS_PER_TURN === 0) yield;
-      const end = at + HEAD + src[at + 1]!;
-      dst.labels[i] = label;
-      dst.offsets[i++] = used;
-      for (let k = at; k < end; k++) dst.arena[used++] = src[k]!;
-    }
+  freeze(): DocTermFreeze {
+    const frozen: DocTermFreeze = new DocTermFreeze({
+      size: this.size,
+      liveLength: this.liveLength,
+      labels: () => this.#offsets.keys(),
+      copy: (label, dst, at) => {
+        const from = this.#offsets.get(label);
+        if (from === undefined) return 0;
+        const src = this.#arena;
+        const end = from + HEAD + src[from + 1]!;
+        for (let k = from; k < end; k++) dst[at++] = src[k]!;
+        return end - from;
+      },
+      record: (label) => {
+        const at = this.#offsets.get(label);
+        return at === undefined ? null : this.#arena.slice(at, at + HEAD + this.#arena[at + 1]!);
+      },
+      release: () => this.#freezes.delete(frozen),
+    });
+    this.#freezes.add(frozen);
+    return frozen;
   }
 
   get size(): number {
@@ -119,6 +120,7 @@ export class DocTermTable {
 
   /** Records a document (replacing a previous record of the same label). */
   set(label: number, length: number, termIds: readonly number[]): void {
+    this.#changing(label);
     this.delete(label);
     const need = HEAD + termIds.length;
     if (this.#used + need > this.#arena.length) this.#reserve(need);
@@ -134,11 +136,17 @@ export class DocTermTable {
   delete(label: number): Uint32Array {
     const at = this.#offsets.get(label);
     if (at === undefined) return new Uint32Array(0);
+    this.#changing(label);
     const count = this.#arena[at + 1]!;
     const ids = this.#arena.slice(at + HEAD, at + HEAD + count);
     this.#offsets.delete(label);
     this.#holes += HEAD + count;
     return ids;
+  }
+
+  /** Keeps `label`'s record as it is now in every open freeze that has not kept one yet. */
+  #changing(label: number): void {
+    for (const f of this.#freezes) f.changing(label);
   }
 
   #reserve(need: number): void {
@@ -164,5 +172,99 @@ export class DocTermTable {
     this.#arena = next;
     this.#used = used;
     this.#holes = 0;
+  }
+}
+
+/** What a {@link DocTermFreeze} reads of its table. */
+interface FrozenTable {
+  size: number;
+  liveLength: number;
+  /** The labels held now (a live iterator). */
+  labels: () => IterableIterator<number>;
+  /** Copies `label`'s current record into `dst` at `at`; the cells copied (0: absent). */
+  copy: (label: number, dst: Uint32Array, at: number) => number;
+  /** A copy of `label`'s current record, or `null`. */
+  record: (label: number) => Uint32Array | null;
+  release: () => void;
+}
+
+/**
+ * A {@link DocTermTable}'s records at one moment ({@link DocTermTable.freeze}), copied out in steps
+ * while the table keeps changing. The table keeps each record's state at the freeze just before its
+ * first change. Copying collects the labels held, a slice per step (the table may change in between),
+ * then copies each record: as kept for a label changed since the freeze, else as it is now (unchanged).
+ * A label changed while labels were being collected may have been collected or not, or twice (removed
+ * and added again): those are skipped in the collected list and copied from what was kept instead.
+ */
+export class DocTermFreeze {
+  /** Records at the freeze. */
+  readonly size: number;
+  /** Arena cells of those records. */
+  readonly liveLength: number;
+  readonly #table: FrozenTable;
+  /** Records changed since the freeze, as they were before (`null`: absent); `early`: changed while collecting. */
+  readonly #kept = new Map<number, { record: Uint32Array | null; early: boolean }>();
+  #collecting = true;
+
+  constructor(table: FrozenTable) {
+    this.#table = table;
+    this.size = table.size;
+    this.liveLength = table.liveLength;
+  }
+
+  /** Told by the table before `label`'s record changes. */
+  changing(label: number): void {
+    if (!this.#kept.has(label))
+      this.#kept.set(label, { record: this.#table.record(label), early: this.#collecting });
+  }
+
+  /** Stops keeping records (the table no longer tells this freeze of changes). */
+  release(): void {
+    this.#table.release();
+    this.#kept.clear();
+  }
+
+  /**
+   * Writes the frozen records into `dst` ({@link size} labels and offsets, {@link liveLength} arena
+   * cells), compacted, pausing (`yield`) after every {@link ITEMS_PER_TURN} labels or records.
+   * @throws {RangeError} when they do not add up to what was frozen (a change the table did not report)
+   */
+  *copySteps(dst: DocTermState): Generator<void, void, void> {
+    const collected: number[] = [];
+    for (const label of this.#table.labels()) {
+      collected.push(label);
+      if (collected.length % ITEMS_PER_TURN === 0) yield;
+    }
+    this.#collecting = false;
+    let i = 0;
+    let used = 0;
+    /** Writes `label`'s record: `kept`, or (unchanged since the freeze) the table's own. */
+    const put = (label: number, kept: Uint32Array | undefined) => {
+      if (i >= this.size) throw new RangeError("more frozen documents than the table held");
+      dst.labels[i] = label;
+      dst.offsets[i++] = used;
+      if (kept) for (let k = 0; k < kept.length; k++) dst.arena[used++] = kept[k]!;
+      else {
+        const cells = this.#table.copy(label, dst.arena, used);
+        if (cells === 0) throw new RangeError(`document ${label} vanished without a change`);
+        used += cells;
+      }
+    };
+    for (let k = 0; k < collected.length; k++) {
+      if (k > 0 && k % ITEMS_PER_TURN === 0) yield;
+      const label = collected[k]!;
+      const kept = this.#kept.get(label);
+      if (kept?.early) continue;
+      // Unchanged since the freeze (read as it is now), or changed since collecting (as kept).
+      if (kept && kept.record === null) throw new RangeError(`document ${label} was not held at the freeze`);
+      put(label, kept?.record ?? undefined);
+    }
+    let n = 0;
+    for (const [label, kept] of this.#kept) {
+      if (++n % ITEMS_PER_TURN === 0) yield;
+      if (kept.early && kept.record !== null) put(label, kept.record);
+    }
+    if (i !== this.size || used !== this.liveLength)
+      throw new RangeError("the frozen documents do not add up to the table at the freeze");
   }
 }
