@@ -258,4 +258,33 @@ describe("keyword snapshots", () => {
     expect(answers(loaded)).toEqual(answers(twin));
     expect(loaded.search("memo cust_5", 40)).toEqual(twin.search("memo cust_5", 40));
   });
+
+  it("write and load payloads large enough for a worker thread, plaintext and encrypted", async () => {
+    const random = seededRandom(31);
+    const index = new Bm25Index();
+    // ~21 MB of payload (1.8M postings, 150k document records): past the 16 MiB worker threshold.
+    for (let i = 0; i < 150_000; i++) index.upsert(i + 1, `${randomText(random)} ${randomText(random)} n${i % 5000}`);
+    const plainDir = tempDir();
+    await saveKeywordSnapshot(index, { dir: plainDir }, 3);
+    const file = join(plainDir, "keywords.bm25");
+    expect(readFileSync(file).length).toBeGreaterThan(16 << 20);
+    const key = randomBytes(32);
+    const encDir = tempDir();
+    await saveKeywordSnapshot(index, { dir: encDir, key }, 4);
+    for (const [target, generation] of [
+      [{ dir: plainDir }, 3],
+      [{ dir: encDir, key }, 4],
+    ] as const) {
+      const loaded = await loadKeywordSnapshot(target);
+      expect(loaded?.generation).toBe(generation);
+      expect(answers(loaded!.index)).toEqual(answers(index));
+      expect(loaded!.index.search("n4242", 40)).toEqual(index.search("n4242", 40));
+    }
+    // The checksum filled in after the payload was written covers it: one flipped byte is refused.
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1000]! ^= 1;
+    writeFileSync(file, bytes);
+    expect(await loadKeywordSnapshot({ dir: plainDir })).toBeNull();
+    expect(readFileSync(join(encDir, "keywords.bm25")).includes(Buffer.from("invoice"))).toBe(false);
+  });
 });

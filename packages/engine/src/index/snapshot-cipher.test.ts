@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  appendEncrypted,
   decryptBytes,
   decryptFile,
-  encryptBytes,
   encryptFile,
   fileTag,
   snapshotKeyOf,
@@ -52,14 +52,29 @@ describe("snapshot encryption", () => {
     dir = mkdtempSync(join(tmpdir(), "loci-cipher-"));
     const plain = randomBytes(2 * (1 << 20) + 77);
     const key = snapshotKeyOf(randomBytes(32));
-    const here = await encryptBytes(plain, key, { offThread: false });
-    const there = await encryptBytes(plain, key, { offThread: true });
+    // Appended after what the file holds already (a snapshot's own header).
+    const encrypted = async (opts: { offThread: boolean; transfer?: boolean }) => {
+      const file = join(dir!, `enc-${opts.offThread}-${opts.transfer ?? false}`);
+      writeFileSync(file, "HEAD");
+      await appendEncrypted(opts.transfer ? Buffer.from(plain) : plain, key, file, opts);
+      const bytes = readFileSync(file);
+      expect(bytes.subarray(0, 4).toString()).toBe("HEAD");
+      return bytes.subarray(4);
+    };
+    const here = await encrypted({ offThread: false });
+    const there = await encrypted({ offThread: true });
     // Each thread decrypts what the other encrypted, and a file written from the bytes decrypts too.
     expect((await decryptBytes(there, key, { offThread: false }))?.equals(plain)).toBe(true);
     expect((await decryptBytes(here, key, { offThread: true }))?.equals(plain)).toBe(true);
     writeFileSync(join(dir, "enc"), here);
     expect(await decryptFile(join(dir, "enc"), join(dir, "out"), key)).toBe(true);
     expect(readFileSync(join(dir, "out")).equals(plain)).toBe(true);
+    // Handed over to the worker: moved, not copied (the caller's buffer is detached afterwards).
+    const handed = Buffer.from(await encrypted({ offThread: true, transfer: true }));
+    const lent = Buffer.from(handed);
+    expect((await decryptBytes(lent, key, { offThread: true, transfer: true }))?.equals(plain)).toBe(true);
+    expect(lent.buffer.byteLength).toBe(0);
+    expect((await decryptBytes(handed, key, { offThread: false }))?.equals(plain)).toBe(true);
     for (const offThread of [false, true]) {
       const altered = Buffer.from(here);
       altered[100]! ^= 1;

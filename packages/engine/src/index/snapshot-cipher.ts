@@ -4,15 +4,15 @@
  * storage) and is stored encrypted with AES-256-GCM under a key derived from the tenant key
  * (HKDF-SHA256), as `MAGIC ‖ iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`. Files are processed 1 MiB
  * at a time, so a large index is never held twice in the JavaScript heap, and large ones on a worker
- * thread (`util/crypto-jobs.ts`). Keyword snapshots are built
- * in memory and encrypted there ({@link encryptBytes}), in the same format.
+ * thread (`util/crypto-jobs.ts`). Keyword snapshots are built in memory and encrypted from there
+ * ({@link appendEncrypted}), in the same format.
  *
  * @module
  */
 import { hkdfSync, randomBytes } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
 import { appendFile, open, rm, stat, writeFile } from "node:fs/promises";
-import { type CryptoRunOptions, cryptBytes, cryptFile } from "../util/crypto-jobs.js";
+import { type BytesRunOptions, type CryptoRunOptions, cryptBytes, cryptFile } from "../util/crypto-jobs.js";
 import { readRange } from "../util/file-chunks.js";
 
 /** How a snapshot is encrypted: the key, and where the plaintext may briefly live (RAM). */
@@ -116,28 +116,35 @@ export async function decryptFile(
 }
 
 /**
- * Encrypts bytes held in memory into the format {@link encryptFile} writes (on a worker thread when
- * large, otherwise a chunk per turn of the event loop).
+ * Appends bytes held in memory to the file `dst`, encrypted into the format {@link encryptFile} writes
+ * (on a worker thread when large, which writes the file itself, otherwise a chunk per turn of the
+ * event loop). With `opts.transfer`, `plain`'s buffer is handed to the worker, not copied.
  */
-export async function encryptBytes(
+export async function appendEncrypted(
   plain: Uint8Array,
   key: Buffer,
-  opts: CryptoRunOptions = {},
-): Promise<Buffer> {
+  dst: string,
+  opts: BytesRunOptions = {},
+): Promise<void> {
   const iv = randomBytes(IV_BYTES);
-  return Buffer.concat([MAGIC, iv, await cryptBytes({ kind: "encrypt", key, iv }, plain, opts)]);
+  await appendFile(dst, Buffer.concat([MAGIC, iv]));
+  await appendFile(dst, await cryptBytes({ kind: "encrypt", key, iv }, plain, { ...opts, dst }));
 }
 
-/** Decrypts what {@link encryptBytes} wrote; `null` when it is not such data, another key's, or altered. */
+/**
+ * Decrypts what {@link appendEncrypted} wrote; `null` when it is not such data, another key's, or
+ * altered. With `opts.transfer`, `data`'s buffer is handed to the worker (and detached).
+ */
 export async function decryptBytes(
   data: Buffer,
   key: Buffer,
-  opts: CryptoRunOptions = {},
+  opts: BytesRunOptions = {},
 ): Promise<Buffer | null> {
   const head = MAGIC.length + IV_BYTES;
   if (data.length < head + TAG_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-  const iv = data.subarray(MAGIC.length, head);
-  const tag = data.subarray(data.length - TAG_BYTES);
+  // Copies: a handed-over buffer is detached, the views with it.
+  const iv = Buffer.from(data.subarray(MAGIC.length, head));
+  const tag = Buffer.from(data.subarray(data.length - TAG_BYTES));
   const body = data.subarray(head, data.length - TAG_BYTES);
   return cryptBytes({ kind: "decrypt", key, iv, tag }, body, opts).catch(() => null);
 }

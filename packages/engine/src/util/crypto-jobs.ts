@@ -21,7 +21,8 @@ import { forChunks, readChunks } from "./file-chunks.js";
 export const OFF_THREAD_BYTES = 16 << 20;
 /**
  * Bytes in memory this large go to a worker by default: on this thread they cost ~0.6 ms a MiB in
- * chunks between turns of the event loop, and a worker must first be given a copy.
+ * chunks between turns of the event loop, and a worker must first be given a copy (unless they are
+ * handed over, {@link BytesRunOptions.transfer}: then from {@link OFF_THREAD_BYTES}).
  */
 export const OFF_THREAD_MEMORY_BYTES = 64 << 20;
 
@@ -37,6 +38,18 @@ export type CryptoSpec =
 /** Where it runs: on a worker thread, or on this one (default: by the input's size). */
 export interface CryptoRunOptions {
   offThread?: boolean;
+}
+
+/** How {@link cryptBytes} runs. */
+export interface BytesRunOptions extends CryptoRunOptions {
+  /**
+   * The caller hands `data`'s whole `ArrayBuffer` over: a worker gets it moved, not copied (copying
+   * 200 MB held the event loop for 0.3–0.8 s: the copy, its page faults, and the garbage collection
+   * the new memory set off), and it is detached afterwards. Only for a buffer nothing else uses.
+   */
+  transfer?: boolean;
+  /** Receives the output (appended to the file); the promise then resolves with the final bytes only. */
+  dst?: string;
 }
 
 /** A job over `[start, end)` of the file `src`; the cipher's output is appended to the file `dst`. */
@@ -59,13 +72,17 @@ export function cryptFile(job: FileCryptoJob): Promise<Buffer> {
   return fileHere(work);
 }
 
-/** Runs `spec` over bytes in memory and resolves with the whole output (the digest of a hash). */
-export function cryptBytes(spec: CryptoSpec, data: Uint8Array, opts: CryptoRunOptions = {}): Promise<Buffer> {
-  if (opts.offThread ?? data.length >= OFF_THREAD_MEMORY_BYTES) {
-    // A copy of just these bytes, moved to the worker (posting a view would clone its whole buffer).
-    return inWorker({ type: "bytes", spec, data: new Uint8Array(data) });
+/**
+ * Runs `spec` over bytes in memory and resolves with the whole output (the digest of a hash), or with
+ * `opts.dst`, appends the output to that file and resolves with the final bytes (as {@link cryptFile}).
+ */
+export function cryptBytes(spec: CryptoSpec, data: Uint8Array, opts: BytesRunOptions = {}): Promise<Buffer> {
+  const { transfer, dst } = opts;
+  if (opts.offThread ?? data.length >= (transfer ? OFF_THREAD_BYTES : OFF_THREAD_MEMORY_BYTES)) {
+    // Handed over whole, or a copy of just these bytes (posting a view would clone its whole buffer).
+    return inWorker({ type: "bytes", spec, data: transfer ? data : new Uint8Array(data), dst });
   }
-  return bytesHere(spec, data);
+  return bytesHere(spec, data, dst);
 }
 
 /** A streaming hash or cipher on this thread: `update` per chunk, then `final`. */
@@ -109,14 +126,23 @@ async function fileHere(job: Omit<FileCryptoJob, "offThread">): Promise<Buffer> 
   }
 }
 
-async function bytesHere(spec: CryptoSpec, data: Uint8Array): Promise<Buffer> {
+async function bytesHere(spec: CryptoSpec, data: Uint8Array, dst?: string): Promise<Buffer> {
   const t = transform(spec);
   const parts: Buffer[] = [];
   await forChunks(data, (chunk) => {
     parts.push(t.update(chunk));
   });
-  parts.push(t.final());
-  return Buffer.concat(parts);
+  if (dst === undefined) {
+    parts.push(t.final());
+    return Buffer.concat(parts);
+  }
+  const fh = await open(dst, "a");
+  try {
+    for (const part of parts) await writeAll(fh, part);
+  } finally {
+    await fh.close();
+  }
+  return t.final();
 }
 
 /** Writes every byte of `data` at the file's current end. */
@@ -148,8 +174,17 @@ function writeAll(fd, data) {
 function run() {
   const t = transform(job.spec);
   if (job.type === "bytes") {
+    const out = job.dst ? fs.openSync(job.dst, "a") : null;
     const parts = [];
-    for (let at = 0; at < job.data.length; at += 1 << 20) parts.push(t.update(job.data.subarray(at, at + (1 << 20))));
+    try {
+      for (let at = 0; at < job.data.length; at += 1 << 20) {
+        const part = t.update(job.data.subarray(at, at + (1 << 20)));
+        if (out === null) parts.push(part);
+        else writeAll(out, part);
+      }
+    } finally {
+      if (out !== null) fs.closeSync(out);
+    }
     parts.push(t.final());
     return Buffer.concat(parts);
   }
@@ -180,7 +215,7 @@ try {
 
 type WorkerJob =
   | ({ type: "file" } & Omit<FileCryptoJob, "offThread">)
-  | { type: "bytes"; spec: CryptoSpec; data: Uint8Array };
+  | { type: "bytes"; spec: CryptoSpec; data: Uint8Array; dst?: string | undefined };
 
 /**
  * Crypto workers running at once in this process: more would only share the same cores, each with its
