@@ -52,6 +52,25 @@ describe("Idempotency-Key", () => {
     expect(await count("idem2")).toBe(1);
   });
 
+  it("tells a retry of an add whose memory has expired since that it was applied, and writes nothing", async () => {
+    const expiresAt = new Date(Date.now() + 300).toISOString();
+    const body = { content: "short-lived", expires_at: expiresAt };
+    expect((await post("/v1/namespaces/idem-exp/memories", body, "k-exp")).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 400));
+    const retry = await post("/v1/namespaces/idem-exp/memories", body, "k-exp");
+    expect(retry.status).toBe(409);
+    const { error } = (await retry.json()) as {
+      error: { code: string; message: string; details: { reason?: string } };
+    };
+    expect(error.code).toBe("IDEMPOTENCY_CONFLICT");
+    expect(error.details.reason).toBe("expired");
+    expect(error.message).toMatch(/already applied whose memory has expired/);
+    // Another body under the key cannot be told apart any more (nothing is left to compare with).
+    const other = await post("/v1/namespaces/idem-exp/memories", { content: "another" }, "k-exp");
+    expect(other.status).toBe(409);
+    expect(await count("idem-exp")).toBe(0);
+  });
+
   it("replays batches and sessions, and keeps the embedded semantics for the caller's own ids", async () => {
     const batch = { memories: [{ content: "b one" }, { content: "b two" }] };
     const b1 = await post("/v1/namespaces/idem4/memories/batch", batch, "kb");

@@ -95,11 +95,22 @@ export function matchesInput(m: Memory, input: MemoryInput): boolean {
   );
 }
 
-/** The 409 for a key reused with another body. */
-export function idempotencyConflict(key: string, what: string): ConflictError {
+/**
+ * The 409 for a key reused with another body, or (`expired`) for a retry of a write that was applied
+ * but whose memories have expired since (they can no longer be replayed nor compared with the body,
+ * and adding them again would apply the write twice).
+ */
+export function idempotencyConflict(
+  key: string,
+  what: string,
+  opts: { expired?: boolean } = {},
+): ConflictError {
+  const named = `${IDEMPOTENCY_HEADER} "${key.slice(0, 64)}"`;
   return new ConflictError({
     code: "IDEMPOTENCY_CONFLICT",
-    message: `${IDEMPOTENCY_HEADER} "${key.slice(0, 64)}" was already used for a different ${what}; use a new key for a new write`,
-    details: { field: IDEMPOTENCY_HEADER },
+    message: opts.expired
+      ? `${named} names a ${what} already applied whose memory has expired since; nothing was written`
+      : `${named} was already used for a different ${what}; use a new key for a new write`,
+    details: { field: IDEMPOTENCY_HEADER, ...(opts.expired ? { reason: "expired" } : {}) },
   });
 }

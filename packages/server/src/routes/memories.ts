@@ -74,7 +74,10 @@ async function addOnce(
     if (stored.every((m, i) => m !== null && matchesInput(m, keyed[i]!))) {
       return { items: stored as Memory[], replayed: true };
     }
-    throw idempotencyConflict(key, keyed.length === 1 ? "memory" : "batch of memories");
+    const what = keyed.length === 1 ? "memory" : "batch of memories";
+    // The id exists but reads find nothing: the write was applied and what it stored has expired since.
+    if (stored.some((m) => m === null)) throw idempotencyConflict(key, what, { expired: true });
+    throw idempotencyConflict(key, what);
   }
 }
 
