@@ -101,4 +101,58 @@ describe("keyword snapshots of a namespace", () => {
     expect(await keywordIds(env.loci, "zzzplanted")).toEqual([]);
     expect(await keywordIds(env.loci, "bravo")).toHaveLength(1);
   });
+
+  it("written while writes stream in, load after a crash into the index the live namespace has", async () => {
+    env = await openTempEngine({ snapshotEvery: 500 });
+    // Identifiers make a term each: 25,000 terms span several encoding steps, so writes land between
+    // them, and 5,000 memories keep a snapshot due every 500 changes.
+    for (let i = 0; i < 5_000; i += 1_000) {
+      const memories = Array.from({ length: 1_000 }, (_, j) => {
+        const n = i + j;
+        return { content: `ticket t${n} a${n} b${n} c${n} d${n} cust_${n % 97}` };
+      });
+      await env.loci.memory.addMany({ namespace: "n", memories });
+    }
+    const ids = (await env.loci.memory.list({ namespace: "n", limit: 1_000 })).items.map((m) => m.id);
+    // A stream of single writes, each one committed before the next, while snapshots come due.
+    for (let k = 0; k < 1_500; k++) {
+      if (k % 3 === 0)
+        await env.loci.memory.update({
+          namespace: "n",
+          id: ids[k % 500]!,
+          content: `reopened r${k} cust_5`,
+        });
+      else if (k % 3 === 1)
+        await env.loci.memory.add({ namespace: "n", content: `ticket fresh f${k} cust_5` });
+      else await env.loci.memory.delete({ namespace: "n", id: ids[500 + Math.floor(k / 3)]! });
+    }
+    const copy = mkdtempSync(join(tmpdir(), "loci-crash-"));
+    copies.push(copy);
+    cpSync(env.dataDir, copy, { recursive: true });
+    rmSync(join(copy, "tenants", "default", "LOCK"));
+    const snapshot = await loadKeywordSnapshot({ dir: snapshotDir(copy) });
+    expect(snapshot?.generation).toBeGreaterThan(0); // written during the stream, not on close
+    const crashed = await Loci.open({ dataDir: copy, embedder: new HashEmbedder({ dimensions: 256 }) });
+    try {
+      const ranked = async (loci: Loci, query: string) =>
+        (await loci.memory.search({ namespace: "n", query, mode: "keyword", limit: 1_000 })).map((r) => [
+          r.memory.id,
+          r.scores.keyword,
+        ]);
+      for (const q of [
+        "cust_5",
+        "reopened",
+        "reopened cust_5 ticket",
+        "fresh reopened cust_5",
+        "ticket fresh",
+        "t123 a4567",
+        "cust_42 ticket",
+        "f1000",
+        "b501 c502",
+      ])
+        expect(await ranked(crashed, q)).toEqual(await ranked(env.loci, q));
+    } finally {
+      await crashed.close();
+    }
+  });
 });
