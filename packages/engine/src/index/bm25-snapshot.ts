@@ -1,15 +1,13 @@
 /**
  * Keyword snapshots on disk: a {@link Bm25Index}'s postings and document term lists in one binary
  * file (`keywords.bm25`), so a namespace reopens without tokenizing every memory again (at 100k
- * memories that was half of a reopen). The file is written to a temp file, flushed and renamed into
- * place, so it is either the previous snapshot or the new one; it names the storage generation it
- * includes, the tokenizer it was built with ({@link tokenizerSignature}) and a SHA-256 of its
- * payload, and one that does not match is ignored (the index is rebuilt from the memories). On
- * encrypted storage the payload is AES-256-GCM encrypted in memory (`snapshot-cipher.ts`): the terms
- * of the memories never reach the disk in plaintext, and the GCM tag authenticates the payload in
- * place of the checksum.
+ * memories that was half of a reopen), in the format of `snapshot-file.ts` (temp file, flush,
+ * rename; a SHA-256 or, on encrypted storage, AES-256-GCM: the terms of the memories never reach the
+ * disk in plaintext). Its header names the storage generation it includes and the tokenizer it was
+ * built with ({@link tokenizerSignature}); one that does not match is ignored (the index is rebuilt
+ * from the memories).
  *
- * File: `MAGIC ‖ u32 header length ‖ header (JSON) ‖ payload`. Payload (little-endian), each array
+ * Payload (little-endian), each array
  * aligned to its element size: `f64 totalLength, f64 minLength`, eight `u32` (termCount, docCount,
  * postingCount, arenaLength, termBytes, three reserved zeros), then `u32 sizes[termCount], labels[postingCount],
  * docLabels[docCount], docOffsets[docCount], arena[arenaLength]`, `u16 lengths[postingCount]`
@@ -18,19 +16,20 @@
  *
  * @module
  */
-import { mkdirSync, rmSync } from "node:fs";
-import { open, readFile, rename } from "node:fs/promises";
-import { join } from "node:path";
-import { cryptFile } from "../util/crypto-jobs.js";
 import { nextTurn } from "../util/file-chunks.js";
 import { Bm25Index, type Bm25IndexOptions, type Bm25State } from "./bm25.js";
 import type { Bm25Freeze } from "./bm25-freeze.js";
 import { PostingList } from "./postings.js";
-import { appendEncrypted, decryptBytes } from "./snapshot-cipher.js";
+import {
+  discardSnapshotTempFile,
+  readSnapshotFile,
+  type SnapshotFileTarget,
+  type SnapshotHeader,
+  writeSnapshotFile,
+} from "./snapshot-file.js";
 import { tokenizerSignature } from "./tokenize.js";
 
-const FILE = "keywords.bm25";
-const MAGIC = Buffer.from("LOCI-BM25-1\n");
+const KIND = { file: "keywords.bm25", magic: Buffer.from("LOCI-BM25-1\n") };
 const FIXED = 16 + 8 * 4;
 /** Terms or posting lists handled per turn of the event loop (a million terms must not stall it). */
 const LISTS_PER_TURN = 16_384;
@@ -40,30 +39,16 @@ const POSTINGS_PER_TURN = 262_144;
 const DECODED_PER_TURN = 4_096;
 
 /** What a keyword snapshot's header records. */
-interface Header {
-  /** Storage generation the snapshot includes. */
-  generation: number;
+interface Header extends SnapshotHeader {
   /** {@link tokenizerSignature} of the index's tokenizer. */
   tokenizer: string;
   documents: number;
-  /**
-   * SHA-256 of a plaintext payload (encrypted ones written before this was left out have it too, of
-   * the encrypted payload); decryption authenticates an encrypted one.
-   */
-  sha256?: string;
-  encrypted: boolean;
 }
 
 /** Where a keyword snapshot goes; `key` encrypts it (encrypted storage). */
-export interface KeywordSnapshotTarget {
-  dir: string;
-  key?: Buffer | null;
-}
+export type KeywordSnapshotTarget = SnapshotFileTarget;
 
 const pad4 = (n: number) => (n + 3) & ~3;
-
-/** The header's checksum until the payload is hashed (as long as a SHA-256 in hex, so it is overwritten in place). */
-const PENDING_SHA256 = "0".repeat(64);
 
 /** Lists this short are copied element by element (cheaper than a typed-array view and `set`). */
 const SHORT = 16;
@@ -241,16 +226,11 @@ export async function decodeBm25(payload: Uint8Array): Promise<Bm25State> {
   };
 }
 
-/** SHA-256 (hex) of bytes `[start, end)` of `file`: on a worker thread that reads the file itself when large. */
-async function sha256Of(file: string, start: number, end: number): Promise<string> {
-  return (await cryptFile({ spec: { kind: "sha256" }, src: file, start, end })).toString("hex");
-}
-
 /**
  * Writes `index` as the keyword snapshot of `target.dir` at storage `generation` (replacing the
- * previous one only once the new file is complete and flushed). The index is frozen when this is
- * called and encoded in slices ({@link encodeBm25Sliced}) while writes go on, so the file holds the
- * index as it stood then, at `generation` or later; hashing, encryption and I/O run a chunk at a time.
+ * previous one only once the new file is complete and flushed, `snapshot-file.ts`). The index is
+ * frozen when this is called and encoded in slices ({@link encodeBm25Sliced}) while writes go on, so
+ * the file holds the index as it stood then, at `generation` or later.
  */
 export async function saveKeywordSnapshot(
   index: Bm25Index,
@@ -264,38 +244,8 @@ export async function saveKeywordSnapshot(
   } finally {
     frozen.release();
   }
-  const documents = frozen.documents;
-  const header: Header = {
-    generation,
-    tokenizer: tokenizerSignature(index.tokenizer),
-    documents,
-    encrypted: Boolean(target.key),
-    // Filled in once the payload is in the file (hashed there, by a worker when large).
-    ...(target.key ? {} : { sha256: PENDING_SHA256 }),
-  };
-  // Padded so that the payload starts 8-byte aligned in the file (loading then needs no copy).
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - ((MAGIC.length + 4 + json.length) % 8)) % 8, " ")]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  mkdirSync(target.dir, { recursive: true });
-  const tmp = join(target.dir, `${FILE}.tmp`);
-  const start = MAGIC.length + 4 + json.length;
-  const fh = await open(tmp, "w");
-  try {
-    // The payload is handed to the worker that encrypts it and appends it to the file, or written as
-    // it is and hashed from the file: a copy of hundreds of megabytes held the event loop for 0.3–0.8 s.
-    await fh.writev(target.key ? [MAGIC, length, json] : [MAGIC, length, json, plain]);
-    if (target.key) await appendEncrypted(plain, target.key, tmp, { transfer: true });
-    else {
-      const digest = Buffer.from(await sha256Of(tmp, start, start + plain.length));
-      await fh.write(digest, 0, digest.length, MAGIC.length + 4 + json.lastIndexOf(PENDING_SHA256));
-    }
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(target.dir, FILE));
+  const header = { generation, tokenizer: tokenizerSignature(index.tokenizer), documents: frozen.documents };
+  await writeSnapshotFile(KIND, target, header, plain);
 }
 
 /**
@@ -307,31 +257,11 @@ export async function loadKeywordSnapshot(
   target: KeywordSnapshotTarget,
   opts: Bm25IndexOptions = {},
 ): Promise<{ index: Bm25Index; generation: number } | null> {
-  const path = join(target.dir, FILE);
-  let file: Buffer;
+  const read = await readSnapshotFile<Header>(KIND, target);
+  if (!read || read.header.tokenizer !== tokenizerSignature(opts.tokenizer)) return null;
   try {
-    file = await readFile(path);
-  } catch {
-    return null;
-  }
-  try {
-    if (!file.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-    const headerEnd = MAGIC.length + 4 + file.readUInt32LE(MAGIC.length);
-    const header = JSON.parse(file.subarray(MAGIC.length + 4, headerEnd).toString("utf8")) as Header;
-    if (header.tokenizer !== tokenizerSignature(opts.tokenizer)) return null;
-    if (header.encrypted !== Boolean(target.key)) return null;
-    const stored = file.subarray(headerEnd);
-    if (header.sha256 !== undefined) {
-      // Hashed from the file, not from memory (see saveKeywordSnapshot); a file replaced meanwhile
-      // does not match the header read before.
-      if ((await sha256Of(path, headerEnd, file.length)) !== header.sha256) return null;
-    } else if (!header.encrypted) return null;
-    // The file's buffer is handed to the worker that decrypts it (it is not used afterwards).
-    const plain = target.key ? await decryptBytes(stored, target.key, { transfer: true }) : stored;
-    if (!plain) return null;
-    const index = await Bm25Index.restore(await decodeBm25(plain), opts);
-    if (index.size !== header.documents) return null;
-    return { index, generation: header.generation };
+    const index = await Bm25Index.restore(await decodeBm25(read.payload), opts);
+    return index.size === read.header.documents ? { index, generation: read.header.generation } : null;
   } catch {
     return null;
   }
@@ -339,9 +269,5 @@ export async function loadKeywordSnapshot(
 
 /** Removes the temp file of an interrupted {@link saveKeywordSnapshot} (ignoring errors). */
 export function discardKeywordTemp(dir: string): void {
-  try {
-    rmSync(join(dir, `${FILE}.tmp`), { force: true });
-  } catch {
-    // nothing to remove, or the directory is unreachable
-  }
+  discardSnapshotTempFile(KIND, dir);
 }
