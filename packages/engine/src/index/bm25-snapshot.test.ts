@@ -263,7 +263,8 @@ describe("keyword snapshots", () => {
     const random = seededRandom(31);
     const index = new Bm25Index();
     // ~21 MB of payload (1.8M postings, 150k document records): past the 16 MiB worker threshold.
-    for (let i = 0; i < 150_000; i++) index.upsert(i + 1, `${randomText(random)} ${randomText(random)} n${i % 5000}`);
+    for (let i = 0; i < 150_000; i++)
+      index.upsert(i + 1, `${randomText(random)} ${randomText(random)} n${i % 5000}`);
     const plainDir = tempDir();
     await saveKeywordSnapshot(index, { dir: plainDir }, 3);
     const file = join(plainDir, "keywords.bm25");
