@@ -21,8 +21,10 @@ import { Bm25Index } from "../index/bm25.js";
 import { loadKeywordSnapshot } from "../index/bm25-snapshot.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import type { KeywordIndex } from "../index/keyword-index.js";
+import { loadSketchSnapshot } from "../index/sketch-snapshot.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
+import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
 import type { BackgroundWork, ReportFailure } from "./background-failures.js";
@@ -129,6 +131,7 @@ export class NamespaceRuntime {
       every: opts.snapshotEvery ?? 10_000,
       vectors: () => (this.#closed ? null : this.vectors),
       keyword: () => (this.#closed ? null : this.keyword),
+      sketch: () => (this.#closed ? null : this.sketch),
       generation: () => this.#generation,
       onFailure: (err) => this.#report("snapshot", err),
     });
@@ -225,11 +228,17 @@ export class NamespaceRuntime {
     const records = this.#loadRecords(changedSince);
     const dims = this.record.config.embedding?.dimensions;
     if (dims) this.sketch = this.#newSketch(dims);
-    // The ANN snapshot is read (checked, decrypted, loaded by hnswlib) while the memories are.
+    // The snapshots are read (checked, decrypted, loaded) while the memories are; the sketch's is
+    // installed before the ANN index is caught up (which re-sketches what changed).
+    const sketchFile = this.#loadSketch(dims);
     const vectors = dims
       ? loadVectorIndex({
           store: this.store,
-          live: records.then(() => this.docs), // (a failure of `records` is thrown below)
+          // (a failure of `records` is thrown below)
+          live: records.then(async () => {
+            await this.#adoptSketch(await sketchFile, changedSince);
+            return this.docs;
+          }),
           generation: this.#generation,
           changedSince,
           graph: this.#graphOptions(dims),
@@ -260,6 +269,36 @@ export class NamespaceRuntime {
         onFailure: (err) => this.#report("sketch", err),
       });
     }
+  }
+
+  /** The sketch snapshot on disk, if the namespace keeps a sketch and has one. */
+  async #loadSketch(dims: number | undefined): Promise<{ sketch: VectorSketch; generation: number } | null> {
+    const target = this.#snapshots.keywordTarget();
+    if (!dims || !this.#sketchLimit || !target) return null;
+    return loadSketchSnapshot(target, { dimensions: dims, maxBytes: this.#sketchLimit.maxBytes });
+  }
+
+  /**
+   * Installs a loaded sketch snapshot without what it cannot vouch for: memories gone, and memories
+   * the change log names a change of since its generation (their chunk may have been copied before or
+   * after the change); those are sketched again from their stored vectors.
+   */
+  async #adoptSketch(
+    loaded: { sketch: VectorSketch; generation: number } | null,
+    changedSince: (from: number) => Promise<ReadonlySet<number>>,
+  ): Promise<void> {
+    // A snapshot ahead of the database (restored from an older copy) cannot be caught up.
+    if (!loaded || loaded.generation > this.#generation) return;
+    const changed = await changedSince(loaded.generation);
+    const drop: number[] = [];
+    let n = 0;
+    for (const seq of loaded.sketch.seqs()) {
+      if (++n % ITEMS_PER_TURN === 0) await nextTurn();
+      if (!this.docs.has(seq) || changed.has(seq)) drop.push(seq);
+    }
+    for (const seq of drop) loaded.sketch.delete(seq);
+    this.sketch = loaded.sketch;
+    this.#snapshots.loadedSketch(loaded.generation);
   }
 
   /**

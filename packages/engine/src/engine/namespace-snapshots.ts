@@ -1,7 +1,8 @@
 /**
- * The snapshots of one namespace's derived indexes — the ANN graph (`vectors.hnsw`) and the keyword
- * index (`keywords.bm25`) — each on its own {@link SnapshotSchedule}: written after enough changes, a
- * complete ANN snapshot once a large backlog is in, a new one after a graph rebuild, and both on close.
+ * The snapshots of one namespace's derived indexes — the ANN graph (`vectors.hnsw`), the keyword
+ * index (`keywords.bm25`) and the vector sketch (`vectors.sketch`) — each on its own
+ * {@link SnapshotSchedule}: written after enough changes, a complete ANN snapshot once a large backlog
+ * is in, a new one after a graph rebuild, and all on close.
  * `namespace-runtime.ts` tells it what changed; it decides and writes.
  *
  * @module
@@ -14,6 +15,8 @@ import {
 } from "../index/bm25-snapshot.js";
 import type { HnswIndex } from "../index/hnsw.js";
 import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
+import { discardSketchTemp, saveSketchSnapshot } from "../index/sketch-snapshot.js";
+import type { VectorSketch } from "../index/vector-sketch.js";
 import type { NamespaceStore } from "../storage/driver.js";
 import { keywordTarget, type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
 import { SnapshotSchedule } from "./snapshot-schedule.js";
@@ -26,6 +29,7 @@ export interface NamespaceSnapshotsOptions {
   /** The indexes to write now (`null`: nothing to write, e.g. the namespace closed). */
   vectors: () => HnswIndex | null;
   keyword: () => Bm25Index | null;
+  sketch: () => VectorSketch | null;
   /** The store generation the indexes reflect now. */
   generation: () => number;
   /** Told of a snapshot that could not be written (the previous one stays). */
@@ -37,6 +41,7 @@ export class NamespaceSnapshots {
   readonly #opts: NamespaceSnapshotsOptions;
   readonly #ann: SnapshotSchedule<HnswIndex, SnapshotTarget>;
   readonly #keyword: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
+  readonly #sketch: SnapshotSchedule<VectorSketch, KeywordSnapshotTarget>;
   /** No snapshot is written while paused (a key rotation replaces the files). */
   #paused = false;
 
@@ -56,6 +61,13 @@ export class NamespaceSnapshots {
       every,
       save: saveKeywordSnapshot,
       discard: (target) => discardKeywordTemp(target.dir),
+      onFailure,
+    });
+    this.#sketch = new SnapshotSchedule({
+      target: () => keywordTarget(store),
+      every,
+      save: saveSketchSnapshot,
+      discard: (target) => discardSketchTemp(target.dir),
       onFailure,
     });
   }
@@ -80,10 +92,16 @@ export class NamespaceSnapshots {
     this.#keyword.loaded(generation, 0);
   }
 
+  /** The generation of the sketch snapshot loaded on open (0: none). */
+  loadedSketch(generation: number): void {
+    this.#sketch.loaded(generation, 0);
+  }
+
   /** A commit reached `generation` in a namespace of `size` memories: writes the snapshots now due. */
   changed(generation: number, size: number): void {
     if (this.#ann.due(generation, size)) void this.writeAnn();
     if (this.#keyword.due(generation, size)) void this.#writeKeyword();
+    if (this.#sketch.due(generation, size)) void this.#writeSketch();
   }
 
   /** The ANN backlog emptied: completes a snapshot that left many vectors out. */
@@ -108,6 +126,11 @@ export class NamespaceSnapshots {
     return this.#keyword.write(this.#opts.keyword, this.#opts.generation, target);
   }
 
+  #writeSketch(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+    if (this.#paused) return Promise.resolve(false);
+    return this.#sketch.write(this.#opts.sketch, this.#opts.generation, target);
+  }
+
   /** Stops writing snapshots, and resolves once none is being written. */
   async pause(): Promise<void> {
     this.#paused = true;
@@ -116,7 +139,7 @@ export class NamespaceSnapshots {
 
   /** Resolves once neither snapshot is being written or waits to be. */
   async #idle(): Promise<void> {
-    await Promise.all([this.#ann.idle(), this.#keyword.idle()]);
+    await Promise.all([this.#ann.idle(), this.#keyword.idle(), this.#sketch.idle()]);
   }
 
   /**
@@ -127,18 +150,20 @@ export class NamespaceSnapshots {
     this.#paused = false;
     this.#ann.invalidate();
     this.#keyword.invalidate();
+    this.#sketch.invalidate();
     void this.writeAnn();
     void this.#writeKeyword();
+    void this.#writeSketch();
   }
 
   /**
-   * Writes both snapshots if behind (to their current targets, or none with `write: false`) and waits
+   * Writes the snapshots if behind (to their current targets, or none with `write: false`) and waits
    * until no write runs. For closing; read the generation beforehand so the watermark is exact.
    */
   async flush(opts: { write: boolean }): Promise<void> {
     const ann = opts.write ? this.annTarget() : null;
     const keyword = opts.write ? this.keywordTarget() : null;
-    await Promise.all([this.writeAnn(ann), this.#writeKeyword(keyword)]);
+    await Promise.all([this.writeAnn(ann), this.#writeKeyword(keyword), this.#writeSketch(keyword)]);
     await this.#idle();
   }
 }

@@ -1,8 +1,9 @@
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
+import { HashEmbedder } from "../embed/hash.js";
 import { Loci } from "../loci.js";
 import { SqliteNamespaceStore } from "../storage/sqlite-namespace.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
@@ -58,7 +59,7 @@ async function engines(n: number) {
   // Both ANN graphs complete (a vector still pending insertion is scored in double precision, one in
   // the graph in single precision: the engines would differ in the last digits).
   await Promise.all([on.loci.whenIndexed(), off.loci.whenIndexed()]);
-  return { on, off };
+  return { on, off, clock };
 }
 
 /** Hits as (content, score, breakdown): ids differ between engines. */
@@ -215,5 +216,120 @@ describe("search with the vector sketch", () => {
       });
     }
     expect(existsSync(dataDir)).toBe(false);
+  });
+});
+
+describe("sketch snapshots", () => {
+  /** The snapshot directory of the data directory's only namespace. */
+  const snapshotDir = (dataDir: string) => {
+    const root = join(dataDir, "tenants", "default", "indexes");
+    return join(root, readdirSync(root)[0]!);
+  };
+  /**
+   * Opens the namespace (namespaces open on first use: a listing reads no vectors) and counts the
+   * stored vectors read in the background, once nothing more comes (no search runs).
+   */
+  const readsAfterOpen = async (loci: Loci, reads: { total: () => number }) => {
+    await loci.memory.list({ namespace: "t", limit: 1 });
+    let last = -1;
+    while (reads.total() !== last) {
+      last = reads.total();
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    return last;
+  };
+
+  it("are written on close and loaded on open: no stored vector is read again to sketch it", async () => {
+    const { on, off } = await engines(3_000);
+    await on.reopen();
+    expect(existsSync(join(snapshotDir(on.dataDir), "vectors.sketch"))).toBe(true);
+    await on.loci.close();
+    const reads = countReads();
+    await on.reopen();
+    expect(await readsAfterOpen(on.loci, reads)).toBe(0);
+    for (const query of QUERIES) {
+      const opts = { namespace: "t", query };
+      expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
+    }
+    // Without the file the sketch fills from the stored vectors again.
+    await on.loci.close();
+    rmSync(join(snapshotDir(on.dataDir), "vectors.sketch"));
+    const before = reads.total();
+    await on.reopen();
+    expect((await readsAfterOpen(on.loci, reads)) - before).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it("after a crash, vouch only for memories unchanged since the snapshot", async () => {
+    const { on, off, clock } = await engines(3_000);
+    await on.reopen(); // the snapshots include every memory
+    // Changed since: new contents (new vectors) that the snapshot's sketch would misjudge.
+    for (const env of [on, off]) {
+      const targets = await env.loci.memory.search({
+        namespace: "t",
+        query: "login crash case 12",
+        limit: 5,
+      });
+      for (const [i, t] of targets.entries())
+        await env.loci.memory.update({
+          namespace: "t",
+          id: t.memory.id,
+          content: `zebra giraffe ${i} savanna`,
+        });
+      await env.loci.memory.delete({ namespace: "t", id: targets[4]!.memory.id });
+      await env.loci.whenIndexed();
+    }
+    const copy = mkdtempSync(join(tmpdir(), "loci-crash-"));
+    try {
+      cpSync(on.dataDir, copy, { recursive: true });
+      rmSync(join(copy, "tenants", "default", "LOCK"));
+      const crashed = await Loci.open({
+        dataDir: copy,
+        embedder: new HashEmbedder({ dimensions: 256 }),
+        clock,
+      });
+      try {
+        await crashed.memory.list({ namespace: "t", limit: 1 });
+        await crashed.whenIndexed(); // (graph scores in single precision, as the other engine's)
+        for (const query of ["zebra giraffe 2 savanna", "zebra giraffe savanna", ...QUERIES])
+          for (const mode of ["vector", "hybrid"] as const) {
+            const opts = { namespace: "t", query, mode };
+            expect(await hits(crashed, opts)).toEqual(await hits(off.loci, opts));
+          }
+      } finally {
+        await crashed.close();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("older than the graph's snapshot, drop the memories changed or deleted since their own", async () => {
+    const { on, off, clock } = await engines(3_000);
+    await on.reopen();
+    const file = join(snapshotDir(on.dataDir), "vectors.sketch");
+    const older = readFileSync(file); // the sketch before the changes below
+    for (const env of [on, off]) {
+      const targets = await env.loci.memory.search({
+        namespace: "t",
+        query: "refund report about billing",
+        limit: 6,
+      });
+      for (const [i, t] of targets.slice(0, 5).entries())
+        await env.loci.memory.update({ namespace: "t", id: t.memory.id, content: `okapi lemur ${i} jungle` });
+      await env.loci.memory.delete({ namespace: "t", id: targets[5]!.memory.id });
+      await env.loci.whenIndexed();
+    }
+    await on.loci.close(); // every snapshot now includes the changes
+    writeFileSync(file, older); // but the sketch's is the one from before them
+    const reads = countReads();
+    await on.reopen({ clock });
+    // The five changed memories are sketched again from their stored vectors; nothing else is read.
+    expect(await readsAfterOpen(on.loci, reads)).toBe(5);
+    await on.loci.whenIndexed();
+    for (const query of ["okapi lemur 3 jungle", "okapi lemur jungle", ...QUERIES])
+      for (const mode of ["vector", "hybrid"] as const) {
+        const opts = { namespace: "t", query, mode };
+        expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
+      }
   });
 });

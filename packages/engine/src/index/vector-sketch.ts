@@ -20,7 +20,9 @@
  */
 
 const CHUNK_BITS = 10;
-const CHUNK = 1 << CHUNK_BITS;
+/** Seqs per chunk (a chunk holds the seqs sharing `seq >>> CHUNK_BITS`). */
+export const SKETCH_CHUNK = 1 << CHUNK_BITS;
+const CHUNK = SKETCH_CHUNK;
 /** Covers floating-point rounding in the bound and in the exact similarity it brackets. */
 const SLACK = 1e-6;
 
@@ -31,6 +33,13 @@ interface Chunk {
   /** Rounding error per slot: [L2 norm, largest component], rounded up. */
   err: Float32Array;
   live: number;
+}
+
+/** One chunk's arrays (for snapshots): codes by slot, the scale per slot (NaN: empty), the error pair per slot. */
+export interface SketchChunkData {
+  codes: Int8Array;
+  scale: Float32Array;
+  err: Float32Array;
 }
 
 /** A query prepared for {@link VectorSketch.bounds}. */
@@ -140,6 +149,51 @@ export class VectorSketch {
     chunk.scale[slot] = Number.NaN;
     this.#size--;
     if (--chunk.live === 0) this.#chunks.delete(key);
+  }
+
+  /** The sketched seqs (in chunk order; deleting while iterating is allowed). */
+  *seqs(): Generator<number, void, void> {
+    for (const [key, chunk] of this.#chunks)
+      for (let slot = 0; slot < CHUNK; slot++)
+        if (!Number.isNaN(chunk.scale[slot]!)) yield (key << CHUNK_BITS) + slot;
+  }
+
+  /** The keys of the chunks held (chunk `k` holds seqs `k · SKETCH_CHUNK` onwards). */
+  chunkKeys(): number[] {
+    return [...this.#chunks.keys()];
+  }
+
+  /** Copies chunk `key` into `dst` (arrays of a chunk's sizes); false, leaving `dst` as it is, when it is not held. */
+  copyChunk(key: number, dst: SketchChunkData): boolean {
+    const chunk = this.#chunks.get(key);
+    if (!chunk) return false;
+    dst.codes.set(chunk.codes);
+    dst.scale.set(chunk.scale);
+    dst.err.set(chunk.err);
+    return true;
+  }
+
+  /**
+   * Takes over chunk `key` (its arrays, as {@link copyChunk} wrote them), replacing what the sketch
+   * held there; false, keeping nothing, when the sketch is at `maxBytes`.
+   * @throws {RangeError} when the arrays are not a chunk's sizes
+   */
+  adoptChunk(key: number, data: SketchChunkData): boolean {
+    const d = this.dimensions;
+    if (data.codes.length !== CHUNK * d || data.scale.length !== CHUNK || data.err.length !== 2 * CHUNK)
+      throw new RangeError("sketch chunk of the wrong size");
+    const old = this.#chunks.get(key);
+    if (old) this.#size -= old.live;
+    else if (this.#chunks.size >= this.#maxChunks) return false;
+    let live = 0;
+    for (let i = 0; i < CHUNK; i++) if (!Number.isNaN(data.scale[i]!)) live++;
+    if (live === 0) {
+      this.#chunks.delete(key);
+      return true;
+    }
+    this.#chunks.set(key, { ...data, live });
+    this.#size += live;
+    return true;
   }
 
   /** Drops every sketch. */
