@@ -24,7 +24,7 @@ import type { KeywordIndex } from "../index/keyword-index.js";
 import { loadSketchSnapshot } from "../index/sketch-snapshot.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
-import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
+import { nextTurn } from "../util/file-chunks.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
 import type { BackgroundWork, ReportFailure } from "./background-failures.js";
@@ -34,7 +34,14 @@ import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
 import { NamespaceSnapshots } from "./namespace-snapshots.js";
-import { changeReader, LOAD_PAGE, loadVectorIndex, recordsBySeq, scanPages } from "./runtime-load.js";
+import {
+  changedSince,
+  changeReader,
+  LOAD_PAGE,
+  loadVectorIndex,
+  recordsBySeq,
+  scanPages,
+} from "./runtime-load.js";
 import { fillSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
@@ -229,16 +236,12 @@ export class NamespaceRuntime {
     const dims = this.record.config.embedding?.dimensions;
     if (dims) this.sketch = this.#newSketch(dims);
     // The snapshots are read (checked, decrypted, loaded) while the memories are; the sketch's is
-    // installed before the ANN index is caught up (which re-sketches what changed).
+    // merged in the background once the namespace is open.
     const sketchFile = this.#loadSketch(dims);
     const vectors = dims
       ? loadVectorIndex({
           store: this.store,
-          // (a failure of `records` is thrown below)
-          live: records.then(async () => {
-            await this.#adoptSketch(await sketchFile, changedSince);
-            return this.docs;
-          }),
+          live: records.then(() => this.docs), // (a failure of `records` is thrown below)
           generation: this.#generation,
           changedSince,
           graph: this.#graphOptions(dims),
@@ -258,17 +261,7 @@ export class NamespaceRuntime {
     this.#snapshots.loadedAnn(loaded.snapshotGeneration, loaded.lacking);
     // A snapshot of other graph parameters serves searches while its replacement is built.
     this.#applyGraphConfig();
-    const sketch = this.sketch;
-    if (sketch && sketch.size < this.docs.size) {
-      fillSketch({
-        sketch,
-        seqs: [...this.docs.keys()].filter((seq) => !sketch.has(seq)),
-        read: (seqs) => this.store.getEmbeddings(seqs),
-        live: (seq) => this.docs.has(seq),
-        active: () => !this.#closed && this.sketch === sketch,
-        onFailure: (err) => this.#report("sketch", err),
-      });
-    }
+    void this.#completeSketch(sketchFile);
   }
 
   /** The sketch snapshot on disk, if the namespace keeps a sketch and has one. */
@@ -279,26 +272,39 @@ export class NamespaceRuntime {
   }
 
   /**
-   * Installs a loaded sketch snapshot without what it cannot vouch for: memories gone, and memories
-   * the change log names a change of since its generation (their chunk may have been copied before or
-   * after the change); those are sketched again from their stored vectors.
+   * Completes the sketch after an open from an ANN snapshot, in the background: first from the sketch
+   * snapshot, keeping only what it can vouch for — memories still live, that the change log names no
+   * change of since the generation its write began at (their chunk may have been copied before or
+   * after the change) and that the sketch lacks (writes since the open sketched their own) — then
+   * from the stored vectors of the memories still without one.
    */
-  async #adoptSketch(
-    loaded: { sketch: VectorSketch; generation: number } | null,
-    changedSince: (from: number) => Promise<ReadonlySet<number>>,
-  ): Promise<void> {
-    // A snapshot ahead of the database (restored from an older copy) cannot be caught up.
-    if (!loaded || loaded.generation > this.#generation) return;
-    const changed = await changedSince(loaded.generation);
-    const drop: number[] = [];
-    let n = 0;
-    for (const seq of loaded.sketch.seqs()) {
-      if (++n % ITEMS_PER_TURN === 0) await nextTurn();
-      if (!this.docs.has(seq) || changed.has(seq)) drop.push(seq);
+  async #completeSketch(file: Promise<{ sketch: VectorSketch; generation: number } | null>): Promise<void> {
+    const sketch = this.sketch;
+    const active = () => !this.#closed && this.sketch === sketch;
+    try {
+      const loaded = await file;
+      // A snapshot ahead of the database (restored from an older copy) cannot be caught up.
+      if (sketch && loaded && loaded.generation <= this.#generation && sketch.size < this.docs.size) {
+        const changed = await changedSince(this.store, loaded.generation);
+        for (const _ of sketch.mergeSteps(loaded.sketch, (seq) => this.docs.has(seq) && !changed.has(seq))) {
+          await nextTurn();
+          if (!active()) return;
+        }
+        this.#snapshots.loadedSketch(loaded.generation);
+      }
+    } catch (err) {
+      if (active()) this.#report("sketch", err);
     }
-    for (const seq of drop) loaded.sketch.delete(seq);
-    this.sketch = loaded.sketch;
-    this.#snapshots.loadedSketch(loaded.generation);
+    if (sketch && active() && sketch.size < this.docs.size) {
+      fillSketch({
+        sketch,
+        seqs: [...this.docs.keys()].filter((seq) => !sketch.has(seq)),
+        read: (seqs) => this.store.getEmbeddings(seqs),
+        live: (seq) => this.docs.has(seq),
+        active,
+        onFailure: (err) => this.#report("sketch", err),
+      });
+    }
   }
 
   /**

@@ -95,10 +95,8 @@ export async function loadSketchSnapshot(
   const sketch = new VectorSketch(d, { maxBytes: opts.maxBytes });
   for (let i = 0; i < n; i++) {
     if (i > 0 && i % CHUNKS_PER_TURN === 0) await nextTurn();
-    const view = chunkAt(payload, d, n, i);
-    // Copies: the sketch outlives the payload, which holds every chunk at once.
-    const data = { scale: view.scale.slice(), err: view.err.slice(), codes: view.codes.slice() };
-    if (!sketch.adoptChunk(keys[i]!, data)) break;
+    // Views, not copies: the payload is the chunks (it stays allocated until the last of them goes).
+    if (!sketch.adoptChunk(keys[i]!, chunkAt(payload, d, n, i))) break;
   }
   return { sketch, generation: header.generation };
 }

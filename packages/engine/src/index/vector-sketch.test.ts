@@ -99,4 +99,40 @@ describe("VectorSketch", () => {
     expect(sketch.set(5000, v)).toBe(true);
     expect(sketch.size).toBe(3);
   });
+
+  it("merges another sketch's entries it lacks and is allowed to keep, whole chunks or slot by slot", () => {
+    const d = 8;
+    const v = (x: number) => Float32Array.from({ length: d }, (_, i) => Math.sin(x * (i + 1)));
+    const mine = new VectorSketch(d);
+    const theirs = new VectorSketch(d);
+    // Chunk 0 both hold (slot by slot), chunk 2 only theirs (taken whole), chunk 5 only mine.
+    for (const seq of [1, 2, 3, 2048, 2049, 2050]) theirs.set(seq, v(seq));
+    mine.set(2, v(1000)); // mine is newer for seq 2: kept
+    mine.set(5 * 1024, v(5));
+    const steps = [...mine.mergeSteps(theirs, (seq) => seq !== 3 && seq !== 2050)];
+    expect(steps.length).toBe(0); // fewer than 16 chunks: one step
+    const q = mine.query(v(7));
+    const exact = (seq: number, x: number) => {
+      const one = new VectorSketch(d);
+      one.set(seq, v(x));
+      return one.bounds(one.query(v(7)), seq);
+    };
+    expect(mine.bounds(q, 1)).toEqual(exact(1, 1));
+    expect(mine.bounds(q, 2)).toEqual(exact(2, 1000));
+    expect(mine.has(3)).toBe(false);
+    expect(mine.bounds(q, 2049)).toEqual(exact(2049, 2049));
+    expect(mine.has(2050)).toBe(false);
+    expect(mine.size).toBe(5); // 1, 2, 2048, 2049, 5120
+    expect(theirs.size).toBe(0);
+    for (const seq of [1, 2, 2048, 2049, 5120]) mine.delete(seq);
+    expect(mine.size).toBe(0);
+    expect(mine.bytes).toBe(0);
+    // At the cap nothing more is taken.
+    const capped = new VectorSketch(d, { maxBytes: 1024 * (d + 12) });
+    capped.set(1, v(1));
+    const other = new VectorSketch(d);
+    other.set(4096, v(2));
+    for (const _ of capped.mergeSteps(other, () => true));
+    expect(capped.has(4096)).toBe(false);
+  });
 });

@@ -151,11 +151,44 @@ export class VectorSketch {
     if (--chunk.live === 0) this.#chunks.delete(key);
   }
 
-  /** The sketched seqs (in chunk order; deleting while iterating is allowed). */
-  *seqs(): Generator<number, void, void> {
-    for (const [key, chunk] of this.#chunks)
-      for (let slot = 0; slot < CHUNK; slot++)
-        if (!Number.isNaN(chunk.scale[slot]!)) yield (key << CHUNK_BITS) + slot;
+  /**
+   * Takes over `other`'s sketches (same dimensions) of the seqs `keep` accepts and this sketch lacks,
+   * pausing (`yield`) after every few chunks: a chunk this sketch holds nothing of is taken over as it
+   * is, otherwise slot by slot; `other` is consumed. Each chunk is decided within one step, against
+   * `keep` and this sketch as they are then. Stops at `maxBytes`.
+   */
+  *mergeSteps(other: VectorSketch, keep: (seq: number) => boolean): Generator<void, void, void> {
+    if (other.dimensions !== this.dimensions) throw new RangeError("sketches of different dimensions");
+    const d = this.dimensions;
+    let n = 0;
+    for (const [key, theirs] of other.#chunks) {
+      if (++n % 16 === 0) yield;
+      const mine = this.#chunks.get(key);
+      let kept = 0;
+      for (let slot = 0; slot < CHUNK; slot++) {
+        if (Number.isNaN(theirs.scale[slot]!)) continue;
+        const ours = mine !== undefined && !Number.isNaN(mine.scale[slot]!);
+        if (ours || !keep((key << CHUNK_BITS) + slot)) theirs.scale[slot] = Number.NaN;
+        else kept++;
+      }
+      if (kept === 0) continue;
+      if (!mine) {
+        if (this.#chunks.size >= this.#maxChunks) return;
+        this.#chunks.set(key, { ...theirs, live: kept });
+        this.#size += kept;
+        continue;
+      }
+      for (let slot = 0; slot < CHUNK; slot++) {
+        if (Number.isNaN(theirs.scale[slot]!)) continue;
+        mine.codes.set(theirs.codes.subarray(slot * d, (slot + 1) * d), slot * d);
+        mine.scale[slot] = theirs.scale[slot]!;
+        mine.err[2 * slot] = theirs.err[2 * slot]!;
+        mine.err[2 * slot + 1] = theirs.err[2 * slot + 1]!;
+        mine.live++;
+        this.#size++;
+      }
+    }
+    other.clear();
   }
 
   /** The keys of the chunks held (chunk `k` holds seqs `k · SKETCH_CHUNK` onwards). */
