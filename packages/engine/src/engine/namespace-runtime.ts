@@ -24,7 +24,6 @@ import type { KeywordIndex } from "../index/keyword-index.js";
 import { loadSketchSnapshot } from "../index/sketch-snapshot.js";
 import { VectorSketch } from "../index/vector-sketch.js";
 import type { MemoryRecord, NamespaceRecord, NamespaceStore } from "../storage/driver.js";
-import { nextTurn } from "../util/file-chunks.js";
 import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
 import type { BackgroundWork, ReportFailure } from "./background-failures.js";
@@ -35,14 +34,14 @@ import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
 import { NamespaceSnapshots } from "./namespace-snapshots.js";
 import {
-  changedSince,
+  changedSince as changedAfter,
   changeReader,
   LOAD_PAGE,
   loadVectorIndex,
   recordsBySeq,
   scanPages,
 } from "./runtime-load.js";
-import { fillSketch } from "./sketch-fill.js";
+import { completeSketch } from "./sketch-fill.js";
 
 /** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
 export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
@@ -261,7 +260,20 @@ export class NamespaceRuntime {
     this.#snapshots.loadedAnn(loaded.snapshotGeneration, loaded.lacking);
     // A snapshot of other graph parameters serves searches while its replacement is built.
     this.#applyGraphConfig();
-    void this.#completeSketch(sketchFile);
+    const sketch = this.sketch;
+    if (sketch)
+      void completeSketch({
+        sketch,
+        snapshot: sketchFile,
+        openedAt: this.#generation,
+        // Read afresh: writes since the open are in the log too.
+        changedSince: (from) => changedAfter(this.store, from),
+        docs: this.docs,
+        read: (seqs) => this.store.getEmbeddings(seqs),
+        active: () => !this.#closed && this.sketch === sketch,
+        merged: (generation) => this.#snapshots.loadedSketch(generation),
+        onFailure: (err) => this.#report("sketch", err),
+      });
   }
 
   /** The sketch snapshot on disk, if the namespace keeps a sketch and has one. */
@@ -269,42 +281,6 @@ export class NamespaceRuntime {
     const target = this.#snapshots.keywordTarget();
     if (!dims || !this.#sketchLimit || !target) return null;
     return loadSketchSnapshot(target, { dimensions: dims, maxBytes: this.#sketchLimit.maxBytes });
-  }
-
-  /**
-   * Completes the sketch after an open from an ANN snapshot, in the background: first from the sketch
-   * snapshot, keeping only what it can vouch for — memories still live, that the change log names no
-   * change of since the generation its write began at (their chunk may have been copied before or
-   * after the change) and that the sketch lacks (writes since the open sketched their own) — then
-   * from the stored vectors of the memories still without one.
-   */
-  async #completeSketch(file: Promise<{ sketch: VectorSketch; generation: number } | null>): Promise<void> {
-    const sketch = this.sketch;
-    const active = () => !this.#closed && this.sketch === sketch;
-    try {
-      const loaded = await file;
-      // A snapshot ahead of the database (restored from an older copy) cannot be caught up.
-      if (sketch && loaded && loaded.generation <= this.#generation && sketch.size < this.docs.size) {
-        const changed = await changedSince(this.store, loaded.generation);
-        for (const _ of sketch.mergeSteps(loaded.sketch, (seq) => this.docs.has(seq) && !changed.has(seq))) {
-          await nextTurn();
-          if (!active()) return;
-        }
-        this.#snapshots.loadedSketch(loaded.generation);
-      }
-    } catch (err) {
-      if (active()) this.#report("sketch", err);
-    }
-    if (sketch && active() && sketch.size < this.docs.size) {
-      fillSketch({
-        sketch,
-        seqs: [...this.docs.keys()].filter((seq) => !sketch.has(seq)),
-        read: (seqs) => this.store.getEmbeddings(seqs),
-        live: (seq) => this.docs.has(seq),
-        active,
-        onFailure: (err) => this.#report("sketch", err),
-      });
-    }
   }
 
   /**

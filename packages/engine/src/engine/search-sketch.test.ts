@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
 import { HashEmbedder } from "../embed/hash.js";
+import { saveSketchSnapshot } from "../index/sketch-snapshot.js";
+import { VectorSketch } from "../index/vector-sketch.js";
 import { Loci } from "../loci.js";
 import { SqliteNamespaceStore } from "../storage/sqlite-namespace.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
@@ -327,6 +329,28 @@ describe("sketch snapshots", () => {
     expect(await readsAfterOpen(on.loci, reads)).toBe(5);
     await on.loci.whenIndexed();
     for (const query of ["okapi lemur 3 jungle", "okapi lemur jungle", ...QUERIES])
+      for (const mode of ["vector", "hybrid"] as const) {
+        const opts = { namespace: "t", query, mode };
+        expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
+      }
+  });
+
+  it("ahead of the database (restored from an older copy), are not used", async () => {
+    const { on, off, clock } = await engines(3_000);
+    await on.loci.close();
+    // A sketch of other vectors for every seq, claiming a generation the database never reached.
+    const wrong = new VectorSketch(256);
+    for (let seq = 1; seq <= 4_000; seq++)
+      wrong.set(
+        seq,
+        Float32Array.from({ length: 256 }, (_, i) => Math.cos(seq + i)),
+      );
+    await saveSketchSnapshot(wrong, { dir: snapshotDir(on.dataDir) }, 1_000_000);
+    const reads = countReads();
+    await on.reopen({ clock });
+    expect(await readsAfterOpen(on.loci, reads)).toBeGreaterThanOrEqual(3_000);
+    await on.loci.whenIndexed();
+    for (const query of QUERIES)
       for (const mode of ["vector", "hybrid"] as const) {
         const opts = { namespace: "t", query, mode };
         expect(await hits(on.loci, opts)).toEqual(await hits(off.loci, opts));
