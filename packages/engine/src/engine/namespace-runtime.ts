@@ -280,7 +280,10 @@ export class NamespaceRuntime {
   async #loadSketch(dims: number | undefined): Promise<{ sketch: VectorSketch; generation: number } | null> {
     const target = this.#snapshots.keywordTarget();
     if (!dims || !this.#sketchLimit || !target) return null;
-    return loadSketchSnapshot(target, { dimensions: dims, maxBytes: this.#sketchLimit.maxBytes });
+    // Never rejects: an open that fails elsewhere leaves this promise unawaited.
+    return loadSketchSnapshot(target, { dimensions: dims, maxBytes: this.#sketchLimit.maxBytes }).catch(
+      () => null,
+    );
   }
 
   /**
