@@ -141,6 +141,7 @@ describe("loci serve on PostgreSQL with LOCI_PG_SNAPSHOTS=on", () => {
         "keywords.bm25",
         "vectors.hnsw",
         "vectors.json",
+        "vectors.sketch",
       ]);
       await server.restart();
       expect(await search()).toEqual(before);

@@ -117,7 +117,12 @@ describe("local snapshots on PostgreSQL", () => {
     setTimeout(release, 100);
     await closing;
     const [dir] = snapshotDirs(dirs[1]!, schema);
-    expect(readdirSync(dir!).sort()).toEqual(["keywords.bm25", "vectors.hnsw", "vectors.json"]);
+    expect(readdirSync(dir!).sort()).toEqual([
+      "keywords.bm25",
+      "vectors.hnsw",
+      "vectors.json",
+      "vectors.sketch",
+    ]);
     // An edit behind every engine's back (no change-log entry) shows where b's keyword index comes
     // from on reopen: the snapshot keeps the terms it had, a rebuild would read the new text.
     const sql = new pg.Client({ connectionString: db.url });

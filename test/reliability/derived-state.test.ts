@@ -133,8 +133,19 @@ const DAMAGES: [string, Damage][] = [
   ],
   ["keyword snapshot emptied", (d) => writeFileSync(join(d, "keywords.bm25"), "")],
   ["keyword snapshot deleted", (d) => rmSync(join(d, "keywords.bm25"))],
+  ["sketch snapshot truncated", (d) => truncateSync(join(d, "vectors.sketch"), 300)],
+  [
+    "sketch snapshot corrupted",
+    (d) => {
+      const f = join(d, "vectors.sketch");
+      const buf = readFileSync(f);
+      randomBytes(64).copy(buf, Math.floor(buf.length / 2));
+      writeFileSync(f, buf);
+    },
+  ],
+  ["sketch snapshot deleted", (d) => rmSync(join(d, "vectors.sketch"))],
 ];
-const SNAPSHOT_FILES = ["vectors.hnsw", "vectors.json", "keywords.bm25"];
+const SNAPSHOT_FILES = ["vectors.hnsw", "vectors.json", "keywords.bm25", "vectors.sketch"];
 
 describe("damaged derived state", () => {
   it("rebuilds damaged ANN and keyword snapshots from the database and answers exactly as before", async () => {
@@ -154,6 +165,7 @@ describe("damaged derived state", () => {
         const meta = JSON.parse(readFileSync(join(d, "vectors.json"), "utf8")) as { sha256: string };
         expect(meta.sha256, name).toBe(sha(join(d, "vectors.hnsw")));
         expect(readFileSync(join(d, "keywords.bm25")).length, name).toBeGreaterThan(1000);
+        expect(readFileSync(join(d, "vectors.sketch")).length, name).toBeGreaterThan(1000);
       }
     }
 
@@ -182,7 +194,7 @@ describe("damaged derived state", () => {
     // Nothing under the data directory but databases, WAL, the snapshots and the lock (no temp files).
     const files = [...fingerprint(dataDir).keys()].map((f) => f.slice(dataDir.length));
     expect(
-      files.filter((f) => !/\.(db|db-wal|db-shm)$|\/(vectors\.(hnsw|json)|keywords\.bm25)$/.test(f)),
+      files.filter((f) => !/\.(db|db-wal|db-shm)$|\/(vectors\.(hnsw|json|sketch)|keywords\.bm25)$/.test(f)),
     ).toEqual([]);
   });
 

@@ -231,7 +231,12 @@ describe("storage full or read-only", () => {
     expect(new Set(failures.map((f) => `${f.work} ${f.namespace}`))).toEqual(new Set(["snapshot snap"]));
     // The snapshots that did not fit were dropped; the last sound one is still in place.
     expect(soundCount()).toBe(snapshotted);
-    expect(readdirSync(snapshotDir).sort()).toEqual(["keywords.bm25", "vectors.hnsw", "vectors.json"]);
+    expect(readdirSync(snapshotDir).sort()).toEqual([
+      "keywords.bm25",
+      "vectors.hnsw",
+      "vectors.json",
+      "vectors.sketch",
+    ]);
     rmSync(filler);
     loci = await Loci.open({ dataDir: dir, embedder });
     expect((await loci.memory.list({ namespace: "snap", limit: 1000 })).items.map((m) => m.id)).toEqual(ids);

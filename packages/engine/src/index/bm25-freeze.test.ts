@@ -242,7 +242,7 @@ describe("Bm25Index.freeze under writes between every encoding step", () => {
             await expectRestoresTwin(r.payload, twin, writer.random, writer.maxLabel);
             return r;
           });
-          expect(turns).toBeGreaterThanOrEqual(4);
+          expect(turns).toBeGreaterThanOrEqual(3); // terms, documents and lists each span two steps
         },
       ),
       { numRuns: 3, endOnFailure: true },
