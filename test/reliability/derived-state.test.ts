@@ -103,18 +103,16 @@ function fingerprint(dir: string): Map<string, string> {
 }
 
 type Damage = (snapshotDir: string) => void;
+/** Overwrites `bytes` random bytes in the middle of `file`. */
+const corrupt = (file: string, bytes: number) => {
+  const buf = readFileSync(file);
+  randomBytes(bytes).copy(buf, Math.floor(buf.length / 2));
+  writeFileSync(file, buf);
+};
 const DAMAGES: [string, Damage][] = [
   ["snapshot deleted", (d) => rmSync(d, { recursive: true })],
   ["index file truncated", (d) => truncateSync(join(d, "vectors.hnsw"), 1000)],
-  [
-    "index file corrupted",
-    (d) => {
-      const f = join(d, "vectors.hnsw");
-      const buf = readFileSync(f);
-      randomBytes(4096).copy(buf, Math.floor(buf.length / 2));
-      writeFileSync(f, buf);
-    },
-  ],
+  ["index file corrupted", (d) => corrupt(join(d, "vectors.hnsw"), 4096)],
   ["metadata garbled", (d) => writeFileSync(join(d, "vectors.json"), "{ not json")],
   [
     "metadata of another dimension",
@@ -122,27 +120,11 @@ const DAMAGES: [string, Damage][] = [
   ],
   ["index file emptied", (d) => writeFileSync(join(d, "vectors.hnsw"), "")],
   ["keyword snapshot truncated", (d) => truncateSync(join(d, "keywords.bm25"), 200)],
-  [
-    "keyword snapshot corrupted",
-    (d) => {
-      const f = join(d, "keywords.bm25");
-      const buf = readFileSync(f);
-      randomBytes(64).copy(buf, Math.floor(buf.length / 2));
-      writeFileSync(f, buf);
-    },
-  ],
+  ["keyword snapshot corrupted", (d) => corrupt(join(d, "keywords.bm25"), 64)],
   ["keyword snapshot emptied", (d) => writeFileSync(join(d, "keywords.bm25"), "")],
   ["keyword snapshot deleted", (d) => rmSync(join(d, "keywords.bm25"))],
   ["sketch snapshot truncated", (d) => truncateSync(join(d, "vectors.sketch"), 300)],
-  [
-    "sketch snapshot corrupted",
-    (d) => {
-      const f = join(d, "vectors.sketch");
-      const buf = readFileSync(f);
-      randomBytes(64).copy(buf, Math.floor(buf.length / 2));
-      writeFileSync(f, buf);
-    },
-  ],
+  ["sketch snapshot corrupted", (d) => corrupt(join(d, "vectors.sketch"), 64)],
   ["sketch snapshot deleted", (d) => rmSync(join(d, "vectors.sketch"))],
 ];
 const SNAPSHOT_FILES = ["vectors.hnsw", "vectors.json", "keywords.bm25", "vectors.sketch"];

@@ -278,7 +278,7 @@ export class NamespaceRuntime {
 
   /** The sketch snapshot on disk, if the namespace keeps a sketch and has one. */
   async #loadSketch(dims: number | undefined): Promise<{ sketch: VectorSketch; generation: number } | null> {
-    const target = this.#snapshots.keywordTarget();
+    const target = this.#snapshots.fileTarget();
     if (!dims || !this.#sketchLimit || !target) return null;
     // Never rejects: an open that fails elsewhere leaves this promise unawaited.
     return loadSketchSnapshot(target, { dimensions: dims, maxBytes: this.#sketchLimit.maxBytes }).catch(
@@ -292,7 +292,7 @@ export class NamespaceRuntime {
    * deleted since are dropped from it), otherwise from every memory's content.
    */
   async #loadRecords(changedSince: (from: number) => Promise<ReadonlySet<number>>): Promise<void> {
-    const target = this.#snapshots.keywordTarget();
+    const target = this.#snapshots.fileTarget();
     const loaded = target ? await loadKeywordSnapshot(target) : null;
     // A snapshot ahead of the database (a database restored from an older copy) cannot be caught up.
     const snap = loaded && loaded.generation <= this.#generation ? loaded : null;
@@ -537,7 +537,7 @@ export class NamespaceRuntime {
         }
         await this.#touches.flush();
         let write =
-          opts.snapshot !== false && Boolean(this.#snapshots.annTarget() || this.#snapshots.keywordTarget());
+          opts.snapshot !== false && Boolean(this.#snapshots.annTarget() || this.#snapshots.fileTarget());
         // The snapshots' watermark must be exact: the generation counter is re-read, or on shared
         // storage the other processes' changes are applied up to it first (the newest generation
         // alone would claim changes this process has not seen). A namespace deleted elsewhere meanwhile

@@ -8,17 +8,14 @@
  * @module
  */
 import type { Bm25Index } from "../index/bm25.js";
-import {
-  discardKeywordTemp,
-  type KeywordSnapshotTarget,
-  saveKeywordSnapshot,
-} from "../index/bm25-snapshot.js";
+import { discardKeywordTemp, saveKeywordSnapshot } from "../index/bm25-snapshot.js";
 import type { HnswIndex } from "../index/hnsw.js";
 import { discardSnapshotTemp, saveSnapshot } from "../index/hnsw-snapshot.js";
 import { discardSketchTemp, saveSketchSnapshot } from "../index/sketch-snapshot.js";
+import type { SnapshotFileTarget } from "../index/snapshot-file.js";
 import type { VectorSketch } from "../index/vector-sketch.js";
 import type { NamespaceStore } from "../storage/driver.js";
-import { keywordTarget, type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
+import { fileSnapshotTarget, type SnapshotTarget, snapshotTarget } from "./runtime-load.js";
 import { SnapshotSchedule } from "./snapshot-schedule.js";
 
 /** Options of {@link NamespaceSnapshots}. */
@@ -40,8 +37,8 @@ export interface NamespaceSnapshotsOptions {
 export class NamespaceSnapshots {
   readonly #opts: NamespaceSnapshotsOptions;
   readonly #ann: SnapshotSchedule<HnswIndex, SnapshotTarget>;
-  readonly #keyword: SnapshotSchedule<Bm25Index, KeywordSnapshotTarget>;
-  readonly #sketch: SnapshotSchedule<VectorSketch, KeywordSnapshotTarget>;
+  readonly #keyword: SnapshotSchedule<Bm25Index, SnapshotFileTarget>;
+  readonly #sketch: SnapshotSchedule<VectorSketch, SnapshotFileTarget>;
   /** No snapshot is written while paused (a key rotation replaces the files). */
   #paused = false;
 
@@ -57,14 +54,14 @@ export class NamespaceSnapshots {
       onFailure,
     });
     this.#keyword = new SnapshotSchedule({
-      target: () => keywordTarget(store),
+      target: () => fileSnapshotTarget(store),
       every,
       save: saveKeywordSnapshot,
       discard: (target) => discardKeywordTemp(target.dir),
       onFailure,
     });
     this.#sketch = new SnapshotSchedule({
-      target: () => keywordTarget(store),
+      target: () => fileSnapshotTarget(store),
       every,
       save: saveSketchSnapshot,
       discard: (target) => discardSketchTemp(target.dir),
@@ -77,8 +74,8 @@ export class NamespaceSnapshots {
     return this.#ann.target();
   }
 
-  /** Where keyword snapshots go (`null`: none are written). */
-  keywordTarget(): KeywordSnapshotTarget | null {
+  /** Where the snapshots built in memory (keyword index, vector sketch) go (`null`: none are written). */
+  fileTarget(): SnapshotFileTarget | null {
     return this.#keyword.target();
   }
 
@@ -121,12 +118,12 @@ export class NamespaceSnapshots {
     return this.#ann.write(this.#opts.vectors, this.#opts.generation, target);
   }
 
-  #writeKeyword(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+  #writeKeyword(target?: SnapshotFileTarget | null): Promise<boolean> {
     if (this.#paused) return Promise.resolve(false);
     return this.#keyword.write(this.#opts.keyword, this.#opts.generation, target);
   }
 
-  #writeSketch(target?: KeywordSnapshotTarget | null): Promise<boolean> {
+  #writeSketch(target?: SnapshotFileTarget | null): Promise<boolean> {
     if (this.#paused) return Promise.resolve(false);
     return this.#sketch.write(this.#opts.sketch, this.#opts.generation, target);
   }
@@ -162,8 +159,8 @@ export class NamespaceSnapshots {
    */
   async flush(opts: { write: boolean }): Promise<void> {
     const ann = opts.write ? this.annTarget() : null;
-    const keyword = opts.write ? this.keywordTarget() : null;
-    await Promise.all([this.writeAnn(ann), this.#writeKeyword(keyword), this.#writeSketch(keyword)]);
+    const files = opts.write ? this.fileTarget() : null;
+    await Promise.all([this.writeAnn(ann), this.#writeKeyword(files), this.#writeSketch(files)]);
     await this.#idle();
   }
 }

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { KeywordSnapshotTarget } from "../index/bm25-snapshot.js";
 import { HnswIndex, type HnswIndexOptions } from "../index/hnsw.js";
 import { dropSnapshot, loadSnapshot } from "../index/hnsw-snapshot.js";
 import { ramScratchDir, type SnapshotCipher } from "../index/snapshot-cipher.js";
+import type { SnapshotFileTarget } from "../index/snapshot-file.js";
 import type { ChangeRecord, MemoryRecord, NamespaceStore } from "../storage/driver.js";
 import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
 
@@ -101,8 +101,8 @@ export function snapshotTarget(store: NamespaceStore): SnapshotTarget | null {
   return scratchDir ? { dir, cipher: { key, scratchDir } } : null;
 }
 
-/** Where the store's keyword snapshot goes (encrypted on encrypted storage); `null` when none are written. */
-export function keywordTarget(store: NamespaceStore): KeywordSnapshotTarget | null {
+/** Where the store's snapshots built in memory (keyword index, vector sketch) go, encrypted on encrypted storage; `null` when none are written. */
+export function fileSnapshotTarget(store: NamespaceStore): SnapshotFileTarget | null {
   return store.snapshotDir ? { dir: store.snapshotDir, key: store.snapshotKey } : null;
 }
 

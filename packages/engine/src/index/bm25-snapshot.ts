@@ -45,9 +45,6 @@ interface Header extends SnapshotHeader {
   documents: number;
 }
 
-/** Where a keyword snapshot goes; `key` encrypts it (encrypted storage). */
-export type KeywordSnapshotTarget = SnapshotFileTarget;
-
 const pad4 = (n: number) => (n + 3) & ~3;
 
 /** Lists this short are copied element by element (cheaper than a typed-array view and `set`). */
@@ -234,7 +231,7 @@ export async function decodeBm25(payload: Uint8Array): Promise<Bm25State> {
  */
 export async function saveKeywordSnapshot(
   index: Bm25Index,
-  target: KeywordSnapshotTarget,
+  target: SnapshotFileTarget,
   generation: number,
 ): Promise<void> {
   const frozen = index.freeze();
@@ -254,7 +251,7 @@ export async function saveKeywordSnapshot(
  * than `target.key` says, altered, truncated or inconsistent.
  */
 export async function loadKeywordSnapshot(
-  target: KeywordSnapshotTarget,
+  target: SnapshotFileTarget,
   opts: Bm25IndexOptions = {},
 ): Promise<{ index: Bm25Index; generation: number } | null> {
   const read = await readSnapshotFile<Header>(KIND, target);
