@@ -16,7 +16,12 @@ import type { KeyStore } from "./auth/key-store.js";
 import type { Principal } from "./auth/scopes.js";
 import type { Env, LociApp, RouteContext } from "./context.js";
 import { Metrics } from "./metrics.js";
-import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.js";
+import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_RATE_LIMIT,
+  RateLimiter,
+  type RateLimitOptions,
+} from "./rate-limit.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerGraphRoutes } from "./routes/graph.js";
@@ -44,12 +49,24 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** Per-key rate limit. @default 100 requests/s sustained, bursts of 200 */
   rateLimit?: RateLimitOptions;
+  /**
+   * Failed authentications per client address (`perSecond: 0` turns it off). Past the limit, every
+   * request from that address is 429 `RATE_LIMITED` without its key being checked, until the bucket
+   * refills. @default 1/s sustained, bursts of 20
+   */
+  authFailureLimit?: RateLimitOptions;
   /** Largest page a list may return: the engines' `limits.pageSize`. @default 1000 */
   pageSize?: number;
   now?: () => number;
 }
 
 const ROOT: Principal = { keyId: "auth-off", tenant: "default", role: "root", scopes: [] };
+
+/** The peer address of the request's socket (@hono/node-server's `incoming`); "unknown" elsewhere. */
+function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? "unknown";
+}
 
 /** A zod issue path as a field path in the engine's style: `memories.0.content` → `memories[0].content`. */
 function zodPath(path: readonly PropertyKey[]): string {
@@ -139,15 +156,26 @@ export function createApp(opts: AppOptions): { app: LociApp; ctx: RouteContext }
     return streamedLimit(c, next);
   });
 
+  const failures = new RateLimiter(opts.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
   app.use("/v1/*", async (c, next) => {
     if (!ctx.keys) {
       c.set("principal", ROOT);
       return next();
     }
+    const address = clientAddress(c);
+    const blocked = failures.wait(address, ctx.now());
+    if (blocked > 0) {
+      return c.json(
+        errorBody("RATE_LIMITED", `too many failed authentications from this address; retry in ${blocked} s`),
+        429,
+        { "retry-after": String(blocked) },
+      );
+    }
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const principal = token ? await ctx.keys.verify(token, ctx.now()) : null;
     if (!principal) {
+      failures.take(address, ctx.now());
       const message = token
         ? "the API key is invalid, revoked or expired"
         : "an API key is required (Authorization: Bearer <key>)";

@@ -1,6 +1,6 @@
 /**
  * Per-key rate limiting: a token bucket per API key (one shared bucket when authentication is off,
- * which only loopback clients can reach).
+ * which only loopback clients can reach), and one per client address for failed authentications.
  * A request over the limit gets 429 `RATE_LIMITED` with `Retry-After` (seconds).
  *
  * @module
@@ -16,6 +16,12 @@ export interface RateLimitOptions {
 
 /** Default limits: generous for agents, bounded for runaway loops. */
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 100, burst: 200 };
+
+/**
+ * Default limit on failed authentications per client address: 20 in a burst, then one a second, so
+ * guessing keys (a weak `LOCI_ROOT_KEY`) is slow while a misconfigured client recovers at once.
+ */
+export const DEFAULT_AUTH_FAILURE_LIMIT: RateLimitOptions = { perSecond: 1, burst: 20 };
 
 interface Bucket {
   tokens: number;
@@ -33,6 +39,13 @@ export class RateLimiter {
 
   /** Takes a token for `key`; returns 0 when allowed, else the seconds to wait. */
   take(key: string, now: number): number {
+    const wait = this.wait(key, now);
+    if (wait === 0 && this.#opts.perSecond > 0) this.#buckets.get(key)!.tokens -= 1;
+    return wait;
+  }
+
+  /** The seconds until `key` has a token (0: it has one now), without taking it. */
+  wait(key: string, now: number): number {
     const { perSecond, burst } = this.#opts;
     if (perSecond <= 0) return 0;
     const b = this.#buckets.get(key) ?? { tokens: burst, at: now };
@@ -40,11 +53,7 @@ export class RateLimiter {
     b.at = now;
     this.#buckets.set(key, b);
     if (this.#buckets.size > 100_000) this.#prune(now);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+    return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
   }
 
   /** Drops buckets that are full again (idle callers). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +156,69 @@ describe("server lifecycle", () => {
     } finally {
       await open.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("limits failed authentications per address: 20 by default, then 429 without checking the key", async () => {
+    const { s, root, dataDir } = await startOwn({});
+    const get = (key: string) =>
+      fetch(`${s.url}/v1/namespaces`, { headers: { authorization: `Bearer ${key}` } });
+    try {
+      for (let i = 0; i < 5; i++) expect((await get(root)).status).toBe(200); // successes cost nothing
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await get(`wrong-${i}`)).status);
+      expect(statuses).toEqual(Array(20).fill(401));
+      const blocked = await get(root);
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers.get("retry-after")).toBe("1");
+      expect(await blocked.json()).toMatchObject({ error: { code: "RATE_LIMITED" } });
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("lets an address in again once its failure bucket refills (authFailureLimit, LOCI_AUTH_FAILURE_LIMIT)", async () => {
+    const { s, root, dataDir } = await startOwn({ authFailureLimit: { perSecond: 10, burst: 2 } });
+    const get = (key?: string) =>
+      fetch(`${s.url}/v1/namespaces`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+    try {
+      expect((await get()).status).toBe(401); // no key counts as a failure too
+      expect((await get("wrong")).status).toBe(401);
+      expect((await get(root)).status).toBe(429);
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await get(root)).status).toBe(200);
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start on a malformed limit variable, before opening anything", async () => {
+    for (const [name, value] of [
+      ["LOCI_AUTH_FAILURE_LIMIT", "lots"],
+      ["LOCI_RATE_LIMIT", "-1"],
+      ["LOCI_LIMITS", "{batchSize: 5"],
+      ["LOCI_LIMITS", "null"],
+    ] as const) {
+      const saved = process.env[name];
+      process.env[name] = value;
+      const dataDir = mkdtempSync(join(tmpdir(), "loci-env-"));
+      try {
+        await expect(
+          startServer({
+            dataDir,
+            port: 0,
+            embedder: new HashEmbedder({ dimensions: 8 }),
+            rootKey: "k".repeat(20),
+          }),
+        ).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining(name) });
+        expect(readdirSync(dataDir)).toEqual([]); // nothing was opened or created
+      } finally {
+        if (saved === undefined) delete process.env[name];
+        else process.env[name] = saved;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     }
   });
 

@@ -61,6 +61,11 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Per-key rate limit (env LOCI_RATE_LIMIT=<per second>,<burst>). @default 100/s, bursts of 200 */
   rateLimit?: RateLimitOptions;
+  /**
+   * Failed authentications per client address (env LOCI_AUTH_FAILURE_LIMIT=<per second>,<burst>;
+   * "0" turns it off), see `AppOptions.authFailureLimit`. @default 1/s, bursts of 20
+   */
+  authFailureLimit?: RateLimitOptions;
   /** Master key wrapping the tenants' data keys (else LOCI_MASTER_KEY, else `<dataDir>/system/master.key`). */
   masterKey?: string;
   /** Namespaces one tenant may hold. @default 10000 */
@@ -120,12 +125,27 @@ function normalizeJson(req: Request): Request {
   return new Request(req, { headers, duplex: "half" } as RequestInit);
 }
 
-/** Parses `LOCI_RATE_LIMIT=<per second>,<burst>` ("0" turns limiting off). */
-function parseRateLimit(raw: string | undefined): RateLimitOptions | undefined {
+/** Parses a JSON object variable such as `LOCI_LIMITS` (unset: `{}`). */
+function parseJsonEnv(name: string, raw: string | undefined): Record<string, unknown> {
+  if (!raw) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ValidationError({ message: `${name} must be a JSON object, e.g. {"batchSize": 500}` });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Parses a limit variable such as `LOCI_RATE_LIMIT=<per second>,<burst>` ("0" turns limiting off). */
+function parseRateLimit(name: string, raw: string | undefined): RateLimitOptions | undefined {
   if (!raw) return undefined;
   const [perSecond, burst] = raw.split(",").map(Number);
   if (!Number.isFinite(perSecond) || perSecond! < 0) {
-    throw new ValidationError({ message: "LOCI_RATE_LIMIT must be <requests per second>[,<burst>]" });
+    throw new ValidationError({ message: `${name} must be <per second>[,<burst>]` });
   }
   return { perSecond: perSecond!, burst: Number.isFinite(burst) ? burst! : Math.max(1, perSecond! * 2) };
 }
@@ -191,6 +211,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: process.env.LOCI_LOG_LEVEL ?? "info" });
   const dataDir = opts.dataDir ?? process.env.LOCI_DATA_DIR ?? "./loci-data";
   const storage = opts.storage ?? process.env.LOCI_STORAGE ?? "sqlite";
+  // Settings are read before anything opens: a bad one fails the start with nothing left open.
+  const limits = resolveLimits(opts.limits ?? parseJsonEnv("LOCI_LIMITS", process.env.LOCI_LIMITS));
+  const rateLimit = opts.rateLimit ?? parseRateLimit("LOCI_RATE_LIMIT", process.env.LOCI_RATE_LIMIT);
+  const authFailureLimit =
+    opts.authFailureLimit ?? parseRateLimit("LOCI_AUTH_FAILURE_LIMIT", process.env.LOCI_AUTH_FAILURE_LIMIT);
   const system = await openSystem({
     storage,
     dataDir,
@@ -202,9 +227,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.masterKey ? { masterKey: opts.masterKey } : {}),
   });
   const { store, keys } = system;
-  const limits = resolveLimits(
-    opts.limits ?? (process.env.LOCI_LIMITS ? JSON.parse(process.env.LOCI_LIMITS) : {}),
-  );
   const tenants = new TenantEngines({
     dataDir,
     embedder: opts.embedder,
@@ -237,7 +259,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     )(generated);
   }
   const audit = new AuditLog({ dataDir });
-  const rateLimit = opts.rateLimit ?? parseRateLimit(process.env.LOCI_RATE_LIMIT);
   const { app, ctx } = createApp({
     engineFor: (tenant) => tenants.engine(tenant),
     tenants,
@@ -247,6 +268,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     pageSize: limits.pageSize,
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    ...(authFailureLimit ? { authFailureLimit } : {}),
   });
 
   let inflight = 0;

@@ -41,6 +41,8 @@ export async function startTestServer(
     storage?: string;
     bodyLimitBytes?: number;
     rateLimit?: RateLimitOptions;
+    /** Failed authentications per address. @default off (tests send many bad keys on purpose) */
+    authFailureLimit?: RateLimitOptions;
     /** Input limits (see `ServerOptions.limits`). */
     limits?: Partial<Limits>;
   } = {},
@@ -58,6 +60,7 @@ export async function startTestServer(
     logger: pino({ level: "silent" }),
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
     rateLimit: opts.rateLimit ?? { perSecond: 0, burst: 0 },
+    authFailureLimit: opts.authFailureLimit ?? { perSecond: 0, burst: 0 },
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const t: TestServer = {
