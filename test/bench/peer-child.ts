@@ -26,6 +26,8 @@ export interface ChildResult {
   indexedMs: number;
   rssBaseMiB: number;
   rssMiB: number;
+  /** Resident memory after `--settle-s` idle seconds past {@link ChildResult.rssMiB} (GCs forced). */
+  settledRssMiB: number;
   peakRssMiB: number;
   search: Latency;
   filtered: Latency;
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "200" },
     batch: { type: "string", default: "1000" },
     dir: { type: "string" },
+    "settle-s": { type: "string", default: "15" },
   },
 });
 const system = values.system as SystemName;
@@ -92,6 +95,10 @@ const tIndexed = performance.now();
 await sys.indexed?.();
 const indexedMs = ingestMs + (performance.now() - tIndexed);
 const rssMiB = rss();
+// Right after the ingest the JS heap has not shrunk back yet and background work may still hold
+// buffers; the resident size a while later (nothing running) is what an idle process holds.
+await new Promise((r) => setTimeout(r, Number(values["settle-s"]) * 1000));
+const settledRssMiB = rss();
 
 /**
  * Before each timed phase, every system answers up to {@link WARMUP_QUERIES} other queries or runs
@@ -185,6 +192,7 @@ const result: ChildResult = {
   indexedMs,
   rssBaseMiB,
   rssMiB,
+  settledRssMiB,
   peakRssMiB,
   search: { p50: plain.p50, p99: plain.p99 },
   filtered: { p50: filtered.p50, p99: filtered.p99 },

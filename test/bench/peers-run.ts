@@ -23,6 +23,8 @@ export interface PeersOptions {
   budgetSeconds?: number;
   /** Resident-memory budget of one system's process, MiB. */
   budgetMiB?: number;
+  /** Idle seconds after the ingest before the settled resident size is taken. @default 15 */
+  settleSeconds?: number;
   outDir?: string;
   log?: (line: string) => void;
 }
@@ -43,6 +45,8 @@ export interface PeerRow {
   recall: number | null;
   filteredRecall: number | null;
   rssMiB: number | null;
+  /** Resident size after the ingest plus `settleSeconds` idle (see `ChildResult.settledRssMiB`). */
+  settledRssMiB: number | null;
   peakRssMiB: number | null;
   reopenMs: number | null;
   reopenError: string | null;
@@ -76,7 +80,7 @@ function runChild(
     "--conditions=loci-source",
     join(here, "peer-child.ts"),
     ...["--system", system, "--size", String(size), "--dims", String(opts.dims)],
-    ...["--queries", String(opts.queries), "--dir", dir],
+    ...["--queries", String(opts.queries), "--dir", dir, "--settle-s", String(opts.settleSeconds)],
   ];
   const child = spawn(process.execPath, args, { cwd: join(here, ".."), stdio: ["ignore", "pipe", "pipe"] });
   const started = performance.now();
@@ -144,6 +148,7 @@ export async function runPeers(opts: PeersOptions): Promise<{ rows: PeerRow[]; f
     queries: opts.queries ?? 200,
     budgetSeconds: opts.budgetSeconds ?? 900,
     budgetMiB: opts.budgetMiB ?? 12_000,
+    settleSeconds: opts.settleSeconds ?? 15,
   };
   const rows: PeerRow[] = [];
   for (const size of opts.sizes) {
@@ -169,6 +174,7 @@ export async function runPeers(opts: PeersOptions): Promise<{ rows: PeerRow[]; f
         recall: exact ? recallAtK(r.ids, exact.ids) : null,
         filteredRecall: exact ? recallAtK(r.filteredIds, exact.filteredIds) : null,
         rssMiB: r.rssMiB,
+        settledRssMiB: r.settledRssMiB,
         peakRssMiB: r.peakRssMiB,
         reopenMs: r.reopenMs,
         reopenError: r.reopenError,
@@ -212,6 +218,7 @@ function emptyRow(system: SystemName, size: number): PeerRow {
     recall: null,
     filteredRecall: null,
     rssMiB: null,
+    settledRssMiB: null,
     peakRssMiB: null,
     reopenMs: null,
     reopenError: null,
@@ -234,7 +241,7 @@ export function peersTable(rows: PeerRow[]): string {
     "hybrid p50 / p99",
     "recall@10",
     "filtered recall@10",
-    "RSS",
+    "RSS (settled, peak)",
     "reopen",
   ];
   return markdownTable(
@@ -252,7 +259,7 @@ export function peersTable(rows: PeerRow[]): string {
             pair(r.hybrid),
             r.recall === null ? "–" : r.recall.toFixed(3),
             r.filteredRecall === null ? "–" : r.filteredRecall.toFixed(3),
-            `${fmt(r.rssMiB!)} MiB`,
+            `${fmt(r.rssMiB!)} MiB (${fmt(r.settledRssMiB!)}, ${fmt(r.peakRssMiB!)})`,
             r.reopenError
               ? `failed (${r.reopenError})`
               : r.reopenMs === null
@@ -280,7 +287,7 @@ export function targetLines(rows: PeerRow[]): string[] {
     out.push(
       `${fmt(size)}: Loci search p50 ${ratio === null ? "–" : `${ratio.toFixed(2)}× the floor`}${paired} (target ≤ 1.5×), ` +
         `recall@10 ${loci.recall?.toFixed(3) ?? "–"} (target ≥ 0.95), ingest ${fmt(loci.ingestPerSec!)}/s ` +
-        `(target ≥ 5,000/s), RSS ${fmt(loci.rssMiB!)} MiB`,
+        `(target ≥ 5,000/s), RSS ${fmt(loci.rssMiB!)} MiB after the ingest, ${fmt(loci.settledRssMiB!)} MiB settled`,
     );
   }
   return out;

@@ -4,7 +4,7 @@
  * for recall), over the same generated 512-d vectors, texts and metadata, each in its own process.
  *
  * Run: `pnpm bench:peers [--sizes 10000,100000] [--systems loci,floor,exact,langchain,llamaindex]
- *   [--queries 200] [--budget-s 900] [--budget-mib 12000] [--out test/bench/results]`
+ *   [--queries 200] [--budget-s 900] [--budget-mib 12000] [--settle-s 15] [--out test/bench/results]`
  */
 import { parseArgs } from "node:util";
 import { SYSTEMS, type SystemName } from "./peer-systems.js";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "200" },
     "budget-s": { type: "string", default: "900" },
     "budget-mib": { type: "string", default: "12000" },
+    "settle-s": { type: "string", default: "15" },
     out: { type: "string" },
   },
 });
@@ -28,5 +29,6 @@ await runPeers({
   queries: Number(values.queries),
   budgetSeconds: Number(values["budget-s"]),
   budgetMiB: Number(values["budget-mib"]),
+  settleSeconds: Number(values["settle-s"]),
   ...(values.out ? { outDir: values.out } : {}),
 });

@@ -19,7 +19,13 @@ describe("peers benchmark (smoke)", () => {
   });
 
   it("runs every system on the same data and writes JSON and SVG results", async () => {
-    const { rows, files } = await runPeers({ sizes: [1000], queries: 15, outDir: out, log: () => {} });
+    const { rows, files } = await runPeers({
+      sizes: [1000],
+      queries: 15,
+      settleSeconds: 0.2,
+      outDir: out,
+      log: () => {},
+    });
     expect(rows.map((r) => r.system)).toEqual([...SYSTEMS]);
     for (const r of rows) {
       expect(r.skipped, r.system).toBeNull();
@@ -31,6 +37,8 @@ describe("peers benchmark (smoke)", () => {
       expect(r.indexedSeconds).toBeGreaterThanOrEqual(r.ingestSeconds!);
       expect(r.search!.p99).toBeGreaterThanOrEqual(r.search!.p50);
       expect(r.rssMiB).toBeGreaterThan(0);
+      expect(r.settledRssMiB).toBeGreaterThan(0);
+      expect(r.peakRssMiB).toBeGreaterThanOrEqual(Math.max(r.rssMiB!, r.settledRssMiB!) - 1);
     }
     // The exact search is the truth; the others approximate it (1,000 points: HNSW is near exact).
     expect(rows.find((r) => r.system === "exact")!.recall).toBe(1);
