@@ -17,6 +17,7 @@
 
 import hnswlib from "hnswlib-node";
 import { ITEMS_PER_TURN, nextTurn } from "../util/file-chunks.js";
+import { PendingVectors } from "./pending-vectors.js";
 import type { VectorHit, VectorIndex } from "./vector-index.js";
 
 const { HierarchicalNSW } = hnswlib;
@@ -114,7 +115,7 @@ export class HnswIndex implements VectorIndex {
   /** Labels in the graph (not deleted). */
   readonly #live = new Set<number>();
   /** Labels accepted but not yet in the graph: label → unit vector. */
-  readonly #pending = new Map<number, Float32Array>();
+  readonly #pending: PendingVectors;
   #draining: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
   #efSearch: number;
@@ -136,6 +137,7 @@ export class HnswIndex implements VectorIndex {
 
   constructor(opts: HnswIndexOptions, loaded?: Hnsw) {
     this.dimensions = opts.dimensions;
+    this.#pending = new PendingVectors(opts.dimensions);
     this.#efSearch = opts.efSearch ?? HNSW_DEFAULTS.efSearch;
     this.#m = opts.m ?? HNSW_DEFAULTS.m;
     this.#efConstruction = opts.efConstruction ?? HNSW_DEFAULTS.efConstruction;
@@ -183,14 +185,14 @@ export class HnswIndex implements VectorIndex {
 
   *labels(): IterableIterator<number> {
     yield* this.#live;
-    for (const label of this.#pending.keys()) if (!this.#live.has(label)) yield label;
+    for (const label of this.#pending.labels()) if (!this.#live.has(label)) yield label;
   }
 
   upsert(label: number, vector: Float32Array): void {
     if (this.#live.has(label)) {
       if (this.#writing || this.#stale.has(label)) {
         // The graph is being written (or still holds an older update): the new vector waits as pending.
-        this.#pending.set(label, unit(vector));
+        this.#pending.set(label, vector);
         this.#stale.add(label);
         this.#scheduleDrain();
         return;
@@ -199,19 +201,17 @@ export class HnswIndex implements VectorIndex {
       this.#index.addPoint(plain(vector), label, false);
       return;
     }
-    this.#pending.set(label, unit(vector));
-    if (this.#pending.size > this.#maxPending && !this.#writing) {
-      const [oldest, v] = this.#pending.entries().next().value!;
-      this.#pending.delete(oldest);
-      this.#insert(oldest, v);
-    }
+    this.#pending.set(label, vector);
+    if (this.#pending.size > this.#maxPending && !this.#writing) this.#insertPending(this.#pending.oldest()!);
     this.#scheduleDrain();
   }
 
-  /** Inserts one pending label into the graph (or updates its element in place). */
-  #insert(label: number, vector: Float32Array): void {
+  /** Moves one pending label into the graph (or updates its element in place). */
+  #insertPending(label: number): void {
+    const vector = this.#pending.plain(label)!;
+    this.#pending.delete(label);
     if (this.#live.has(label)) {
-      this.#index.addPoint(plain(vector), label, false);
+      this.#index.addPoint(vector, label, false);
       this.#stale.delete(label);
       return;
     }
@@ -219,7 +219,7 @@ export class HnswIndex implements VectorIndex {
     if (deleted === 0 && this.#index.getCurrentCount() >= this.#index.getMaxElements()) {
       this.#index.resizeIndex(Math.max(1024, this.#index.getMaxElements() * 2));
     }
-    this.#index.addPoint(plain(vector), label, deleted > 0);
+    this.#index.addPoint(vector, label, deleted > 0);
     this.#live.add(label);
   }
 
@@ -238,9 +238,8 @@ export class HnswIndex implements VectorIndex {
   #drain(budgetMs: number): void {
     if (this.#writing) return; // resumed when the write ends
     const until = performance.now() + budgetMs;
-    for (const [label, vector] of this.#pending) {
-      this.#pending.delete(label);
-      this.#insert(label, vector);
+    for (let label = this.#pending.oldest(); label !== undefined; label = this.#pending.oldest()) {
+      this.#insertPending(label);
       if (performance.now() >= until) break;
     }
     if (this.#pending.size > 0) {
@@ -329,9 +328,9 @@ export class HnswIndex implements VectorIndex {
     if (this.#pending.size === 0) return hits;
     // Pending labels: exact similarities, merged with the graph's hits.
     const q = unit(query);
-    for (const [label, v] of this.#pending) {
-      if (!filter || filter(label)) hits.push({ label, similarity: dot(q, v) });
-    }
+    this.#pending.forEachDot(q, (label, similarity) => {
+      if (!filter || filter(label)) hits.push({ label, similarity });
+    });
     hits.sort((a, b) => b.similarity - a.similarity || a.label - b.label);
     return hits.length > k ? hits.slice(0, k) : hits;
   }
@@ -358,8 +357,8 @@ export class HnswIndex implements VectorIndex {
     const q = unit(query);
     const out = new Map<number, number>();
     for (const label of labels) {
-      const pending = this.#pending.get(label);
-      if (pending) out.set(label, dot(q, pending));
+      const pending = this.#pending.dot(label, q);
+      if (pending !== undefined) out.set(label, pending);
       else if (this.#live.has(label)) out.set(label, dot(this.#index.getPoint(label), q));
     }
     return out;
@@ -376,8 +375,8 @@ export class HnswIndex implements VectorIndex {
     if (this.#writing) throw new Error("the graph is already being written");
     // Updates still pending go in place first: the file must hold no vector older than its generation.
     for (const label of this.#stale) {
-      const v = this.#pending.get(label);
-      if (v && this.#live.has(label)) this.#index.addPoint(plain(v), label, false);
+      const v = this.#pending.plain(label);
+      if (v && this.#live.has(label)) this.#index.addPoint(v, label, false);
       this.#pending.delete(label);
     }
     this.#stale.clear();
