@@ -66,6 +66,7 @@ export type {
   GraphData,
   GraphUpsertResult,
   MemoryRecord,
+  MemoryRemoval,
   NamespaceRecord,
   NamespaceStore,
   StorageDriver,

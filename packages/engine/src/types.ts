@@ -219,6 +219,17 @@ export interface ScoreBreakdown {
   retention: number;
 }
 
+/**
+ * How a memory that is no longer stored went: `details.removed` of a `MEMORY_NOT_FOUND` error from
+ * `memory.get` (absent for an id never stored in the namespace).
+ */
+export interface MemoryRemovalInfo {
+  /** `deleted` (an explicit delete), `evicted` (`maxMemories`) or `expired` (`expiresAt` passed). */
+  reason: "deleted" | "evicted" | "expired";
+  /** When (ISO 8601): the removal, or the expiry of a memory not yet purged. */
+  at: string;
+}
+
 /** One search hit. */
 export interface SearchResult {
   memory: Memory;

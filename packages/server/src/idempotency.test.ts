@@ -64,11 +64,51 @@ describe("Idempotency-Key", () => {
     };
     expect(error.code).toBe("IDEMPOTENCY_CONFLICT");
     expect(error.details.reason).toBe("expired");
-    expect(error.message).toMatch(/already applied whose memory has expired/);
+    expect(error.message).toMatch(/already applied whose memory has since expired/);
     // Another body under the key cannot be told apart any more (nothing is left to compare with).
     const other = await post("/v1/namespaces/idem-exp/memories", { content: "another" }, "k-exp");
     expect(other.status).toBe(409);
     expect(await count("idem-exp")).toBe(0);
+  });
+
+  it("refuses a retry of a write whose memory was deleted or evicted since, and adds nothing back", async () => {
+    const first = await post("/v1/namespaces/idem-del/memories", { content: "gone soon" }, "k-del");
+    expect(first.status).toBe(201);
+    const { id } = (await first.json()) as { id: string };
+    expect((await t.fetch(`/v1/namespaces/idem-del/memories/${id}`, { method: "DELETE" })).status).toBe(204);
+    const retry = await post("/v1/namespaces/idem-del/memories", { content: "gone soon" }, "k-del");
+    expect(retry.status).toBe(409);
+    const { error } = (await retry.json()) as {
+      error: { code: string; message: string; details: { reason?: string } };
+    };
+    expect(error).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", details: { reason: "deleted" } });
+    expect(error.message).toMatch(/already applied whose memory has since been deleted/);
+    expect(await count("idem-del")).toBe(0);
+    // Reading the id says how it went.
+    const gone = await t.fetch(`/v1/namespaces/idem-del/memories/${id}`);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { error: { details: unknown } }).error.details).toMatchObject({
+      removed: { reason: "deleted" },
+    });
+
+    // A keyed batch one of whose memories was evicted by `maxMemories` since.
+    await t.fetch("/v1/namespaces", {
+      method: "POST",
+      body: JSON.stringify({ name: "idem-evict", config: { max_memories: 2 } }),
+    });
+    const batch = { memories: [{ content: "e one" }, { content: "e two" }] };
+    expect((await post("/v1/namespaces/idem-evict/memories/batch", batch, "k-ev")).status).toBe(201);
+    expect((await post("/v1/namespaces/idem-evict/memories", { content: "e three" })).status).toBe(201);
+    const again = await post("/v1/namespaces/idem-evict/memories/batch", batch, "k-ev");
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { details: unknown } }).error.details).toMatchObject({
+      reason: "evicted",
+    });
+    expect(await count("idem-evict")).toBe(2);
+    // A new key is a new write.
+    expect((await post("/v1/namespaces/idem-del/memories", { content: "gone soon" }, "k-new")).status).toBe(
+      201,
+    );
   });
 
   it("replays batches and sessions, and keeps the embedded semantics for the caller's own ids", async () => {

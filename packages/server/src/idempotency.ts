@@ -7,13 +7,23 @@
  * already committed meets its own id (`ALREADY_EXISTS`), and the server answers with the stored
  * records (200, `Idempotent-Replayed: true`) when they match the request, or 409
  * `IDEMPOTENCY_CONFLICT` when the key was used for a different body. This works on every storage
- * driver, and survives restarts and crashes, since the records themselves are the idempotency log.
+ * driver, and survives restarts and crashes, since the records themselves are the idempotency log;
+ * the change log remembers removals, so a retry whose memories were deleted, evicted or purged since
+ * is refused rather than applied again ({@link firstRemoval}).
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { z } from "@hono/zod-openapi";
-import { ConflictError, LociError, type Memory, type MemoryInput, ValidationError } from "@loci/engine";
+import {
+  ConflictError,
+  LociError,
+  type Memory,
+  type MemoryClient,
+  type MemoryInput,
+  type MemoryRemovalInfo,
+  ValidationError,
+} from "@loci/engine";
 import type { Context } from "hono";
 import type { Env } from "./context.js";
 
@@ -95,22 +105,53 @@ export function matchesInput(m: Memory, input: MemoryInput): boolean {
   );
 }
 
+const GONE: Record<MemoryRemovalInfo["reason"], string> = {
+  deleted: "been deleted",
+  evicted: "been evicted",
+  expired: "expired",
+};
+
 /**
- * The 409 for a key reused with another body, or (`expired`) for a retry of a write that was applied
- * but whose memories have expired since (they can no longer be replayed nor compared with the body,
- * and adding them again would apply the write twice).
+ * The 409 for a key reused with another body, or (`removed`) for a retry of a write that was applied
+ * but whose memories have been deleted, evicted or have expired since: they can no longer be replayed
+ * nor compared with the body, and adding them again would apply the write twice.
  */
 export function idempotencyConflict(
   key: string,
   what: string,
-  opts: { expired?: boolean } = {},
+  opts: { removed?: MemoryRemovalInfo["reason"] } = {},
 ): ConflictError {
   const named = `${IDEMPOTENCY_HEADER} "${key.slice(0, 64)}"`;
   return new ConflictError({
     code: "IDEMPOTENCY_CONFLICT",
-    message: opts.expired
-      ? `${named} names a ${what} already applied whose memory has expired since; nothing was written`
+    message: opts.removed
+      ? `${named} names a ${what} already applied whose memory has since ${GONE[opts.removed]}; nothing was written`
       : `${named} was already used for a different ${what}; use a new key for a new write`,
-    details: { field: IDEMPOTENCY_HEADER, ...(opts.expired ? { reason: "expired" } : {}) },
+    details: { field: IDEMPOTENCY_HEADER, ...(opts.removed ? { reason: opts.removed } : {}) },
   });
+}
+
+/**
+ * How the first of `ids` that is no longer stored was removed (from `MEMORY_NOT_FOUND`'s
+ * `details.removed`), or null when none was: none stored yet, or all still stored.
+ */
+export async function firstRemoval(
+  engine: MemoryClient,
+  namespace: string,
+  ids: readonly string[],
+): Promise<MemoryRemovalInfo | null> {
+  const found = await Promise.all(
+    ids.map((id) =>
+      engine.memory.get({ namespace, id }).then(
+        () => null,
+        (err: unknown) => {
+          if (!LociError.isInstance(err)) throw err;
+          if (err.code === "NAMESPACE_NOT_FOUND") return null;
+          if (err.code !== "MEMORY_NOT_FOUND") throw err;
+          return (err.details?.removed as MemoryRemovalInfo | undefined) ?? null;
+        },
+      ),
+    ),
+  );
+  return found.find((r) => r !== null) ?? null;
 }

@@ -8,18 +8,20 @@
  */
 import { EmbeddingMismatchError, NotFoundError, ValidationError } from "../errors.js";
 import { compileFilter } from "../filter/compile.js";
-import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
+import type { MemoryRecord, MemoryRecordPatch, MemoryRemoval, NewMemoryRecord } from "../storage/driver.js";
 import type {
   ListMemoriesOptions,
   Memory,
   MemoryApi,
   MemoryInput,
   MemoryPatch,
+  MemoryRemovalInfo,
   Page,
   SearchOptions,
   SearchResult,
 } from "../types.js";
 import { uuidv7 } from "../util/ids.js";
+import { isoTime as iso } from "../util/iso-time.js";
 import {
   assertContent,
   assertId,
@@ -44,6 +46,11 @@ interface PreparedMemory {
   embedding: Float32Array | null;
 }
 
+const REMOVAL_REASONS: Record<MemoryRemoval["type"], MemoryRemovalInfo["reason"]> = {
+  "memory.deleted": "deleted",
+  "memory.evicted": "evicted",
+  "memory.expired": "expired",
+};
 /** One `add` / `addMany` call's records, ready to commit. */
 interface InsertRequest {
   records: NewMemoryRecord[];
@@ -241,23 +248,36 @@ export class MemoryService implements MemoryApi {
     return this.#insert(opts.namespace, opts.memories, { batch: true });
   }
 
-  #notFound(namespace: string, id: string): NotFoundError {
+  /** MEMORY_NOT_FOUND, with `details.removed` when the change log says how the memory went. */
+  #notFound(namespace: string, id: string, removed: MemoryRemovalInfo | null = null): NotFoundError {
     return new NotFoundError({
       code: "MEMORY_NOT_FOUND",
-      message: `memory "${id}" not found in "${namespace}"`,
+      message: removed
+        ? `memory "${id}" in "${namespace}" was ${removed.reason} at ${removed.at}`
+        : `memory "${id}" not found in "${namespace}"`,
+      ...(removed ? { details: { removed } } : {}),
     });
   }
 
+  /** MEMORY_NOT_FOUND tells how a removed memory went (`details.removed`, see {@link MemoryRemovalInfo}). */
   async get(opts: { namespace: string; id: string }): Promise<Memory> {
     return this.#core.use(opts?.namespace, async (rt) => {
       const id = assertId(opts.id, "id");
       const seq = rt.seqById.get(id);
       const doc = seq === undefined ? undefined : rt.docs.get(seq);
-      if (!doc || !rt.visible(doc, this.#core.clock.now())) throw this.#notFound(rt.name, id);
-      const [rec] = await rt.store.getBySeq([doc.seq]);
-      if (!rec) throw this.#notFound(rt.name, id);
+      if (doc && !rt.visible(doc, this.#core.clock.now())) {
+        throw this.#notFound(rt.name, id, { reason: "expired", at: iso(doc.expiresAt!) });
+      }
+      const [rec] = doc ? await rt.store.getBySeq([doc.seq]) : [];
+      if (!rec) throw this.#notFound(rt.name, id, await this.#removal(rt, id));
       return toMemory(rt.name, rec);
     });
+  }
+
+  /** How a memory that is not stored was removed, from the change log (null: never stored here). */
+  async #removal(rt: NamespaceRuntime, id: string): Promise<MemoryRemovalInfo | null> {
+    const removal = (await rt.store.removals([id])).get(id);
+    return removal ? { reason: REMOVAL_REASONS[removal.type], at: iso(removal.at) } : null;
   }
 
   async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {

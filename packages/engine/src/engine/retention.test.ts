@@ -163,3 +163,49 @@ describe("expiry", () => {
     expect((await env.loci.namespace.get({ namespace: "x" })).memoryCount).toBe(1);
   });
 });
+
+describe("removed memories", () => {
+  it("get tells how a memory went: deleted, evicted, expired (before and after the purge), never stored", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    env = await openTempEngine({ clock, sweepIntervalMs: 0 });
+    await env.loci.namespace.create({ name: "r", config: { maxMemories: 2 } });
+    const removedOf = async (id: string) => {
+      const err = await env.loci.memory.get({ namespace: "r", id }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: "MEMORY_NOT_FOUND" });
+      return { removed: (err as { details?: { removed?: unknown } }).details?.removed, err: err as Error };
+    };
+    const deleted = await env.loci.memory.add({ namespace: "r", content: "one" });
+    clock.advance(1000);
+    const deletedAt = clock.now();
+    await env.loci.memory.delete({ namespace: "r", id: deleted.id });
+    const { removed, err } = await removedOf(deleted.id);
+    expect(removed).toEqual({ reason: "deleted", at: new Date(deletedAt).toISOString() });
+    expect(err.message).toMatch(/was deleted at/);
+
+    const evicted = await env.loci.memory.add({ namespace: "r", content: "two" });
+    clock.advance(1000);
+    await env.loci.memory.add({ namespace: "r", content: "three" });
+    clock.advance(1000);
+    await env.loci.memory.add({ namespace: "r", content: "four" });
+    expect((await removedOf(evicted.id)).removed).toMatchObject({ reason: "evicted" });
+
+    await env.loci.namespace.configure({ namespace: "r", maxMemories: null });
+    const expiresAt = clock.now() + 500;
+    const expiring = await env.loci.memory.add({ namespace: "r", content: "five", expiresAt });
+    clock.advance(1000);
+    const beforePurge = await removedOf(expiring.id);
+    expect(beforePurge.removed).toEqual({ reason: "expired", at: new Date(expiresAt).toISOString() });
+    expect(await env.loci.sweepExpired()).toBe(1);
+    expect((await removedOf(expiring.id)).removed).toMatchObject({ reason: "expired" });
+
+    const never = await removedOf("never-stored");
+    expect(never.removed).toBeUndefined();
+    expect(never.err.message).toMatch(/not found/);
+    // The same id added again is stored and readable.
+    const back = await env.loci.memory.add({ namespace: "r", id: deleted.id, content: "one again" });
+    expect((await env.loci.memory.get({ namespace: "r", id: back.id })).content).toBe("one again");
+  });
+});

@@ -298,6 +298,53 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
     });
   });
 
+  describe("removals", () => {
+    it("reports the latest removal of each id, by any path, across a reopen and per namespace", async () => {
+      await driver.createNamespace(ns("a"));
+      await driver.createNamespace(ns("b"));
+      const store = await driver.openNamespace("a");
+      const [kept, deleted, evicted, expired, again] = (
+        await store.insert([mem(), mem(), mem(), mem(), mem()])
+      ).inserted;
+      await store.delete([deleted!.id], 10);
+      await store.insert([mem()], { evict: [evicted!.id] });
+      await store.delete([expired!.id], 20, "memory.expired");
+      // Deleted, added again with the same id, then evicted: the latest removal counts.
+      await store.delete([again!.id], 30);
+      await store.insert([mem({ id: again!.id })], { evict: [again!.id] });
+      const asked = [kept!.id, deleted!.id, evicted!.id, expired!.id, again!.id, "never-stored", deleted!.id];
+      const check = async (s: typeof store) => {
+        const removals = await s.removals(asked);
+        expect([...removals.keys()].sort()).toEqual(
+          [deleted!.id, evicted!.id, expired!.id, again!.id].sort(),
+        );
+        expect(removals.get(deleted!.id)).toEqual({ type: "memory.deleted", at: 10 });
+        expect(removals.get(evicted!.id)!.type).toBe("memory.evicted");
+        expect(removals.get(expired!.id)).toEqual({ type: "memory.expired", at: 20 });
+        expect(removals.get(again!.id)!.type).toBe("memory.evicted");
+      };
+      await check(store);
+      expect((await store.removals([])).size).toBe(0);
+      expect((await (await driver.openNamespace("b")).removals(asked)).size).toBe(0);
+      await check(await (await context.reopen()).openNamespace("a"));
+    });
+
+    it("looks up more ids than one statement binds", async () => {
+      await driver.createNamespace(ns("a"));
+      const store = await driver.openNamespace("a");
+      const { inserted } = await store.insert(Array.from({ length: 40 }, () => mem()));
+      await store.delete(
+        inserted.filter((_, i) => i % 2 === 0).map((r) => r.id),
+        5,
+      );
+      const asked = [
+        ...Array.from({ length: 70_000 }, (_, i) => `absent-${i}`),
+        ...inserted.map((r) => r.id),
+      ];
+      expect((await store.removals(asked)).size).toBe(20);
+    });
+  });
+
   const context = {
     driver: () => driver,
     reopen: async () => {

@@ -123,6 +123,18 @@ export interface ChangeRecord {
   payload: Metadata | null;
 }
 
+/** The change types that remove a memory. */
+export const REMOVAL_TYPES = ["memory.deleted", "memory.evicted", "memory.expired"] as const;
+/** The removal types as an SQL list (`'memory.deleted', …`): the SQL drivers' partial indexes and queries. */
+export const REMOVAL_SQL = REMOVAL_TYPES.map((t) => `'${t}'`).join(", ");
+
+/** How and when a memory was removed (see {@link NamespaceStore.removals}). */
+export interface MemoryRemoval {
+  type: (typeof REMOVAL_TYPES)[number];
+  /** Epoch milliseconds of the removal. */
+  at: number;
+}
+
 /** A session row. Times are epoch milliseconds. */
 export interface SessionRecord {
   /** Driver-assigned ordering key (creation order). */
@@ -301,6 +313,12 @@ export interface NamespaceStore {
   scan(opts: ScanOptions): Promise<MemoryRecord[]>;
   /** Change-log entries newer than `generation`, oldest first. */
   changesSince(generation: number, limit?: number): Promise<ChangeRecord[]>;
+  /**
+   * The latest removal (`memory.deleted`, `memory.evicted` or `memory.expired` change) of each of `ids`
+   * that was ever removed, whether or not a memory with that id was added again since. An indexed
+   * lookup: the change log keeps removals for good, so this answers "why is it gone" at any age.
+   */
+  removals(ids: readonly string[]): Promise<Map<string, MemoryRemoval>>;
   /** Records an access (search hit) for each seq: sets `lastAccessedAt` and increments `accessCount`. */
   touch(seqs: readonly number[], at: number): Promise<void>;
   /** Creates a session and appends `session.created`. @throws {ConflictError} ALREADY_EXISTS */

@@ -23,6 +23,7 @@
  */
 import type pg from "pg";
 import { ValidationError } from "../errors.js";
+import { REMOVAL_SQL } from "./driver.js";
 
 /** The only characters a schema name may use (it is then double-quoted). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -149,6 +150,13 @@ const MIGRATIONS: Migration[] = [
     version: 3,
     // Progress of a namespace's sentence-vector backfill (`NamespaceStore.sentenceBackfill`).
     statements: (s) => [`ALTER TABLE ${s}.namespaces ADD COLUMN sentence_backfill jsonb`],
+  },
+  {
+    version: 4,
+    // Memory removals by id (`NamespaceStore.removals`): only removal rows are indexed.
+    statements: (s) => [
+      `CREATE INDEX changes_removals ON ${s}.changes (ns_id, subject_id, generation) WHERE type IN (${REMOVAL_SQL})`,
+    ],
   },
 ];
 

@@ -109,7 +109,7 @@ describe("PostgresDriver", () => {
     const again = open(schema);
     expect((await again.listNamespaces()).map((r) => r.name)).toEqual(["x"]);
     const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
     await Promise.all([a.close(), b.close(), again.close()]);
     await dropSchema(schema);
   });
@@ -148,6 +148,29 @@ describe("PostgresDriver", () => {
     expect(await store.sentenceBackfill()).toBeNull();
     await store.setSentenceBackfill({ after: 1, through: 2 });
     expect(await store.sentenceBackfill()).toEqual({ after: 1, through: 2 });
+    await upgraded.close();
+    await dropSchema(schema);
+  });
+
+  it("upgrades a version-3 schema with removals logged before to the removals index (migration 4)", async () => {
+    const schema = freshSchema();
+    const first = open(schema);
+    await first.createNamespace(ns("x"));
+    const before = await first.openNamespace("x");
+    await before.insert([mem({ id: "gone" })]);
+    await before.delete(["gone"], 7);
+    await first.close();
+    // What a driver of schema version 3 left behind.
+    await admin.query(`DROP INDEX "${schema}".changes_removals`);
+    await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version = 4`);
+    const upgraded = open(schema);
+    const store = await upgraded.openNamespace("x");
+    expect(await store.removals(["gone"])).toEqual(new Map([["gone", { type: "memory.deleted", at: 7 }]]));
+    const { rows } = await admin.query(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = 'changes_removals'`,
+      [schema],
+    );
+    expect(rows).toHaveLength(1);
     await upgraded.close();
     await dropSchema(schema);
   });

@@ -23,6 +23,7 @@ import type {
   InsertResult,
   MemoryRecord,
   MemoryRecordPatch,
+  MemoryRemoval,
   NamespaceStore,
   NewMemoryRecord,
   ScanOptions,
@@ -30,6 +31,7 @@ import type {
   SentenceFill,
   SessionRecord,
 } from "./driver.js";
+import { REMOVAL_SQL } from "./driver.js";
 import { SqliteGraph } from "./sqlite-graph.js";
 import { COLUMNS, chunks, MEMORIES_SCHEMA, valuesToRecord } from "./sqlite-rows.js";
 import { SqliteSentences } from "./sqlite-sentences.js";
@@ -322,6 +324,25 @@ export class SqliteNamespaceStore implements NamespaceStore {
       .all(opts.afterSeq ?? 0, opts.limit) as unknown[][];
     const records = rows.map(valuesToRecord);
     return this.#linked(opts.withEmbeddings ? this.#withVectors(records) : records);
+  }
+
+  async removals(ids: readonly string[]): Promise<Map<string, MemoryRemoval>> {
+    const out = new Map<string, MemoryRemoval>();
+    for (const part of chunks([...new Set(ids)])) {
+      // The same type list as the partial index `changes_removals`, so SQLite can use it.
+      const [stmt, params] = this.#statements.inList(
+        part,
+        (list) =>
+          `SELECT subject_id, type, at FROM changes WHERE type IN (${REMOVAL_SQL}) AND subject_id IN (${list}) ORDER BY generation`,
+      );
+      for (const r of stmt.all(...params) as {
+        subject_id: string;
+        type: MemoryRemoval["type"];
+        at: number;
+      }[])
+        out.set(r.subject_id, { type: r.type, at: r.at });
+    }
+    return out;
   }
 
   async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {

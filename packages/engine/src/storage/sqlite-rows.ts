@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { MemoryRecord } from "./driver.js";
+import { type MemoryRecord, REMOVAL_SQL } from "./driver.js";
 
 export const MEMORIES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS memories (
@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS changes (
   at INTEGER NOT NULL,
   payload TEXT
 );
+CREATE INDEX IF NOT EXISTS changes_removals ON changes(subject_id, generation)
+  WHERE type IN (${REMOVAL_SQL});
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 

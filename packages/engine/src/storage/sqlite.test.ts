@@ -70,6 +70,28 @@ describe("SqliteDriver", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("indexes the removals of a namespace file written before the removals index existed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
+    let driver = new SqliteDriver({ dir });
+    await createNamespace(driver, "old");
+    const old = await driver.openNamespace("old");
+    await old.insert([newRecord("m1"), newRecord("m2")]);
+    await old.delete(["m1"], 5);
+    const db = (s: unknown) =>
+      (s as { database: { exec: (sql: string) => void; prepare: (sql: string) => { all: () => unknown[] } } })
+        .database;
+    db(old).exec("DROP INDEX changes_removals");
+    await driver.close();
+    driver = new SqliteDriver({ dir });
+    const store = await driver.openNamespace("old");
+    expect(
+      db(store).prepare("SELECT name FROM sqlite_master WHERE name = 'changes_removals'").all(),
+    ).toHaveLength(1);
+    expect(await store.removals(["m1", "m2"])).toEqual(new Map([["m1", { type: "memory.deleted", at: 5 }]]));
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("moves vectors out of the memories table of a namespace file written before the split", async () => {
     const dir = mkdtempSync(join(tmpdir(), "loci-sqlite-"));
     let driver = new SqliteDriver({ dir });

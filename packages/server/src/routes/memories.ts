@@ -14,6 +14,7 @@ import {
 import {
   alreadyExists,
   derivedId,
+  firstRemoval,
   idempotencyConflict,
   idempotencyKey,
   keyHeaders,
@@ -64,6 +65,16 @@ async function addOnce(
     ...m,
     id: m.id ?? derivedId({ tenant, namespace, kind: "memory", key, index }),
   }));
+  const what = keyed.length === 1 ? "memory" : "batch of memories";
+  if (!ownIds) {
+    // A retry of a write applied before whose memories have gone since must not add them again.
+    const removed = await firstRemoval(
+      engine,
+      namespace,
+      keyed.map((m) => m.id),
+    );
+    if (removed) throw idempotencyConflict(key, what, { removed: removed.reason });
+  }
   try {
     return { items: await write(keyed), replayed: false };
   } catch (err) {
@@ -74,9 +85,8 @@ async function addOnce(
     if (stored.every((m, i) => m !== null && matchesInput(m, keyed[i]!))) {
       return { items: stored as Memory[], replayed: true };
     }
-    const what = keyed.length === 1 ? "memory" : "batch of memories";
     // The id exists but reads find nothing: the write was applied and what it stored has expired since.
-    if (stored.some((m) => m === null)) throw idempotencyConflict(key, what, { expired: true });
+    if (stored.some((m) => m === null)) throw idempotencyConflict(key, what, { removed: "expired" });
     throw idempotencyConflict(key, what);
   }
 }
