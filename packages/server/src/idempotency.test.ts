@@ -64,7 +64,7 @@ describe("Idempotency-Key", () => {
     };
     expect(error.code).toBe("IDEMPOTENCY_CONFLICT");
     expect(error.details.reason).toBe("expired");
-    expect(error.message).toMatch(/already applied whose memory has since expired/);
+    expect(error.message).toMatch(/already applied; it has since expired, and nothing was written/);
     // Another body under the key cannot be told apart any more (nothing is left to compare with).
     const other = await post("/v1/namespaces/idem-exp/memories", { content: "another" }, "k-exp");
     expect(other.status).toBe(409);
@@ -82,7 +82,7 @@ describe("Idempotency-Key", () => {
       error: { code: string; message: string; details: { reason?: string } };
     };
     expect(error).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", details: { reason: "deleted" } });
-    expect(error.message).toMatch(/already applied whose memory has since been deleted/);
+    expect(error.message).toMatch(/already applied; it has since been deleted/);
     expect(await count("idem-del")).toBe(0);
     // Reading the id says how it went.
     const gone = await t.fetch(`/v1/namespaces/idem-del/memories/${id}`);

@@ -125,7 +125,7 @@ export function idempotencyConflict(
   return new ConflictError({
     code: "IDEMPOTENCY_CONFLICT",
     message: opts.removed
-      ? `${named} names a ${what} already applied whose memory has since ${GONE[opts.removed]}; nothing was written`
+      ? `${named} names a ${what} already applied; ${what === "memory" ? "it" : "a memory of it"} has since ${GONE[opts.removed]}, and nothing was written`
       : `${named} was already used for a different ${what}; use a new key for a new write`,
     details: { field: IDEMPOTENCY_HEADER, ...(opts.removed ? { reason: opts.removed } : {}) },
   });
