@@ -250,6 +250,7 @@ export function searchToWire(o: Omit<SearchOptions, "namespace">): Wire {
     fusion: o.fusion,
     vector_weight: o.vectorWeight,
     neighbors: o.neighbors,
+    length_prior: o.lengthPrior,
     time:
       o.time === undefined || o.time === false
         ? o.time
@@ -277,6 +278,7 @@ export function searchFromWire(w: Wire): SearchOptions {
     fusion: w.fusion,
     vectorWeight: w.vector_weight,
     neighbors: w.neighbors,
+    lengthPrior: w.length_prior,
     time:
       w.time === undefined || w.time === false
         ? w.time

@@ -173,6 +173,22 @@ export interface SearchOptions {
    * times are mostly event times, not when the memory was written, and it buys nothing.
    */
   time?: TimeSearchOptions | false;
+  /**
+   * A length prior: relevance is multiplied by `(1 − weight) + weight·min(1, ln(1 + n) / ln(1 + terms))`,
+   * n being the memory's number of index terms (words after stop words), so that among otherwise close
+   * hits a memory with some substance beats a two-word reply. Off unless given (`lengthPrior: {}`
+   * turns it on with the defaults `{ weight: 0.2, terms: 20 }`): it suits chat logs, where short turns
+   * are rarely what a question asks for, less a store of short facts.
+   */
+  lengthPrior?: LengthPriorOptions | false;
+}
+
+/** Options of the length prior ({@link SearchOptions.lengthPrior}). */
+export interface LengthPriorOptions {
+  /** λ in [0, 1]: how much a memory with no index terms loses (a fraction of its relevance). @default 0.2 */
+  weight?: number;
+  /** The length, in index terms (1–1,000), from which a memory counts in full. @default 20 */
+  terms?: number;
 }
 
 /** Options of the session-neighbour boost ({@link SearchOptions.neighbors}). */

@@ -74,6 +74,32 @@ describe("LociClient parity with the embedded engine", () => {
     }
   });
 
+  it("the search extras (length prior, neighbours, fusion) reach the engine over HTTP and rank alike", async () => {
+    const opts = {
+      namespace: "par",
+      query: "renewal",
+      mode: "keyword" as const,
+      lengthPrior: { weight: 0.9, terms: 3 },
+      neighbors: false as const,
+    };
+    const results = await Promise.all(clients().map((c) => c.client.memory.search(opts)));
+    const [a, b] = [results[0]!, results[1]!];
+    const shape = (rs: typeof a) => rs.map((r) => [r.memory.content, r.score.toFixed(9)]);
+    expect(shape(b)).toEqual(shape(a));
+    const plain = await t.root.memory.search({ ...opts, lengthPrior: false });
+    expect(b[0]!.score).not.toBeCloseTo(plain[0]!.score, 6);
+    for (const c of clients()) {
+      const err = await c.client.memory.search({ ...opts, lengthPrior: { terms: 0 } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, c.name).toMatchObject({
+        code: "INVALID_ARGUMENT",
+        details: { field: "lengthPrior.terms" },
+      });
+    }
+  });
+
   it("metadata JSON cannot carry is INVALID_ARGUMENT naming the field, and nothing is stored", async () => {
     for (const { name, client } of clients()) {
       const before = (await client.memory.list({ namespace: "par", limit: 100 })).items.length;

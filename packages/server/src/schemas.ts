@@ -172,6 +172,12 @@ const searchFields = {
       z.object({ window: z.number().optional(), weight: z.number().optional() }).strict(),
     ])
     .optional(),
+  length_prior: z
+    .union([
+      z.literal(false),
+      z.object({ weight: z.number().optional(), terms: z.number().optional() }).strict(),
+    ])
+    .optional(),
   time: z
     .union([
       z.literal(false),

@@ -41,4 +41,15 @@ export const RECALL_CONFIGS: RecallConfig[] = [
     opts: { graph: SPEAKER_RERANK, vectorWeight: 0.6, neighbors: { weight: 0.25 } },
     namespace: SENTENCES,
   },
+  { name: "default + length prior", opts: { lengthPrior: {} } },
+  {
+    name: "best + length prior 0.3 / 30",
+    opts: {
+      graph: SPEAKER_RERANK,
+      vectorWeight: 0.6,
+      neighbors: { weight: 0.25 },
+      lengthPrior: { weight: 0.3, terms: 30 },
+    },
+    namespace: SENTENCES,
+  },
 ];

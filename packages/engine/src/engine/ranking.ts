@@ -19,6 +19,8 @@
  * relevance = (1 − β)·fused + β·context             (β = neighbors.weight; fused when off, in vector
  *                                                    mode, or when the query has no index terms)
  *           · ((1 − τ) + τ·time)                    (τ = time.weight, only when the query names a time)
+ *           · ((1 − λ) + λ·min(1, ln(1 + n) / ln(1 + N)))   (length prior, only with `lengthPrior`: n = the
+ *                                                    memory's index terms, λ = weight, N = terms)
  * final     = (1 − w)·relevance·retention + w·recency      (w = recencyWeight)
  * ```
  * The session neighbours of the best `limit` keyword hits join the candidates (see `neighbors.ts`); `time` is
@@ -53,6 +55,14 @@ export const HYBRID_ALPHA = 0.5;
 /** At most this many graph-linked memories join the candidates (the best graph scores first). */
 export const GRAPH_CANDIDATES = 4_096;
 
+/**
+ * The length prior's factor for a memory of `n` index terms: 1 − λ for none, rising with ln(1 + n) to 1
+ * at `terms` and beyond (longer turns of a conversation hold the facts more often than "haha ok").
+ */
+export function lengthFactor(n: number, prior: { weight: number; terms: number }): number {
+  return 1 - prior.weight + prior.weight * Math.min(1, Math.log1p(n) / Math.log1p(prior.terms));
+}
+
 /** Graph-aware ranking input of one namespace. */
 export interface GraphRanking {
   /** γ: the weight of the graph score in relevance. */
@@ -86,6 +96,8 @@ export interface RankParams {
   neighbors: { window: number; weight: number } | null;
   /** Time ranges named by the query: a boost of weight τ, or a filter (`null`: none named or off). */
   time: { ranges: readonly TimeRange[]; weight: number; filter: boolean } | null;
+  /** The length prior: λ and the length (index terms) from which a memory counts in full. */
+  lengthPrior: { weight: number; terms: number } | null;
 }
 
 /** The RRF constant. */
@@ -164,15 +176,16 @@ const TIE_MARGIN = 4;
 export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promise<RankedHit[]> {
   const { among, check, matches } = candidateFilter(rt, p);
   if (among?.size === 0) return [];
-  // When the final score is the vector similarity alone (no decay, recency, graph, time or sentence
-  // vectors), the ANN's own top `limit` is the answer; otherwise take more candidates to reorder.
+  // When the final score is the vector similarity alone (no decay, recency, graph, time, length prior
+  // or sentence vectors), the ANN's own top `limit` is the answer; otherwise take more candidates to reorder.
   const similarityOnly =
     p.mode === "vector" &&
     rt.record.config.decayStrategy === "none" &&
     rt.record.config.sentenceVectors !== true &&
     p.recencyWeight === 0 &&
     p.graph === null &&
-    p.time === null;
+    p.time === null &&
+    p.lengthPrior === null;
   // (A few more than `limit`: memories tied at the cut are then ordered by the tie-break below, newest
   // first, not by which of them the graph walk happened to reach.)
   const k = similarityOnly ? p.limit + TIE_MARGIN : Math.max(p.limit * 4, 40);
@@ -269,6 +282,7 @@ export async function rankNamespace(rt: NamespaceRuntime, p: RankParams): Promis
     let relevance = beta > 0 ? (1 - beta) * fused + beta * context : fused;
     const time = p.time ? timeScore(doc.createdAt, p.time.ranges) : 0;
     if (p.time) relevance *= 1 - p.time.weight + p.time.weight * time;
+    if (p.lengthPrior) relevance *= lengthFactor(rt.keyword.length(seq) ?? 0, p.lengthPrior);
     const ret = retention({
       strategy: decayStrategy,
       halfLifeHours: decayHalfLifeHours,

@@ -1,11 +1,11 @@
 /**
- * Validation of the ranking extras of `memory.search`: the session-neighbour boost and query
- * time expressions (defaults chosen by the recall benchmark, `test/bench/README.md`).
+ * Validation of the ranking extras of `memory.search`: the session-neighbour boost, query
+ * time expressions and the length prior (defaults chosen by the recall benchmark, `test/bench/README.md`).
  *
  * @module
  */
 import { ValidationError } from "../errors.js";
-import type { NeighborSearchOptions, SearchMode, TimeSearchOptions } from "../types.js";
+import type { LengthPriorOptions, NeighborSearchOptions, SearchMode, TimeSearchOptions } from "../types.js";
 import { assertInteger, assertNumberInRange, toEpochMs } from "../validation.js";
 import type { RankParams } from "./ranking.js";
 import { parseTimeExpressions } from "./time-expressions.js";
@@ -16,6 +16,10 @@ export const NEIGHBOR_WINDOW = 3;
 export const NEIGHBOR_WEIGHT = 0.35;
 /** Default τ: the weight of the time score in relevance, when the query names a time. */
 export const TIME_WEIGHT = 0.3;
+/** Default λ of the length prior (when it is on). */
+export const LENGTH_PRIOR_WEIGHT = 0.2;
+/** Default length (index terms) from which the length prior counts a memory in full. */
+export const LENGTH_PRIOR_TERMS = 20;
 
 function assertObject(
   value: unknown,
@@ -45,6 +49,22 @@ export function neighborOptions(
       value.weight === undefined
         ? NEIGHBOR_WEIGHT
         : assertNumberInRange(value.weight, "neighbors.weight", 0, 1),
+  };
+}
+
+/** Validates the `lengthPrior` option (off unless given). */
+export function lengthPriorOptions(value: LengthPriorOptions | false | undefined): RankParams["lengthPrior"] {
+  if (value === false || value === undefined) return null;
+  assertObject(value, "lengthPrior", "{ weight?, terms? }");
+  return {
+    weight:
+      value.weight === undefined
+        ? LENGTH_PRIOR_WEIGHT
+        : assertNumberInRange(value.weight, "lengthPrior.weight", 0, 1),
+    terms:
+      value.terms === undefined
+        ? LENGTH_PRIOR_TERMS
+        : assertInteger(value.terms, "lengthPrior.terms", 1, 1000),
   };
 }
 

@@ -23,7 +23,7 @@ import { GRAPH_LIMITS } from "./graph-model.js";
 import { graphScores } from "./graph-query.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { HYBRID_ALPHA, type RankedHit, type RankParams, rankNamespace } from "./ranking.js";
-import { neighborOptions, timeOptions } from "./search-options.js";
+import { lengthPriorOptions, neighborOptions, timeOptions } from "./search-options.js";
 
 function assertFusion(value: unknown): "weighted" | "rrf" {
   if (value !== "weighted" && value !== "rrf") {
@@ -116,6 +116,7 @@ export async function search(core: EngineCore, opts: SearchOptions): Promise<Sea
     now,
     neighbors: neighborOptions(opts.neighbors, mode),
     time,
+    lengthPrior: lengthPriorOptions(opts.lengthPrior),
   };
   return core.useAll(names, async (runtimes) => {
     let embedded: Promise<Float32Array> | null = null;

@@ -151,6 +151,10 @@ export class Bm25Index implements KeywordIndex {
     return this.#docs.labels();
   }
 
+  length(label: number): number | undefined {
+    return this.#docs.length(label);
+  }
+
   /** The index terms of a text, as this index tokenizes it (also for queries). */
   terms(text: string): string[] {
     return tokenize(text, this.#tokenizer);

@@ -37,6 +37,8 @@ export interface KeywordIndex {
     passages: ReadonlyMap<number, readonly number[]>,
     span: number,
   ): Map<number, number>;
+  /** How many index terms a document has (its BM25 length); undefined when it is not indexed. */
+  length(label: number): number | undefined;
   /** The index terms of a text (how documents and queries are tokenized). */
   terms(text: string): string[];
   /** Exact BM25 scores of the given documents for a query (0 for no match; absent labels omitted). */
