@@ -3,8 +3,8 @@ import { FunctionEmbedder } from "../embed/function.js";
 import { openTempEngine, type TempEngine } from "../testing/temp-engine.js";
 import { seededRandom } from "../util/random.js";
 import { cosine } from "../util/vectors.js";
+import type { DocInfo } from "./doc-table.js";
 import { estimateMatches, SAMPLE_SIZE } from "./filter-estimate.js";
-import type { DocInfo } from "./namespace-runtime.js";
 import { BROAD_FILTER, EXACT_SEARCH_THRESHOLD } from "./ranking.js";
 
 const doc = (seq: number, tier: string): DocInfo => ({

@@ -8,7 +8,7 @@
  * @module
  */
 import { seededRandom } from "../util/random.js";
-import type { DocInfo } from "./namespace-runtime.js";
+import type { DocInfo } from "./doc-table.js";
 
 /** Memories sampled for an estimate. */
 export const SAMPLE_SIZE = 256;

@@ -28,7 +28,7 @@ import { Mutex } from "../util/mutex.js";
 import { AccessTouches } from "./access-touches.js";
 import type { BackgroundWork, ReportFailure } from "./background-failures.js";
 import { fullConfig } from "./convert.js";
-import { FilterCache } from "./filter-cache.js";
+import { type DocInfo, DocTable } from "./doc-table.js";
 import type { KnowledgeGraph } from "./graph.js";
 import { GraphRebuilder } from "./graph-rebuilder.js";
 import { LazyGraph } from "./lazy-graph.js";
@@ -42,9 +42,6 @@ import {
   scanPages,
 } from "./runtime-load.js";
 import { completeSketch } from "./sketch-fill.js";
-
-/** What the runtime keeps in memory per memory: everything but content, embedding and entity links. */
-export type DocInfo = Omit<MemoryRecord, "content" | "embedding" | "entities">;
 
 /** Options of {@link NamespaceRuntime.open}. */
 export interface RuntimeOptions {
@@ -72,11 +69,13 @@ export interface RuntimeOptions {
 export class NamespaceRuntime {
   readonly store: NamespaceStore;
   #record: NamespaceRecord;
+  /** The live memories' attributes (`doc-table.ts`). */
+  readonly #table = new DocTable();
   /** Live memories by seq, in ascending seq order (Map keeps insertion order). */
-  readonly docs = new Map<number, DocInfo>();
-  readonly seqById = new Map<string, number>();
+  readonly docs = this.#table.docs;
+  readonly seqById = this.#table.seqById;
   /** The matches of metadata filters that searches repeat, kept in step by every write. */
-  readonly filters = new FilterCache();
+  readonly filters = this.#table.filters;
   /** The keyword index (loaded from its snapshot on open, when there is a usable one). */
   keyword: KeywordIndex & Bm25Index = new Bm25Index();
   vectors: HnswIndex | null = null;
@@ -85,12 +84,6 @@ export class NamespaceRuntime {
    * its result (`null`: off, or no vectors yet). Filled by writes, and after open in the background.
    */
   sketch: VectorSketch | null = null;
-  /** Memories with an expiry time (so searches know whether expiry checks are needed). */
-  expiring = 0;
-  /** The highest seq ever indexed here (seqs are never reused; a bound for sampling, see `filter-estimate.ts`). */
-  maxSeq = 0;
-  /** A memory was entered below `maxSeq`: `docs` is out of seq order until {@link NamespaceRuntime.#restoreOrder}. */
-  #unordered = false;
   readonly #lock = new Mutex();
   /** Serialises catch-ups from the change log (shared storage only); reads never take {@link #lock}. */
   readonly #syncLock = new Mutex();
@@ -212,6 +205,16 @@ export class NamespaceRuntime {
 
   get name(): string {
     return this.record.name;
+  }
+
+  /** Memories with an expiry time (so searches know whether expiry checks are needed). */
+  get expiring(): number {
+    return this.#table.expiring;
+  }
+
+  /** The highest seq ever indexed here (seqs are never reused; a bound for sampling, see `filter-estimate.ts`). */
+  get maxSeq(): number {
+    return this.#table.maxSeq;
   }
 
   get closed(): boolean {
@@ -370,39 +373,14 @@ export class NamespaceRuntime {
 
   /** Indexes a record (its content too unless `keyword` is false: the keyword index holds it already). */
   #index(rec: MemoryRecord, embedding: Float32Array | null, keyword = true): void {
-    const prev = this.docs.get(rec.seq);
-    if (prev?.expiresAt != null) this.expiring--;
-    const { content, entities } = rec;
-    // Spelled out, not a rest spread: one fixed shape with in-object fields (the spread's object kept
-    // its fields in a separate property array, ~85 bytes more per memory) and nothing else carried.
-    const info: DocInfo = {
-      seq: rec.seq,
-      id: rec.id,
-      metadata: rec.metadata,
-      sessionId: rec.sessionId,
-      agentId: rec.agentId,
-      importance: rec.importance,
-      createdAt: rec.createdAt,
-      updatedAt: rec.updatedAt,
-      lastAccessedAt: rec.lastAccessedAt,
-      accessCount: rec.accessCount,
-      expiresAt: rec.expiresAt,
-    };
-    this.docs.set(rec.seq, info);
-    this.filters.update(rec.seq, info.metadata);
-    // A new memory below the highest seq (shared storage: another process's insert committed after
-    // a later one) breaks the table's seq order, which `list` pages by: restored after this batch.
-    if (!prev && rec.seq < this.maxSeq) this.#unordered = true;
-    if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
+    this.#table.put(rec);
     const graph = this.#graph.loaded;
-    if (graph && entities.length > 0)
+    if (graph && rec.entities.length > 0)
       graph.link(
         rec.seq,
-        entities.map((e) => e.key),
+        rec.entities.map((e) => e.key),
       );
-    this.seqById.set(rec.id, rec.seq);
-    if (info.expiresAt != null) this.expiring++;
-    if (keyword) this.keyword.upsert(rec.seq, content);
+    if (keyword) this.keyword.upsert(rec.seq, rec.content);
     if (embedding) this.#putVector(this.ensureVectors(embedding.length), rec.seq, embedding);
   }
 
@@ -415,17 +393,8 @@ export class NamespaceRuntime {
       this.#index(rec, rec.embedding);
       if (this.#shared && rec.embedding) this.#ownAdds.add(rec.seq);
     }
-    this.#restoreOrder();
+    this.#table.restoreOrder();
     this.#changed(generation);
-  }
-
-  /** Puts {@link NamespaceRuntime.docs} back in ascending seq order after an insert out of order. */
-  #restoreOrder(): void {
-    if (!this.#unordered) return;
-    this.#unordered = false;
-    const entries = [...this.docs].sort(([a], [b]) => a - b);
-    this.docs.clear();
-    for (const [seq, doc] of entries) this.docs.set(seq, doc);
   }
 
   /** Applies committed deletes (see {@link NamespaceRuntime.applyUpserts} for `generation`). */
@@ -434,14 +403,9 @@ export class NamespaceRuntime {
     this.#changed(generation);
   }
 
-  #remove(records: readonly Pick<MemoryRecord, "seq" | "id">[]): void {
+  #remove(records: readonly Pick<MemoryRecord, "seq">[]): void {
     for (const rec of records) {
-      const doc = this.docs.get(rec.seq);
-      if (!doc) continue;
-      if (doc.expiresAt != null) this.expiring--;
-      this.docs.delete(rec.seq);
-      this.filters.update(rec.seq, null);
-      this.seqById.delete(rec.id);
+      if (!this.#table.delete(rec.seq)) continue;
       this.keyword.remove(rec.seq);
       this.vectors?.remove(rec.seq);
       this.#rebuilds.remove(rec.seq);
@@ -486,13 +450,9 @@ export class NamespaceRuntime {
     for await (const { seqs: batch, records } of recordsBySeq(this.store, seqs)) {
       const found = new Set(records.map((r) => r.seq));
       for (const rec of records) this.#index(rec, rec.embedding);
-      const gone = batch.flatMap((seq) => {
-        const doc = this.docs.get(seq);
-        return doc && !found.has(seq) ? [{ seq, id: doc.id }] : [];
-      });
-      this.#remove(gone);
+      this.#remove(batch.filter((seq) => !found.has(seq)).map((seq) => ({ seq })));
     }
-    this.#restoreOrder();
+    this.#table.restoreOrder();
   }
 
   /**
@@ -500,15 +460,7 @@ export class NamespaceRuntime {
    * reinforcement), persisted by one coalesced write shortly after, off the search path.
    */
   recordAccess(seqs: readonly number[], at: number): void {
-    const hits: number[] = [];
-    for (const seq of seqs) {
-      const doc = this.docs.get(seq);
-      if (!doc) continue;
-      doc.lastAccessedAt = Math.max(doc.lastAccessedAt, at);
-      doc.accessCount++;
-      hits.push(seq);
-    }
-    this.#touches.add(hits, at);
+    this.#touches.add(this.#table.touch(seqs, at), at);
   }
 
   #changed(generation: number): void {

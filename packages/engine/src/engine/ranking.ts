@@ -35,8 +35,9 @@
 import { recency, retention } from "../decay.js";
 import type { FilterPredicate } from "../filter/types.js";
 import type { ScoreBreakdown, SearchMode } from "../types.js";
+import type { DocInfo } from "./doc-table.js";
 import { estimateMatches } from "./filter-estimate.js";
-import type { DocInfo, NamespaceRuntime } from "./namespace-runtime.js";
+import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { neighborsOf, passagesOf } from "./neighbors.js";
 import { applySentenceSimilarities, sentenceCandidates } from "./sentence-vectors.js";
 import { type TimeRange, timeScore } from "./time-expressions.js";
