@@ -8,6 +8,11 @@ export { LociChatMessageHistory, type LociChatMessageHistoryOptions } from "./ch
 export { LociEmbeddings, type LociEmbeddingsOptions } from "./embeddings.js";
 export { itemId as storeItemId } from "./internal/store-encoding.js";
 export { LociMemory, type LociMemoryOptions } from "./memory.js";
-export { LociRetriever, type LociRetrieverMetadata, type LociRetrieverOptions } from "./retriever.js";
+export {
+  LociRetriever,
+  type LociRetrieverMetadata,
+  type LociRetrieverOptions,
+  type LociRetrieverSearch,
+} from "./retriever.js";
 export { LociStore, type LociStoreOptions } from "./store.js";
 export { LociVectorStore, type LociVectorStoreOptions } from "./vector-store.js";

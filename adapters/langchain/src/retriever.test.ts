@@ -92,6 +92,24 @@ describe("LociRetriever", () => {
     expect(plainDocs[0]?.metadata.scores.graph ?? 0).toBe(0);
   });
 
+  it("passes Loci's ranking extras on (here the length prior), and LangChain's own options to LangChain", async () => {
+    const loci = env.loci;
+    await loci.memory.add({ namespace: "chat", content: "ok Acme" });
+    const long =
+      "Acme signed the renewal contract for three more years with the enterprise support plan and dedicated onboarding";
+    await loci.memory.add({ namespace: "chat", content: long });
+    const base = { client: loci, namespaces: ["chat"], mode: "keyword" as const, limit: 2 };
+    const plain = await new LociRetriever(base).invoke("Acme");
+    expect(plain.map((d) => d.pageContent)).toEqual(["ok Acme", long]); // BM25 favours the short one
+    const prior = new LociRetriever({ ...base, lengthPrior: { weight: 1, terms: 20 }, tags: ["crm"] });
+    expect((await prior.invoke("Acme")).map((d) => d.pageContent)).toEqual([long, "ok Acme"]);
+    expect(prior.search).toEqual({ mode: "keyword", limit: 2, lengthPrior: { weight: 1, terms: 20 } });
+    expect(prior.tags).toEqual(["crm"]);
+    await expect(
+      new LociRetriever({ ...base, lengthPrior: { weight: 2 } }).invoke("Acme"),
+    ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
   it("rejects an empty namespace list and has a LangChain identity", () => {
     expect(() => new LociRetriever({ client: env.loci, namespaces: [] })).toThrow();
     const r = new LociRetriever({ client: env.loci, namespaces: ["x"] });

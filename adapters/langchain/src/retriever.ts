@@ -6,28 +6,37 @@
 import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
-import type { Filter, GraphSearchOptions, MemoryClient, ScoreBreakdown, SearchMode } from "@loci/engine";
+import type { MemoryClient, ScoreBreakdown, SearchOptions } from "@loci/engine";
+
+/** The Loci search options a {@link LociRetriever} passes on (each as `memory.search` documents it). */
+const RETRIEVER_SEARCH_OPTIONS = [
+  "limit",
+  "recencyWeight",
+  "metadataFilter",
+  "graph",
+  "mode",
+  "sessionId",
+  "minScore",
+  "fusion",
+  "vectorWeight",
+  "neighbors",
+  "time",
+  "lengthPrior",
+] as const satisfies readonly (keyof SearchOptions)[];
+
+/**
+ * The search a {@link LociRetriever} runs: `limit` (default 4), `recencyWeight`, `metadataFilter`,
+ * `graph`, `mode`, `sessionId`, `minScore`, and the ranking extras `fusion`, `vectorWeight`,
+ * `neighbors`, `time` and `lengthPrior` (the engine README explains each).
+ */
+export type LociRetrieverSearch = Pick<SearchOptions, (typeof RETRIEVER_SEARCH_OPTIONS)[number]>;
 
 /** Options of {@link LociRetriever}. */
-export interface LociRetrieverOptions extends BaseRetrieverInput {
+export interface LociRetrieverOptions extends BaseRetrieverInput, LociRetrieverSearch {
   /** Any Loci client: the in-process `Loci` engine or the HTTP `LociClient`. */
   client: MemoryClient;
   /** The namespaces to search; results are merged by score. */
   namespaces: string[];
-  /** @default 4 */
-  limit?: number;
-  /** Blend of recency into the score, in [0, 1]. @default 0 */
-  recencyWeight?: number;
-  /** A Loci metadata filter, applied before the top-k cut. */
-  metadataFilter?: Filter;
-  /** Graph-aware recall (`{ depth?, weight? }`). */
-  graph?: GraphSearchOptions;
-  /** @default "hybrid" */
-  mode?: SearchMode;
-  /** Only memories of this session. */
-  sessionId?: string;
-  /** Drop hits scoring below this. @default 0 */
-  minScore?: number;
 }
 
 /** The metadata {@link LociRetriever} adds to each document (besides the memory's own). */
@@ -40,7 +49,8 @@ export interface LociRetrieverMetadata extends Record<string, unknown> {
 
 /**
  * A retriever running Loci's search (hybrid vector + BM25 by default, optional graph-aware recall,
- * recency blending, metadata filter) over one or several namespaces. Each `Document` has the memory
+ * recency blending, metadata filter, and every ranking extra of `memory.search`) over one or several
+ * namespaces. Each `Document` has the memory
  * content, the memory metadata plus `score`, `scores` (the breakdown), `namespace` and `memoryId`
  * (these four win over same-named memory metadata keys), and `id` = memory id.
  *
@@ -56,30 +66,26 @@ export class LociRetriever extends BaseRetriever<LociRetrieverMetadata> {
   readonly client: MemoryClient;
   /** The searched namespaces. */
   readonly namespaces: string[];
-  private readonly opts: Omit<LociRetrieverOptions, keyof BaseRetrieverInput | "client" | "namespaces">;
+  /** The search options given (`limit` defaults to 4). */
+  readonly search: Readonly<LociRetrieverSearch>;
 
   static override lc_name(): string {
     return "LociRetriever";
   }
 
   constructor(options: LociRetrieverOptions) {
-    const {
-      client,
-      namespaces,
-      limit,
-      recencyWeight,
-      metadataFilter,
-      graph,
-      mode,
-      sessionId,
-      minScore,
-      ...base
-    } = options;
-    super(base);
+    const { client, namespaces, ...rest } = options;
+    const search: Record<string, unknown> = {};
+    const base: Record<string, unknown> = {};
+    const keys: readonly string[] = RETRIEVER_SEARCH_OPTIONS;
+    for (const [key, value] of Object.entries(rest))
+      if (!keys.includes(key)) base[key] = value;
+      else if (value !== undefined) search[key] = value;
+    super(base as BaseRetrieverInput);
     if (namespaces.length === 0) throw new Error("LociRetriever needs at least one namespace");
     this.client = client;
     this.namespaces = namespaces;
-    this.opts = { limit, recencyWeight, metadataFilter, graph, mode, sessionId, minScore };
+    this.search = search as LociRetrieverSearch;
   }
 
   /** Runs the Loci search. */
@@ -87,17 +93,11 @@ export class LociRetriever extends BaseRetriever<LociRetrieverMetadata> {
     query: string,
     _runManager?: CallbackManagerForRetrieverRun,
   ): Promise<Document<LociRetrieverMetadata>[]> {
-    const o = this.opts;
     const hits = await this.client.memory.search({
+      limit: 4,
+      ...this.search,
       namespaces: this.namespaces,
       query,
-      limit: o.limit ?? 4,
-      ...(o.recencyWeight !== undefined ? { recencyWeight: o.recencyWeight } : {}),
-      ...(o.metadataFilter ? { metadataFilter: o.metadataFilter } : {}),
-      ...(o.graph ? { graph: o.graph } : {}),
-      ...(o.mode ? { mode: o.mode } : {}),
-      ...(o.sessionId ? { sessionId: o.sessionId } : {}),
-      ...(o.minScore !== undefined ? { minScore: o.minScore } : {}),
     });
     return hits.map(
       (h) =>

@@ -8,7 +8,11 @@
 export { LociChatStore, type LociChatStoreOptions } from "./loci-chat-store.js";
 export { LociEmbedding, type LociEmbeddingOptions } from "./loci-embedding.js";
 export { LociKVStore, type LociKVStoreOptions } from "./loci-kv-store.js";
-export { LociMemoryBlock, type LociMemoryBlockOptions } from "./loci-memory-block.js";
+export {
+  LociMemoryBlock,
+  type LociMemoryBlockOptions,
+  type LociMemoryBlockSearch,
+} from "./loci-memory-block.js";
 export {
   LociVectorStore,
   type LociVectorStoreOptions,

@@ -5,8 +5,18 @@
  */
 import { BaseMemoryBlock, type MemoryMessage } from "@llamaindex/core/memory";
 import { extractText } from "@llamaindex/core/utils";
-import type { Filter, MemoryClient, SearchMode } from "@loci/engine";
+import type { Filter, MemoryClient, SearchMode, SearchOptions } from "@loci/engine";
 import { hasCode, toMetadata } from "./internal.js";
+
+/**
+ * The ranking options of the recall a {@link LociMemoryBlock} runs, passed on to `memory.search` as
+ * given: `recencyWeight`, `graph`, `sessionId`, `minScore`, `fusion`, `vectorWeight`, `neighbors`,
+ * `time`, `lengthPrior` (the engine README explains each).
+ */
+export type LociMemoryBlockSearch = Omit<
+  SearchOptions,
+  "namespace" | "namespaces" | "query" | "queryEmbedding" | "limit" | "mode" | "metadataFilter"
+>;
 
 /** Options of {@link LociMemoryBlock}. */
 export interface LociMemoryBlockOptions {
@@ -24,6 +34,8 @@ export interface LociMemoryBlockOptions {
   mode?: SearchMode;
   /** Recall only memories matching this Loci metadata filter. */
   filter?: Filter;
+  /** More of Loci's ranking options for the recall (e.g. `{ time: {}, lengthPrior: {} }` for chat). */
+  search?: LociMemoryBlockSearch;
   /** Stored with every message written by `put` (Loci `agentId`). */
   agentId?: string;
   /** Which roles `put` stores. @default ["user", "assistant"] */
@@ -62,6 +74,7 @@ export class LociMemoryBlock<
   readonly #topK: number;
   readonly #mode: SearchMode;
   readonly #filter: Filter | undefined;
+  readonly #search: LociMemoryBlockSearch;
   readonly #agentId: string | undefined;
   readonly #roles: ReadonlySet<string>;
   readonly #format: (facts: string[]) => string;
@@ -73,6 +86,7 @@ export class LociMemoryBlock<
     this.#topK = options.topK ?? 5;
     this.#mode = options.mode ?? "hybrid";
     this.#filter = options.filter;
+    this.#search = { ...options.search };
     this.#agentId = options.agentId;
     this.#roles = new Set(options.roles ?? ["user", "assistant"]);
     this.#format = options.format ?? defaultFormat;
@@ -93,6 +107,7 @@ export class LociMemoryBlock<
     let hits: Awaited<ReturnType<MemoryClient["memory"]["search"]>>;
     try {
       hits = await this.#client.memory.search({
+        ...this.#search,
         namespace: this.namespace,
         query: query.slice(0, 10_000),
         mode: this.#mode,

@@ -98,6 +98,26 @@ describe("LociMemoryBlock", () => {
     expect(messages.at(-1)?.content).toBe("what is my favourite colour?");
   });
 
+  it("passes Loci's ranking options on to the recall (here the length prior)", async () => {
+    const long = "Lisbon is where I moved for the nursing job at the children's hospital near the river";
+    const put = (block: LociMemoryBlock) =>
+      block.put([
+        { id: "1", role: "user", content: "Lisbon, yes" },
+        { id: "2", role: "user", content: long },
+      ]);
+    const opts = { client: env.loci, namespace: "prior", topK: 1, mode: "keyword" as const };
+    const plain = new LociMemoryBlock({ ...opts, format: (facts) => facts.join("|") });
+    await put(plain);
+    const ask = [{ id: "q", role: "user" as const, content: "Lisbon" }];
+    expect((await plain.get(ask))[0]?.content).toBe("Lisbon, yes"); // BM25 favours the short one
+    const prior = new LociMemoryBlock({
+      ...opts,
+      format: (facts) => facts.join("|"),
+      search: { lengthPrior: { weight: 1, terms: 20 } },
+    });
+    expect((await prior.get(ask))[0]?.content).toBe(long);
+  });
+
   it("flushes old messages into Loci when short-term memory overflows", async () => {
     const memory = createMemory({
       tokenLimit: 60,
