@@ -52,4 +52,20 @@ describe("LociMemory", () => {
     expect(typeof docs[0]!.metadata.score).toBe("number");
     expect((await memory.loadMemoryVariables({ question: "  " })).context).toEqual([]);
   });
+
+  it("passes Loci's ranking options on to recall (here the length prior)", async () => {
+    const opts = { client: env.loci, namespace: "prior", k: 1 };
+    const plain = new LociMemory({ ...opts, search: { mode: "keyword" } });
+    await plain.saveContext({ input: "Lisbon" }, { output: "ok" });
+    await plain.saveContext(
+      { input: "I moved to Lisbon for the nursing job at the children's hospital by the river" },
+      { output: "Noted: you work as a nurse in a children's hospital there" },
+    );
+    expect((await plain.loadMemoryVariables({ input: "Lisbon" })).history).toBe("Human: Lisbon\nAI: ok");
+    const prior = new LociMemory({
+      ...opts,
+      search: { mode: "keyword", lengthPrior: { weight: 1, terms: 20 } },
+    });
+    expect((await prior.loadMemoryVariables({ input: "Lisbon" })).history).toContain("nursing job");
+  });
 });

@@ -12,7 +12,7 @@ import {
   type MemoryVariables,
   type OutputValues,
 } from "@langchain/core/memory";
-import type { Filter, MemoryClient, Metadata } from "@loci/engine";
+import type { Filter, MemoryClient, Metadata, SearchOptions } from "@loci/engine";
 
 /** Options of {@link LociMemory}. */
 export interface LociMemoryOptions {
@@ -36,6 +36,14 @@ export interface LociMemoryOptions {
   metadata?: Metadata;
   /** A Loci metadata filter for recall. */
   filter?: Filter;
+  /**
+   * More of Loci's ranking options for recall, passed on to `memory.search` as given (`mode`,
+   * `recencyWeight`, `graph`, `minScore`, `fusion`, `vectorWeight`, `neighbors`, `time`, `lengthPrior`).
+   */
+  search?: Omit<
+    SearchOptions,
+    "namespace" | "namespaces" | "query" | "queryEmbedding" | "limit" | "sessionId" | "metadataFilter"
+  >;
 }
 
 /**
@@ -77,6 +85,7 @@ export class LociMemory extends BaseMemory {
     const query = String(getInputValue(values, this.o.inputKey) ?? "");
     if (query.trim() === "") return { [this.memoryKey]: this.o.returnDocs ? [] : "" };
     const hits = await this.client.memory.search({
+      ...this.o.search,
       namespace: this.namespace,
       query,
       limit: this.o.k ?? 4,
