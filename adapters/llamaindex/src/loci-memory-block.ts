@@ -34,7 +34,7 @@ export interface LociMemoryBlockOptions {
   mode?: SearchMode;
   /** Recall only memories matching this Loci metadata filter. */
   filter?: Filter;
-  /** More of Loci's ranking options for the recall (e.g. `{ time: {}, lengthPrior: {} }` for chat). */
+  /** More of Loci's ranking options for the recall (e.g. `{ lengthPrior: {} }` for chat turns). */
   search?: LociMemoryBlockSearch;
   /** Stored with every message written by `put` (Loci `agentId`). */
   agentId?: string;
