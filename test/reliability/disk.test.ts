@@ -188,6 +188,29 @@ describe("storage full or read-only", () => {
     const nsFiles = join(dir, "tenants", "default", "namespaces");
     const dbFile = join(nsFiles, readdirSync(nsFiles).find((f) => f.endsWith(".db"))!);
     await vi.waitFor(() => expect(statSync(dbFile).size).toBeGreaterThan(500_000), { timeout: 10_000 });
+    // No snapshot may be in flight when the disk fills: wait until the snapshot directory has held the
+    // same files, none of them temporary, for a second.
+    const snapshotFiles = () => {
+      const d = join(dir, "tenants", "default", "indexes");
+      return readdirSync(d)
+        .flatMap((ns) =>
+          readdirSync(join(d, ns)).map((f) => `${ns}/${f}:${statSync(join(d, ns, f)).mtimeMs}`),
+        )
+        .join(",");
+    };
+    let seen = "";
+    await vi.waitFor(
+      async () => {
+        const now = snapshotFiles();
+        const quiet = now === seen && !now.includes(".tmp:");
+        seen = now;
+        if (!quiet) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          throw new Error("a snapshot is being written");
+        }
+      },
+      { timeout: 30_000, interval: 10 },
+    );
     // Leave room for a few small commits (the WAL, at its full size, reuses its space), not for the
     // ~450 KB ANN snapshot that every max(5, n / 10) changes write.
     const filler = join(dir, "filler");

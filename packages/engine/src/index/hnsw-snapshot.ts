@@ -13,6 +13,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ensureRoom } from "../util/disk-room.js";
 import { HNSW_DEFAULTS, HnswIndex, type HnswIndexOptions } from "./hnsw.js";
 import { checkIndexFile, fileSha256 } from "./hnsw-file.js";
 import { decryptFile, encryptFile, fileTag, type SnapshotCipher } from "./snapshot-cipher.js";
@@ -56,6 +57,10 @@ export async function saveSnapshot(
   cipher?: SnapshotCipher,
 ): Promise<void> {
   mkdirSync(dir, { recursive: true });
+  // hnswlib's layout: per element, level-0 links (2·M), their count, the vector and the label; upper
+  // levels and the header add a few percent.
+  const bytes = Math.ceil(index.size * (8 * index.m + 12 + 4 * index.dimensions) * 1.1) + 4_096;
+  ensureRoom(dir, bytes, "ANN snapshot");
   const tmp = join(dir, `${INDEX_FILE}.tmp`);
   // Encrypted: the plaintext goes to a scratch file in RAM only, and is encrypted into place.
   const plain = cipher ? join(cipher.scratchDir, `loci-ann-${randomUUID()}.hnsw`) : tmp;
@@ -78,8 +83,6 @@ export async function saveSnapshot(
   // Flushed to disk here, on the thread pool: otherwise the next fsync of any file on the filesystem
   // (a commit of a database on the event loop) waits for these gigabytes to be written out.
   await syncFile(tmp);
-  // Asynchronous too: renaming over the old file makes the filesystem allocate the new one's blocks.
-  await rename(tmp, join(dir, INDEX_FILE));
   const meta: HnswSnapshotMeta = {
     generation,
     dimensions: index.dimensions,
@@ -88,7 +91,11 @@ export async function saveSnapshot(
     ...(sha256 ? { sha256 } : {}),
     ...(cipher ? { encrypted: true, tag } : {}),
   };
+  // Both files are complete before either replaces its predecessor: a sidecar that cannot be written
+  // (a full disk) leaves the previous pair in place, not a new graph file beside the old checksum.
   await writeFile(join(dir, `${META_FILE}.tmp`), JSON.stringify(meta));
+  // Asynchronous too: renaming over the old file makes the filesystem allocate the new one's blocks.
+  await rename(tmp, join(dir, INDEX_FILE));
   await rename(join(dir, `${META_FILE}.tmp`), join(dir, META_FILE));
 }
 

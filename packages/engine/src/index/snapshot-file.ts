@@ -18,6 +18,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { cryptFile } from "../util/crypto-jobs.js";
+import { ensureRoom } from "../util/disk-room.js";
 import { appendEncrypted, decryptBytes } from "./snapshot-cipher.js";
 
 /** Where a snapshot goes; `key` encrypts it (encrypted storage). */
@@ -77,6 +78,8 @@ export async function writeSnapshotFile(
   mkdirSync(target.dir, { recursive: true });
   const tmp = join(target.dir, `${kind.file}.tmp`);
   const start = magic.length + 4 + json.length;
+  // (An encrypted payload grows by its 16-byte tag.)
+  ensureRoom(target.dir, start + payload.length + 16, `${kind.file} snapshot`);
   const fh = await open(tmp, "w");
   try {
     await fh.writev(target.key ? [magic, length, json] : [magic, length, json, payload]);
