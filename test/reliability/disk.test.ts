@@ -198,19 +198,14 @@ describe("storage full or read-only", () => {
         )
         .join(",");
     };
-    let seen = "";
-    await vi.waitFor(
-      async () => {
-        const now = snapshotFiles();
-        const quiet = now === seen && !now.includes(".tmp:");
-        seen = now;
-        if (!quiet) {
-          await new Promise((r) => setTimeout(r, 1_000));
-          throw new Error("a snapshot is being written");
-        }
-      },
-      { timeout: 30_000, interval: 10 },
-    );
+    const deadline = Date.now() + 30_000;
+    for (let seen = snapshotFiles(); ; ) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const now = snapshotFiles();
+      if (now === seen && !now.includes(".tmp:")) break;
+      if (Date.now() > deadline) throw new Error(`snapshots did not settle: ${now}`);
+      seen = now;
+    }
     // Leave room for a few small commits (the WAL, at its full size, reuses its space), not for the
     // ~450 KB ANN snapshot that every max(5, n / 10) changes write.
     const filler = join(dir, "filler");

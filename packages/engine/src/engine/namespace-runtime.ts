@@ -399,19 +399,18 @@ export class NamespaceRuntime {
 
   /** Applies committed deletes (see {@link NamespaceRuntime.applyUpserts} for `generation`). */
   applyDeletes(records: readonly MemoryRecord[], generation: number): void {
-    this.#remove(records);
+    for (const rec of records) this.#remove(rec.seq);
     this.#changed(generation);
   }
 
-  #remove(records: readonly Pick<MemoryRecord, "seq">[]): void {
-    for (const rec of records) {
-      if (!this.#table.delete(rec.seq)) continue;
-      this.keyword.remove(rec.seq);
-      this.vectors?.remove(rec.seq);
-      this.#rebuilds.remove(rec.seq);
-      this.sketch?.delete(rec.seq);
-      this.#graph.loaded?.unlink(rec.seq);
-    }
+  /** Drops a memory from the table and every index (nothing when it is not here). */
+  #remove(seq: number): void {
+    if (!this.#table.delete(seq)) return;
+    this.keyword.remove(seq);
+    this.vectors?.remove(seq);
+    this.#rebuilds.remove(seq);
+    this.sketch?.delete(seq);
+    this.#graph.loaded?.unlink(seq);
   }
 
   /**
@@ -450,7 +449,7 @@ export class NamespaceRuntime {
     for await (const { seqs: batch, records } of recordsBySeq(this.store, seqs)) {
       const found = new Set(records.map((r) => r.seq));
       for (const rec of records) this.#index(rec, rec.embedding);
-      this.#remove(batch.filter((seq) => !found.has(seq)).map((seq) => ({ seq })));
+      for (const seq of batch) if (!found.has(seq)) this.#remove(seq);
     }
     this.#table.restoreOrder();
   }
