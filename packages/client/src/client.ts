@@ -7,6 +7,7 @@
  * @module
  */
 import type {
+  AddOptions,
   EventsApi,
   KnowledgeGraphApi,
   ListMemoriesOptions,
@@ -49,6 +50,9 @@ type WirePage = { items: Wire[]; next_cursor: string | null };
 const seg = (id: string) => pathSegment(id, "id");
 const nsPath = (ns: string) => `/v1/namespaces/${pathSegment(ns, "namespace")}`;
 const signalOf = (o: unknown) => (o as Signal | undefined)?.signal;
+/** `AddOptions` on the wire (absent unless set, so older servers see the body they know). */
+const refuseRemoved = (o: AddOptions) =>
+  o.refuseRemovedIds === undefined ? {} : { refuse_removed_ids: o.refuseRemovedIds };
 
 function page<T>(body: WirePage, map: (w: Wire) => T): Page<T> {
   return { items: body.items.map(map), nextCursor: body.next_cursor };
@@ -169,11 +173,11 @@ export class LociClient implements MemoryClient {
       });
       return r.body.results.map(wire.resultFromWire);
     };
-    const add = async (o: { namespace: string } & MemoryInput): Promise<Memory> => {
+    const add = async (o: { namespace: string } & MemoryInput & AddOptions): Promise<Memory> => {
       const r = await http.request<Wire>({
         method: "POST",
         path: memories(o.namespace),
-        body: wire.memoryInputToWire(o),
+        body: { ...wire.memoryInputToWire(o), ...refuseRemoved(o) },
         signal: signalOf(o),
         safe: false,
         idempotencyKey: newIdempotencyKey(),
@@ -184,7 +188,7 @@ export class LociClient implements MemoryClient {
       add,
       store: add,
       async addMany(o) {
-        const body = { memories: o.memories.map((m) => wire.memoryInputToWire(m)) };
+        const body = { memories: o.memories.map((m) => wire.memoryInputToWire(m)), ...refuseRemoved(o) };
         const r = await http.request<{ items: Wire[] }>({
           method: "POST",
           path: `${memories(o.namespace)}/batch`,

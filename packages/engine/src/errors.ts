@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   SESSION_ENDED: { status: 409, description: "The session has ended and accepts no more memories." },
   /** The resource already exists (409). */
   ALREADY_EXISTS: { status: 409, description: "A resource with that name or id already exists." },
+  /**
+   * A write with `refuseRemovedIds` named an id that was deleted, evicted or expired before; nothing
+   * was written (409, `details.removed`).
+   */
+  MEMORY_REMOVED: {
+    status: 409,
+    description: "A memory with that id was removed before, and the write refuses removed ids.",
+  },
   /** An `Idempotency-Key` was reused for a write with a different body (409). */
   IDEMPOTENCY_CONFLICT: {
     status: 409,
@@ -174,7 +182,7 @@ export class NotFoundError extends LociError {
   }
 }
 
-/** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`, `QUOTA_EXCEEDED`, `IDEMPOTENCY_CONFLICT`). */
+/** A state conflict (`ALREADY_EXISTS`, `SESSION_ENDED`, `CLOSED`, `DATA_DIR_LOCKED`, `QUOTA_EXCEEDED`, `MEMORY_REMOVED`, `IDEMPOTENCY_CONFLICT`). */
 export class ConflictError extends LociError {
   constructor(
     opts: SubclassOptions & {
@@ -184,6 +192,7 @@ export class ConflictError extends LociError {
         | "CLOSED"
         | "DATA_DIR_LOCKED"
         | "QUOTA_EXCEEDED"
+        | "MEMORY_REMOVED"
         | "IDEMPOTENCY_CONFLICT";
     },
   ) {

@@ -122,6 +122,19 @@ export interface MemoryInput {
   entities?: readonly EntityRef[];
 }
 
+/** Write options of `memory.add` and `memory.addMany`, beside the memories themselves. */
+export interface AddOptions {
+  /**
+   * Refuses ids that were removed before: when the id of any memory written was deleted, evicted or
+   * expired in this namespace (the change log keeps removals for good), nothing is written and the call
+   * fails with `MEMORY_REMOVED` (409; `details.removed` lists each such id with its
+   * {@link MemoryRemovalInfo}). Checked inside the write's own transaction, so a delete cannot land
+   * between the check and the insert. For re-imports and retries that must not bring back what someone
+   * removed. Ids stored now are `ALREADY_EXISTS` as always. @default false
+   */
+  refuseRemovedIds?: boolean;
+}
+
 /** Search mode. */
 export type SearchMode = "hybrid" | "vector" | "keyword";
 
@@ -302,11 +315,11 @@ export interface NamespaceApi {
 /** Memory operations. */
 export interface MemoryApi {
   /** Adds one memory; creates the namespace on first use. Resolves once the write is durable. */
-  add(opts: { namespace: string } & MemoryInput): Promise<Memory>;
+  add(opts: { namespace: string } & MemoryInput & AddOptions): Promise<Memory>;
   /** Alias of {@link MemoryApi.add}. */
-  store(opts: { namespace: string } & MemoryInput): Promise<Memory>;
+  store(opts: { namespace: string } & MemoryInput & AddOptions): Promise<Memory>;
   /** Adds several memories atomically (all or none). */
-  addMany(opts: { namespace: string; memories: readonly MemoryInput[] }): Promise<Memory[]>;
+  addMany(opts: { namespace: string; memories: readonly MemoryInput[] } & AddOptions): Promise<Memory[]>;
   /** @throws {NotFoundError} MEMORY_NOT_FOUND */
   get(opts: { namespace: string; id: string }): Promise<Memory>;
   /** Re-embeds when `content` changes. @throws {NotFoundError} MEMORY_NOT_FOUND */

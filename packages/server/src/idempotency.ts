@@ -9,7 +9,7 @@
  * `IDEMPOTENCY_CONFLICT` when the key was used for a different body. This works on every storage
  * driver, and survives restarts and crashes, since the records themselves are the idempotency log;
  * the change log remembers removals, so a retry whose memories were deleted, evicted or purged since
- * is refused rather than applied again ({@link firstRemoval}).
+ * is refused rather than applied again (the write refuses removed ids, {@link removedReason}).
  *
  * @module
  */
@@ -132,26 +132,31 @@ export function idempotencyConflict(
 }
 
 /**
- * How the first of `ids` that is no longer stored was removed (from `MEMORY_NOT_FOUND`'s
- * `details.removed`), or null when none was: none stored yet, or all still stored.
+ * The reason (`deleted`, `evicted`, `expired`) of the first memory a `refuseRemovedIds` write was
+ * refused for (`MEMORY_REMOVED`), or null for any other error.
  */
-export async function firstRemoval(
+export function removedReason(err: unknown): RemovalReason | null {
+  if (!LociError.isInstance(err) || err.code !== "MEMORY_REMOVED") return null;
+  const removed = err.details?.removed as ({ id: string } & MemoryRemovalInfo)[] | undefined;
+  return removed?.[0]?.reason ?? null;
+}
+
+/** Why a memory is not stored (`MemoryRemovalInfo.reason`). */
+export type RemovalReason = MemoryRemovalInfo["reason"];
+
+/**
+ * A memory of a keyed write, or how it went: a stored id that reads find nothing under has expired
+ * (not yet purged); otherwise the change log says (`MEMORY_NOT_FOUND`'s `details.removed`).
+ */
+export async function storedOrGone(
   engine: MemoryClient,
   namespace: string,
-  ids: readonly string[],
-): Promise<MemoryRemovalInfo | null> {
-  const found = await Promise.all(
-    ids.map((id) =>
-      engine.memory.get({ namespace, id }).then(
-        () => null,
-        (err: unknown) => {
-          if (!LociError.isInstance(err)) throw err;
-          if (err.code === "NAMESPACE_NOT_FOUND") return null;
-          if (err.code !== "MEMORY_NOT_FOUND") throw err;
-          return (err.details?.removed as MemoryRemovalInfo | undefined) ?? null;
-        },
-      ),
-    ),
-  );
-  return found.find((r) => r !== null) ?? null;
+  id: string,
+): Promise<{ memory: Memory } | { removed: RemovalReason }> {
+  try {
+    return { memory: await engine.memory.get({ namespace, id }) };
+  } catch (err) {
+    if (!LociError.isInstance(err) || err.code !== "MEMORY_NOT_FOUND") throw err;
+    return { removed: (err.details?.removed as MemoryRemovalInfo | undefined)?.reason ?? "expired" };
+  }
 }

@@ -117,8 +117,18 @@ export const MemoryInputSchema = z
     example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } },
   });
 
+const RefuseRemovedIds = z.boolean().optional().openapi({
+  description:
+    "Refuse ids removed before (deleted, evicted, expired): nothing is written and the answer is 409 MEMORY_REMOVED",
+});
+
+/** The body of a single add: one memory, and the write's own options. */
+export const MemoryAddSchema = MemoryInputSchema.extend({ refuse_removed_ids: RefuseRemovedIds })
+  .strict()
+  .openapi("MemoryAdd", { example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } } });
+
 export const MemoryBatchSchema = z
-  .object({ memories: z.array(MemoryInputSchema) })
+  .object({ memories: z.array(MemoryInputSchema), refuse_removed_ids: RefuseRemovedIds })
   .strict()
   .openapi("MemoryBatch");
 

@@ -8,8 +8,10 @@
  */
 import { EmbeddingMismatchError, NotFoundError, ValidationError } from "../errors.js";
 import { compileFilter } from "../filter/compile.js";
-import type { MemoryRecord, MemoryRecordPatch, MemoryRemoval, NewMemoryRecord } from "../storage/driver.js";
+import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
+import { removalInfo } from "../storage/removed-ids.js";
 import type {
+  AddOptions,
   ListMemoriesOptions,
   Memory,
   MemoryApi,
@@ -23,6 +25,7 @@ import type {
 import { uuidv7 } from "../util/ids.js";
 import { isoTime as iso } from "../util/iso-time.js";
 import {
+  assertBoolean,
   assertContent,
   assertId,
   assertImportance,
@@ -46,15 +49,12 @@ interface PreparedMemory {
   embedding: Float32Array | null;
 }
 
-const REMOVAL_REASONS: Record<MemoryRemoval["type"], MemoryRemovalInfo["reason"]> = {
-  "memory.deleted": "deleted",
-  "memory.evicted": "evicted",
-  "memory.expired": "expired",
-};
 /** One `add` / `addMany` call's records, ready to commit. */
 interface InsertRequest {
   records: NewMemoryRecord[];
   dims: number;
+  /** `AddOptions.refuseRemovedIds`. */
+  refuseRemoved: boolean;
 }
 
 /** The memory section of the embedded client. */
@@ -134,10 +134,12 @@ export class MemoryService implements MemoryApi {
   async #insert(
     namespace: string,
     inputs: readonly MemoryInput[],
-    opts: { batch: boolean },
+    opts: { batch: boolean } & AddOptions,
   ): Promise<Memory[]> {
     this.#core.assertOpen();
     const now = this.#core.clock.now();
+    const refuseRemoved =
+      opts.refuseRemovedIds !== undefined && assertBoolean(opts.refuseRemovedIds, "refuseRemovedIds");
     return this.#core.use(
       namespace,
       async (rt) => {
@@ -173,7 +175,7 @@ export class MemoryService implements MemoryApi {
           embedding: embeddings[i]!,
           ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
         }));
-        const inserted = await this.#groupOf(rt).submit({ records, dims });
+        const inserted = await this.#groupOf(rt).submit({ records, dims, refuseRemoved });
         // The records are also the in-memory attribute table's: the caller gets its own metadata.
         return inserted.map((r) => toOwnMemory(namespace, r));
       },
@@ -210,7 +212,8 @@ export class MemoryService implements MemoryApi {
       rt.record.config,
       this.#core.clock.now(),
     );
-    const { inserted, evicted, createdEntities } = await rt.store.insert(all, { evict });
+    const refuseRemoved = requests.flatMap((r) => (r.refuseRemoved ? r.records.map((m) => m.id) : []));
+    const { inserted, evicted, createdEntities } = await rt.store.insert(all, { evict, refuseRemoved });
     const generation = await rt.store.generation();
     for (const e of createdEntities) rt.loadedGraph?.putEntity(e);
     rt.applyUpserts(inserted, generation);
@@ -224,16 +227,21 @@ export class MemoryService implements MemoryApi {
     return out;
   }
 
-  async add(opts: { namespace: string } & MemoryInput): Promise<Memory> {
-    const [memory] = await this.#insert(opts?.namespace, [opts], { batch: false });
+  async add(opts: { namespace: string } & MemoryInput & AddOptions): Promise<Memory> {
+    const [memory] = await this.#insert(opts?.namespace, [opts], {
+      batch: false,
+      refuseRemovedIds: opts?.refuseRemovedIds,
+    });
     return memory!;
   }
 
-  store(opts: { namespace: string } & MemoryInput): Promise<Memory> {
+  store(opts: { namespace: string } & MemoryInput & AddOptions): Promise<Memory> {
     return this.add(opts);
   }
 
-  async addMany(opts: { namespace: string; memories: readonly MemoryInput[] }): Promise<Memory[]> {
+  async addMany(
+    opts: { namespace: string; memories: readonly MemoryInput[] } & AddOptions,
+  ): Promise<Memory[]> {
     if (!Array.isArray(opts?.memories)) {
       throw new ValidationError({ message: "memories must be an array", details: { field: "memories" } });
     }
@@ -245,7 +253,10 @@ export class MemoryService implements MemoryApi {
       });
     }
     if (opts.memories.length === 0) return [];
-    return this.#insert(opts.namespace, opts.memories, { batch: true });
+    return this.#insert(opts.namespace, opts.memories, {
+      batch: true,
+      refuseRemovedIds: opts.refuseRemovedIds,
+    });
   }
 
   /** MEMORY_NOT_FOUND, with `details.removed` when the change log says how the memory went. */
@@ -277,7 +288,7 @@ export class MemoryService implements MemoryApi {
   /** How a memory that is not stored was removed, from the change log (null: never stored here). */
   async #removal(rt: NamespaceRuntime, id: string): Promise<MemoryRemovalInfo | null> {
     const removal = (await rt.store.removals([id])).get(id);
-    return removal ? { reason: REMOVAL_REASONS[removal.type], at: iso(removal.at) } : null;
+    return removal ? removalInfo(removal) : null;
   }
 
   async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {

@@ -329,6 +329,43 @@ export function runStorageDriverSuite(opts: StorageDriverSuiteOptions): void {
       await check(await (await context.reopen()).openNamespace("a"));
     });
 
+    it("an insert refusing removed ids writes nothing when one was removed, and says which", async () => {
+      await driver.createNamespace(ns("a"));
+      const store = await driver.openNamespace("a");
+      const [stored, deleted, expired] = (await store.insert([mem(), mem(), mem()])).inserted;
+      await store.delete([deleted!.id], 10);
+      await store.delete([expired!.id], 20, "memory.expired");
+      const before = { count: await store.count(), generation: await store.generation() };
+      const fresh = mem();
+      const refused = [fresh, mem({ id: deleted!.id }), mem({ id: expired!.id })];
+      const err = await store
+        .insert(refused, { refuseRemoved: refused.map((r) => r.id) })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: "MEMORY_REMOVED",
+        details: {
+          removed: [
+            { id: deleted!.id, reason: "deleted", at: new Date(10).toISOString() },
+            { id: expired!.id, reason: "expired", at: new Date(20).toISOString() },
+          ],
+        },
+      });
+      expect(await store.count()).toBe(before.count);
+      expect(await store.generation()).toBe(before.generation);
+      expect(await store.get([fresh.id])).toEqual([]);
+      // A stored id is ALREADY_EXISTS, as without the option, whatever else the batch holds.
+      const taken = [mem({ id: deleted!.id }), mem({ id: stored!.id })];
+      await expect(store.insert(taken, { refuseRemoved: taken.map((r) => r.id) })).rejects.toMatchObject({
+        code: "ALREADY_EXISTS",
+      });
+      // Only the listed ids are checked; ids never removed insert as usual.
+      const { inserted } = await store.insert([fresh, mem({ id: deleted!.id })], {
+        refuseRemoved: [fresh.id],
+      });
+      expect(inserted.map((r) => r.id)).toEqual([fresh.id, deleted!.id]);
+      expect(await store.count()).toBe(before.count + 2);
+    });
+
     it("looks up more ids than one statement binds", async () => {
       await driver.createNamespace(ns("a"));
       const store = await driver.openNamespace("a");

@@ -154,6 +154,12 @@ export interface InsertOptions {
    * of the records being inserted. Each produces a `memory.evicted` change.
    */
   evict?: readonly string[];
+  /**
+   * Ids (of the records inserted) that must never have been removed: when the change log holds a
+   * removal of one of them, the insert fails with `MEMORY_REMOVED` (see `removed-ids.ts`) and writes nothing.
+   * Checked in the insert's transaction, after the `ALREADY_EXISTS` check.
+   */
+  refuseRemoved?: readonly string[];
 }
 
 /** What {@link NamespaceStore.insert} wrote. */
@@ -265,6 +271,7 @@ export interface NamespaceStore {
    * towards that session; records with `entities` are linked to them (missing entities are created,
    * `entity.added`). Nothing is written when any check fails.
    * @throws {ConflictError} ALREADY_EXISTS when an id is taken.
+   * @throws {ConflictError} MEMORY_REMOVED when an id of `opts.refuseRemoved` was removed before.
    * @throws {NotFoundError} SESSION_NOT_FOUND when a record names an unknown session.
    * @throws {ConflictError} SESSION_ENDED when a record names an ended session.
    */

@@ -5,14 +5,17 @@
  *
  * @module
  */
+import type pg from "pg";
 import { ConflictError, EmbeddingMismatchError } from "../errors.js";
-import type {
-  EntityRecord,
-  InsertOptions,
-  InsertResult,
-  MemoryRecord,
-  MemoryRecordPatch,
-  NewMemoryRecord,
+import {
+  type EntityRecord,
+  type InsertOptions,
+  type InsertResult,
+  type MemoryRecord,
+  type MemoryRecordPatch,
+  type MemoryRemoval,
+  type NewMemoryRecord,
+  REMOVAL_SQL,
 } from "./driver.js";
 import type { PostgresGraph } from "./postgres-graph.js";
 import {
@@ -28,6 +31,28 @@ import { dimensionDdl, type NamespaceTables } from "./postgres-schema.js";
 import type { PostgresSentences } from "./postgres-sentences.js";
 import { assertWritable, type PostgresSessions } from "./postgres-sessions.js";
 import type { WriteTx } from "./postgres-tx.js";
+import { memoryRemovedError } from "./removed-ids.js";
+
+/** Runs one read query and gives its rows (through the pool, or a write's own transaction). */
+export type ReadRows = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => Promise<R[]>;
+
+/** The latest removal of each of `ids` in namespace `nsId` (see `NamespaceStore.removals`). */
+export async function removalsOf(
+  read: ReadRows,
+  where: { schema: string; nsId: number },
+  ids: readonly string[],
+): Promise<Map<string, MemoryRemoval>> {
+  const out = new Map<string, MemoryRemoval>();
+  if (ids.length === 0) return out;
+  // The same type list as the partial index `changes_removals`, so the planner can use it.
+  const rows = await read<{ subject_id: string; type: MemoryRemoval["type"]; at: string }>(
+    `SELECT subject_id, type, at FROM ${where.schema}.changes
+     WHERE ns_id = $1 AND type IN (${REMOVAL_SQL}) AND subject_id = ANY($2::text[]) ORDER BY generation`,
+    [where.nsId, [...new Set(ids)]],
+  );
+  for (const r of rows) out.set(r.subject_id, { type: r.type, at: Number(r.at) });
+  return out;
+}
 
 /** Code point order (the order of `COLLATE "C"` and of SQLite's BINARY). */
 const byKey = (a: { key: string }, b: { key: string }) =>
@@ -131,6 +156,16 @@ export class PostgresMemories {
       [records.map((r) => r.id)],
     );
     const seen = new Set(taken.map((r) => r.id));
+    const clash = records.find((r) => seen.has(r.id));
+    if (clash)
+      throw new ConflictError({ code: "ALREADY_EXISTS", message: `memory "${clash.id}" already exists` });
+    if (opts.refuseRemoved?.length) {
+      const read: ReadRows = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) =>
+        (await tx.query<R>(sql, params)).rows;
+      const removals = await removalsOf(read, { schema: this.#s, nsId: tx.nsId }, opts.refuseRemoved);
+      const refused = memoryRemovedError(this.name, opts.refuseRemoved, removals);
+      if (refused) throw refused;
+    }
     const states = await this.sessions.lockStates(
       tx,
       records.flatMap((r) => (r.sessionId === null ? [] : [r.sessionId])),

@@ -30,10 +30,9 @@ import type {
   SentenceFill,
   SessionRecord,
 } from "./driver.js";
-import { REMOVAL_SQL } from "./driver.js";
 import { PostgresGraph } from "./postgres-graph.js";
 import { upsertGraph } from "./postgres-graph-upsert.js";
-import { PostgresMemories } from "./postgres-memories.js";
+import { PostgresMemories, removalsOf } from "./postgres-memories.js";
 import {
   type ChangeRow,
   type MemoryRow,
@@ -241,16 +240,11 @@ export class PostgresNamespaceStore implements NamespaceStore {
   }
 
   async removals(ids: readonly string[]): Promise<Map<string, MemoryRemoval>> {
-    const out = new Map<string, MemoryRemoval>();
-    if (ids.length === 0) return out;
-    // The same type list as the partial index `changes_removals`, so the planner can use it.
-    const rows = await this.#read<{ subject_id: string; type: MemoryRemoval["type"]; at: string }>(
-      `SELECT subject_id, type, at FROM ${this.#s}.changes
-       WHERE ns_id = $1 AND type IN (${REMOVAL_SQL}) AND subject_id = ANY($2::text[]) ORDER BY generation`,
-      [this.#ctx.nsId, [...new Set(ids)]],
+    return removalsOf(
+      (sql, params) => this.#read(sql, params),
+      { schema: this.#s, nsId: this.#ctx.nsId },
+      ids,
     );
-    for (const r of rows) out.set(r.subject_id, { type: r.type, at: Number(r.at) });
-    return out;
   }
 
   async changesSince(generation: number, limit = 10_000): Promise<ChangeRecord[]> {

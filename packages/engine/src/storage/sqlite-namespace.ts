@@ -32,6 +32,7 @@ import type {
   SessionRecord,
 } from "./driver.js";
 import { REMOVAL_SQL } from "./driver.js";
+import { memoryRemovedError } from "./removed-ids.js";
 import { SqliteGraph } from "./sqlite-graph.js";
 import { COLUMNS, chunks, MEMORIES_SCHEMA, valuesToRecord } from "./sqlite-rows.js";
 import { SqliteSentences } from "./sqlite-sentences.js";
@@ -167,6 +168,12 @@ export class SqliteNamespaceStore implements NamespaceStore {
         if (exists.get(r.id)) {
           throw new ConflictError({ code: "ALREADY_EXISTS", message: `memory "${r.id}" already exists` });
         }
+      }
+      if (opts.refuseRemoved?.length) {
+        const refused = memoryRemovedError(this.name, opts.refuseRemoved, this.#removals(opts.refuseRemoved));
+        if (refused) throw refused;
+      }
+      for (const r of recs) {
         if (r.sessionId !== null) {
           this.#sessions.assertWritable(r.sessionId);
           this.#sessions.count(r.sessionId, 1);
@@ -327,6 +334,10 @@ export class SqliteNamespaceStore implements NamespaceStore {
   }
 
   async removals(ids: readonly string[]): Promise<Map<string, MemoryRemoval>> {
+    return this.#removals(ids);
+  }
+
+  #removals(ids: readonly string[]): Map<string, MemoryRemoval> {
     const out = new Map<string, MemoryRemoval>();
     for (const part of chunks([...new Set(ids)])) {
       // The same type list as the partial index `changes_removals`, so SQLite can use it.

@@ -116,6 +116,28 @@ describe("loci CLI", () => {
     expect(search.stdout.match(/m-\d+/g)).toHaveLength(2);
   });
 
+  it("import --skip-removed does not bring back memories removed from the namespace since", async () => {
+    await t.root.memory.addMany({
+      namespace: "skip-src",
+      memories: Array.from({ length: 8 }, (_, i) => ({ content: `note ${i}`, id: `n-${i}` })),
+    });
+    const file = join(dir, "skip.jsonl");
+    expect((await loci(["export", "skip-src", "-o", file])).code).toBe(0);
+    expect((await loci(["import", "skip-dst", file])).stdout).toContain("imported 8 new memories");
+    for (const id of ["n-1", "n-5", "n-6"]) await t.root.memory.delete({ namespace: "skip-dst", id });
+    // n-6 is also stored again under its id: a stored id is simply "already there".
+    await t.root.memory.add({ namespace: "skip-dst", id: "n-6", content: "rewritten" });
+    const skipping = await loci(["import", "skip-dst", file, "--skip-removed", "--batch", "3"]);
+    expect(skipping.code).toBe(0);
+    expect(skipping.stdout).toContain(
+      "imported 0 new memories into skip-dst (8 lines, 2 removed before and skipped)",
+    );
+    const ids = (await t.root.memory.list({ namespace: "skip-dst", limit: 100 })).items.map((m) => m.id);
+    expect(ids.sort()).toEqual(["n-0", "n-2", "n-3", "n-4", "n-6", "n-7"]);
+    // Without the flag, the import restores them (ids are free again after a delete).
+    expect((await loci(["import", "skip-dst", file])).stdout).toContain("imported 2 new memories");
+  });
+
   it("lists and exports everything from a server whose page size is below the CLI's 1,000", async () => {
     const small = await startTestServer({ limits: { pageSize: 50 } });
     try {

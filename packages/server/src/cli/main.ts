@@ -6,7 +6,7 @@
  *   loci keys create [--name N] [--tenant T] (--admin | --scope "researcher,team-*:read,write" …) | keys list | keys revoke <id>
  *   loci tenants create <name> | list | delete <name> | rekey <name>
  *   loci namespaces list | create <name> [--description D] | delete <name>
- *   loci export <namespace> [-o file.jsonl]        loci import <namespace> <file.jsonl> [--batch 500]
+ *   loci export <namespace> [-o file.jsonl]        loci import <namespace> <file.jsonl> [--batch 500] [--skip-removed]
  *   loci search <namespace> <query> [--limit N] [--mode hybrid|vector|keyword] [--filter JSON]
  *
  * Commands other than `serve` talk to a server: --url (LOCI_URL, default http://127.0.0.1:3300) and

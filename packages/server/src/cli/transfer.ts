@@ -2,7 +2,8 @@
  * `loci export <namespace>` and `loci import <namespace> <file>`: JSONL. Session lines come first
  * (`{"kind":"session", …}`), then one memory (wire format) per line. Import keeps ids, so it is
  * idempotent; it records its progress in `<file>.loci-import.json`, so an interrupted import resumes
- * where it stopped. Ended sessions are re-created open, filled, then ended again.
+ * where it stopped. Ended sessions are re-created open, filled, then ended again. `--skip-removed`
+ * leaves out memories whose id was removed from the namespace before.
  */
 import {
   createReadStream,
@@ -36,27 +37,70 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (values.out) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
 }
 
-/** Adds a batch; if some ids already exist (a resumed import), adds the rest one by one. */
-async function addBatch(client: LociClient, namespace: string, batch: MemoryInput[]): Promise<number> {
-  try {
-    return (await client.memory.addMany({ namespace, memories: batch })).length;
-  } catch (err) {
-    if (!LociError.isInstance(err) || err.code !== "ALREADY_EXISTS") throw err;
-    let added = 0;
-    for (const m of batch) {
-      try {
-        await client.memory.add({ namespace, ...m });
-        added++;
-      } catch (e) {
-        if (!LociError.isInstance(e) || e.code !== "ALREADY_EXISTS") throw e;
+/** What one import batch did. */
+interface BatchOutcome {
+  added: number;
+  /** Memories left out because their id was removed from the namespace before (`--skip-removed`). */
+  skipped: number;
+}
+
+/** The ids a `MEMORY_REMOVED` error names (empty for any other error). */
+function removedIds(err: unknown): Set<string> {
+  if (!LociError.isInstance(err) || err.code !== "MEMORY_REMOVED") return new Set();
+  return new Set(((err.details?.removed as { id: string }[] | undefined) ?? []).map((r) => r.id));
+}
+
+/**
+ * Adds a batch; if some ids already exist (a resumed import), adds the rest one by one. With
+ * `skipRemoved`, memories whose id was deleted, evicted or expired in the namespace are left out
+ * (the server refuses them inside the write), so a re-import does not bring back what was removed.
+ */
+async function addBatch(
+  client: LociClient,
+  namespace: string,
+  batch: MemoryInput[],
+  skipRemoved: boolean,
+): Promise<BatchOutcome> {
+  const refuseRemovedIds = skipRemoved || undefined;
+  let skipped = 0;
+  let rest = batch;
+  for (;;) {
+    try {
+      return {
+        added: (await client.memory.addMany({ namespace, memories: rest, refuseRemovedIds })).length,
+        skipped,
+      };
+    } catch (err) {
+      const removed = removedIds(err);
+      if (removed.size > 0) {
+        rest = rest.filter((m) => m.id === undefined || !removed.has(m.id));
+        skipped += removed.size;
+        if (rest.length === 0) return { added: 0, skipped };
+        continue;
       }
+      if (!LociError.isInstance(err) || err.code !== "ALREADY_EXISTS") throw err;
+      break;
     }
-    return added;
   }
+  let added = 0;
+  for (const m of rest) {
+    try {
+      await client.memory.add({ namespace, ...m, refuseRemovedIds });
+      added++;
+    } catch (e) {
+      if (removedIds(e).size > 0) skipped++;
+      else if (!LociError.isInstance(e) || e.code !== "ALREADY_EXISTS") throw e;
+    }
+  }
+  return { added, skipped };
 }
 
 export async function importCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { batch: { type: "string" } });
+  const { values, positionals } = parse(argv, {
+    batch: { type: "string" },
+    "skip-removed": { type: "boolean" },
+  });
+  const skipRemoved = values["skip-removed"] === true;
   const client = clientFrom(values);
   const namespace = positional(positionals, 0, "namespace");
   const file = positional(positionals, 1, "file.jsonl");
@@ -70,11 +114,14 @@ export async function importCommand(argv: string[]): Promise<void> {
     .filter((l) => l.trim()).length;
   let line = 0;
   let added = 0;
+  let skipped = 0;
   let batch: MemoryInput[] = [];
   const ended: string[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    added += await addBatch(client, namespace, batch);
+    const outcome = await addBatch(client, namespace, batch, skipRemoved);
+    added += outcome.added;
+    skipped += outcome.skipped;
     batch = [];
     writeFileSync(checkpoint, JSON.stringify({ namespace, lines: line }));
     progress("import", line, total);
@@ -103,5 +150,6 @@ export async function importCommand(argv: string[]): Promise<void> {
   progress("import", total, total);
   rmSync(checkpoint, { force: true });
   const resumed = resumeFrom ? `, resumed after line ${resumeFrom}` : "";
-  console.log(`imported ${added} new memories into ${namespace} (${line} lines${resumed})`);
+  const left = skipRemoved ? `, ${skipped} removed before and skipped` : "";
+  console.log(`imported ${added} new memories into ${namespace} (${line} lines${resumed}${left})`);
 }

@@ -14,18 +14,20 @@ import {
 import {
   alreadyExists,
   derivedId,
-  firstRemoval,
   idempotencyConflict,
   idempotencyKey,
   keyHeaders,
   matchesInput,
   REPLAYED_HEADER,
+  type RemovalReason,
+  removedReason,
+  storedOrGone,
 } from "../idempotency.js";
 import { assertAddressableId } from "../path-ids.js";
 import {
   IdParam,
+  MemoryAddSchema,
   MemoryBatchSchema,
-  MemoryInputSchema,
   MemoryPatchSchema,
   MemorySchema,
   NsParam,
@@ -40,25 +42,27 @@ const replayed = (schema: z.ZodType) =>
 /**
  * Adds memories once per idempotency key: without a key, a plain add; with one, items get the key's
  * derived ids, and a retry that finds them stored returns them (`replayed`), or IDEMPOTENCY_CONFLICT
- * when the key was used for other content. Items with their own ids keep the embedded semantics
- * (an existing id is ALREADY_EXISTS), since the caller, not the key, owns them.
+ * when the key was used for other content, or when they were removed since (the engine refuses the
+ * removed ids inside the write's transaction, so a delete cannot slip in between). Items with their
+ * own ids keep the embedded semantics (an existing id is ALREADY_EXISTS), since the caller, not the
+ * key, owns them.
  */
 async function addOnce(
   c: Context<Env>,
   engine: MemoryClient,
   namespace: string,
   inputs: MemoryInput[],
-  opts: { single: boolean },
+  opts: { single: boolean; refuseRemovedIds: boolean },
 ): Promise<{ items: Memory[]; replayed: boolean }> {
   // One memory goes through `add`, so an invalid field is named as in its body (`content`), not as a
   // batch item (`memories[0].content`).
-  const write = async (memories: MemoryInput[]) =>
+  const write = async (memories: MemoryInput[], refuseRemovedIds: boolean) =>
     opts.single
-      ? [await engine.memory.add({ ...memories[0]!, namespace })]
-      : await engine.memory.addMany({ namespace, memories });
+      ? [await engine.memory.add({ ...memories[0]!, namespace, refuseRemovedIds })]
+      : await engine.memory.addMany({ namespace, memories, refuseRemovedIds });
   for (const [i, m] of inputs.entries()) assertAddressableId(m.id, opts.single ? "id" : `memories[${i}].id`);
   const key = idempotencyKey(c);
-  if (key === null) return { items: await write(inputs), replayed: false };
+  if (key === null) return { items: await write(inputs, opts.refuseRemovedIds), replayed: false };
   const tenant = c.get("principal").tenant;
   const ownIds = inputs.some((m) => m.id !== undefined);
   const keyed = inputs.map((m, index) => ({
@@ -66,27 +70,21 @@ async function addOnce(
     id: m.id ?? derivedId({ tenant, namespace, kind: "memory", key, index }),
   }));
   const what = keyed.length === 1 ? "memory" : "batch of memories";
-  if (!ownIds) {
-    // A retry of a write applied before whose memories have gone since must not add them again.
-    const removed = await firstRemoval(
-      engine,
-      namespace,
-      keyed.map((m) => m.id),
-    );
-    if (removed) throw idempotencyConflict(key, what, { removed: removed.reason });
-  }
   try {
-    return { items: await write(keyed), replayed: false };
+    // A retry of a write applied before whose memories have gone since must not add them again.
+    return { items: await write(keyed, opts.refuseRemovedIds || !ownIds), replayed: false };
   } catch (err) {
-    if (!alreadyExists(err) || ownIds) throw err;
-    const stored = await Promise.all(
-      keyed.map((m) => engine.memory.get({ namespace, id: m.id }).catch(() => null)),
-    );
-    if (stored.every((m, i) => m !== null && matchesInput(m, keyed[i]!))) {
-      return { items: stored as Memory[], replayed: true };
+    if (ownIds) throw err;
+    const removed = removedReason(err);
+    if (removed) throw idempotencyConflict(key, what, { removed });
+    if (!alreadyExists(err)) throw err;
+    // Some of the ids are stored: the write was applied. Replay it when all of it is still there.
+    const stored = await Promise.all(keyed.map((m) => storedOrGone(engine, namespace, m.id)));
+    if (stored.every((m, i) => "memory" in m && matchesInput(m.memory, keyed[i]!))) {
+      return { items: stored.map((m) => (m as { memory: Memory }).memory), replayed: true };
     }
-    // The id exists but reads find nothing: the write was applied and what it stored has expired since.
-    if (stored.some((m) => m === null)) throw idempotencyConflict(key, what, { removed: "expired" });
+    const gone = stored.find((m) => "removed" in m);
+    if (gone) throw idempotencyConflict(key, what, { removed: (gone as { removed: RemovalReason }).removed });
     throw idempotencyConflict(key, what);
   }
 }
@@ -104,7 +102,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       request: {
         params: NsParam,
         headers: keyHeaders,
-        body: { content: { "application/json": { schema: MemoryInputSchema } }, required: true },
+        body: { content: { "application/json": { schema: MemoryAddSchema } }, required: true },
       },
       responses: {
         201: json(MemorySchema, "The stored memory"),
@@ -115,7 +113,11 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const r = await addOnce(c, await ctx.engine(c), ns, [input(c.req.valid("json"))], { single: true });
+      const { refuse_removed_ids, ...body } = c.req.valid("json");
+      const r = await addOnce(c, await ctx.engine(c), ns, [input(body)], {
+        single: true,
+        refuseRemovedIds: refuse_removed_ids === true,
+      });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json(wire.memoryToWire(r.items[0]!) as never, r.replayed ? 200 : 201);
     },
@@ -142,8 +144,11 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const memories = c.req.valid("json").memories.map((m) => input(m));
-      const r = await addOnce(c, await ctx.engine(c), ns, memories, { single: false });
+      const body = c.req.valid("json");
+      const r = await addOnce(c, await ctx.engine(c), ns, body.memories.map(input), {
+        single: false,
+        refuseRemovedIds: body.refuse_removed_ids === true,
+      });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json({ items: r.items.map(wire.memoryToWire) } as never, r.replayed ? 200 : 201);
     },
