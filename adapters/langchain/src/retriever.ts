@@ -25,6 +25,16 @@ const RETRIEVER_SEARCH_OPTIONS = [
 ] as const satisfies readonly (keyof SearchOptions)[];
 
 /**
+ * The search options a retriever does not take: where to search (its `namespaces`), the query, and the
+ * query's own vector (LangChain passes text). A new `SearchOptions` key must go in one list or the
+ * other: `complete` below stops compiling until it does.
+ */
+type NotRetrieverOptions = "namespace" | "namespaces" | "query" | "queryEmbedding";
+type Unlisted = Exclude<keyof SearchOptions, (typeof RETRIEVER_SEARCH_OPTIONS)[number] | NotRetrieverOptions>;
+const complete: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
+void complete;
+
+/**
  * The search a {@link LociRetriever} runs: `limit` (default 4), `recencyWeight`, `metadataFilter`,
  * `graph`, `mode`, `sessionId`, `minScore`, and the ranking extras `fusion`, `vectorWeight`,
  * `neighbors`, `time` and `lengthPrior` (the engine README explains each).
