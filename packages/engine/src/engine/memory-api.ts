@@ -37,6 +37,7 @@ import {
 import { toMemory, toOwnMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
+import type { DocInfo } from "./doc-table.js";
 import { pickEvictions } from "./eviction.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
 import { GroupCommit } from "./group-commit.js";
@@ -276,19 +277,22 @@ export class MemoryService implements MemoryApi {
       const id = assertId(opts.id, "id");
       const seq = rt.seqById.get(id);
       const doc = seq === undefined ? undefined : rt.docs.get(seq);
-      if (doc && !rt.visible(doc, this.#core.clock.now())) {
-        throw this.#notFound(rt.name, id, { reason: "expired", at: iso(doc.expiresAt!) });
-      }
+      if (doc && !rt.visible(doc, this.#core.clock.now())) throw await this.#missing(rt, id, doc);
       const [rec] = doc ? await rt.store.getBySeq([doc.seq]) : [];
-      if (!rec) throw this.#notFound(rt.name, id, await this.#removal(rt, id));
+      if (!rec) throw await this.#missing(rt, id);
       return toMemory(rt.name, rec);
     });
   }
 
-  /** How a memory that is not stored was removed, from the change log (null: never stored here). */
-  async #removal(rt: NamespaceRuntime, id: string): Promise<MemoryRemovalInfo | null> {
+  /**
+   * MEMORY_NOT_FOUND for a memory that is not there, saying how it went: `expired` for one still in the
+   * table (`doc`) but past its expiry, otherwise from the change log.
+   */
+  async #missing(rt: NamespaceRuntime, id: string, doc?: DocInfo): Promise<NotFoundError> {
+    if (doc?.expiresAt != null)
+      return this.#notFound(rt.name, id, { reason: "expired", at: iso(doc.expiresAt) });
     const removal = (await rt.store.removals([id])).get(id);
-    return removal ? removalInfo(removal) : null;
+    return this.#notFound(rt.name, id, removal ? removalInfo(removal) : null);
   }
 
   async update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory> {
@@ -322,10 +326,10 @@ export class MemoryService implements MemoryApi {
       return rt.write(async () => {
         const seq = rt.seqById.get(id);
         const doc = seq === undefined ? undefined : rt.docs.get(seq);
-        if (!doc || !rt.visible(doc, now)) throw this.#notFound(rt.name, id);
+        if (!doc || !rt.visible(doc, now)) throw await this.#missing(rt, id, doc);
         if (patch.embedding) await this.#fixEmbedding(rt, dims);
         const rec = await rt.store.update(id, patch);
-        if (!rec) throw this.#notFound(rt.name, id);
+        if (!rec) throw await this.#missing(rt, id);
         rt.applyUpserts([{ ...rec, embedding: patch.embedding ?? null }], await rt.store.generation());
         return toOwnMemory(rt.name, rec);
       });

@@ -201,6 +201,29 @@ describe("removed memories", () => {
     expect(await env.loci.sweepExpired()).toBe(1);
     expect((await removedOf(expiring.id)).removed).toMatchObject({ reason: "expired" });
 
+    // update says the same as get.
+    const updateOf = async (id: string) =>
+      (await env.loci.memory.update({ namespace: "r", id, importance: 0.9 }).then(
+        () => null,
+        (e: unknown) => e,
+      )) as { code: string; details?: { removed?: unknown } };
+    expect(await updateOf(deleted.id)).toMatchObject({
+      code: "MEMORY_NOT_FOUND",
+      details: { removed: { reason: "deleted", at: new Date(deletedAt).toISOString() } },
+    });
+    expect((await updateOf(evicted.id))?.details?.removed).toMatchObject({ reason: "evicted" });
+    const expiringSoon = await env.loci.memory.add({
+      namespace: "r",
+      content: "six",
+      expiresAt: clock.now() + 10,
+    });
+    clock.advance(100);
+    expect((await updateOf(expiringSoon.id))?.details?.removed).toEqual({
+      reason: "expired",
+      at: new Date(clock.now() - 90).toISOString(),
+    });
+    expect((await updateOf("never-stored"))?.details).toBeUndefined();
+
     const never = await removedOf("never-stored");
     expect(never.removed).toBeUndefined();
     expect(never.err.message).toMatch(/not found/);
