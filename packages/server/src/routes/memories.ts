@@ -80,11 +80,10 @@ async function addOnce(
     if (!alreadyExists(err)) throw err;
     // Some of the ids are stored: the write was applied. Replay it when all of it is still there.
     const stored = await Promise.all(keyed.map((m) => storedOrGone(engine, namespace, m.id)));
-    if (stored.every((m, i) => "memory" in m && matchesInput(m.memory, keyed[i]!))) {
-      return { items: stored.map((m) => (m as { memory: Memory }).memory), replayed: true };
-    }
-    const gone = stored.find((m) => "removed" in m);
-    if (gone) throw idempotencyConflict(key, what, { removed: (gone as { removed: RemovalReason }).removed });
+    const gone = stored.find((m): m is { removed: RemovalReason } => "removed" in m);
+    if (gone) throw idempotencyConflict(key, what, { removed: gone.removed });
+    const items = stored.map((m) => (m as { memory: Memory }).memory);
+    if (items.every((m, i) => matchesInput(m, keyed[i]!))) return { items, replayed: true };
     throw idempotencyConflict(key, what);
   }
 }
