@@ -151,7 +151,7 @@ export class LociChatMessageHistory extends BaseListChatMessageHistory {
 
   /** Deletes the session's messages. */
   override async clear(): Promise<void> {
-    for (const m of await this.sessionMemories())
-      await this.client.memory.delete({ namespace: this.namespace, id: m.id });
+    await this.ensureSession();
+    await this.client.memory.deleteMany({ namespace: this.namespace, sessionId: this.sessionId });
   }
 }

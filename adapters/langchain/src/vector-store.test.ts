@@ -113,6 +113,13 @@ describe("LociVectorStore", () => {
     expect(hits).toHaveLength(1);
     expect(hits[0]!.pageContent).toBe("alpha beta");
     expect(await other.similaritySearch("alpha", 10)).toHaveLength(3);
+    // A scoped store deletes by filter within its scope only (session and base filter).
+    await scoped.delete({ filter: {} });
+    const left = await env.loci.memory.list({ namespace: "docs" });
+    expect(left.items.map((m) => [m.content, m.sessionId, m.metadata.team])).toEqual([
+      ["alpha gamma", "s1", "b"],
+      ["alpha beta", null, "a"],
+    ]);
   });
 
   it("maxMarginalRelevanceSearch and asRetriever({ searchType: 'mmr' }) diversify", async () => {

@@ -188,26 +188,17 @@ export class LociVectorStore extends VectorStore {
 
   /** Deletes by `ids`, or every document matching a Loci `filter` (within the session, if set). */
   override async delete(params: { ids?: string[]; filter?: Filter } = {}): Promise<void> {
-    if (params.ids) {
-      for (const id of params.ids) await this.client.memory.delete({ namespace: this.namespace, id });
+    const namespace = this.namespace;
+    // One request (and one transaction) per chunk of ids, not one per document.
+    for (let at = 0; at < (params.ids?.length ?? 0); at += CHUNK) {
+      await this.client.memory.deleteMany({ namespace, ids: params.ids!.slice(at, at + CHUNK) });
     }
     if (params.filter) {
-      const filter = this.mergeFilter(params.filter)!;
-      // Collect first, then delete, so deletion does not disturb cursor paging.
-      const ids: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await this.client.memory.list({
-          namespace: this.namespace,
-          filter,
-          limit: CHUNK,
-          ...(cursor ? { cursor } : {}),
-          ...(this.sessionId ? { sessionId: this.sessionId } : {}),
-        });
-        ids.push(...page.items.map((m) => m.id));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      for (const id of ids) await this.client.memory.delete({ namespace: this.namespace, id });
+      await this.client.memory.deleteMany({
+        namespace,
+        filter: this.mergeFilter(params.filter)!,
+        ...(this.sessionId ? { sessionId: this.sessionId } : {}),
+      });
     }
   }
 

@@ -70,3 +70,13 @@ export async function upsertMemory(
 export function nonBlank(text: string, placeholder: string): string {
   return text.trim() === "" ? placeholder : text;
 }
+
+/** Deletes every memory of `namespace` matching `filter` (none when the namespace does not exist); returns how many. */
+export async function deleteAll(client: MemoryClient, namespace: string, filter: Filter): Promise<number> {
+  try {
+    return (await client.memory.deleteMany({ namespace, filter })).deleted;
+  } catch (err) {
+    if (hasCode(err, "NAMESPACE_NOT_FOUND")) return 0;
+    throw err;
+  }
+}

@@ -7,7 +7,7 @@ import type { ChatMessage } from "@llamaindex/core/llms";
 import { BaseChatStore } from "@llamaindex/core/storage/chat-store";
 import { extractText } from "@llamaindex/core/utils";
 import type { Memory, MemoryClient } from "@loci/engine";
-import { hasCode, listAll, nonBlank, toMetadata } from "./internal.js";
+import { deleteAll, listAll, nonBlank, toMetadata } from "./internal.js";
 
 /** Metadata flag: the message's text content is the memory content (not repeated in `chat_message`). */
 const CONTENT_IN_MEMORY = "chat_content_in_memory";
@@ -147,13 +147,7 @@ export class LociChatStore<
   }
 
   async #deleteAll(key: string): Promise<void> {
-    for (const m of await this.#load(key)) {
-      try {
-        await this.#client.memory.delete({ namespace: this.namespace, id: m.id });
-      } catch (err) {
-        if (!hasCode(err, "MEMORY_NOT_FOUND")) throw err;
-      }
-    }
+    await deleteAll(this.#client, this.namespace, { chat_key: { $eq: key } });
   }
 }
 

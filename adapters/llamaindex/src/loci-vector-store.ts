@@ -13,7 +13,7 @@ import {
   type VectorStoreQueryResult,
 } from "@llamaindex/core/vector-store";
 import type { Filter, Memory, MemoryClient, Metadata, SearchMode } from "@loci/engine";
-import { hasCode, listAll, nonBlank, toMetadata } from "./internal.js";
+import { deleteAll, hasCode, nonBlank, toMetadata } from "./internal.js";
 import { toLociFilter } from "./metadata-filters.js";
 import { selectMmr } from "./mmr.js";
 
@@ -145,8 +145,7 @@ export class LociVectorStore extends BaseVectorStore<MemoryClient> {
 
   /** Deletes every node of the source document `refDocId`. */
   async delete(refDocId: string): Promise<void> {
-    const memories = await listAll(this.#client, this.namespace, { ref_doc_id: { $eq: refDocId } });
-    for (const m of memories) await this.#client.memory.delete({ namespace: this.namespace, id: m.id });
+    await deleteAll(this.#client, this.namespace, { ref_doc_id: { $eq: refDocId } });
   }
 
   /**

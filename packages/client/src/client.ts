@@ -8,6 +8,7 @@
  */
 import type {
   AddOptions,
+  DeleteManyResult,
   EventsApi,
   KnowledgeGraphApi,
   ListMemoriesOptions,
@@ -228,6 +229,16 @@ export class LociClient implements MemoryClient {
           }),
           "MEMORY_NOT_FOUND",
         ),
+      async deleteMany(o) {
+        const r = await http.request<DeleteManyResult>({
+          method: "POST",
+          path: `${memories(o.namespace)}/delete`,
+          body: wire.deleteManyToWire(o),
+          signal: signalOf(o),
+          safe: false,
+        });
+        return { deleted: r.body.deleted };
+      },
       async list(o: ListMemoriesOptions) {
         const params = { session_id: o.sessionId, cursor: o.cursor, limit: o.limit };
         const r = await http.request<WirePage>(

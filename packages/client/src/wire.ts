@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  DeleteManyOptions,
   LociEvent,
   Memory,
   MemoryInput,
@@ -110,6 +111,11 @@ export function memoryInputFromWire(w: Wire): MemoryInput {
     embedding: w.embedding,
     entities: w.entities,
   }) as unknown as MemoryInput;
+}
+
+/** DeleteManyOptions → wire (the body of `POST …/memories/delete`). */
+export function deleteManyToWire(o: DeleteManyOptions): Wire {
+  return defined({ ids: o.ids, session_id: o.sessionId, filter: o.filter });
 }
 
 /** MemoryPatch → wire. */

@@ -279,6 +279,26 @@ export interface ListMemoriesOptions {
   limit?: number;
 }
 
+/**
+ * Options of `memory.deleteMany`: which memories of `namespace` to delete. Give at least one of `ids`,
+ * `sessionId` and `filter`; a memory must match every one given. `filter: {}` matches every memory.
+ */
+export interface DeleteManyOptions {
+  namespace: string;
+  /** These ids (up to the batch size, 1,000 by default; ids not stored are skipped). */
+  ids?: readonly string[];
+  /** The memories of this session. */
+  sessionId?: string;
+  /** Memories whose metadata matches (the grammar of `list` and `search` filters). */
+  filter?: Filter;
+}
+
+/** What `memory.deleteMany` removed. */
+export interface DeleteManyResult {
+  /** How many memories were deleted (each logged as `memory.deleted`, with its event). */
+  deleted: number;
+}
+
 /** A page of results. */
 export interface Page<T> {
   items: T[];
@@ -326,6 +346,11 @@ export interface MemoryApi {
   update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory>;
   /** Returns false if there was no such memory. */
   delete(opts: { namespace: string; id: string }): Promise<boolean>;
+  /**
+   * Deletes the memories matching ids, a session and/or a metadata filter (see {@link DeleteManyOptions}):
+   * those matching when the call starts, in transactions of up to 1,000 (one, atomic, for `ids`).
+   */
+  deleteMany(opts: DeleteManyOptions): Promise<DeleteManyResult>;
   list(opts: ListMemoriesOptions): Promise<Page<Memory>>;
   search(opts: SearchOptions): Promise<SearchResult[]>;
   /** Alias of search with `topK` as the limit. */

@@ -71,6 +71,12 @@ describe("LociClient parity with the embedded engine", () => {
         ),
         name,
       ).toMatchObject({ code: "INVALID_FILTER" });
+      // Dropped on the wire, that filter would be `{}`: every memory. It deletes nothing.
+      expect(
+        await failure(() => client.memory.deleteMany({ namespace: "par", filter: { customer } })),
+        name,
+      ).toMatchObject({ code: "INVALID_FILTER" });
+      expect((await client.memory.list({ namespace: "par" })).items, name).toHaveLength(2);
     }
   });
 

@@ -132,6 +132,16 @@ export const MemoryBatchSchema = z
   .strict()
   .openapi("MemoryBatch");
 
+/** The body of a delete-many: at least one selector (the engine says so when none is given). */
+export const MemoryDeleteManySchema = z
+  .object({
+    ids: z.array(z.string()).optional().openapi({ description: "These ids (up to 1,000)" }),
+    session_id: z.string().optional().openapi({ description: "The memories of this session" }),
+    filter: Filter.optional().openapi({ description: "Metadata filter; {} matches every memory" }),
+  })
+  .strict()
+  .openapi("MemoryDeleteMany", { example: { filter: { customer_id: "cust_42" } } });
+
 export const MemoryPatchSchema = z
   .object({
     content: z.string().optional(),

@@ -12,6 +12,8 @@ import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storag
 import { removalInfo } from "../storage/removed-ids.js";
 import type {
   AddOptions,
+  DeleteManyOptions,
+  DeleteManyResult,
   ListMemoriesOptions,
   Memory,
   MemoryApi,
@@ -37,6 +39,7 @@ import {
 import { toMemory, toOwnMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
+import { deleteMany } from "./delete-many.js";
 import type { DocInfo } from "./doc-table.js";
 import { pickEvictions } from "./eviction.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
@@ -334,6 +337,10 @@ export class MemoryService implements MemoryApi {
         return toOwnMemory(rt.name, rec);
       });
     });
+  }
+
+  deleteMany(opts: DeleteManyOptions): Promise<DeleteManyResult> {
+    return deleteMany(this.#core, opts);
   }
 
   async delete(opts: { namespace: string; id: string }): Promise<boolean> {

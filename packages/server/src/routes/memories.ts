@@ -1,7 +1,7 @@
 /** Memory routes: add, batch, list (see `lists.ts`), get, update, delete. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { wire } from "@loci/client";
-import { type Memory, type MemoryClient, type MemoryInput, NotFoundError } from "@loci/engine";
+import { type Filter, type Memory, type MemoryClient, type MemoryInput, NotFoundError } from "@loci/engine";
 import type { Context } from "hono";
 import {
   type Env,
@@ -28,6 +28,7 @@ import {
   IdParam,
   MemoryAddSchema,
   MemoryBatchSchema,
+  MemoryDeleteManySchema,
   MemoryPatchSchema,
   MemorySchema,
   NsParam,
@@ -198,6 +199,36 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
         ) as never,
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/namespaces/{ns}/memories/delete",
+      tags,
+      security,
+      summary: "Delete the memories matching ids, a session and/or a metadata filter",
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: MemoryDeleteManySchema } }, required: true },
+      },
+      responses: {
+        200: json(z.object({ deleted: z.number() }), "How many memories were deleted"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { ns } = c.req.valid("param");
+      requireNamespace(c, ns, "write");
+      const { ids, session_id, filter } = c.req.valid("json");
+      const r = await (await ctx.engine(c)).memory.deleteMany({
+        namespace: ns,
+        ...(ids === undefined ? {} : { ids }),
+        ...(session_id === undefined ? {} : { sessionId: session_id }),
+        ...(filter === undefined ? {} : { filter: filter as Filter }),
+      });
+      return c.json(r, 200);
     },
   );
 
