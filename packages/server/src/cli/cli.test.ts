@@ -138,6 +138,30 @@ describe("loci CLI", () => {
     expect((await loci(["import", "skip-dst", file])).stdout).toContain("imported 2 new memories");
   });
 
+  it("delete removes the memories matching --id, --session and --filter, and refuses a call selecting nothing", async () => {
+    await t.root.session.create({ namespace: "cli-del", id: "run" });
+    await t.root.memory.addMany({
+      namespace: "cli-del",
+      memories: [
+        { id: "a", content: "one", metadata: { customer: "acme" } },
+        { id: "b", content: "two", metadata: { customer: "acme" }, sessionId: "run" },
+        { id: "c", content: "three", metadata: { customer: "beta" }, sessionId: "run" },
+        { id: "d", content: "four", metadata: { customer: "beta" } },
+      ],
+    });
+    const none = await loci(["delete", "cli-del"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("needs --id, --session or --filter");
+    expect((await loci(["delete", "cli-del", "--filter", "{not json"])).code).toBe(2);
+    const both = await loci(["delete", "cli-del", "--session", "run", "--filter", '{"customer":"acme"}']);
+    expect(both.stdout).toContain("deleted 1 memories from cli-del");
+    expect((await loci(["delete", "cli-del", "--id", "a", "--id", "d", "--id", "zz"])).stdout).toContain(
+      "deleted 2 memories",
+    );
+    const ids = (await t.root.memory.list({ namespace: "cli-del" })).items.map((m) => m.id);
+    expect(ids).toEqual(["c"]);
+  });
+
   it("lists and exports everything from a server whose page size is below the CLI's 1,000", async () => {
     const small = await startTestServer({ limits: { pageSize: 50 } });
     try {

@@ -1,5 +1,6 @@
-/** CLI commands that talk to a running server: keys, namespaces, search. */
+/** CLI commands that talk to a running server: keys, namespaces, search, delete. */
 
+import type { Filter } from "@loci/engine";
 import { clientFrom, parse, positional, UsageError } from "./args.js";
 import { allPages } from "./pages.js";
 
@@ -102,6 +103,37 @@ export async function searchCommand(argv: string[]): Promise<void> {
     );
   }
   if (results.length === 0) console.log("(no results)");
+}
+
+/** `loci delete <namespace> (--id ID … | --session S | --filter JSON)`: `memory.deleteMany`; all given must match. */
+export async function deleteCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    id: { type: "string", multiple: true },
+    session: { type: "string" },
+    filter: { type: "string" },
+  });
+  const namespace = positional(positionals, 0, "namespace");
+  const ids = values.id as string[] | undefined;
+  if (!ids && !values.session && values.filter === undefined) {
+    throw new UsageError(
+      "loci delete <namespace> needs --id, --session or --filter (--filter '{}' deletes every memory)",
+    );
+  }
+  let filter: unknown;
+  if (values.filter !== undefined) {
+    try {
+      filter = JSON.parse(values.filter as string);
+    } catch {
+      throw new UsageError('--filter must be JSON, e.g. \'{"customer_id":"cust_42"}\'');
+    }
+  }
+  const { deleted } = await clientFrom(values).memory.deleteMany({
+    namespace,
+    ...(ids ? { ids } : {}),
+    ...(values.session ? { sessionId: values.session as string } : {}),
+    ...(filter === undefined ? {} : { filter: filter as Filter }),
+  });
+  console.log(`deleted ${deleted} memories from ${namespace}`);
 }
 
 export async function tenantsCommand(argv: string[]): Promise<void> {

@@ -8,13 +8,14 @@
  *   loci namespaces list | create <name> [--description D] | delete <name>
  *   loci export <namespace> [-o file.jsonl]        loci import <namespace> <file.jsonl> [--batch 500] [--skip-removed]
  *   loci search <namespace> <query> [--limit N] [--mode hybrid|vector|keyword] [--filter JSON]
+ *   loci delete <namespace> [--id ID …] [--session S] [--filter JSON]   (at least one; all must match)
  *
  * Commands other than `serve` talk to a server: --url (LOCI_URL, default http://127.0.0.1:3300) and
  * --key (LOCI_API_KEY).
  */
 import { LociError, storageFailure } from "@loci/engine";
 import { UsageError } from "./args.js";
-import { keysCommand, namespacesCommand, searchCommand, tenantsCommand } from "./commands.js";
+import { deleteCommand, keysCommand, namespacesCommand, searchCommand, tenantsCommand } from "./commands.js";
 import { serveCommand } from "./serve.js";
 import { exportCommand, importCommand } from "./transfer.js";
 
@@ -27,6 +28,7 @@ const USAGE = `usage: loci <command>
   export       write a namespace's memories as JSONL
   import       load JSONL into a namespace (idempotent, resumable)
   search       search a namespace
+  delete       delete the memories matching --id, --session and/or --filter
 
 Server commands use --url (LOCI_URL) and --key (LOCI_API_KEY).`;
 
@@ -37,6 +39,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   export: exportCommand,
   import: importCommand,
   search: searchCommand,
+  delete: deleteCommand,
   tenants: tenantsCommand,
 };
 
