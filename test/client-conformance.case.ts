@@ -195,6 +195,32 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
         "INVALID_CURSOR",
       );
     });
+
+    it("deletes many by selectors, and refuses removed ids when asked", async () => {
+      await client.session.create({ namespace: "dm", id: "run" });
+      await client.memory.addMany({
+        namespace: "dm",
+        memories: [
+          { id: "a", content: "alpha", metadata: { team: "x" }, sessionId: "run" },
+          { id: "b", content: "beta", metadata: { team: "x" } },
+          { id: "c", content: "gamma", metadata: { team: "y" }, sessionId: "run" },
+        ],
+      });
+      expect(
+        await client.memory.deleteMany({ namespace: "dm", sessionId: "run", filter: { team: "x" } }),
+      ).toEqual({
+        deleted: 1,
+      });
+      expect(await client.memory.deleteMany({ namespace: "dm", ids: ["b", "nope"] })).toEqual({ deleted: 1 });
+      expect((await client.memory.list({ namespace: "dm" })).items.map((m) => m.id)).toEqual(["c"]);
+      expect((await failure(client.memory.deleteMany({ namespace: "dm" }))).code).toBe("INVALID_ARGUMENT");
+      const refused = await failure(
+        client.memory.add({ namespace: "dm", id: "a", content: "alpha again", refuseRemovedIds: true }),
+      );
+      expect(refused.code).toBe("MEMORY_REMOVED");
+      expect(refused.details).toMatchObject({ removed: [{ id: "a", reason: "deleted" }] });
+      expect((await client.memory.add({ namespace: "dm", id: "a", content: "alpha again" })).id).toBe("a");
+    });
   });
 
   describe("search", () => {
