@@ -221,6 +221,33 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
       expect(refused.details).toMatchObject({ removed: [{ id: "a", reason: "deleted" }] });
       expect((await client.memory.add({ namespace: "dm", id: "a", content: "alpha again" })).id).toBe("a");
     });
+
+    it("dedupe answers a repeat with the stored memory instead of a copy", async () => {
+      const first = await client.memory.add({
+        namespace: "dd",
+        content: "Acme renews in Q2",
+        metadata: { k: 1 },
+      });
+      const again = await client.memory.add({
+        namespace: "dd",
+        content: " Acme renews  in Q2",
+        metadata: { k: 1 },
+        dedupe: true,
+      });
+      expect(again.id).toBe(first.id);
+      expect(again.accessCount).toBe(1);
+      const batch = await client.memory.addMany({
+        namespace: "dd",
+        dedupe: true,
+        memories: [
+          { content: "Acme renews in Q2", metadata: { k: 1 } },
+          { content: "new" },
+          { content: "new" },
+        ],
+      });
+      expect(batch.map((m) => m.id)).toEqual([first.id, batch[1]!.id, batch[1]!.id]);
+      expect((await client.memory.list({ namespace: "dd" })).items).toHaveLength(2);
+    });
   });
 
   describe("search", () => {

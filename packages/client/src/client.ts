@@ -52,8 +52,10 @@ const seg = (id: string) => pathSegment(id, "id");
 const nsPath = (ns: string) => `/v1/namespaces/${pathSegment(ns, "namespace")}`;
 const signalOf = (o: unknown) => (o as Signal | undefined)?.signal;
 /** `AddOptions` on the wire (absent unless set, so older servers see the body they know). */
-const refuseRemoved = (o: AddOptions) =>
-  o.refuseRemovedIds === undefined ? {} : { refuse_removed_ids: o.refuseRemovedIds };
+const addOptions = (o: AddOptions) => ({
+  ...(o.refuseRemovedIds === undefined ? {} : { refuse_removed_ids: o.refuseRemovedIds }),
+  ...(o.dedupe === undefined ? {} : { dedupe: o.dedupe }),
+});
 
 function page<T>(body: WirePage, map: (w: Wire) => T): Page<T> {
   return { items: body.items.map(map), nextCursor: body.next_cursor };
@@ -178,7 +180,7 @@ export class LociClient implements MemoryClient {
       const r = await http.request<Wire>({
         method: "POST",
         path: memories(o.namespace),
-        body: { ...wire.memoryInputToWire(o), ...refuseRemoved(o) },
+        body: { ...wire.memoryInputToWire(o), ...addOptions(o) },
         signal: signalOf(o),
         safe: false,
         idempotencyKey: newIdempotencyKey(),
@@ -189,7 +191,7 @@ export class LociClient implements MemoryClient {
       add,
       store: add,
       async addMany(o) {
-        const body = { memories: o.memories.map((m) => wire.memoryInputToWire(m)), ...refuseRemoved(o) };
+        const body = { memories: o.memories.map((m) => wire.memoryInputToWire(m)), ...addOptions(o) };
         const r = await http.request<{ items: Wire[] }>({
           method: "POST",
           path: `${memories(o.namespace)}/batch`,

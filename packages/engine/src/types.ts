@@ -133,6 +133,16 @@ export interface AddOptions {
    * removed. Ids stored now are `ALREADY_EXISTS` as always. @default false
    */
   refuseRemovedIds?: boolean;
+  /**
+   * Stores no copies: a memory that repeats one the namespace holds — the same content once trimmed and
+   * with runs of whitespace as one space, the same session, agent and metadata — is not written again;
+   * the call answers with the stored memory instead (its own id and `createdAt`, whatever id was
+   * asked for), logs no change and counts the repetition as an access (retention is reinforced). Items
+   * of one batch that repeat each other are stored once. Checked inside the write lock among the 20
+   * best keyword matches of the content (exact comparison, never a near-duplicate; expired memories do
+   * not count). @default false
+   */
+  dedupe?: boolean;
 }
 
 /** Search mode. */

@@ -45,6 +45,16 @@ describe("refuse_removed_ids", () => {
     expect(((await bad.json()) as { error: { details: { field: string } } }).error.details.field).toBe(
       "refuse_removed_ids",
     );
+    // dedupe over raw HTTP: a repeat answers with the stored memory; not a boolean is a 400.
+    const first = (await (await post("/v1/namespaces/rr/memories", { content: "Acme renews in Q2" })).json()) as {
+      id: string;
+    };
+    const again = await post("/v1/namespaces/rr/memories/batch", {
+      memories: [{ content: "Acme renews  in Q2 " }],
+      dedupe: true,
+    });
+    expect(((await again.json()) as { items: { id: string }[] }).items[0]!.id).toBe(first.id);
+    expect((await post("/v1/namespaces/rr/memories", { content: "same", dedupe: "yes" })).status).toBe(400);
     // Without it the id is free again.
     expect((await post("/v1/namespaces/rr/memories", { id: "gone", content: "back" })).status).toBe(201);
   });

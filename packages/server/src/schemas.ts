@@ -122,13 +122,21 @@ const RefuseRemovedIds = z.boolean().optional().openapi({
     "Refuse ids removed before (deleted, evicted, expired): nothing is written and the answer is 409 MEMORY_REMOVED",
 });
 
+const Dedupe = z.boolean().optional().openapi({
+  description:
+    "Store no copies: a memory repeating a stored one (same content, session, agent, metadata) answers with it",
+});
+
 /** The body of a single add: one memory, and the write's own options. */
-export const MemoryAddSchema = MemoryInputSchema.extend({ refuse_removed_ids: RefuseRemovedIds })
+export const MemoryAddSchema = MemoryInputSchema.extend({
+  refuse_removed_ids: RefuseRemovedIds,
+  dedupe: Dedupe,
+})
   .strict()
   .openapi("MemoryAdd", { example: { content: "Acme renews in Q2", metadata: { customer_id: "cust_42" } } });
 
 export const MemoryBatchSchema = z
-  .object({ memories: z.array(MemoryInputSchema), refuse_removed_ids: RefuseRemovedIds })
+  .object({ memories: z.array(MemoryInputSchema), refuse_removed_ids: RefuseRemovedIds, dedupe: Dedupe })
   .strict()
   .openapi("MemoryBatch");
 

@@ -36,12 +36,12 @@ import {
   toVector,
   validateMetadata,
 } from "../validation.js";
+import { commitInserts, type InsertRequest } from "./commit-inserts.js";
 import { toMemory, toOwnMemory } from "./convert.js";
 import type { EngineCore } from "./core.js";
 import { decodeCursor, encodeCursor, queryTag } from "./cursor.js";
 import { deleteMany } from "./delete-many.js";
 import type { DocInfo } from "./doc-table.js";
-import { pickEvictions } from "./eviction.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
 import { GroupCommit } from "./group-commit.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
@@ -51,14 +51,6 @@ import { embedSentences } from "./sentence-vectors.js";
 interface PreparedMemory {
   record: Omit<NewMemoryRecord, "embedding">;
   embedding: Float32Array | null;
-}
-
-/** One `add` / `addMany` call's records, ready to commit. */
-interface InsertRequest {
-  records: NewMemoryRecord[];
-  dims: number;
-  /** `AddOptions.refuseRemovedIds`. */
-  refuseRemoved: boolean;
 }
 
 /** The memory section of the embedded client. */
@@ -144,6 +136,7 @@ export class MemoryService implements MemoryApi {
     const now = this.#core.clock.now();
     const refuseRemoved =
       opts.refuseRemovedIds !== undefined && assertBoolean(opts.refuseRemovedIds, "refuseRemovedIds");
+    const dedupe = opts.dedupe !== undefined && assertBoolean(opts.dedupe, "dedupe");
     return this.#core.use(
       namespace,
       async (rt) => {
@@ -179,7 +172,7 @@ export class MemoryService implements MemoryApi {
           embedding: embeddings[i]!,
           ...(sentences?.[i]?.length ? { sentenceEmbeddings: sentences[i] } : {}),
         }));
-        const inserted = await this.#groupOf(rt).submit({ records, dims, refuseRemoved });
+        const inserted = await this.#groupOf(rt).submit({ records, dims, refuseRemoved, dedupe });
         // The records are also the in-memory attribute table's: the caller gets its own metadata.
         return inserted.map((r) => toOwnMemory(namespace, r));
       },
@@ -193,7 +186,11 @@ export class MemoryService implements MemoryApi {
     if (!group) {
       group = new GroupCommit({
         exclusive: (task) => rt.write(task),
-        commit: (requests) => this.#commitInserts(rt, requests),
+        commit: (requests) =>
+          commitInserts(rt, requests, {
+            now: () => this.#core.clock.now(),
+            fixEmbedding: (dims) => this.#fixEmbedding(rt, dims),
+          }),
         weight: (r) => r.records.length,
         maxWeight: this.#core.limits.batchSize,
       });
@@ -202,39 +199,11 @@ export class MemoryService implements MemoryApi {
     return group;
   }
 
-  /** Inserts the records of `requests` in one transaction (inside the write lock); results per request. */
-  async #commitInserts(rt: NamespaceRuntime, requests: readonly InsertRequest[]): Promise<MemoryRecord[][]> {
-    await this.#fixEmbedding(rt, requests[0]!.dims);
-    const all = requests.length === 1 ? requests[0]!.records : requests.flatMap((r) => r.records);
-    const candidates = function* () {
-      yield* rt.docs.values();
-      yield* all;
-    };
-    const evict = pickEvictions(
-      candidates(),
-      rt.docs.size + all.length,
-      rt.record.config,
-      this.#core.clock.now(),
-    );
-    const refuseRemoved = requests.flatMap((r) => (r.refuseRemoved ? r.records.map((m) => m.id) : []));
-    const { inserted, evicted, createdEntities } = await rt.store.insert(all, { evict, refuseRemoved });
-    const generation = await rt.store.generation();
-    for (const e of createdEntities) rt.loadedGraph?.putEntity(e);
-    rt.applyUpserts(inserted, generation);
-    rt.applyDeletes(evicted, generation);
-    const out: MemoryRecord[][] = [];
-    let at = 0;
-    for (const r of requests) {
-      out.push(inserted.slice(at, at + r.records.length));
-      at += r.records.length;
-    }
-    return out;
-  }
-
   async add(opts: { namespace: string } & MemoryInput & AddOptions): Promise<Memory> {
     const [memory] = await this.#insert(opts?.namespace, [opts], {
       batch: false,
       refuseRemovedIds: opts?.refuseRemovedIds,
+      dedupe: opts?.dedupe,
     });
     return memory!;
   }
@@ -260,6 +229,7 @@ export class MemoryService implements MemoryApi {
     return this.#insert(opts.namespace, opts.memories, {
       batch: true,
       refuseRemovedIds: opts.refuseRemovedIds,
+      dedupe: opts.dedupe,
     });
   }
 

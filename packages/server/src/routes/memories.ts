@@ -53,14 +53,15 @@ async function addOnce(
   engine: MemoryClient,
   namespace: string,
   inputs: MemoryInput[],
-  opts: { single: boolean; refuseRemovedIds: boolean },
+  opts: { single: boolean; refuseRemovedIds: boolean; dedupe: boolean },
 ): Promise<{ items: Memory[]; replayed: boolean }> {
   // One memory goes through `add`, so an invalid field is named as in its body (`content`), not as a
   // batch item (`memories[0].content`).
+  const { dedupe } = opts;
   const write = async (memories: MemoryInput[], refuseRemovedIds: boolean) =>
     opts.single
-      ? [await engine.memory.add({ ...memories[0]!, namespace, refuseRemovedIds })]
-      : await engine.memory.addMany({ namespace, memories, refuseRemovedIds });
+      ? [await engine.memory.add({ ...memories[0]!, namespace, refuseRemovedIds, dedupe })]
+      : await engine.memory.addMany({ namespace, memories, refuseRemovedIds, dedupe });
   for (const [i, m] of inputs.entries()) assertAddressableId(m.id, opts.single ? "id" : `memories[${i}].id`);
   const key = idempotencyKey(c);
   if (key === null) return { items: await write(inputs, opts.refuseRemovedIds), replayed: false };
@@ -113,10 +114,11 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const { refuse_removed_ids, ...body } = c.req.valid("json");
+      const { refuse_removed_ids, dedupe, ...body } = c.req.valid("json");
       const r = await addOnce(c, await ctx.engine(c), ns, [input(body)], {
         single: true,
         refuseRemovedIds: refuse_removed_ids === true,
+        dedupe: dedupe === true,
       });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json(wire.memoryToWire(r.items[0]!) as never, r.replayed ? 200 : 201);
@@ -148,6 +150,7 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
       const r = await addOnce(c, await ctx.engine(c), ns, body.memories.map(input), {
         single: false,
         refuseRemovedIds: body.refuse_removed_ids === true,
+        dedupe: body.dedupe === true,
       });
       if (r.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json({ items: r.items.map(wire.memoryToWire) } as never, r.replayed ? 200 : 201);
