@@ -81,4 +81,5 @@ export {
   type CheckpointFailure,
 } from "./storage/sqlite-checkpointer.js";
 export type * from "./types.js";
+export { canonicalJson } from "./util/canonical-json.js";
 export { LIMITS, type Limits, resolveLimits } from "./validation.js";

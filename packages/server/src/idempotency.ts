@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import {
   ConflictError,
+  canonicalJson,
   LociError,
   type Memory,
   type MemoryClient,
@@ -79,19 +80,9 @@ export function alreadyExists(err: unknown): boolean {
   return LociError.isInstance(err) && err.code === "ALREADY_EXISTS";
 }
 
-/** JSON with sorted keys, so equal metadata compares equal whatever its key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Whether two metadata objects hold the same data. */
 export function sameMetadata(a: unknown, b: unknown): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
+  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
 }
 
 /** Whether a stored memory is what `input` would have stored (content, metadata, session, agent, importance). */

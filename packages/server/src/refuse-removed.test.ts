@@ -46,7 +46,9 @@ describe("refuse_removed_ids", () => {
       "refuse_removed_ids",
     );
     // dedupe over raw HTTP: a repeat answers with the stored memory; not a boolean is a 400.
-    const first = (await (await post("/v1/namespaces/rr/memories", { content: "Acme renews in Q2" })).json()) as {
+    const first = (await (
+      await post("/v1/namespaces/rr/memories", { content: "Acme renews in Q2" })
+    ).json()) as {
       id: string;
     };
     const again = await post("/v1/namespaces/rr/memories/batch", {

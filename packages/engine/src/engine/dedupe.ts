@@ -10,6 +10,7 @@
  * @module
  */
 import type { MemoryRecord, NewMemoryRecord } from "../storage/driver.js";
+import { canonicalJson } from "../util/canonical-json.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
 /** How many keyword matches of a new memory are compared with it. */
@@ -18,23 +19,13 @@ const CANDIDATES = 20;
 /** What two memories must share to be duplicates. */
 type Comparable = Pick<MemoryRecord, "content" | "sessionId" | "agentId" | "metadata">;
 
-/** JSON with sorted keys, so equal data compares equal whatever its key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value as Record<string, unknown>).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The identity of a memory for duplicate detection (equal keys: duplicates). */
 export function dedupeKey(m: Comparable): string {
   return JSON.stringify([
     m.content.trim().replace(/\s+/g, " "),
     m.sessionId,
     m.agentId,
-    canonical(m.metadata),
+    canonicalJson(m.metadata),
   ]);
 }
 
