@@ -46,8 +46,6 @@ export async function commitInserts(
   await env.fixEmbedding(requests[0]!.dims);
   const now = env.now();
   const plan = requests.some((r) => r.dedupe) ? await planInserts(rt, requests, now) : null;
-  // Reinforced before eviction is chosen, so a memory just repeated is not the one evicted for it.
-  if (plan?.repeated.length) rt.recordAccess(plan.repeated, now);
   const all = plan
     ? plan.insert
     : requests.length === 1
@@ -55,8 +53,11 @@ export async function commitInserts(
       : requests.flatMap((r) => r.records);
   const refuseRemoved =
     plan?.refuseRemoved ?? requests.flatMap((r) => (r.refuseRemoved ? r.records.map((m) => m.id) : []));
-  const inserted = all.length > 0 ? await store(rt, all, refuseRemoved, now) : [];
+  const repeated = new Set(plan?.repeated);
+  const inserted = all.length > 0 ? await store(rt, { all, refuseRemoved, repeated, now }) : [];
   if (plan) {
+    // Only once committed: a commit that throws changes nothing (its requests are retried one by one).
+    if (repeated.size > 0) rt.recordAccess([...repeated], now);
     return plan.slots.map((slots) =>
       slots.map((slot) => ("at" in slot ? inserted[slot.at]! : withAccess(rt, slot.existing))),
     );
@@ -70,15 +71,24 @@ export async function commitInserts(
   return out;
 }
 
-/** Inserts records with the evictions they cause, and applies the commit to the runtime. */
+/**
+ * Inserts records with the evictions they cause, and applies the commit to the runtime. Memories in
+ * `repeated` are ranked for eviction as accessed `now` (the access is recorded once this commits), so
+ * a memory just repeated is not the one evicted for the new ones.
+ */
 async function store(
   rt: NamespaceRuntime,
-  all: readonly NewMemoryRecord[],
-  refuseRemoved: readonly string[],
-  now: number,
+  opts: {
+    all: readonly NewMemoryRecord[];
+    refuseRemoved: readonly string[];
+    repeated: ReadonlySet<number>;
+    now: number;
+  },
 ): Promise<MemoryRecord[]> {
+  const { all, refuseRemoved, repeated, now } = opts;
   const candidates = function* () {
-    yield* rt.docs.values();
+    if (repeated.size === 0) yield* rt.docs.values();
+    else for (const d of rt.docs.values()) yield repeated.has(d.seq) ? { ...d, lastAccessedAt: now } : d;
     yield* all;
   };
   const evict = pickEvictions(candidates(), rt.docs.size + all.length, rt.record.config, now);

@@ -125,6 +125,22 @@ describe("dedupe", () => {
     });
   });
 
+  it("counts a repeat once when the group it was committed with failed and was retried", async () => {
+    env = await openTempEngine();
+    const { loci } = env;
+    const first = await loci.memory.add({ namespace: "g", id: "taken", content: "a stored fact" });
+    // Committed together: the duplicate id fails the group, which is retried request by request.
+    const [clash, repeat] = await Promise.allSettled([
+      loci.memory.add({ namespace: "g", id: "taken", content: "another" }),
+      loci.memory.add({ namespace: "g", content: "a stored fact", dedupe: true }),
+    ]);
+    expect(clash).toMatchObject({ status: "rejected", reason: { code: "ALREADY_EXISTS" } });
+    expect(repeat).toMatchObject({ status: "fulfilled", value: { id: first.id, accessCount: 1 } });
+    // The next repeat sees one access before it, not two.
+    const next = await loci.memory.add({ namespace: "g", content: "a stored fact", dedupe: true });
+    expect(next.accessCount).toBe(2);
+  });
+
   it("must be a boolean", async () => {
     env = await openTempEngine();
     await expect(
