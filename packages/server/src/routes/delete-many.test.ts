@@ -30,6 +30,18 @@ describe("POST /v1/namespaces/{ns}/memories/delete", () => {
     expect(await r.json()).toEqual({ deleted: 2 });
     expect(await ids("dm")).toEqual(["b1"]);
     expect(await (await del({ ids: ["b1", "zz"] })).json()).toEqual({ deleted: 1 });
+    // Bulk erases are in the audit log: which namespace, by what, how many; so is a namespace delete.
+    expect((await t.fetch("/v1/namespaces/dm", { method: "DELETE" })).status).toBe(204);
+    const audit = (await (await t.fetch("/v1/audit?limit=100")).json()) as {
+      items: { action: string; target: string; detail: string; key_id: string | null }[];
+    };
+    const erased = audit.items.filter((e) => e.action === "memories.deleted" && e.target === "dm");
+    expect(erased.map((e) => JSON.parse(e.detail)).sort((a, b) => a.deleted - b.deleted)).toEqual([
+      { ids: 2, deleted: 1 },
+      { filter: { customer: "acme" }, deleted: 2 },
+    ]);
+    expect(erased.every((e) => e.key_id !== null)).toBe(true);
+    expect(audit.items.some((e) => e.action === "namespace.deleted" && e.target === "dm")).toBe(true);
     // Nothing selected, an unknown field, a malformed filter: 400 with a code, nothing deleted.
     await seed("dm2");
     const bad = async (body: unknown) => {

@@ -231,6 +231,18 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
         ...(session_id === undefined ? {} : { sessionId: session_id }),
         ...(filter === undefined ? {} : { filter: filter as Filter }),
       });
+      // A bulk erase is on the record: who, which namespace, by what, how many.
+      const { tenant, keyId } = c.get("principal");
+      const by = { ids: ids?.length, session_id, filter };
+      ctx.audit.record({
+        at: ctx.now(),
+        tenant,
+        keyId,
+        action: "memories.deleted",
+        target: ns,
+        outcome: "ok",
+        detail: JSON.stringify({ ...by, deleted: r.deleted }).slice(0, 2000),
+      });
       return c.json(r, 200);
     },
   );

@@ -184,6 +184,16 @@ export function registerNamespaceRoutes(app: LociApp, ctx: RouteContext): void {
       if (!(await (await ctx.engine(c)).namespace.delete({ namespace: ns }))) {
         await (await ctx.engine(c)).namespace.get({ namespace: ns }); // throws NAMESPACE_NOT_FOUND (or INVALID_NAMESPACE)
       }
+      const { tenant, keyId } = c.get("principal");
+      ctx.audit.record({
+        at: ctx.now(),
+        tenant,
+        keyId,
+        action: "namespace.deleted",
+        target: ns,
+        outcome: "ok",
+        detail: "",
+      });
       return c.body(null, 204);
     },
   );
