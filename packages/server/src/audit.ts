@@ -1,5 +1,6 @@
 /**
- * The audit log: key and tenant operations and every denied request (401, 403, 429), with who,
+ * The audit log: key and tenant operations, namespace deletes and bulk memory deletes, and every
+ * denied request (401, 403, 429), with who,
  * what and when, in `<dataDir>/system/audit.db`. Tenant admins query their tenant's entries
  * (`GET /v1/audit`); the root key sees all.
  *
@@ -17,7 +18,7 @@ export interface AuditEntry {
   tenant: string | null;
   /** The caller's key id (`null` without a valid key). */
   keyId: string | null;
-  /** e.g. `key.created`, `key.revoked`, `tenant.created`, `request.denied`. */
+  /** e.g. `key.created`, `key.revoked`, `tenant.created`, `namespace.deleted`, `memories.deleted`, `request.denied`. */
   action: string;
   /** What was acted on (a key id, a tenant, `METHOD /route`). */
   target: string;
