@@ -257,3 +257,38 @@ describe("code-review crew", () => {
     ]);
   });
 });
+
+describe("resetMemories", () => {
+  it("forgets one run, then one scope, then everything, by the namespaces' own clients", async () => {
+    const first = await researcherWriterCrew(env.loci).crew.kickoff({ inputs: { topic: "LLM memory" } });
+    const second = await researcherWriterCrew(env.loci).crew.kickoff({ inputs: { topic: "LLM memory" } });
+    const { crew } = researcherWriterCrew(env.loci);
+    const { shared, coordinator } = crew.namespaces;
+    const researcher = crew.namespaces.privateOf("Researcher");
+    const runOf = async (ns: string) => new Set((await all(ns)).map((m) => m.sessionId));
+    expect(await runOf(shared)).toEqual(new Set([first.sessionId, second.sessionId]));
+
+    const forgotten = await crew.resetMemories({ runId: first.sessionId });
+    expect(forgotten[shared]).toBeGreaterThan(0);
+    expect(forgotten[coordinator]).toBeGreaterThan(0);
+    for (const ns of [shared, coordinator, researcher]) {
+      expect(await runOf(ns), ns).not.toContain(first.sessionId);
+    }
+    expect(await runOf(shared)).toEqual(new Set([second.sessionId]));
+
+    const privateOnly = await crew.resetMemories({ scope: "private" });
+    expect(Object.keys(privateOnly).sort()).toEqual([researcher, crew.namespaces.privateOf("Writer")].sort());
+    expect(await all(researcher)).toEqual([]);
+    expect((await all(shared)).length).toBeGreaterThan(0);
+
+    const rest = await crew.resetMemories();
+    expect(rest[shared]).toBeGreaterThan(0);
+    for (const ns of [shared, coordinator, researcher]) expect(await all(ns)).toEqual([]);
+    // A crew that never ran: nothing to forget, no error.
+    const fresh = researcherWriterCrew(env.loci, { namespace: "never-ran" }).crew;
+    expect(Object.values(await fresh.resetMemories())).toEqual([0, 0, 0, 0]);
+    await expect(crew.resetMemories({ scope: "bogus" as never })).rejects.toMatchObject({
+      code: "INVALID_CONFIG",
+    });
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { MemoryClient, Metadata } from "@loci/engine";
+import { LociError, type MemoryClient, type Metadata } from "@loci/engine";
 import type { Agent, ResolvedPersona } from "./agent.js";
 import { CrewError } from "./errors.js";
 import { type CrewCallbacks, type CrewEventMap, type CrewEventName, CrewEvents } from "./events.js";
@@ -75,6 +75,10 @@ export interface CrewOutput {
 }
 
 /** A crew of agents. */
+/** Which of a crew's namespaces {@link Crew.resetMemories} clears. */
+export type MemoryScope = "all" | "shared" | "private" | "coordinator";
+const MEMORY_SCOPES: readonly MemoryScope[] = ["all", "shared", "private", "coordinator"];
+
 export class Crew {
   readonly agents: readonly Agent[];
   readonly tasks: readonly Task[];
@@ -224,6 +228,40 @@ export class Crew {
     } finally {
       await run.close();
     }
+  }
+
+  /**
+   * Forgets what the crew remembers (CrewAI's `reset_memories`): the memories of its namespaces —
+   * every one, or one run's only (`runId`: that kickoff's `sessionId`) — in `scope`: `"all"` (default),
+   * `"shared"`, `"private"` (every agent's) or `"coordinator"`. Each namespace is cleared by the client
+   * that writes it (an agent's own for its private namespace), with one `memory.deleteMany` per
+   * namespace; namespaces never written are skipped. Knowledge-graph entities and edges stay. Returns
+   * how many memories went, by namespace.
+   */
+  async resetMemories(opts: { runId?: string; scope?: MemoryScope } = {}): Promise<Record<string, number>> {
+    const scope = opts.scope ?? "all";
+    if (!MEMORY_SCOPES.includes(scope)) {
+      throw new CrewError(
+        "INVALID_CONFIG",
+        `scope must be one of ${MEMORY_SCOPES.join(", ")} (got "${scope}")`,
+      );
+    }
+    const targets: [string, MemoryClient][] = [];
+    if (scope === "all" || scope === "shared") targets.push([this.namespaces.shared, this.memory]);
+    if (scope === "all" || scope === "private")
+      for (const a of this.agents) targets.push([this.namespaces.privateOf(a.role), this.memoryFor(a)]);
+    if (scope === "all" || scope === "coordinator") targets.push([this.namespaces.coordinator, this.memory]);
+    const out: Record<string, number> = {};
+    for (const [namespace, client] of targets) {
+      const by = opts.runId === undefined ? { filter: {} } : { sessionId: opts.runId };
+      try {
+        out[namespace] = (await client.memory.deleteMany({ namespace, ...by })).deleted;
+      } catch (err) {
+        if (!LociError.isInstance(err) || err.code !== "NAMESPACE_NOT_FOUND") throw err;
+        out[namespace] = 0;
+      }
+    }
+    return out;
   }
 
   /** Closes the clients this crew opened itself (`withServer`). */

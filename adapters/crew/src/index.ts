@@ -13,6 +13,7 @@ export {
   type CrewOutput,
   type CrewServerConfig,
   type KickoffOptions,
+  type MemoryScope,
 } from "./crew.js";
 export {
   CrewError,
