@@ -121,7 +121,13 @@ export class LociStore extends BaseStore {
       }
     });
     await Promise.all(reads);
-    for (const op of puts.values()) await this.putOp(op);
+    // Deletes go together (one request per 1,000 keys); each key's last operation is the one applied.
+    const ids = [...puts.values()]
+      .filter((op) => op.value === null)
+      .map((op) => itemId(op.namespace, op.key));
+    for (let at = 0; at < ids.length; at += 1000)
+      await this.client.memory.deleteMany({ namespace: this.namespace, ids: ids.slice(at, at + 1000) });
+    for (const op of puts.values()) if (op.value !== null) await this.putOp(op);
     return results as OperationResults<Op>;
   }
 
@@ -163,11 +169,7 @@ export class LociStore extends BaseStore {
 
   private async putOp(op: PutOperation): Promise<void> {
     const id = itemId(op.namespace, op.key);
-    if (op.value === null) {
-      await this.client.memory.delete({ namespace: this.namespace, id });
-      return;
-    }
-    const value = op.value;
+    const value = op.value!;
     const texts = op.index === false ? [] : textsAtPaths(value, op.index ?? this.fields);
     const indexed = texts.some((t) => t.trim() !== "");
     const content = indexed ? texts.join("\n") : JSON.stringify(value, null, 2);
