@@ -91,6 +91,20 @@ describe("memory.deleteMany", () => {
     expect(await idsOf("big")).toEqual([]);
   });
 
+  it("keeps a memory updated to no longer match while earlier chunks were deleted", async () => {
+    env = await openTempEngine({ limits: { batchSize: 2 } });
+    const { loci } = env;
+    for (const id of ["m1", "m2", "m3", "m4"])
+      await loci.memory.add({ namespace: "u", id, content: id, metadata: { k: 1 } });
+    // The update queues on the write lock behind the first chunk, before the second.
+    const [result] = await Promise.all([
+      loci.memory.deleteMany({ namespace: "u", filter: { k: 1 } }),
+      loci.memory.update({ namespace: "u", id: "m4", metadata: { k: 2 } }),
+    ]);
+    expect(result).toEqual({ deleted: 3 });
+    expect((await loci.memory.get({ namespace: "u", id: "m4" })).metadata).toEqual({ k: 2 });
+  });
+
   it("deletes expired memories the sweep has not purged yet", async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1));
     env = await openTempEngine({ clock, sweepIntervalMs: 0 });
