@@ -206,6 +206,14 @@ export function runClientSuite(opts: ClientSuiteOptions): void {
           { id: "c", content: "gamma", metadata: { team: "y" }, sessionId: "run" },
         ],
       });
+      // count: what a delete with the same selectors would take.
+      expect(await client.memory.count({ namespace: "dm" })).toBe(3);
+      expect(await client.memory.count({ namespace: "dm", filter: { team: "x" } })).toBe(2);
+      expect(await client.memory.count({ namespace: "dm", sessionId: "run", filter: { team: "x" } })).toBe(1);
+      expect(
+        (await failure(client.memory.count({ namespace: "dm", filter: { team: { $bogus: 1 } } }))).code,
+      ).toBe("INVALID_FILTER");
+      expect((await failure(client.memory.count({ namespace: "nope" }))).code).toBe("NAMESPACE_NOT_FOUND");
       expect(
         await client.memory.deleteMany({ namespace: "dm", sessionId: "run", filter: { team: "x" } }),
       ).toEqual({

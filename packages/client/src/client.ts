@@ -231,6 +231,16 @@ export class LociClient implements MemoryClient {
           }),
           "MEMORY_NOT_FOUND",
         ),
+      async count(o) {
+        const r = await http.request<{ count: number }>({
+          method: "POST",
+          path: `${memories(o.namespace)}/count`,
+          body: wire.countToWire(o),
+          signal: signalOf(o),
+          safe: true,
+        });
+        return r.body.count;
+      },
       async deleteMany(o) {
         const r = await http.request<DeleteManyResult>({
           method: "POST",

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  CountMemoriesOptions,
   DeleteManyOptions,
   LociEvent,
   Memory,
@@ -111,6 +112,11 @@ export function memoryInputFromWire(w: Wire): MemoryInput {
     embedding: w.embedding,
     entities: w.entities,
   }) as unknown as MemoryInput;
+}
+
+/** CountMemoriesOptions → wire (the body of `POST …/memories/count`). */
+export function countToWire(o: CountMemoriesOptions): Wire {
+  return defined({ session_id: o.sessionId, filter: o.filter });
 }
 
 /** DeleteManyOptions → wire (the body of `POST …/memories/delete`). */

@@ -309,6 +309,9 @@ export interface DeleteManyResult {
   deleted: number;
 }
 
+/** Options of `memory.count`: the selectors of `list`, without paging. */
+export type CountMemoriesOptions = Pick<ListMemoriesOptions, "namespace" | "sessionId" | "filter">;
+
 /** A page of results. */
 export interface Page<T> {
   items: T[];
@@ -356,6 +359,8 @@ export interface MemoryApi {
   update(opts: { namespace: string; id: string } & MemoryPatch): Promise<Memory>;
   /** Returns false if there was no such memory. */
   delete(opts: { namespace: string; id: string }): Promise<boolean>;
+  /** How many memories `list` would return for these selectors over all its pages (expired ones are not counted). */
+  count(opts: CountMemoriesOptions): Promise<number>;
   /**
    * Deletes the memories matching ids, a session and/or a metadata filter (see {@link DeleteManyOptions}):
    * those matching when the call starts, in transactions of up to 1,000 (one, atomic, for `ids`).

@@ -150,6 +150,15 @@ export const MemoryDeleteManySchema = z
   .strict()
   .openapi("MemoryDeleteMany", { example: { filter: { customer_id: "cust_42" } } });
 
+/** The body of a count: the selectors of a list, without paging. */
+export const MemoryCountSchema = z
+  .object({
+    session_id: z.string().optional().openapi({ description: "The memories of this session" }),
+    filter: Filter.optional().openapi({ description: "Metadata filter" }),
+  })
+  .strict()
+  .openapi("MemoryCount", { example: { filter: { customer_id: "cust_42" } } });
+
 export const MemoryPatchSchema = z
   .object({
     content: z.string().optional(),

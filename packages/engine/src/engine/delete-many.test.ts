@@ -111,7 +111,11 @@ describe("memory.deleteMany", () => {
     await env.loci.memory.add({ namespace: "e", id: "old", content: "x", expiresAt: clock.now() + 10 });
     await env.loci.memory.add({ namespace: "e", id: "new", content: "y" });
     clock.advance(100);
+    // count is list's: the expired memory is not counted (with a selector or without).
+    expect(await env.loci.memory.count({ namespace: "e" })).toBe(1);
+    expect(await env.loci.memory.count({ namespace: "e", filter: {} })).toBe(1);
     expect(await env.loci.memory.deleteMany({ namespace: "e", filter: {} })).toEqual({ deleted: 2 });
+    expect(await env.loci.memory.count({ namespace: "e" })).toBe(0);
     expect(await env.loci.sweepExpired()).toBe(0);
   });
 

@@ -12,6 +12,7 @@ import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storag
 import { removalInfo } from "../storage/removed-ids.js";
 import type {
   AddOptions,
+  CountMemoriesOptions,
   DeleteManyOptions,
   DeleteManyResult,
   ListMemoriesOptions,
@@ -351,6 +352,24 @@ export class MemoryService implements MemoryApi {
         items: records.map((r) => toMemory(rt.name, r)),
         nextCursor: more ? encodeCursor(seqs[seqs.length - 1]!, tag) : null,
       };
+    });
+  }
+
+  async count(opts: CountMemoriesOptions): Promise<number> {
+    return this.#core.use(opts?.namespace, async (rt) => {
+      const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
+      const predicate =
+        opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
+      const now = this.#core.clock.now();
+      if (sessionId === null && predicate === null && rt.expiring === 0) return rt.docs.size;
+      let n = 0;
+      for (const doc of rt.docs.values()) {
+        if (!rt.visible(doc, now)) continue;
+        if (sessionId !== null && doc.sessionId !== sessionId) continue;
+        if (predicate && !predicate(doc.metadata)) continue;
+        n++;
+      }
+      return n;
     });
   }
 

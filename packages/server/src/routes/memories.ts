@@ -28,6 +28,7 @@ import {
   IdParam,
   MemoryAddSchema,
   MemoryBatchSchema,
+  MemoryCountSchema,
   MemoryDeleteManySchema,
   MemoryPatchSchema,
   MemorySchema,
@@ -202,6 +203,33 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
         ) as never,
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/namespaces/{ns}/memories/count",
+      tags,
+      security,
+      summary:
+        "Count the memories of a session and/or matching a metadata filter (as a list would return them)",
+      request: {
+        params: NsParam,
+        body: { content: { "application/json": { schema: MemoryCountSchema } }, required: false },
+      },
+      responses: { 200: json(z.object({ count: z.number() }), "How many memories match"), ...errorResponses },
+    }),
+    async (c) => {
+      const { ns } = c.req.valid("param");
+      requireNamespace(c, ns, "read");
+      const { session_id, filter } = c.req.valid("json") ?? {};
+      const count = await (await ctx.engine(c)).memory.count({
+        namespace: ns,
+        ...(session_id === undefined ? {} : { sessionId: session_id }),
+        ...(filter === undefined ? {} : { filter: filter as Filter }),
+      });
+      return c.json({ count }, 200);
     },
   );
 
