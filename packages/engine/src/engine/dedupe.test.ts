@@ -141,6 +141,19 @@ describe("dedupe", () => {
     expect(next.accessCount).toBe(2);
   });
 
+  it("finds repeats of content without index terms through its vector", async () => {
+    env = await openTempEngine();
+    const { loci } = env;
+    const ok = await loci.memory.add({ namespace: "s", content: "!!!" });
+    await loci.memory.add({ namespace: "s", content: "it is what it is" });
+    const again = await loci.memory.add({ namespace: "s", content: " !!! ", dedupe: true });
+    expect(again.id).toBe(ok.id);
+    const words = await loci.memory.add({ namespace: "s", content: "it is what  it is", dedupe: true });
+    expect(words.id).not.toBe(ok.id);
+    expect((await loci.memory.add({ namespace: "s", content: "?!", dedupe: true })).id).not.toBe(ok.id);
+    expect(await loci.memory.count({ namespace: "s" })).toBe(3);
+  });
+
   it("must be a boolean", async () => {
     env = await openTempEngine();
     await expect(

@@ -5,7 +5,8 @@
  *
  * Stored duplicates are found through the keyword index, which writes keep up to date at commit (no
  * background lag): the best keyword matches of the new content among the visible memories of the
- * same session and agent are read and compared exactly, so a match is never a near-duplicate.
+ * same session and agent are read and compared exactly, so a match is never a near-duplicate. Content
+ * without index terms takes its nearest vectors as candidates instead.
  *
  * @module
  */
@@ -38,14 +39,20 @@ export async function storedDuplicates(
   records: readonly NewMemoryRecord[],
   now: number,
 ): Promise<Map<number, MemoryRecord>> {
-  const candidates = records.map((r) =>
-    rt.keyword
-      .search(r.content, CANDIDATES, (seq) => {
-        const doc = rt.docs.get(seq);
-        return !!doc && doc.sessionId === r.sessionId && doc.agentId === r.agentId && rt.visible(doc, now);
-      })
-      .map((h) => h.label),
-  );
+  const candidates = records.map((r) => {
+    const same = (seq: number) => {
+      const doc = rt.docs.get(seq);
+      return !!doc && doc.sessionId === r.sessionId && doc.agentId === r.agentId && rt.visible(doc, now);
+    };
+    // Content without index terms ("ok", "!!!") has no keyword matches: its nearest vectors are the
+    // candidates then (the same text has the same embedding; vectors awaiting the graph are included).
+    if (rt.keyword.terms(r.content).length > 0)
+      return rt.keyword.search(r.content, CANDIDATES, same).map((h) => h.label);
+    const index = rt.vectors;
+    return index && index.dimensions === r.embedding.length
+      ? index.search(r.embedding, CANDIDATES, same).map((h) => h.label)
+      : [];
+  });
   const seqs = [...new Set(candidates.flat())];
   const out = new Map<number, MemoryRecord>();
   if (seqs.length === 0) return out;
