@@ -14,7 +14,7 @@ import type { MemoryRecord, NewMemoryRecord } from "../storage/driver.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
-/** How many keyword matches of a new memory are compared with it. */
+/** How many candidates (keyword matches, or nearest vectors) of a new memory are compared with it. */
 const CANDIDATES = 20;
 
 /** What two memories must share to be duplicates. */

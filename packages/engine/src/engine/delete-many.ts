@@ -11,19 +11,17 @@
  * @module
  */
 import { ValidationError } from "../errors.js";
-import { compileFilter } from "../filter/compile.js";
-import type { FilterPredicate } from "../filter/types.js";
 import type { DeleteManyOptions, DeleteManyResult } from "../types.js";
 import { assertId } from "../validation.js";
 import type { EngineCore } from "./core.js";
 import type { DocInfo } from "./doc-table.js";
+import { type MemorySelector, memorySelector } from "./memory-selector.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 
 /** The validated selectors of one call: a memory must pass every one given. */
 interface Selection {
   ids: readonly string[] | null;
-  sessionId: string | null;
-  predicate: FilterPredicate | null;
+  others: MemorySelector;
 }
 
 function select(core: EngineCore, opts: DeleteManyOptions): Selection {
@@ -46,29 +44,20 @@ function select(core: EngineCore, opts: DeleteManyOptions): Selection {
   }
   return {
     ids: ids ? ids.map((id, i) => assertId(id, `ids[${i}]`)) : null,
-    sessionId: sessionId === undefined ? null : assertId(sessionId, "sessionId"),
-    predicate: filter === undefined ? null : compileFilter(filter, core.limits.filter),
+    others: memorySelector({ sessionId, filter }, core.limits.filter),
   };
-}
-
-/** Whether a memory passes the selectors other than `ids`. */
-function matches(doc: DocInfo | undefined, s: Selection): doc is DocInfo {
-  if (!doc) return false;
-  if (s.sessionId !== null && doc.sessionId !== s.sessionId) return false;
-  return s.predicate === null || s.predicate(doc.metadata);
 }
 
 /** The ids of the memories that match now, in insertion order (or in the order of `ids`). */
 function matching(rt: NamespaceRuntime, s: Selection): string[] {
-  const docOf = (id: string) => {
-    const seq = rt.seqById.get(id);
-    return seq === undefined ? undefined : rt.docs.get(seq);
-  };
-  if (s.ids) return [...new Set(s.ids)].filter((id) => matches(docOf(id), s));
+  if (s.ids) return [...new Set(s.ids)].filter((id) => isMatch(rt.docById(id), s));
   const out: string[] = [];
-  for (const doc of rt.docs.values()) if (matches(doc, s)) out.push(doc.id);
+  for (const doc of rt.docs.values()) if (s.others.matches(doc)) out.push(doc.id);
   return out;
 }
+
+/** Whether a memory is here and passes the selectors other than `ids`. */
+const isMatch = (doc: DocInfo | undefined, s: Selection): boolean => !!doc && s.others.matches(doc);
 
 /** See the module comment. */
 export async function deleteMany(core: EngineCore, opts: DeleteManyOptions): Promise<DeleteManyResult> {
@@ -87,10 +76,7 @@ export async function deleteMany(core: EngineCore, opts: DeleteManyOptions): Pro
       const chunk = ids.slice(at, at + core.limits.batchSize);
       deleted += await rt.write(async () => {
         // Still there and still matching (a write may have changed them while earlier chunks ran).
-        const still = chunk.filter((id) => {
-          const seq = rt.seqById.get(id);
-          return seq !== undefined && matches(rt.docs.get(seq), s);
-        });
+        const still = chunk.filter((id) => isMatch(rt.docById(id), s));
         if (still.length === 0) return 0;
         const removed = await rt.store.delete(still, core.clock.now());
         rt.applyDeletes(removed, await rt.store.generation());

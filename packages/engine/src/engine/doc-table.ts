@@ -34,6 +34,12 @@ export class DocTable {
     return this.#maxSeq;
   }
 
+  /** The attributes of the memory with this id, if it is here. */
+  byId(id: string): DocInfo | undefined {
+    const seq = this.seqById.get(id);
+    return seq === undefined ? undefined : this.docs.get(seq);
+  }
+
   /** Enters or replaces a memory's attributes; whether it was new. */
   put(rec: MemoryRecord): boolean {
     const prev = this.docs.get(rec.seq);

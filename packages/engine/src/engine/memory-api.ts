@@ -7,7 +7,6 @@
  * @module
  */
 import { EmbeddingMismatchError, NotFoundError, ValidationError } from "../errors.js";
-import { compileFilter } from "../filter/compile.js";
 import type { MemoryRecord, MemoryRecordPatch, NewMemoryRecord } from "../storage/driver.js";
 import { removalInfo } from "../storage/removed-ids.js";
 import type {
@@ -45,6 +44,7 @@ import { deleteMany } from "./delete-many.js";
 import type { DocInfo } from "./doc-table.js";
 import { toMemoryEntityLinks } from "./graph-model.js";
 import { GroupCommit } from "./group-commit.js";
+import { memorySelector } from "./memory-selector.js";
 import type { NamespaceRuntime } from "./namespace-runtime.js";
 import { search } from "./search.js";
 import { embedSentences } from "./sentence-vectors.js";
@@ -249,8 +249,7 @@ export class MemoryService implements MemoryApi {
   async get(opts: { namespace: string; id: string }): Promise<Memory> {
     return this.#core.use(opts?.namespace, async (rt) => {
       const id = assertId(opts.id, "id");
-      const seq = rt.seqById.get(id);
-      const doc = seq === undefined ? undefined : rt.docs.get(seq);
+      const doc = rt.docById(id);
       if (doc && !rt.visible(doc, this.#core.clock.now())) throw await this.#missing(rt, id, doc);
       const [rec] = doc ? await rt.store.getBySeq([doc.seq]) : [];
       if (!rec) throw await this.#missing(rt, id);
@@ -298,8 +297,7 @@ export class MemoryService implements MemoryApi {
         patch.sentenceEmbeddings = [];
       }
       return rt.write(async () => {
-        const seq = rt.seqById.get(id);
-        const doc = seq === undefined ? undefined : rt.docs.get(seq);
+        const doc = rt.docById(id);
         if (!doc || !rt.visible(doc, now)) throw await this.#missing(rt, id, doc);
         if (patch.embedding) await this.#fixEmbedding(rt, dims);
         const rec = await rt.store.update(id, patch);
@@ -329,18 +327,14 @@ export class MemoryService implements MemoryApi {
     return this.#core.use(opts?.namespace, async (rt) => {
       const limit =
         opts.limit === undefined ? 50 : assertInteger(opts.limit, "limit", 1, this.#core.limits.pageSize);
-      const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
-      const predicate =
-        opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
-      const tag = queryTag([rt.name, sessionId, opts.filter ?? null]);
+      const selector = memorySelector(opts, this.#core.limits.filter);
+      const tag = queryTag([rt.name, selector.sessionId, opts.filter ?? null]);
       const after = opts.cursor === undefined ? 0 : Number(decodeCursor(opts.cursor, tag));
       const now = this.#core.clock.now();
       const seqs: number[] = [];
       let more = false;
       for (const [seq, doc] of rt.docs) {
-        if (seq <= after || !rt.visible(doc, now)) continue;
-        if (sessionId !== null && doc.sessionId !== sessionId) continue;
-        if (predicate && !predicate(doc.metadata)) continue;
+        if (seq <= after || !rt.visible(doc, now) || !selector.matches(doc)) continue;
         if (seqs.length === limit) {
           more = true;
           break;
@@ -357,18 +351,12 @@ export class MemoryService implements MemoryApi {
 
   async count(opts: CountMemoriesOptions): Promise<number> {
     return this.#core.use(opts?.namespace, async (rt) => {
-      const sessionId = opts.sessionId === undefined ? null : assertId(opts.sessionId, "sessionId");
-      const predicate =
-        opts.filter === undefined ? null : compileFilter(opts.filter, this.#core.limits.filter);
+      const selector = memorySelector(opts, this.#core.limits.filter);
       const now = this.#core.clock.now();
-      if (sessionId === null && predicate === null && rt.expiring === 0) return rt.docs.size;
+      if (selector.sessionId === null && selector.predicate === null && rt.expiring === 0)
+        return rt.docs.size;
       let n = 0;
-      for (const doc of rt.docs.values()) {
-        if (!rt.visible(doc, now)) continue;
-        if (sessionId !== null && doc.sessionId !== sessionId) continue;
-        if (predicate && !predicate(doc.metadata)) continue;
-        n++;
-      }
+      for (const doc of rt.docs.values()) if (rt.visible(doc, now) && selector.matches(doc)) n++;
       return n;
     });
   }

@@ -353,6 +353,11 @@ export class NamespaceRuntime {
     return this.#graph.loaded;
   }
 
+  /** The attributes of the memory with this id, if it is here. */
+  docById(id: string): DocInfo | undefined {
+    return this.#table.byId(id);
+  }
+
   /** Creates the ANN index (and the sketch) on the first write that fixes the dimension. */
   ensureVectors(dimensions: number): HnswIndex {
     this.vectors ??= new HnswIndex(this.#graphOptions(dimensions));
