@@ -24,6 +24,7 @@ import {
   type SearchMode,
   type SearchResult,
 } from "@loci/engine";
+import { deleteIds } from "./internal/delete-ids.js";
 import {
   itemId,
   matchesFilter,
@@ -125,8 +126,7 @@ export class LociStore extends BaseStore {
     const ids = [...puts.values()]
       .filter((op) => op.value === null)
       .map((op) => itemId(op.namespace, op.key));
-    for (let at = 0; at < ids.length; at += 1000)
-      await this.client.memory.deleteMany({ namespace: this.namespace, ids: ids.slice(at, at + 1000) });
+    await deleteIds(this.client, this.namespace, ids);
     for (const op of puts.values()) if (op.value !== null) await this.putOp(op);
     return results as OperationResults<Op>;
   }

@@ -16,6 +16,7 @@ import {
   type Metadata,
   type SearchMode,
 } from "@loci/engine";
+import { deleteIds } from "./internal/delete-ids.js";
 
 /** Options of {@link LociVectorStore}. */
 export interface LociVectorStoreOptions {
@@ -189,10 +190,7 @@ export class LociVectorStore extends VectorStore {
   /** Deletes by `ids`, or every document matching a Loci `filter` (within the session, if set). */
   override async delete(params: { ids?: string[]; filter?: Filter } = {}): Promise<void> {
     const namespace = this.namespace;
-    // One request (and one transaction) per chunk of ids, not one per document.
-    for (let at = 0; at < (params.ids?.length ?? 0); at += CHUNK) {
-      await this.client.memory.deleteMany({ namespace, ids: params.ids!.slice(at, at + CHUNK) });
-    }
+    if (params.ids) await deleteIds(this.client, namespace, params.ids);
     if (params.filter) {
       await this.client.memory.deleteMany({
         namespace,

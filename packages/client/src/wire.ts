@@ -121,7 +121,7 @@ export function countToWire(o: CountMemoriesOptions): Wire {
 
 /** DeleteManyOptions → wire (the body of `POST …/memories/delete`). */
 export function deleteManyToWire(o: DeleteManyOptions): Wire {
-  return defined({ ids: o.ids, session_id: o.sessionId, filter: o.filter });
+  return defined({ ids: o.ids, ...countToWire(o) });
 }
 
 /** MemoryPatch → wire. */

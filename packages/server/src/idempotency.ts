@@ -127,9 +127,13 @@ export function idempotencyConflict(
  * refused for (`MEMORY_REMOVED`), or null for any other error.
  */
 export function removedReason(err: unknown): RemovalReason | null {
-  if (!LociError.isInstance(err) || err.code !== "MEMORY_REMOVED") return null;
-  const removed = err.details?.removed as ({ id: string } & MemoryRemovalInfo)[] | undefined;
-  return removed?.[0]?.reason ?? null;
+  return removedMemories(err)[0]?.reason ?? null;
+}
+
+/** The memories a `MEMORY_REMOVED` error names (`details.removed`), or none for any other error. */
+export function removedMemories(err: unknown): ({ id: string } & MemoryRemovalInfo)[] {
+  if (!LociError.isInstance(err) || err.code !== "MEMORY_REMOVED") return [];
+  return (err.details?.removed as ({ id: string } & MemoryRemovalInfo)[] | undefined) ?? [];
 }
 
 /** Why a memory is not stored (`MemoryRemovalInfo.reason`). */

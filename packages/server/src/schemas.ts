@@ -140,24 +140,26 @@ export const MemoryBatchSchema = z
   .strict()
   .openapi("MemoryBatch");
 
+/** The selectors a count and a delete-many share (those of a list, without paging). */
+const selectorFields = {
+  session_id: z.string().optional().openapi({ description: "The memories of this session" }),
+  filter: Filter.optional().openapi({ description: "Metadata filter; {} matches every memory" }),
+};
+
+/** The body of a count. */
+export const MemoryCountSchema = z
+  .object(selectorFields)
+  .strict()
+  .openapi("MemoryCount", { example: { filter: { customer_id: "cust_42" } } });
+
 /** The body of a delete-many: at least one selector (the engine says so when none is given). */
 export const MemoryDeleteManySchema = z
   .object({
     ids: z.array(z.string()).optional().openapi({ description: "These ids (up to 1,000)" }),
-    session_id: z.string().optional().openapi({ description: "The memories of this session" }),
-    filter: Filter.optional().openapi({ description: "Metadata filter; {} matches every memory" }),
+    ...selectorFields,
   })
   .strict()
   .openapi("MemoryDeleteMany", { example: { filter: { customer_id: "cust_42" } } });
-
-/** The body of a count: the selectors of a list, without paging. */
-export const MemoryCountSchema = z
-  .object({
-    session_id: z.string().optional().openapi({ description: "The memories of this session" }),
-    filter: Filter.optional().openapi({ description: "Metadata filter" }),
-  })
-  .strict()
-  .openapi("MemoryCount", { example: { filter: { customer_id: "cust_42" } } });
 
 export const MemoryPatchSchema = z
   .object({

@@ -17,6 +17,7 @@ import { createInterface } from "node:readline";
 import type { LociClient } from "@loci/client";
 import { wire } from "@loci/client";
 import { LociError, type MemoryInput, type Metadata } from "@loci/engine";
+import { removedMemories } from "../idempotency.js";
 import { clientFrom, parse, positional, progress } from "./args.js";
 import { allPages } from "./pages.js";
 
@@ -45,10 +46,7 @@ interface BatchOutcome {
 }
 
 /** The ids a `MEMORY_REMOVED` error names (empty for any other error). */
-function removedIds(err: unknown): Set<string> {
-  if (!LociError.isInstance(err) || err.code !== "MEMORY_REMOVED") return new Set();
-  return new Set(((err.details?.removed as { id: string }[] | undefined) ?? []).map((r) => r.id));
-}
+const removedIds = (err: unknown) => new Set(removedMemories(err).map((r) => r.id));
 
 /**
  * Adds a batch; if some ids already exist (a resumed import), adds the rest one by one. With

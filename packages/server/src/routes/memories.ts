@@ -91,6 +91,14 @@ async function addOnce(
   }
 }
 
+/** The session and filter selectors of a count or delete-many body, as the engine takes them. */
+function selectors(body: { session_id?: string; filter?: unknown }): { sessionId?: string; filter?: Filter } {
+  return {
+    ...(body.session_id === undefined ? {} : { sessionId: body.session_id }),
+    ...(body.filter === undefined ? {} : { filter: body.filter as Filter }),
+  };
+}
+
 export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
   const input = (w: Record<string, unknown>) => wire.memoryInputFromWire(w) as MemoryInput;
 
@@ -223,11 +231,9 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "read");
-      const { session_id, filter } = c.req.valid("json") ?? {};
       const count = await (await ctx.engine(c)).memory.count({
         namespace: ns,
-        ...(session_id === undefined ? {} : { sessionId: session_id }),
-        ...(filter === undefined ? {} : { filter: filter as Filter }),
+        ...selectors(c.req.valid("json") ?? {}),
       });
       return c.json({ count }, 200);
     },
@@ -252,12 +258,12 @@ export function registerMemoryRoutes(app: LociApp, ctx: RouteContext): void {
     async (c) => {
       const { ns } = c.req.valid("param");
       requireNamespace(c, ns, "write");
-      const { ids, session_id, filter } = c.req.valid("json");
+      const body = c.req.valid("json");
+      const { ids, session_id, filter } = body;
       const r = await (await ctx.engine(c)).memory.deleteMany({
         namespace: ns,
         ...(ids === undefined ? {} : { ids }),
-        ...(session_id === undefined ? {} : { sessionId: session_id }),
-        ...(filter === undefined ? {} : { filter: filter as Filter }),
+        ...selectors(body),
       });
       // A bulk erase is on the record: who, which namespace, by what, how many.
       const { tenant, keyId } = c.get("principal");
